@@ -1,0 +1,181 @@
+/**
+ * Ops whose expansion is the same in both families apart from named constants:
+ * pgmap registration and teardown, device-private and P2PDMA allocation, hole reads,
+ * fork, exit and munmap (which calls the family's zap and split).
+ */
+import { PAGES_PER_SECTION, PAGE_SIZE, pfnToSection, hex } from '../../kernel/constants.ts';
+import type { OpOf, VmaRef } from '../../events/op.ts';
+import type { ModelCtx } from '../model.ts';
+import type { FamilyHooks } from './family.ts';
+import { call, folioOf, refAdd, refSet } from './kernel.ts';
+import { entryPages, ptesInRange, ptesMapping, vmaAt, type MmPte } from './mm.ts';
+import { PAGE_MAPPING_DAX_SHARED } from '../../state/page.ts';
+
+/** -EBUSY, -EOPNOTSUPP as the kernel returns them. */
+export const EBUSY = -16;
+export const EOPNOTSUPP = -95;
+
+/** memremap_pages() + memmap_init_zone_device() (spec §3.1, §2.2). */
+export function pgmapRegister(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'pgmap.register'>): void {
+  call(ctx, 'memremap_pages', op.pfn, () => {
+    // "Conflicting mapping in same section": another pgmap in the section of the first or last pfn.
+    const sections = [pfnToSection(op.pfn), pfnToSection(op.pfn + op.nr - 1)];
+    const clash = ctx.txn.ranges.find((r) => sections.some((s) => s >= pfnToSection(r.pfn) && s <= pfnToSection(r.pfn + r.nr - 1)));
+    if (clash) {
+      warn(ctx, 'pgmap-section-conflict', 'error', op.pfn, 'memremap_pages', `pgmap ${op.pgmap} at ${hex(op.pfn)} shares a ${PAGES_PER_SECTION * 4 / 1024} MiB section with pgmap ${clash.pgmap}: conflicting mapping in same section, registration refused`);
+      return EBUSY;
+    }
+    const unit = 2 ** op.vmemmapShift;
+    if (op.pfn % unit !== 0 || op.nr % unit !== 0) {
+      warn(ctx, 'folio-crosses-pgmap', 'error', op.pfn, 'memmap_init_zone_device', `pgmap ${op.pgmap} (${hex(op.pfn)}+${op.nr}) is not a whole number of order-${op.vmemmapShift} folios: a folio would cross the pgmap range`);
+      return EBUSY;
+    }
+    ctx.emit({ type: 'memmap_init', pfn: op.pfn, nr: op.nr, pgmap: op.pgmap, pgmapType: op.pgmapType, refcount: hooks.consts.INIT_REFCOUNT[op.pgmapType], vmemmapShift: op.vmemmapShift });
+    return 0;
+  }, (r) => r);
+}
+
+/**
+ * memunmap_pages(): identical in both families (spec §3.2, S11). A page still mapped,
+ * referenced beyond idle, pinned, or (FS DAX) associated or compound is a finding.
+ */
+export function pgmapUnregister(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'pgmap.unregister'>): void {
+  call(ctx, 'memunmap_pages', undefined, () => {
+    const ranges = ctx.txn.ranges.filter((r) => r.pgmap === op.pgmap);
+    if (ranges.length === 0) {
+      warn(ctx, 'pgmap-unknown', 'error', -1, 'memunmap_pages', `pgmap ${op.pgmap} is not registered`);
+      return;
+    }
+    for (const r of ranges) {
+      const world = ctx.txn.readWorld();
+      for (const { mm, pte } of ptesMapping(world, r.pfn, r.nr)) {
+        warn(ctx, 'pgmap-unregister-mapped', 'error', pte.pfn, 'memunmap_pages', `pfn ${hex(pte.pfn)} of pgmap ${op.pgmap} is still mapped by ${mm} at ${hex(pte.addr)} (${pte.level})`);
+      }
+      const idle = hooks.consts.IDLE_REFCOUNT[r.pgmapType];
+      const seen = new Set<number>();
+      for (const pfn of ctx.txn.written(r.pfn, r.pfn + r.nr)) {
+        const f = folioOf(ctx, pfn);
+        if (seen.has(f.head)) continue;
+        seen.add(f.head);
+        const p = ctx.txn.page(f.head)!;
+        if (p.refcount !== idle) {
+          warn(ctx, 'pgmap-unregister-busy', 'error', f.head, 'memunmap_pages', `folio ${hex(f.head)} of pgmap ${op.pgmap} has refcount ${p.refcount} (idle is ${idle}) at teardown: still referenced or pinned`);
+        }
+        if (r.pgmapType === 'fsdax' && (p.mapping !== null || f.order !== 0)) {
+          warn(ctx, 'pgmap-unregister-associated', 'error', f.head, 'memunmap_pages', `FS DAX folio ${hex(f.head)} is still ${p.mapping !== null ? `associated (mapping ${p.mapping === PAGE_MAPPING_DAX_SHARED ? 'DAX_SHARED' : p.mapping})` : `order ${f.order}`} at teardown`);
+        }
+      }
+    }
+    ctx.emit({ type: 'memmap_remove', pgmap: op.pgmap });
+  });
+}
+
+/** zone_device_page_init(): a device-private page handed out at refcount 1 (same since v6.1). */
+export function devprivAlloc(ctx: ModelCtx, op: OpOf<'devpriv.alloc'>): void {
+  call(ctx, 'zone_device_page_init', op.pfn, () => {
+    const f = folioOf(ctx, op.pfn);
+    const p = ctx.txn.page(op.pfn);
+    if (p && p.refcount !== 0) warn(ctx, 'devpriv-alloc-busy', 'warn', op.pfn, 'zone_device_page_init', `page ${hex(op.pfn)} handed out with refcount ${p.refcount}, not 0`);
+    if (f.type !== undefined && f.type !== 'private' && f.type !== 'coherent') {
+      warn(ctx, 'devpriv-wrong-type', 'error', op.pfn, 'zone_device_page_init', `page ${hex(op.pfn)} belongs to a ${f.type} pgmap`);
+    }
+    if (op.order > 0) ctx.emit({ type: 'prep_compound', pfn: op.pfn, order: op.order });
+    refSet(ctx, op.pfn, 1);
+  });
+}
+
+/** The last put of a device-private page: folio_put() → free_zone_device_folio() → page_free. */
+export function devprivFree(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'devpriv.free'>): void {
+  const f = folioOf(ctx, op.pfn);
+  hooks.putRefs(ctx, f.head, 1, f.type, 'put_page');
+}
+
+/**
+ * p2pmem_alloc_mmap() (spec §7.4): per page vm_insert_page() (+1, rmap, RSS), then
+ * put_page(). Unified first sets the 0-based count to 1 (set_page_count()).
+ */
+export function p2pAllocMmap(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'p2p.alloc_mmap'>, setCountFirst: boolean): void {
+  ensureVma(ctx, op.mm, op.vma, null);
+  call(ctx, 'p2pmem_alloc_mmap', op.pfn, () => {
+    for (let i = 0; i < op.nr; i++) {
+      const pfn = op.pfn + i;
+      if (setCountFirst) refSet(ctx, pfn, 1);
+      call(ctx, 'vm_insert_page', pfn, () => {
+        refAdd(ctx, pfn, 1);
+        ctx.emit({ type: 'rss', mm: op.mm, val: 1 });
+        ctx.emit({ type: 'add_rmap', pfn, page: pfn, nr: 1, level: 'pte' });
+        ctx.emit({ type: 'pt_set', mm: op.mm, addr: op.address + i * PAGE_SIZE, level: 'pte', pfn, write: true, special: false, refcounted: true });
+      });
+      hooks.putRefs(ctx, pfn, 1, 'p2pdma', 'put_page');
+    }
+  });
+}
+
+/** dax_load_hole(): the zero page, special PTE, a zero entry; no device page is touched (S10). */
+export function holeRead(ctx: ModelCtx, op: OpOf<'dax.hole_read'>): void {
+  ensureVma(ctx, op.mm, op.vma, op.file);
+  call(ctx, 'dax_load_hole', undefined, () => {
+    const xa = ctx.txn.readWorld().xa.get(op.file);
+    if (!xa?.has(op.pgoff)) ctx.emit({ type: 'xa_store', file: op.file, pgoff: op.pgoff, pfn: -1, order: 0, zero: true, shared: false });
+    ctx.emit({ type: 'pt_set', mm: op.mm, addr: op.address, level: 'pte', pfn: -1, write: false, special: true, refcounted: false });
+  });
+}
+
+/** Creates the VMA an Op names if the mm has none there yet (the mmap() the trace did not show). */
+export function ensureVma(ctx: ModelCtx, mm: string, vma: VmaRef, file: string | null): void {
+  const world = ctx.txn.readWorld();
+  const have = vmaAt(world, mm, vma.start);
+  if (have && have.start === vma.start && have.end === vma.end) return;
+  ctx.emit({ type: 'vma_add', mm, start: vma.start, end: vma.end, shared: vma.shared, file: vma.file ?? file, pgoff: vma.pgoff ?? 0 });
+}
+
+/**
+ * fork(): dup_mmap() copies the VMAs. copy_page_range() skips shared file VMAs
+ * without anon pages (vma_needs_copy() is false), so the child faults them in
+ * later and fork takes no page reference in either family.
+ */
+export function fork(ctx: ModelCtx, op: OpOf<'fork'>): void {
+  call(ctx, 'dup_mmap', undefined, () => {
+    for (const v of ctx.txn.readWorld().vmas.get(op.mm) ?? []) {
+      ctx.emit({ type: 'vma_add', mm: op.child, start: v.start, end: v.end, shared: v.shared, file: v.file, pgoff: v.pgoff });
+    }
+  });
+}
+
+/** munmap(): split huge entries that straddle the range, zap the rest, drop the VMAs. */
+export function munmap(ctx: ModelCtx, hooks: FamilyHooks, mm: string, start: number, end: number, fn = '__do_munmap'): void {
+  call(ctx, fn, undefined, () => {
+    for (const pte of ptesInRange(ctx.txn.readWorld(), mm, start - 2 ** 30, end)) {
+      const size = entryPages(pte) * PAGE_SIZE;
+      const straddles = pte.addr < end && pte.addr + size > start && (pte.addr < start || pte.addr + size > end);
+      if (straddles && pte.level !== 'pte') hooks.splitHuge(ctx, mm, pte.addr, pte.level);
+    }
+    const inside: MmPte[] = ptesInRange(ctx.txn.readWorld(), mm, start, end)
+      .filter((p) => p.addr + entryPages(p) * PAGE_SIZE <= end)
+      .map((pte) => ({ mm, pte }));
+    hooks.zap(ctx, inside);
+    ctx.emit({ type: 'vma_remove', mm, start, end });
+  });
+}
+
+/** exit_mmap(): unmap every VMA of the mm. */
+export function exitMm(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'exit'>): void {
+  const vmas = ctx.txn.readWorld().vmas.get(op.mm) ?? [];
+  if (vmas.length === 0) return;
+  munmap(ctx, hooks, op.mm, Math.min(...vmas.map((v) => v.start)), Math.max(...vmas.map((v) => v.end)), 'exit_mmap');
+}
+
+/** folio_put_refs() on each run of pages of one folio: the common "drop n refs" shape. */
+export function putPages(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'put'>): void {
+  // put_page() per page: each page's put is its own call, even within one folio.
+  for (let i = 0; i < op.nr; i++) {
+    const f = folioOf(ctx, op.pfn + i);
+    hooks.putRefs(ctx, f.head, 1, f.type, op.via ?? 'put_page');
+  }
+}
+
+/** A kernel WARN or a hazard, as a `warn` RefEvent (it becomes a finding in the fold). */
+export function warn(ctx: ModelCtx, code: string, severity: 'warn' | 'error', pfn: number, fn: string, message: string): void {
+  ctx.emit({ type: 'warn', code, severity, pfn, fn, message });
+}
+

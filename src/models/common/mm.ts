@@ -1,0 +1,94 @@
+/**
+ * Queries over the sim-only world (VMAs, page tables, DAX xarray) that the mm and
+ * fs paths make: vma lookup, mapping_mapped(), the PTEs that map a folio or a file
+ * range (what unmap_mapping_pages() reaches through i_mmap).
+ */
+import { PAGE_SIZE, levelOrder } from '../../kernel/constants.ts';
+import type { Pte, Vma, World, XaEntry } from '../../state/world.ts';
+
+/** A page-table entry with the mm it belongs to. */
+export interface MmPte {
+  readonly mm: string;
+  readonly pte: Pte;
+}
+
+/** find_vma(): the VMA of `mm` containing addr. */
+export function vmaAt(world: World, mm: string, addr: number): Vma | undefined {
+  return world.vmas.get(mm)?.find((v) => addr >= v.start && addr < v.end);
+}
+
+/** mapping_mapped(): some VMA (of any mm) maps the file. */
+export function mappingMapped(world: World, file: string): boolean {
+  for (const list of world.vmas.values()) if (list.some((v) => v.file === file)) return true;
+  return false;
+}
+
+/** Number of pages a PTE-table entry maps. */
+export function entryPages(pte: Pte): number {
+  return 2 ** levelOrder(pte.level);
+}
+
+/** Every present entry that maps some page of [pfn, pfn + nr). */
+export function ptesMapping(world: World, pfn: number, nr: number): MmPte[] {
+  const out: MmPte[] = [];
+  for (const [mm, table] of world.ptes) {
+    for (const pte of table.values()) {
+      if (pte.pfn < 0) continue;
+      if (pte.pfn < pfn + nr && pfn < pte.pfn + entryPages(pte)) out.push({ mm, pte });
+    }
+  }
+  return out;
+}
+
+/** Every present entry of `mm` inside [start, end). */
+export function ptesInRange(world: World, mm: string, start: number, end: number): Pte[] {
+  const table = world.ptes.get(mm);
+  if (!table) return [];
+  return [...table.values()].filter((p) => p.addr >= start && p.addr < end).sort((a, b) => a.addr - b.addr);
+}
+
+/** The entry of `mm` whose range covers addr (a PMD/PUD covers its whole range). */
+export function pteCovering(world: World, mm: string, addr: number): Pte | undefined {
+  const table = world.ptes.get(mm);
+  if (!table) return undefined;
+  for (const pte of table.values()) {
+    const size = entryPages(pte) * PAGE_SIZE;
+    if (addr >= pte.addr && addr < pte.addr + size) return pte;
+  }
+  return undefined;
+}
+
+/**
+ * unmap_mapping_pages(mapping, start, nr): the entries of every VMA mapping `file`
+ * whose file pages overlap pgoffs [start, end].
+ */
+export function ptesOfFileRange(world: World, file: string, start: number, end: number): MmPte[] {
+  const out: MmPte[] = [];
+  for (const [mm, vmas] of world.vmas) {
+    for (const v of vmas) {
+      if (v.file !== file) continue;
+      for (const pte of ptesInRange(world, mm, v.start, v.end)) {
+        const pgoff = v.pgoff + Math.floor((pte.addr - v.start) / PAGE_SIZE);
+        if (pgoff <= end && start <= pgoff + entryPages(pte) - 1) out.push({ mm, pte });
+      }
+    }
+  }
+  return out;
+}
+
+/** The DAX entry covering pgoff (an order-0 entry at pgoff or a PMD entry around it). */
+export function xaLookup(world: World, file: string, pgoff: number): XaEntry | undefined {
+  const xa = world.xa.get(file);
+  if (!xa) return undefined;
+  const exact = xa.get(pgoff);
+  if (exact) return exact;
+  for (const e of xa.values()) if (pgoff >= e.pgoff && pgoff < e.pgoff + 2 ** e.order) return e;
+  return undefined;
+}
+
+/** The file's DAX entries overlapping pgoffs [start, end], in index order. */
+export function xaRange(world: World, file: string, start: number, end: number): XaEntry[] {
+  const xa = world.xa.get(file);
+  if (!xa) return [];
+  return [...xa.values()].filter((e) => e.pgoff <= end && start <= e.pgoff + 2 ** e.order - 1).sort((a, b) => a.pgoff - b.pgoff);
+}

@@ -1,0 +1,199 @@
+/**
+ * Legacy fs/dax.c: per-4 KiB-page association (dax_associate_entry() with
+ * PAGE_MAPPING_DAX_SHARED for reflinked extents), devmap insertion with no
+ * reference, and the filesystems' layout breakers that wait for refcount 1.
+ */
+import { PAGE_SIZE, PMD_ORDER, hex } from '../../kernel/constants.ts';
+import type { OpOf } from '../../events/op.ts';
+import type { ModelCtx } from '../model.ts';
+import type { Waiter, XaEntry } from '../../state/world.ts';
+import { PAGE_MAPPING_DAX_SHARED } from '../../state/page.ts';
+import { call, folioOf, refcount } from '../common/kernel.ts';
+import { ensureVma, warn } from '../common/lifecycle.ts';
+import { mappingMapped, pteCovering, ptesOfFileRange, xaLookup, xaRange } from '../common/mm.ts';
+import { CONSTS } from './rules.ts';
+import { hooks } from './hooks.ts';
+
+type BreakKind = Waiter['kind'];
+
+/** dax_iomap_fault() / dev_dax_huge_fault(). */
+export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
+  ensureVma(ctx, op.mm, op.vma, op.file);
+  const f = folioOf(ctx, op.pfn);
+  if (f.type === 'generic') return devdaxFault(ctx, op);
+  // FS DAX never maps PUDs: dax_iomap_fault() falls back to PMD, and a PMD fault over
+  // existing 4 KiB entries falls back to PTEs.
+  let order = op.level === 'pte' ? 0 : PMD_ORDER;
+  const base = order ? op.pgoff - (op.pgoff % 512) : op.pgoff;
+  if (order && xaRange(ctx.txn.readWorld(), op.file, base, base + 511).some((e) => e.order === 0 && !e.zero)) order = 0;
+  const pgoff = order ? base : op.pgoff;
+  const pfn = order ? op.pfn - (op.pfn % 512) : op.pfn;
+  const addr = order ? op.address - (op.address % (512 * PAGE_SIZE)) : op.address;
+  const fn = order ? 'dax_iomap_pmd_fault' : 'dax_iomap_pte_fault';
+  call(ctx, fn, pfn, () => {
+    const old = xaLookup(ctx.txn.readWorld(), op.file, pgoff);
+    insertEntry(ctx, op, old, pfn, pgoff, order);
+    const mapped = pteCovering(ctx.txn.readWorld(), op.mm, op.address);
+    const target = old && !old.zero && old.order > order ? old.pfn + (pgoff - old.pgoff) : pfn;
+    if (mapped && mapped.pfn >= 0 && mapped.pfn === (mapped.level === 'pte' ? target : pfn)) {
+      // vmf_insert_mixed_mkwrite(): a present entry for the same pfn is made young/dirty/writable.
+      if (op.write && !mapped.write) ctx.emit({ type: 'pt_set', mm: op.mm, addr: mapped.addr, level: mapped.level, pfn: mapped.pfn, write: true, special: true, refcounted: false });
+      return;
+    }
+    const insert = order ? 'vmf_insert_pfn_pmd' : 'insert_pfn';
+    call(ctx, insert, target, () => {
+      ctx.emit({ type: 'pt_set', mm: op.mm, addr, level: order ? 'pmd' : 'pte', pfn: target, write: op.write, special: true, refcounted: false });
+    });
+  });
+}
+
+/** dax_insert_entry(): (re)associate when the extent is shared or the old entry was a hole. */
+function insertEntry(ctx: ModelCtx, op: OpOf<'dax.fault'>, old: XaEntry | undefined, pfn: number, pgoff: number, order: number): void {
+  if (old && !old.zero && !op.reflink) return;
+  call(ctx, 'dax_insert_entry', pfn, () => {
+    if (old?.zero) {
+      for (const { mm, pte } of ptesOfFileRange(ctx.txn.readWorld(), op.file, pgoff, pgoff + 2 ** order - 1)) {
+        if (pte.pfn < 0) ctx.emit({ type: 'pt_clear', mm, addr: pte.addr, level: pte.level });
+      }
+      ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
+    } else if (old) disassociate(ctx, op.file, old, false);
+    associate(ctx, op.file, pfn, pgoff, order, op.reflink);
+    ctx.emit({ type: 'xa_store', file: op.file, pgoff, pfn, order, zero: false, shared: op.reflink });
+  });
+}
+
+/** dax_associate_entry(): every 4 KiB page of the entry gets mapping/index, or a share count. */
+function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, order: number, shared: boolean): void {
+  call(ctx, 'dax_associate_entry', pfn, () => {
+    for (let i = 0; i < 2 ** order; i++) {
+      const p = ctx.txn.page(pfn + i);
+      if (!p) return void ctx.emit({ type: 'set_mapping', pfn: pfn + i, mapping: file });
+      if (shared) {
+        // dax_page_share_get(): an owned page becomes shared with share = 1, then ++.
+        let share = p.mapping === PAGE_MAPPING_DAX_SHARED ? p.index : 0;
+        if (p.mapping !== PAGE_MAPPING_DAX_SHARED) {
+          if (p.mapping) share = 1;
+          ctx.emit({ type: 'set_mapping', pfn: pfn + i, mapping: PAGE_MAPPING_DAX_SHARED });
+        }
+        ctx.emit({ type: 'share', pfn: pfn + i, share: share + 1 });
+        continue;
+      }
+      if (p.mapping) warn(ctx, 'associate-mapped-page', 'warn', pfn + i, 'dax_associate_entry', `page ${hex(pfn + i)} is already associated with ${p.mapping}`);
+      ctx.emit({ type: 'set_mapping', pfn: pfn + i, mapping: file, index: pgoff + i });
+    }
+  });
+}
+
+/** dax_disassociate_entry(): per page; WARN when truncating a page with r > 1. */
+function disassociate(ctx: ModelCtx, file: string, e: XaEntry, trunc: boolean): void {
+  if (e.zero) return; // a zero entry's size is 0: the per-pfn loop runs no times (spec §0.11)
+  call(ctx, 'dax_disassociate_entry', e.pfn, () => {
+    for (let i = 0; i < 2 ** e.order; i++) {
+      const pfn = e.pfn + i;
+      const p = ctx.txn.page(pfn);
+      if (!p) continue;
+      if (trunc && p.refcount > CONSTS.FSDAX_WAIT_UNTIL) {
+        warn(ctx, 'disassociate-busy-page', 'warn', pfn, 'dax_disassociate_entry', `WARN_ON_ONCE(trunc && page_ref_count(page) > 1): page ${hex(pfn)} of ${file} is disassociated at refcount ${p.refcount}; the block can be reused while it is still referenced (DMA in flight)`);
+      }
+      if (p.mapping === PAGE_MAPPING_DAX_SHARED) {
+        // dax_page_share_put(): --share; a page still shared keeps its sentinel.
+        ctx.emit({ type: 'share', pfn, share: p.index - 1 });
+        if (p.index - 1 > 0) continue;
+      } else if (p.mapping && p.mapping !== file) {
+        warn(ctx, 'disassociate-foreign-page', 'warn', pfn, 'dax_disassociate_entry', `page ${hex(pfn)} belongs to ${p.mapping}, not ${file}`);
+      }
+      ctx.emit({ type: 'set_mapping', pfn, mapping: null, index: 0 });
+    }
+  });
+}
+
+/** dax_iomap_pfn_mkwrite() → dax_insert_pfn_mkwrite() → vmf_insert_mixed_mkwrite(): no count changes. */
+export function daxMkwrite(ctx: ModelCtx, op: OpOf<'dax.mkwrite'>): void {
+  call(ctx, 'dax_insert_pfn_mkwrite', op.pfn, () => {
+    const pte = pteCovering(ctx.txn.readWorld(), op.mm, op.address);
+    if (pte) ctx.emit({ type: 'pt_set', mm: op.mm, addr: pte.addr, level: pte.level, pfn: pte.pfn, write: true, special: pte.special, refcounted: pte.refcounted });
+  });
+}
+
+/** dev_dax_huge_fault(): dax_set_mapping() on the head, then a devmap entry (no reference). */
+function devdaxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
+  const f = folioOf(ctx, op.pfn);
+  const fn = op.level === 'pte' ? '__dev_dax_pte_fault' : `__dev_dax_${op.level}_fault`;
+  call(ctx, fn, f.head, () => {
+    const head = ctx.txn.page(f.head);
+    if (head && head.mapping === null) ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: op.file, index: op.pgoff - (op.pfn - f.head) });
+    const insert = op.level === 'pte' ? 'insert_pfn' : `vmf_insert_pfn_${op.level}`;
+    call(ctx, insert, op.pfn, () => {
+      ctx.emit({ type: 'pt_set', mm: op.mm, addr: op.address, level: op.level, pfn: op.pfn, write: op.write, special: true, refcounted: false });
+    });
+  });
+}
+
+/** The filesystem's break-layout function. */
+function fsBreakFn(op: { fs?: 'ext4' | 'xfs' }): string {
+  return op.fs === 'xfs' ? 'xfs_break_dax_layouts' : 'ext4_break_layouts';
+}
+
+/**
+ * ext4_break_layouts()/xfs_break_dax_layouts() loop: a busy page → interruptible
+ * wait for r == 1; once nothing is busy, truncate removes the entries. Eviction
+ * does not wait at all (fixed in v6.15 by dax_break_layout_final()).
+ */
+export function breakLayouts(ctx: ModelCtx, op: OpOf<'fs.break_layout' | 'fs.truncate' | 'fs.evict'>, kind: BreakKind): void {
+  const end = op.end ?? Number.MAX_SAFE_INTEGER;
+  runBreaker(ctx, { waiter: op.seq, file: op.file, start: op.start, end, kind, fn: kind === 'evict' ? 'dax_delete_mapping_entry' : fsBreakFn(op) });
+}
+
+/** A woken breaker rescans from the top of its loop. */
+export function resumeBreaker(ctx: ModelCtx, w: Waiter): void {
+  runBreaker(ctx, w);
+}
+
+function runBreaker(ctx: ModelCtx, w: Pick<Waiter, 'waiter' | 'file' | 'start' | 'end' | 'kind' | 'fn'>): void {
+  if (w.kind !== 'evict') {
+    const busy = call(ctx, w.fn, undefined, () => busyPage(ctx, w.file, w.start, w.end));
+    if (busy !== null) {
+      ctx.emit({ type: 'wait', pfn: busy, fn: w.fn, file: w.file, start: w.start, end: w.end, until: CONSTS.FSDAX_WAIT_UNTIL, interruptible: true, waiter: w.waiter, kind: w.kind });
+      return;
+    }
+    if (w.kind === 'break_layout') return;
+  }
+  deleteEntries(ctx, w.file, w.start, w.end, w.kind);
+}
+
+/** dax_layout_busy_page_range() (legacy): the !mapping_mapped() shortcut, unmap, then r > 1. */
+function busyPage(ctx: ModelCtx, file: string, start: number, end: number): number | null {
+  return call(ctx, 'dax_layout_busy_page_range', undefined, () => {
+    const entries = xaRange(ctx.txn.readWorld(), file, start, end).filter((e) => !e.zero);
+    if (CONSTS.BUSY_SCAN_NEEDS_MAPPING && !mappingMapped(ctx.txn.readWorld(), file)) {
+      const hidden = firstBusy(ctx, entries);
+      if (hidden !== null) {
+        warn(ctx, 'busy-scan-skipped', 'error', hidden, 'dax_layout_busy_page_range', `${file} has no user mappings, so dax_layout_busy_page_range() returns NULL without scanning: page ${hex(hidden)} (refcount ${refcount(ctx, hidden)}) is busy but the layout break does not wait (fixed by "fs/dax: return unmapped busy pages", cee91fa13a8e)`);
+      }
+      return null;
+    }
+    hooks.zap(ctx, ptesOfFileRange(ctx.txn.readWorld(), file, start, end));
+    return firstBusy(ctx, entries);
+  }, (r) => r ?? 0);
+}
+
+function firstBusy(ctx: ModelCtx, entries: readonly XaEntry[]): number | null {
+  for (const e of entries) {
+    for (let i = 0; i < 2 ** e.order; i++) if (refcount(ctx, e.pfn + i) > CONSTS.FSDAX_WAIT_UNTIL) return e.pfn + i;
+  }
+  return null;
+}
+
+/** truncate_inode_pages_range() → dax_delete_mapping_entry() per entry (trunc = true). */
+function deleteEntries(ctx: ModelCtx, file: string, start: number, end: number, kind: BreakKind): void {
+  for (const e of xaRange(ctx.txn.readWorld(), file, start, end)) {
+    call(ctx, 'dax_delete_mapping_entry', e.pfn < 0 ? undefined : e.pfn, () => {
+      if (kind === 'evict' && !CONSTS.EVICT_WAITS) {
+        const busy = firstBusy(ctx, [e]);
+        if (busy !== null) warn(ctx, 'evict-without-wait', 'error', busy, 'dax_delete_mapping_entry', `inode eviction deletes the DAX entry of ${file} while page ${hex(busy)} has refcount ${refcount(ctx, busy)}: no wait for busy pages before v6.15 (dax_break_layout_final(), 0e2f80afcfa6), so the block can be reused under DMA`);
+      }
+      disassociate(ctx, file, e, true);
+      ctx.emit({ type: 'xa_erase', file, pgoff: e.pgoff });
+    });
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Profiles: a model family on a version axis, plus the kernel config options that
+ * change what can be observed (spec §0). A profile is named `<family>@<version>`.
+ */
+import type { TailEncoding } from '../state/page.ts';
+
+/** Model families. */
+export type Family = 'legacy' | 'unified';
+
+/** Config options that change observable behaviour, as `CONFIG_X` → value. */
+export type Kconfig = Readonly<Record<string, string>>;
+
+/** One row of the version axis. */
+export interface ProfileSpan {
+  readonly family: Family;
+  /** First and last kernel (major.minor) the span covers; null = open-ended. */
+  readonly from: string;
+  readonly to: string | null;
+  /** The version a bare family name resolves to. */
+  readonly newest: string;
+  /** page_ref `mapcount` is page_mapcount() before v6.10, the raw _mapcount since (spec §0.1). */
+  readonly traceMapcount: 'page_mapcount' | 'raw';
+  /** GUP grab names (spec §0.9): before 6.10 try_grab_page/try_grab_folio(page,…); after try_grab_folio/try_grab_folio_fast. */
+  readonly gupNames: 'pre-6.10' | 'post-6.10';
+  /** v6.15–v6.16 mark DAX PMD/PUD entries special, so GUP-fast backs off to slow GUP (spec §0.12). */
+  readonly specialHugeEntries: boolean;
+  /** compound_head renamed compound_info with an optional mask encoding (7.1+, spec §0.5). */
+  readonly tailMaskCapable: boolean;
+  /** Pre-6.10: O_DIRECT takes FOLL_GET and the bio releases through folio_put_refs (issue #8). */
+  readonly odirectFollGet: boolean;
+  readonly note: string;
+}
+
+/** The version axis, oldest first. */
+export const PROFILE_SPANS: readonly ProfileSpan[] = [
+  { family: 'legacy', from: '6.1', to: '6.5', newest: '6.1', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: true, note: 'pre-6.10 GUP names; O_DIRECT FOLL_GET released by folio_put_refs (no devmap wake)' },
+  { family: 'legacy', from: '6.6', to: '6.9', newest: '6.9', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, note: 'page_ref mapcount is page_mapcount(); try_grab_page/try_grab_folio(page)' },
+  { family: 'legacy', from: '6.10', to: '6.14', newest: '6.14', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, note: 'raw _mapcount in page_ref; try_grab_folio/try_grab_folio_fast' },
+  { family: 'unified', from: '6.15', to: '6.16', newest: '6.16', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, note: 'DAX PMD/PUD marked special: GUP-fast backs off, slow GUP grabs 1 then n-1' },
+  { family: 'unified', from: '6.17', to: '7.0', newest: '7.0', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: false, odirectFollGet: false, note: 'pXX_devmap removed; GUP-fast grabs a PMD folio in one mod_unless' },
+  { family: 'unified', from: '7.1', to: null, newest: '7.2', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: true, odirectFollGet: false, note: 'compound_info: tails hold a mask when HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y (covers 7.2 and 7.3)' },
+];
+
+/** A resolved profile. */
+export interface Profile extends ProfileSpan {
+  /** `<family>@<version>`. */
+  readonly name: string;
+  readonly version: string;
+  readonly kconfig: Kconfig;
+  readonly tailEncoding: TailEncoding;
+}
+
+/** A distribution kernel's config (issue #3 default). */
+export const DEFAULT_KCONFIG: Kconfig = {
+  CONFIG_TRANSPARENT_HUGEPAGE: 'y',
+  CONFIG_FS_DAX_PMD: 'y',
+  CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP: 'y',
+  CONFIG_PAGE_MAPCOUNT: 'y',
+};
+
+/** Parses `6.12.117+deb13-amd64`, `6.1.0-56-amd64`, `7.2` into [major, minor]. */
+export function parseKernelVersion(text: string): [number, number] | null {
+  const m = /^(\d+)\.(\d+)/.exec(text.trim());
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function cmp(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+/** Error for a profile request that names no known profile. */
+export class ProfileError extends Error {
+  override readonly name = 'ProfileError';
+}
+
+/**
+ * Resolves `legacy`, `unified`, `legacy@6.12`, or (with `kernel`) a version to a profile.
+ * A bare family takes its newest span; a version picks the span that contains it.
+ */
+export function resolveProfile(spec: string | undefined, opts: { kernel?: string; kconfig?: Kconfig } = {}): Profile {
+  const [famText, verText] = (spec ?? '').split('@') as [string, string | undefined];
+  const wanted = verText ?? opts.kernel;
+  let family: Family | undefined;
+  if (famText === 'legacy' || famText === 'unified') family = famText;
+  else if (famText !== '') throw new ProfileError(`unknown model '${famText}': expected legacy or unified, optionally @<kernel version>`);
+  let span: ProfileSpan | undefined;
+  let version: string;
+  if (wanted !== undefined) {
+    const v = parseKernelVersion(wanted);
+    if (!v) throw new ProfileError(`bad kernel version '${wanted}': expected <major>.<minor>[…]`);
+    span = PROFILE_SPANS.find((s) => cmp(v, parseKernelVersion(s.from)!) >= 0 && (s.to === null || cmp(v, parseKernelVersion(s.to)!) <= 0));
+    if (!span) throw new ProfileError(`no profile covers kernel ${wanted} (known: 6.1 and later)`);
+    if (family && span.family !== family) throw new ProfileError(`kernel ${wanted} is a ${span.family} kernel, not ${family}`);
+    version = `${v[0]}.${v[1]}`;
+  } else {
+    if (!family) throw new ProfileError('no model given: expected legacy or unified');
+    span = [...PROFILE_SPANS].reverse().find((s) => s.family === family)!;
+    version = span.newest;
+  }
+  const kconfig = { ...DEFAULT_KCONFIG, ...(opts.kconfig ?? {}) };
+  const tailEncoding: TailEncoding = span.tailMaskCapable && kconfig.CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP === 'y' ? 'mask' : 'head';
+  return { ...span, name: `${span.family}@${version}`, version, kconfig, tailEncoding };
+}
+
+/** Parses `KEY=VAL,KEY2=VAL` or a kernel .config text into a Kconfig. */
+export function parseKconfig(text: string): Kconfig {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/[,\n]/)) {
+    const line = raw.trim();
+    const unset = /^# (CONFIG_\w+) is not set$/.exec(line);
+    if (unset) {
+      out[unset[1]!] = 'n';
+      continue;
+    }
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new ProfileError(`bad kconfig entry '${line}': expected CONFIG_NAME=value`);
+    const key = line.slice(0, eq).trim();
+    out[key.startsWith('CONFIG_') ? key : `CONFIG_${key}`] = line.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}

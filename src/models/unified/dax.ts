@@ -1,0 +1,243 @@
+/**
+ * Unified fs/dax.c (v6.15+): folio association (dax_folio_init() builds the compound
+ * folio, dax_folio_put() splits it back), refcounted insertion through
+ * vmf_insert_page_mkwrite()/vmf_insert_folio_pmd()/_pud(), and dax_break_layout().
+ */
+import { HPAGE_PMD_NR, HPAGE_PUD_NR, PAGE_SIZE, PMD_ORDER, hex } from '../../kernel/constants.ts';
+import type { Level, OpOf } from '../../events/op.ts';
+import type { ModelCtx } from '../model.ts';
+import type { Waiter, XaEntry } from '../../state/world.ts';
+import { folioMapcount } from '../../state/accessors.ts';
+import { call, folioOf, refAdd, refcount, refSubAndTest } from '../common/kernel.ts';
+import { ensureVma, warn } from '../common/lifecycle.ts';
+import { pteCovering, ptesOfFileRange, xaLookup, xaRange } from '../common/mm.ts';
+import { CONSTS } from './rules.ts';
+import { hooks } from './hooks.ts';
+
+/** VM_FAULT_NOPAGE, what a successful insert returns. */
+const VM_FAULT_NOPAGE = 0x100;
+
+type BreakKind = Waiter['kind'];
+
+/** dax_iomap_fault() / dev_dax_huge_fault(). */
+export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
+  ensureVma(ctx, op.mm, op.vma, op.file);
+  if (folioOf(ctx, op.pfn).type === 'generic') return devdaxFault(ctx, op);
+  let order = op.level === 'pte' ? 0 : PMD_ORDER;
+  const base = order ? op.pgoff - (op.pgoff % 512) : op.pgoff;
+  if (order && xaRange(ctx.txn.readWorld(), op.file, base, base + 511).some((e) => e.order === 0 && !e.zero)) order = 0;
+  const pgoff = order ? base : op.pgoff;
+  const pfn = order ? op.pfn - (op.pfn % 512) : op.pfn;
+  const addr = order ? op.address - (op.address % (512 * PAGE_SIZE)) : op.address;
+  call(ctx, order ? 'dax_iomap_pmd_fault' : 'dax_iomap_pte_fault', pfn, () => {
+    const old = xaLookup(ctx.txn.readWorld(), op.file, pgoff);
+    insertEntry(ctx, op, old, pfn, pgoff, order);
+    const target = old && !old.zero && old.order > order ? old.pfn + (pgoff - old.pgoff) : pfn;
+    const f = folioOf(ctx, target);
+    // dax_fault_iter(): folio_ref_inc() first, because insert_page() rejects a folio at 0.
+    refAdd(ctx, f.head, 1);
+    if (order) insertFolioHuge(ctx, op.mm, addr, f.head, 'pmd', op.write);
+    else insertPage(ctx, op.mm, op.address, target, op.write);
+    if (refSubAndTest(ctx, f.head, 1)) hooks.freeZoneDeviceFolio(ctx, f.head, f.type);
+  });
+}
+
+/** vmf_insert_page_mkwrite() → insert_page(): +1 ref, RSS, rmap into an empty PTE; upgrade otherwise. */
+function insertPage(ctx: ModelCtx, mm: string, addr: number, pfn: number, write: boolean): void {
+  call(ctx, 'vmf_insert_page_mkwrite', pfn, () => {
+    call(ctx, 'insert_page', pfn, () => {
+      const present = pteCovering(ctx.txn.readWorld(), mm, addr);
+      if (present && present.pfn >= 0) {
+        // insert_page_into_pte_locked(): same pfn + mkwrite → young/dirty/writable; no reference.
+        if (write && present.pfn === pfn && !present.write) ctx.emit({ type: 'pt_set', mm, addr: present.addr, level: present.level, pfn, write: true, special: present.special, refcounted: present.refcounted });
+        return;
+      }
+      const f = folioOf(ctx, pfn);
+      refAdd(ctx, f.head, 1);
+      ctx.emit({ type: 'rss', mm, val: 1 });
+      call(ctx, 'folio_add_file_rmap_ptes', f.head, () => ctx.emit({ type: 'add_rmap', pfn: f.head, page: pfn, nr: 1, level: 'pte' }));
+      ctx.emit({ type: 'pt_set', mm, addr, level: 'pte', pfn, write, special: false, refcounted: true });
+    });
+    return VM_FAULT_NOPAGE;
+  }, (r) => r);
+}
+
+/** vmf_insert_folio_pmd()/_pud(): WARN + SIGBUS on an order mismatch; +1 ref, entire mapcount, RSS. */
+function insertFolioHuge(ctx: ModelCtx, mm: string, addr: number, head: number, level: Exclude<Level, 'pte'>, write: boolean): void {
+  call(ctx, `vmf_insert_folio_${level}`, head, () => {
+    const f = folioOf(ctx, head);
+    const want = level === 'pmd' ? PMD_ORDER : 18;
+    if (f.order !== want) {
+      warn(ctx, 'insert-folio-order', 'warn', head, `vmf_insert_folio_${level}`, `folio ${hex(head)} has order ${f.order}, not ${want}: WARN_ON_ONCE and VM_FAULT_SIGBUS`);
+      return 0x2;
+    }
+    const present = pteCovering(ctx.txn.readWorld(), mm, addr);
+    if (present && present.level === level && present.pfn === head) {
+      if (write && !present.write) ctx.emit({ type: 'pt_set', mm, addr: present.addr, level, pfn: head, write: true, special: present.special, refcounted: true });
+      return VM_FAULT_NOPAGE;
+    }
+    refAdd(ctx, head, 1);
+    call(ctx, `folio_add_file_rmap_${level}`, head, () => ctx.emit({ type: 'add_rmap', pfn: head, page: head, nr: 1, level }));
+    ctx.emit({ type: 'rss', mm, val: level === 'pmd' ? HPAGE_PMD_NR : HPAGE_PUD_NR });
+    // v6.15–v6.16 still marked the entry special (fixed in v6.17, spec §0.12).
+    ctx.emit({ type: 'pt_set', mm, addr, level, pfn: head, write, special: ctx.profile.specialHugeEntries, refcounted: true });
+    return VM_FAULT_NOPAGE;
+  }, (r) => r);
+}
+
+/** dax_insert_entry(): (re)associate when the extent is shared or the old entry was a hole. */
+function insertEntry(ctx: ModelCtx, op: OpOf<'dax.fault'>, old: XaEntry | undefined, pfn: number, pgoff: number, order: number): void {
+  if (old && !old.zero && !op.reflink) return;
+  call(ctx, 'dax_insert_entry', pfn, () => {
+    if (old?.zero) {
+      for (const { mm, pte } of ptesOfFileRange(ctx.txn.readWorld(), op.file, pgoff, pgoff + 2 ** order - 1)) {
+        if (pte.pfn < 0) ctx.emit({ type: 'pt_clear', mm, addr: pte.addr, level: pte.level });
+      }
+      // Zero entries are not disassociated ("fs/dax: don't disassociate zero page entries").
+      ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
+    } else if (old) disassociate(ctx, op.file, old);
+    associate(ctx, op.file, pfn, pgoff, order, op.reflink);
+    ctx.emit({ type: 'xa_store', file: op.file, pgoff, pfn, order, zero: false, shared: op.reflink });
+  });
+}
+
+/** dax_folio_is_shared(): mapping NULL with a non-zero share count. */
+function isShared(ctx: ModelCtx, head: number): boolean {
+  const p = ctx.txn.page(head);
+  return !!p && p.mapping === null && p.index !== 0;
+}
+
+/** dax_associate_entry() (spec §4.1, U column). */
+function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, order: number, shared: boolean): void {
+  call(ctx, 'dax_associate_entry', pfn, () => {
+    const f = folioOf(ctx, pfn);
+    const p = ctx.txn.page(f.head);
+    if (!p) return void ctx.emit({ type: 'set_mapping', pfn, mapping: file });
+    if (shared && (p.mapping !== null || isShared(ctx, f.head))) {
+      let share = p.index;
+      if (p.mapping !== null) {
+        // dax_folio_make_shared(): mapping = NULL, share = 1.
+        ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: null });
+        ctx.emit({ type: 'share', pfn: f.head, share: 1 });
+        share = 1;
+      }
+      if (f.order !== order) warn(ctx, 'share-order-mismatch', 'warn', f.head, 'dax_associate_entry', `entry order ${order} differs from folio order ${f.order}`);
+      ctx.emit({ type: 'share', pfn: f.head, share: share + 1 });
+      return;
+    }
+    if (p.mapping !== null) warn(ctx, 'associate-mapped-folio', 'warn', f.head, 'dax_associate_entry', `folio ${hex(f.head)} is already associated with ${p.mapping}`);
+    call(ctx, 'dax_folio_init', pfn, () => {
+      if (f.order !== 0) warn(ctx, 'dax-folio-init-order', 'warn', f.head, 'dax_folio_init', `folio ${hex(f.head)} is already order ${f.order}`);
+      if (order > 0) {
+        ctx.emit({ type: 'prep_compound', pfn, order });
+        if (refcount(ctx, pfn) !== 0) warn(ctx, 'dax-folio-init-busy', 'warn', pfn, 'dax_folio_init', `new order-${order} folio ${hex(pfn)} has refcount ${refcount(ctx, pfn)}`);
+      }
+    });
+    ctx.emit({ type: 'set_mapping', pfn, mapping: file, index: pgoff });
+  });
+}
+
+/**
+ * dax_disassociate_entry() → dax_folio_put(): drop a share; at 0 clear ->mapping
+ * (order 0 leaves index/share stale, spec §0.3) and split a large folio.
+ */
+function disassociate(ctx: ModelCtx, file: string, e: XaEntry): void {
+  if (e.zero) return;
+  const f = folioOf(ctx, e.pfn);
+  call(ctx, 'dax_folio_put', f.head, () => {
+    if (isShared(ctx, f.head)) {
+      const ref = ctx.txn.page(f.head)!.index - 1;
+      ctx.emit({ type: 'share', pfn: f.head, share: ref });
+      if (ref > 0) return;
+    }
+    ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: null });
+    if (f.order === 0) return;
+    call(ctx, 'dax_folio_reset_order', f.head, () => {
+      ctx.emit({ type: 'split', pfn: f.head });
+      return f.order;
+    }, (r) => r);
+  });
+  void file;
+}
+
+/** dax_iomap_pfn_mkwrite() → dax_insert_pfn_mkwrite(): folio_ref_inc, upgrade, folio_put. */
+export function daxMkwrite(ctx: ModelCtx, op: OpOf<'dax.mkwrite'>): void {
+  call(ctx, 'dax_insert_pfn_mkwrite', op.pfn, () => {
+    const pte = pteCovering(ctx.txn.readWorld(), op.mm, op.address);
+    const f = folioOf(ctx, pte?.pfn ?? op.pfn);
+    refAdd(ctx, f.head, 1);
+    if (pte?.level === 'pmd' || pte?.level === 'pud') insertFolioHuge(ctx, op.mm, pte.addr, f.head, pte.level, true);
+    else insertPage(ctx, op.mm, op.address, op.pfn, true);
+    if (refSubAndTest(ctx, f.head, 1)) hooks.freeZoneDeviceFolio(ctx, f.head, f.type);
+  });
+}
+
+/** dev_dax_huge_fault() (patch 20): dax_set_mapping(), then a refcounted insert; no extra inc (idle is 1). */
+function devdaxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
+  const f = folioOf(ctx, op.pfn);
+  const fn = op.level === 'pte' ? '__dev_dax_pte_fault' : `__dev_dax_${op.level}_fault`;
+  call(ctx, fn, f.head, () => {
+    const head = ctx.txn.page(f.head);
+    if (head && head.mapping === null) ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: op.file, index: op.pgoff - (op.pfn - f.head) });
+    if (op.level === 'pte') insertPage(ctx, op.mm, op.address, op.pfn, op.write);
+    else insertFolioHuge(ctx, op.mm, op.address, f.head, op.level, op.write);
+  });
+}
+
+/** The filesystem's break-layout function. */
+function fsBreakFn(op: { fs?: 'ext4' | 'xfs' }): string {
+  return op.fs === 'xfs' ? 'xfs_break_dax_layouts' : 'ext4_break_layouts';
+}
+
+/**
+ * dax_break_layout(): loop { busy page → wait_page_idle() (interruptible) } and,
+ * once nothing is busy, dax_delete_mapping_range(). Eviction uses
+ * dax_break_layout_final(): an uninterruptible wait, then every entry goes.
+ */
+export function breakLayouts(ctx: ModelCtx, op: OpOf<'fs.break_layout' | 'fs.truncate' | 'fs.evict'>, kind: BreakKind): void {
+  const end = op.end ?? Number.MAX_SAFE_INTEGER;
+  const fn = kind === 'evict' ? 'dax_break_layout_final' : fsBreakFn(op);
+  runBreaker(ctx, { waiter: op.seq, file: op.file, start: kind === 'evict' ? 0 : op.start, end: kind === 'evict' ? Number.MAX_SAFE_INTEGER : end, kind, fn });
+}
+
+/** A woken breaker rescans from the top of its loop. */
+export function resumeBreaker(ctx: ModelCtx, w: Waiter): void {
+  runBreaker(ctx, w);
+}
+
+function runBreaker(ctx: ModelCtx, w: Pick<Waiter, 'waiter' | 'file' | 'start' | 'end' | 'kind' | 'fn'>): void {
+  call(ctx, w.fn, undefined, () => {
+    call(ctx, w.kind === 'evict' ? 'dax_break_layout_final' : 'dax_break_layout', undefined, () => {
+      const busy = busyPage(ctx, w.file, w.start, w.end);
+      if (busy !== null) {
+        // wait_page_idle() (dax_break_layout_final(): uninterruptible); the waiter resumes in w.fn.
+        ctx.emit({ type: 'wait', pfn: busy, fn: w.fn, file: w.file, start: w.start, end: w.end, until: CONSTS.FSDAX_WAIT_UNTIL, interruptible: w.kind !== 'evict', waiter: w.waiter, kind: w.kind });
+        return;
+      }
+      deleteRange(ctx, w.file, w.start, w.end);
+    });
+  });
+}
+
+/** dax_layout_busy_page_range() (v6.15): unmap, then busy if refcount − mapcount ≠ 0 (spec §0.10). */
+function busyPage(ctx: ModelCtx, file: string, start: number, end: number): number | null {
+  return call(ctx, 'dax_layout_busy_page_range', undefined, () => {
+    hooks.zap(ctx, ptesOfFileRange(ctx.txn.readWorld(), file, start, end));
+    for (const e of xaRange(ctx.txn.readWorld(), file, start, end)) {
+      if (e.zero) continue;
+      const f = folioOf(ctx, e.pfn);
+      if (refcount(ctx, f.head) - folioMapcount(ctx.txn, f.head) !== 0) return f.head;
+    }
+    return null;
+  }, (r) => r ?? 0);
+}
+
+/** dax_delete_mapping_range(): disassociate and erase every entry in range. */
+function deleteRange(ctx: ModelCtx, file: string, start: number, end: number): void {
+  call(ctx, 'dax_delete_mapping_range', undefined, () => {
+    for (const e of xaRange(ctx.txn.readWorld(), file, start, end)) {
+      disassociate(ctx, file, e);
+      ctx.emit({ type: 'xa_erase', file, pgoff: e.pgoff });
+    }
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * The struct page words the simulator mirrors (spec §2.1), one record per touched pfn.
+ * Folio metadata lives where the kernel keeps it: in page[1] of a large folio.
+ */
+import { PG_head, PG_reserved } from '../kernel/page-flags.ts';
+import type { PgmapType } from '../events/op.ts';
+
+/**
+ * Word 1 of struct page: on an order-0 or head ZONE_DEVICE page the pgmap pointer
+ * (here the pgmap's id, a string), on a tail the compound-head encoding as the
+ * recording kernel stores it (a bigint with bit 0 set: `head | 1`, or the 7.1+ mask).
+ */
+export type Word1 = string | bigint;
+
+/** PAGE_MAPPING_DAX_SHARED: legacy reflink sentinel `(void *)0x1` (fs/dax.c before v6.15). */
+export const PAGE_MAPPING_DAX_SHARED = 'PAGE_MAPPING_DAX_SHARED';
+/** TAIL_MAPPING: what prep_compound_tail() writes into page[3..] ->mapping. */
+export const TAIL_MAPPING = 'TAIL_MAPPING';
+
+/** One struct page. Fields named after the kernel's. */
+export interface PageState {
+  readonly flags: number;
+  readonly word1: Word1;
+  /** ->mapping: a file id, PAGE_MAPPING_DAX_SHARED, TAIL_MAPPING, or null (NULL). */
+  readonly mapping: string | null;
+  /** The index/share union word. */
+  readonly index: number;
+  readonly refcount: number;
+  /** Raw _mapcount: −1 when unmapped. */
+  readonly mapcount: number;
+  // page[1] words of a large folio (meaningless elsewhere, and left stale after a split, spec §4.4).
+  /** folio order (page[1] flags byte, +64 from the head). */
+  readonly folioOrder: number;
+  /** Raw _entire_mapcount (−1 = none). */
+  readonly entireMapcount: number;
+  /** Raw _large_mapcount (−1 = none). */
+  readonly largeMapcount: number;
+  /** _pincount. */
+  readonly pincount: number;
+}
+
+/** A page being written inside a transaction. */
+export type MutablePage = { -readonly [K in keyof PageState]: PageState[K] };
+
+/** A registered memmap range: the lazy template of its pages (memmap_init_zone_device()). */
+export interface MemmapRange {
+  readonly pgmap: string;
+  readonly pgmapType: PgmapType;
+  readonly pfn: number;
+  readonly nr: number;
+  readonly refcount: number;
+  readonly vmemmapShift: number;
+}
+
+/** How tails encode their head in word 1 (spec §0.5). */
+export type TailEncoding = 'head' | 'mask';
+
+/** Kernel facts the fold needs to write and read raw words. */
+export interface StateConfig {
+  readonly tailEncoding: TailEncoding;
+  readonly vmemmapBase: bigint;
+}
+
+/** The struct page address of a pfn (vmemmap + pfn * 64). */
+export function pageAddress(config: StateConfig, pfn: number): bigint {
+  return config.vmemmapBase + BigInt(pfn) * 64n;
+}
+
+/**
+ * set_compound_head()/set_compound_info(): the word-1 value a tail of `head` holds.
+ * 'head': head address | 1. 'mask': ~((1 << (order + 6)) − 1) | 1 as a 64-bit value,
+ * the same for every tail of a folio of that order (spec §0.5, recorded 0xffffffffff000001).
+ */
+export function tailWord(config: StateConfig, head: number, order: number): bigint {
+  if (config.tailEncoding === 'mask') {
+    const mask = ((1n << 64n) - 1n) ^ ((1n << BigInt(order + 6)) - 1n);
+    return mask | 1n;
+  }
+  return pageAddress(config, head) | 1n;
+}
+
+/**
+ * The page a tail's word 1 names as its head, decoded as compound_head() does for
+ * the configured encoding. Returns null when word 1 is not a tail encoding.
+ */
+export function decodeTailWord(config: StateConfig, pfn: number, word1: Word1): number | null {
+  if (typeof word1 !== 'bigint' || (word1 & 1n) === 0n) return null;
+  if (config.tailEncoding === 'mask') {
+    const headAddr = pageAddress(config, pfn) & (word1 & ~1n);
+    return Number((headAddr - config.vmemmapBase) / 64n);
+  }
+  return Number((word1 - 1n - config.vmemmapBase) / 64n);
+}
+
+/**
+ * The untouched value of a pfn in a registered range: __init_zone_device_page()
+ * plus the type's refcount reset, and memmap_init_compound() for device-dax
+ * (head keeps the type's refcount; tails get refcount 0, word 1 = head encoding,
+ * page[3..] TAIL_MAPPING; prep_compound_head() sets page[1]'s counters).
+ */
+export function initialPage(config: StateConfig, range: MemmapRange, pfn: number): PageState {
+  const shift = range.vmemmapShift;
+  if (shift > 0) {
+    const head = range.pfn + Math.floor((pfn - range.pfn) / 2 ** shift) * 2 ** shift;
+    const i = pfn - head;
+    if (i === 0) return { ...ORDER0, flags: PG_reserved | PG_head, word1: range.pgmap, refcount: range.refcount };
+    return {
+      ...ORDER0,
+      word1: tailWord(config, head, shift),
+      refcount: 0,
+      mapping: i >= 3 ? TAIL_MAPPING : null,
+      folioOrder: i === 1 ? shift : 0,
+    };
+  }
+  return { ...ORDER0, word1: range.pgmap, refcount: range.refcount };
+}
+
+const ORDER0: PageState = {
+  flags: PG_reserved,
+  word1: '',
+  mapping: null,
+  index: 0,
+  refcount: 0,
+  mapcount: -1,
+  folioOrder: 0,
+  entireMapcount: -1,
+  largeMapcount: -1,
+  pincount: 0,
+};
