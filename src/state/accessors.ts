@@ -105,3 +105,11 @@ export function folioMaybeDmaPinned(src: PageSource, head: number): boolean {
   if (pin !== null) return pin > 0;
   return (src.page(head)?.refcount ?? 0) >= 1024;
 }
+
+/**
+ * get_dev_pagemap(pfn) (before v6.15, and what legacy GUP uses): the pgmap found by
+ * pfn range lookup, not through any word of the page.
+ */
+export function getDevPagemap(state: SimState, pfn: number): string | undefined {
+  return findRange(state.ranges, pfn)?.pgmap;
+}

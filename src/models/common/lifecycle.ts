@@ -95,7 +95,7 @@ export function devprivFree(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'devpriv
  * put_page(). Unified first sets the 0-based count to 1 (set_page_count()).
  */
 export function p2pAllocMmap(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'p2p.alloc_mmap'>, setCountFirst: boolean): void {
-  ensureVma(ctx, op.mm, op.vma, null);
+  ensureVma(ctx, op.mm, op.vma, null, op.address);
   call(ctx, 'p2pmem_alloc_mmap', op.pfn, () => {
     for (let i = 0; i < op.nr; i++) {
       const pfn = op.pfn + i;
@@ -113,7 +113,7 @@ export function p2pAllocMmap(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'p2p.al
 
 /** dax_load_hole(): the zero page, special PTE, a zero entry; no device page is touched (S10). */
 export function holeRead(ctx: ModelCtx, op: OpOf<'dax.hole_read'>): void {
-  ensureVma(ctx, op.mm, op.vma, op.file);
+  ensureVma(ctx, op.mm, op.vma, op.file, op.address);
   call(ctx, 'dax_load_hole', undefined, () => {
     const xa = ctx.txn.readWorld().xa.get(op.file);
     if (!xa?.has(op.pgoff)) ctx.emit({ type: 'xa_store', file: op.file, pgoff: op.pgoff, pfn: -1, order: 0, zero: true, shared: false });
@@ -121,11 +121,12 @@ export function holeRead(ctx: ModelCtx, op: OpOf<'dax.hole_read'>): void {
   });
 }
 
-/** Creates the VMA an Op names if the mm has none there yet (the mmap() the trace did not show). */
-export function ensureVma(ctx: ModelCtx, mm: string, vma: VmaRef, file: string | null): void {
-  const world = ctx.txn.readWorld();
-  const have = vmaAt(world, mm, vma.start);
-  if (have && have.start === vma.start && have.end === vma.end) return;
+/**
+ * Creates the VMA an Op names when no VMA of the mm covers `addr` yet (the mmap() a
+ * trace or Op stream did not show). A VMA that munmap() already cut is not revived.
+ */
+export function ensureVma(ctx: ModelCtx, mm: string, vma: VmaRef, file: string | null, addr = vma.start): void {
+  if (vmaAt(ctx.txn.readWorld(), mm, addr)) return;
   ctx.emit({ type: 'vma_add', mm, start: vma.start, end: vma.end, shared: vma.shared, file: vma.file ?? file, pgoff: vma.pgoff ?? 0 });
 }
 

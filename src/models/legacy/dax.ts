@@ -18,7 +18,7 @@ type BreakKind = Waiter['kind'];
 
 /** dax_iomap_fault() / dev_dax_huge_fault(). */
 export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
-  ensureVma(ctx, op.mm, op.vma, op.file);
+  ensureVma(ctx, op.mm, op.vma, op.file, op.address);
   const f = folioOf(ctx, op.pfn);
   if (f.type === 'generic') return devdaxFault(ctx, op);
   // FS DAX never maps PUDs: dax_iomap_fault() falls back to PMD, and a PMD fault over

@@ -21,7 +21,7 @@ type BreakKind = Waiter['kind'];
 
 /** dax_iomap_fault() / dev_dax_huge_fault(). */
 export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
-  ensureVma(ctx, op.mm, op.vma, op.file);
+  ensureVma(ctx, op.mm, op.vma, op.file, op.address);
   if (folioOf(ctx, op.pfn).type === 'generic') return devdaxFault(ctx, op);
   let order = op.level === 'pte' ? 0 : PMD_ORDER;
   const base = order ? op.pgoff - (op.pgoff % 512) : op.pgoff;
