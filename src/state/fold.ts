@@ -180,7 +180,7 @@ function split(txn: Txn, e: RefEventOf<'split'>, sink: FindingSink): void {
 /** folio_add/remove_file_rmap_{ptes,pmd,pud}(). */
 function rmap(txn: Txn, e: RefEventOf<'add_rmap' | 'remove_rmap'>, sink: FindingSink): void {
   const d = e.type === 'add_rmap' ? 1 : -1;
-  const fn = `folio_${e.type === 'add_rmap' ? 'add' : 'remove'}_file_rmap_${e.level === 'pte' ? 'ptes' : e.level}`;
+  const fn = `folio_${e.type === 'add_rmap' ? 'add_file' : 'remove'}_rmap_${e.level === 'pte' ? 'ptes' : e.level}`;
   const large = folioOrder(txn, e.pfn) > 0;
   if (e.level === 'pte') {
     for (let i = 0; i < e.nr; i++) {
