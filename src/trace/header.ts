@@ -1,0 +1,186 @@
+/**
+ * Incremental reader of a trace's header: feed it lines until it declines one (the
+ * first event line), then {@link HeaderBuilder.build} the {@link TraceHeader}.
+ */
+import { makeIssue, type ParseIssue } from './issues.ts';
+import { parseKernelRelease } from './kernel-release.ts';
+import { parseProbeDefinition, type ProbeDefinition } from './probe-definition.ts';
+import type {
+  DaxDeviceInfo, EventFilter, HeaderComment, IomemRange, KallsymsEntry, KconfigValue,
+  ProbeAttachStatus, TraceCmdInfo, TraceDialect, TraceHeader,
+} from './header-types.ts';
+import { parseDaxDevice, parseKallsyms, parseKconfig, parsePmem, parseFilter } from './header-items.ts';
+
+type Section = 'probes' | 'attach' | 'filters' | 'kallsyms' | null;
+
+const SECTION_OF: Readonly<Record<string, Section>> = {
+  'kprobe_events': 'probes',
+  'probe attach status': 'attach',
+  'filters': 'filters',
+  'kallsyms (selected)': 'kallsyms',
+};
+
+/** An empty header: what a trace without any header lines has. */
+export function emptyHeader(dialect: TraceDialect = 'unknown'): TraceHeader {
+  return new HeaderBuilder('', () => undefined).build(dialect);
+}
+
+/** Accumulates header lines; reports malformed ones through `report`. */
+export class HeaderBuilder {
+  private readonly file: string;
+  private readonly report: (issue: ParseIssue) => void;
+  private section: Section = null;
+  private begin: Record<string, string> | null = null;
+  private kconfig: Record<string, KconfigValue> = {};
+  private cmdline: string | null = null;
+  private readonly pmem: IomemRange[] = [];
+  private readonly dax: DaxDeviceInfo[] = [];
+  private readonly probes: ProbeDefinition[] = [];
+  private readonly attach: ProbeAttachStatus[] = [];
+  private readonly filters: EventFilter[] = [];
+  private readonly kallsyms: KallsymsEntry[] = [];
+  private readonly comments: HeaderComment[] = [];
+  private readonly emptyCpus: number[] = [];
+  private tracer: string | null = null;
+  private entries: TraceHeader['entries'] = null;
+  private cpus: number | null = null;
+  private traceCmd: { version: string | null; record: string | null; report: string | null; fileVersion: string | null } | null = null;
+  private dialect: TraceDialect = 'unknown';
+
+  constructor(file: string, report: (issue: ParseIssue) => void) {
+    this.file = file;
+    this.report = report;
+  }
+
+  /** Consumes `text` if it is a header line and returns true; false for anything else. */
+  accept(text: string, line: number): boolean {
+    if (text.startsWith('KTRACE-BEGIN')) return this.acceptBegin(text, line);
+    if (text.startsWith('#')) return this.acceptComment(text, line);
+    if (text.trim() === '') return true;
+    const cpus = /^cpus=(\d+)\s*$/.exec(text)?.[1];
+    if (cpus !== undefined) return this.setTraceCmd(() => (this.cpus = Number(cpus)));
+    const version = /^version = (\S+)\s*$/.exec(text)?.[1];
+    if (version !== undefined) return this.setTraceCmd((t) => (t.fileVersion = version));
+    const empty = /^CPU (\d+) is empty\s*$/.exec(text)?.[1];
+    if (empty !== undefined) return this.setTraceCmd(() => this.emptyCpus.push(Number(empty)));
+    return false;
+  }
+
+  /** The header as accumulated; `dialectHint` is used when the header itself did not say. */
+  build(dialectHint: TraceDialect = 'unknown'): TraceHeader {
+    const b = this.begin ?? {};
+    const kernel = b['kernel'] ?? null;
+    return {
+      ktrace: this.begin !== null,
+      kernel,
+      release: kernel === null ? null : parseKernelRelease(kernel),
+      fs: b['fs'] ?? null,
+      work: b['work'] ?? null,
+      attributes: { ...b },
+      kconfig: { ...this.kconfig },
+      cmdline: this.cmdline,
+      pmem: [...this.pmem],
+      daxDevices: [...this.dax],
+      probes: [...this.probes],
+      attachStatus: [...this.attach],
+      filters: [...this.filters],
+      kallsyms: [...this.kallsyms],
+      tracer: this.tracer,
+      entries: this.entries,
+      cpus: this.cpus,
+      emptyCpus: [...this.emptyCpus],
+      traceCmd: this.traceCmd === null ? null : ({ ...this.traceCmd } satisfies TraceCmdInfo),
+      dialect: this.dialect !== 'unknown' ? this.dialect : dialectHint,
+      comments: [...this.comments],
+    };
+  }
+
+  private acceptBegin(text: string, line: number): boolean {
+    const attrs: Record<string, string> = {};
+    for (const m of text.slice('KTRACE-BEGIN'.length).matchAll(/(\S+?)=(\S*)/g)) attrs[m[1] ?? ''] = m[2] ?? '';
+    if (this.begin !== null) this.issue(text, line, 0, 'second KTRACE-BEGIN; keeping the first');
+    else this.begin = attrs;
+    if (attrs['kernel'] === undefined) this.issue(text, line, 0, 'KTRACE-BEGIN without kernel=');
+    if (attrs['format']?.startsWith('trace-cmd') === true) this.dialect = 'trace-cmd';
+    return true;
+  }
+
+  private acceptComment(text: string, line: number): boolean {
+    const item = /^#\s{2,}(\S.*)$/.exec(text);
+    if (item && this.section !== null) {
+      this.acceptItem(this.section, item[1] ?? '', text, line, text.length - (item[1] ?? '').length);
+      return true;
+    }
+    const kv = /^# ([^:]+?):\s?(.*)$/.exec(text);
+    this.section = null;
+    if (!kv || /^#\s{2,}/.test(text)) {
+      this.comments.push({ line, text });
+      return true;
+    }
+    const key = kv[1] ?? '';
+    const value = kv[2] ?? '';
+    const valueAt = text.length - value.length;
+    const section = SECTION_OF[key];
+    if (section !== undefined) this.section = section;
+    else this.acceptKeyed(key, value, text, line, valueAt);
+    return true;
+  }
+
+  private acceptKeyed(key: string, value: string, text: string, line: number, at: number): void {
+    const site = { file: this.file, line, text };
+    if (key === 'kconfig') this.kconfig = { ...this.kconfig, ...parseKconfig(value, site, at, this.report) };
+    else if (key === 'cmdline') this.cmdline = value;
+    else if (key === 'pmem') this.pmem.push(...parsePmem(value, site, at, this.report));
+    else if (/^dax\d+\.\d+$/.test(key)) this.dax.push(parseDaxDevice(key, value, line));
+    else if (key === 'tracer') {
+      this.tracer = value.trim();
+      this.dialect = 'tracefs';
+    } else if (key === 'entries-in-buffer/entries-written') this.acceptEntries(value, text, line, at);
+    else if (key === 'trace-cmd') this.setTraceCmd((t) => (t.version = /version (\S+)/.exec(value)?.[1] ?? value));
+    else if (key === 'record' && this.traceCmd !== null) this.traceCmd.record = value;
+    else if (key === 'report' && this.traceCmd !== null) this.traceCmd.report = value;
+    else this.comments.push({ line, text });
+  }
+
+  private acceptItem(section: Exclude<Section, null>, item: string, text: string, line: number, at: number): void {
+    const site = { file: this.file, line, text };
+    if (section === 'probes') {
+      const r = parseProbeDefinition(item);
+      if (r.ok) this.probes.push(r.probe);
+      else this.issue(text, line, at + r.offset, `bad probe definition: ${r.message}`);
+    } else if (section === 'attach') {
+      const m = /^(\S+)\s+(.*)$/.exec(item);
+      const definition = m?.[2] ?? item;
+      const r = parseProbeDefinition(definition);
+      if (!m || !r.ok) this.issue(text, line, at, 'expected "ok|FAILED <probe definition>"');
+      const status = m?.[1] ?? '';
+      this.attach.push({ line, ok: status.toLowerCase() === 'ok', status, probe: r.ok ? r.probe : null, definition });
+    } else if (section === 'filters') {
+      const f = parseFilter(item, line);
+      if (f) this.filters.push(f);
+      else this.issue(text, line, at, 'expected "EVENT: FILTER|none"');
+    } else {
+      const k = parseKallsyms(item);
+      if (k) this.kallsyms.push(k);
+      else this.report(makeIssue(site, 'BAD_HEADER', at, 'expected "ADDRESS TYPE NAME [MODULE]"'));
+    }
+  }
+
+  private acceptEntries(value: string, text: string, line: number, at: number): void {
+    const m = /^(\d+)\/(\d+)(?:\s+#P:(\d+))?/.exec(value.trim());
+    if (!m) return this.issue(text, line, at, 'expected "N/M   #P:CPUS"');
+    this.entries = { inBuffer: Number(m[1]), written: Number(m[2]) };
+    if (m[3] !== undefined) this.cpus = Number(m[3]);
+  }
+
+  private setTraceCmd(apply: (t: NonNullable<HeaderBuilder['traceCmd']>) => unknown): true {
+    this.traceCmd ??= { version: null, record: null, report: null, fileVersion: null };
+    this.dialect = 'trace-cmd';
+    apply(this.traceCmd);
+    return true;
+  }
+
+  private issue(text: string, line: number, at: number, message: string): void {
+    this.report(makeIssue({ file: this.file, line, text }, 'BAD_HEADER', at, message));
+  }
+}

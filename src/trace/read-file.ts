@@ -1,0 +1,31 @@
+/**
+ * Reading a trace file from disk: the only module of src/trace that touches node
+ * built-ins. Lines come from `readline` over a file stream, so a trace of any size is
+ * read in constant memory.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { collectTraceAsync, parseTraceLines, type ParsedTrace } from './read-trace.ts';
+import type { TraceItem, TraceReaderOptions } from './trace-reader.ts';
+
+/** The lines of a UTF-8 text file, streamed (`\r\n` and `\n` both end a line). */
+export function readFileLines(path: string): AsyncIterable<string> {
+  const input = createReadStream(path, { encoding: 'utf8' });
+  return createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+}
+
+/**
+ * Streams a trace file: the header item, then records and issues in line order, then
+ * the summary. Issues name the file by `path`.
+ */
+export function streamTraceFile(path: string, options: TraceReaderOptions = {}): AsyncGenerator<TraceItem, void, undefined> {
+  return parseTraceLines(readFileLines(path), path, options);
+}
+
+/**
+ * Reads a whole trace file into memory as a {@link ParsedTrace} (records kept: use
+ * {@link streamTraceFile} for large traces).
+ */
+export async function readTraceFile(path: string, options: TraceReaderOptions = {}): Promise<ParsedTrace> {
+  return collectTraceAsync(streamTraceFile(path, options), path);
+}
