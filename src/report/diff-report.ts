@@ -3,6 +3,7 @@
  * JSON (the issue #4 shape) and Markdown. Values in, strings out; no I/O.
  */
 import { hex } from '../kernel/constants.ts';
+import { prettyJson } from './replay-json.ts';
 import type { DiffResult } from '../diff/diff-runs.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type FieldValue } from '../diff/divergence.ts';
 
@@ -25,7 +26,7 @@ export function diffJson(r: DiffResult): string {
     })),
     summary: r.summary,
   };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return `${prettyJson(doc)}\n`;
 }
 
 function value(v: FieldValue): string {

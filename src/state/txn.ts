@@ -46,23 +46,24 @@ export class Txn {
   mut(pfn: number): MutablePage | undefined {
     const key = Math.floor(pfn / BLOCK_SIZE);
     const slot = pfn % BLOCK_SIZE;
-    this.blocks ??= new Map(this.base.blocks);
-    let block = this.blocks.get(key) as (PageState | undefined)[] | undefined;
-    if (!block || Object.isFrozen(block)) {
-      block = block ? block.slice() : new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined);
-      this.blocks.set(key, block);
-      this.freshBlocks.push(block);
-    }
-    const cur = block[slot];
-    if (cur && !Object.isFrozen(cur)) return cur as MutablePage;
+    const cur = (this.blocks ?? this.base.blocks).get(key)?.[slot];
+    if (cur && !Object.isFrozen(cur)) return cur;
     let base = cur;
     if (!base) {
       const range = findRange(this.ranges, pfn);
       if (!range) return undefined;
       base = initialPage(this.base.config, range, pfn);
     }
+    this.blocks ??= new Map(this.base.blocks);
+    let block = this.blocks.get(key);
+    if (!block || Object.isFrozen(block)) {
+      const fresh = block ? block.slice() : new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined);
+      this.blocks.set(key, fresh);
+      this.freshBlocks.push(fresh);
+      block = fresh;
+    }
     const copy: MutablePage = { ...base };
-    block[slot] = copy;
+    (block as (PageState | undefined)[])[slot] = copy;
     return copy;
   }
 

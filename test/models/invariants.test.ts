@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/events/op.ts';
-import type { RefEvent } from '../../src/events/ref-event.ts';
+import type { RefEventInit } from '../../src/events/ref-event.ts';
 import { modelFor } from '../../src/models/index.ts';
 import { foldAll, runOps } from '../../src/engine/runner.ts';
 
@@ -16,7 +16,7 @@ const FS: Op = { seq: 0, type: 'pgmap.register', pgmap: 'pmem0', pgmapType: 'fsd
 const fault = (pgoff: number, pfn: number, level: 'pte' | 'pmd' = 'pte', file = 'F'): Op => ({ seq: 0, type: 'dax.fault', mm: 'A', vma: { ...vma, file }, address: vma.start + pgoff * 4096, file, pgoff, pfn, level, write: false, vmaShared: true, reflink: false });
 const num = (ops: Op[]): Op[] => ops.map((o, i) => ({ ...o, seq: i + 1 }));
 const run = (model: string, ops: Op[]) => runOps(modelFor(model), num(ops)).findings.map((f) => [f.code, f.function, f.severity]);
-const fold = (events: Omit<RefEvent, 'seq'>[]) => foldAll(events.map((e, i) => ({ ...e, seq: i + 1 }) as RefEvent)).findings.map((f) => [f.code, f.function]);
+const fold = (events: RefEventInit[]) => foldAll(events.map((e, i) => ({ ...e, seq: i + 1 }))).findings.map((f) => [f.code, f.function]);
 const MEMMAP = { type: 'memmap_init', pfn: 0x1000, nr: 0x1000, pgmap: 'p', pgmapType: 'fsdax', refcount: 0, vmemmapShift: 0 } as const;
 void S;
 

@@ -1,0 +1,116 @@
+/**
+ * `dax-refsim replay <file>`: replays a JSONL stream (RefEvents as recorded, or Ops
+ * through a model) and prints the final state's folios and the findings, or the
+ * state after input N (`--at`), narrowed to one folio (`--pfn`).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { findingsAt, replayFile, sniffJsonl, stateAt, FileNotFoundError } from '../../engine/replay.ts';
+import { formatJsonlIssue } from '../../events/issues.ts';
+import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
+import { formatReplayJson, type ReplayReportInput } from '../../report/replay-json.ts';
+import { formatReplayText } from '../../report/replay-text.ts';
+import { writeFileAtomic } from '../../io/write-file.ts';
+import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
+import { InputIssues, UsageError } from '../errors.ts';
+
+/** The replay command's arguments. */
+export interface ReplayArgs {
+  readonly file: string;
+  readonly model?: string;
+  readonly kernel?: string;
+  readonly kconfig?: string;
+  readonly at?: string;
+  readonly pfn?: string;
+  readonly pages: boolean;
+  readonly format: 'text' | 'json';
+  readonly out?: string;
+}
+
+/** Most issues printed before the rest are only counted. */
+const MAX_PRINTED_ISSUES = 20;
+
+/** `--kconfig KEY=VAL,…` or a path to a .config-style file. */
+function readKconfig(arg: string | undefined): { kconfig: Kconfig; file?: string } {
+  if (arg === undefined) return { kconfig: {} };
+  if (existsSync(arg) && statSync(arg).isFile()) return { kconfig: parseKconfig(readFileSync(arg, 'utf8')), file: arg };
+  if (!arg.includes('=')) throw new UsageError(`--kconfig ${arg}: not found (expected KEY=VAL,… or a .config file)`);
+  return { kconfig: parseKconfig(arg) };
+}
+
+/**
+ * The model: --model/--kernel when given; for an Op file without them, the
+ * header's profile; an Op file with neither is a usage error.
+ */
+function chooseModel(args: ReplayArgs, kind: string | undefined, header: { profile: string | null; kconfig?: Kconfig } | undefined, kconfig: Kconfig): RefcountModel | undefined {
+  const spec = args.model ?? (args.kernel === undefined && kind === 'ops' ? (header?.profile ?? undefined) : undefined);
+  if (spec === undefined && args.kernel === undefined) {
+    if (kind === 'ops') throw new UsageError(`${args.file} holds Ops and its header names no profile: give --model legacy|unified|<family>@<version>`);
+    return undefined;
+  }
+  return modelFor(spec, { ...(args.kernel !== undefined ? { kernel: args.kernel } : {}), kconfig: { ...(header?.kconfig ?? {}), ...kconfig } });
+}
+
+/** Runs the replay command; reports its exit code through `ctx`, throws input errors. */
+export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void> {
+  const file = args.file;
+  if (!existsSync(file) || !statSync(file).isFile()) throw new FileNotFoundError(`${file}: not found`);
+  const { kconfig, file: kconfigFile } = readKconfig(args.kconfig);
+  const pfn = args.pfn === undefined ? undefined : parsePfnArg('pfn', args.pfn);
+  const at = args.at === undefined ? undefined : parseAt(args.at);
+  const sniffed = await sniffJsonl(file);
+  if (sniffed.issue) throw new InputIssues([formatJsonlIssue(sniffed.issue)]);
+  const model = chooseModel(args, sniffed.kind, sniffed.header, kconfig);
+  const full = await replayFile(file, { ...(model ? { model } : {}), maxIssues: MAX_PRINTED_ISSUES });
+  if (full.issueCount > 0) {
+    const lines = full.issues.map(formatJsonlIssue);
+    if (full.issueCount > full.issues.length) lines.push(`${file}: … and ${full.issueCount - full.issues.length} more bad lines`);
+    throw new InputIssues(lines);
+  }
+  let state = full.state;
+  let findings = full.findings;
+  let events = full.inputs;
+  if (at !== undefined) {
+    if (at > full.inputs) throw new UsageError(`--at ${at}: ${file} has only ${full.inputs} input events`);
+    const snap = await stateAt(file, at, full.checkpoints, { ...(model ? { model } : {}) });
+    state = snap.state;
+    findings = findingsAt(full.findings, snap);
+    events = at;
+  }
+  const report: ReplayReportInput = {
+    profile: model?.profile.name ?? null,
+    kconfig: model ? model.profile.kconfig : kconfig,
+    events, state, findings,
+    ...(pfn !== undefined ? { pfn } : {}),
+    pages: args.pages,
+  };
+  const text = args.format === 'json' ? formatReplayJson(report) : formatReplayText(report);
+  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: kconfigFile ? [file, kconfigFile] : [file] });
+  else ctx.io.stdout(text);
+  ctx.exit(findings.length > 0 ? EXIT.findings : EXIT.ok);
+}
+
+function parseAt(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--at ${text}: expected a non-negative integer (an input event count)`);
+  return Number(text);
+}
+
+/** The yargs module of `replay`. */
+export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs> {
+  return {
+    command: 'replay <file>',
+    describe: 'Replay a JSONL stream of RefEvents (or Ops through a model); print folios and findings',
+    builder: (y: Argv) =>
+      y
+        .positional('file', { type: 'string', demandOption: true, describe: 'JSONL file (RefEvents, or Ops with a model)' })
+        .option('model', { type: 'string', describe: 'legacy | unified | <family>@<version> (required for Op files without a header profile)' })
+        .option('kernel', { type: 'string', describe: 'kernel version to pick the profile by, e.g. 6.12' })
+        .option('kconfig', { type: 'string', describe: 'KEY=VAL,… or a kernel .config file' })
+        .option('at', { type: 'string', describe: 'print the state after input event N' })
+        .option('pfn', { type: 'string', describe: 'only the folio containing this pfn (0x… or decimal; a tail resolves to its head)' })
+        .option('pages', { type: 'boolean', default: false, describe: 'add the written pages of each folio' })
+        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
+        .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' }) as unknown as Argv<ReplayArgs>,
+    handler: (args) => runReplay(args, ctx),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The JSONL schema of both tiers: for every Op and RefEvent type, its fields in
+ * canonical (written) order with their kind and whether they are optional. The
+ * tables are typed against the event interfaces, so a field added to an event and
+ * not here (or with the wrong optionality or kind) is a compile error.
+ */
+import { PGMAP_TYPES, type FsBreakLayoutOp, type Level, type Op, type OpType, type PutPath, type VmaRef } from './op.ts';
+import type { RefEvent, RefEventType } from './ref-event.ts';
+
+/** JSONL schema version written in every header and accepted on read. */
+export const SCHEMA_VERSION = 'dax-refsim/1';
+
+/** Page-table levels, smallest first. */
+export const LEVELS: readonly Level[] = ['pte', 'pmd', 'pud'];
+/** The put paths of a `put` Op. */
+export const PUT_PATHS: readonly PutPath[] = ['put_page', 'folio_put_refs', 'bio_release'];
+/** The filesystems whose layout-break functions the fs.* Ops name. */
+export const FILESYSTEMS: readonly NonNullable<FsBreakLayoutOp['fs']>[] = ['ext4', 'xfs'];
+
+/** A number field's kind. */
+export type NumberKind =
+  | 'uint' // non-negative integer (counts, orders, pgoffs)
+  | 'posint' // positive integer (seq, op, line)
+  | 'int' // any integer (deltas, returned values, raw counters)
+  | 'pfn' // non-negative integer; "0x…" accepted on read
+  | 'addr' // virtual address: as pfn
+  | 'pfn-or-none'; // a pfn, or -1 where an event names no page
+/** A field's kind. */
+export type FieldKind = NumberKind | 'bool' | 'string' | 'string-or-null' | 'vma' | { readonly oneOf: readonly string[] };
+
+type StringKind<V> = string extends V ? 'string' : { readonly oneOf: readonly V[] };
+/** The kinds a field of value type V may have. */
+export type KindOf<V> = [V] extends [number]
+  ? NumberKind
+  : [V] extends [boolean]
+    ? 'bool'
+    : [V] extends [VmaRef]
+      ? 'vma'
+      : [V] extends [string]
+        ? StringKind<V>
+        : [V] extends [string | null]
+          ? 'string-or-null'
+          : never;
+
+/** One field: its kind, and `optional` exactly when the interface marks it optional. */
+export type FieldSpec<T, K extends keyof T> = object extends Pick<T, K>
+  ? { readonly kind: KindOf<Exclude<T[K], undefined>>; readonly optional: true }
+  : { readonly kind: KindOf<T[K]>; readonly optional?: false };
+/** The fields of one event type (all but `seq` and `type`, which every event has). */
+export type FieldsOf<T> = { readonly [K in Exclude<keyof T, 'seq' | 'type'>]-?: FieldSpec<T, K> };
+
+/** A field spec without its typing (for the validator and formatter). */
+export interface AnyFieldSpec {
+  readonly kind: FieldKind;
+  readonly optional?: boolean;
+}
+/** A schema: type → field name → spec, in canonical order. */
+export type AnySchema = Readonly<Record<string, Readonly<Record<string, AnyFieldSpec>>>>;
+
+const req = <K extends FieldKind>(kind: K): { readonly kind: K } => ({ kind });
+const opt = <K extends FieldKind>(kind: K): { readonly kind: K; readonly optional: true } => ({ kind, optional: true });
+const oneOf = <V extends string>(values: readonly V[]): { readonly oneOf: readonly V[] } => ({ oneOf: values });
+
+/** The nested VmaRef of fault-like Ops. */
+export const VMA_FIELDS = {
+  start: req('addr'),
+  end: req('addr'),
+  shared: req('bool'),
+  file: opt('string'),
+  pgoff: opt('uint'),
+} as const satisfies FieldsOf<VmaRef>;
+
+const line = opt('posint');
+const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req('uint'), end: opt('uint'), line } as const;
+
+/** Op fields by type. */
+export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K }>> } = {
+  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('uint'), vmemmapShift: req('uint'), line },
+  'pgmap.unregister': { pgmap: req('string'), line },
+  'dax.fault': {
+    mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'),
+    level: req(oneOf(LEVELS)), write: req('bool'), vmaShared: req('bool'), reflink: req('bool'), line,
+  },
+  'dax.mkwrite': { mm: req('string'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'), line },
+  'dax.hole_read': { mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), line },
+  munmap: { mm: req('string'), start: req('addr'), end: req('addr'), line },
+  'pmd.split': { mm: req('string'), address: req('addr'), line },
+  fork: { mm: req('string'), child: req('string'), line },
+  exit: { mm: req('string'), line },
+  'gup.get': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), line },
+  'gup.pin': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), longterm: req('bool'), line },
+  put: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(PUT_PATHS)), line },
+  unpin: { pfn: req('pfn'), nr: req('uint'), line },
+  'fs.break_layout': fileRange,
+  'fs.truncate': fileRange,
+  'fs.evict': fileRange,
+  'devpriv.alloc': { pfn: req('pfn'), order: req('uint'), line },
+  'devpriv.free': { pfn: req('pfn'), order: req('uint'), line },
+  'p2p.alloc_mmap': { mm: req('string'), vma: req('vma'), address: req('addr'), pfn: req('pfn'), nr: req('uint'), line },
+};
+
+const op = opt('posint');
+const ref = { pfn: req('pfn'), val: req('int'), op } as const;
+const refRet = { pfn: req('pfn'), val: req('int'), ret: opt('int'), op } as const;
+const rmap = { pfn: req('pfn'), page: req('pfn'), nr: req('uint'), level: req(oneOf(LEVELS)), op } as const;
+
+/** RefEvent fields by type. */
+export const REF_EVENT_SCHEMA: { readonly [K in RefEventType]: FieldsOf<Extract<RefEvent, { type: K }>> } = {
+  memmap_init: {
+    pfn: req('pfn'), nr: req('uint'), pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)),
+    refcount: req('int'), vmemmapShift: req('uint'), op,
+  },
+  memmap_remove: { pgmap: req('string'), op },
+  set: ref,
+  mod: ref,
+  mod_and_test: refRet,
+  mod_and_return: refRet,
+  mod_unless: { pfn: req('pfn'), val: req('int'), unless: opt('int'), ret: opt('int'), op },
+  freeze: refRet,
+  unfreeze: ref,
+  prep_compound: { pfn: req('pfn'), order: req('uint'), op },
+  split: { pfn: req('pfn'), op },
+  set_mapping: { pfn: req('pfn'), mapping: req('string-or-null'), index: opt('uint'), op },
+  share: { pfn: req('pfn'), share: req('uint'), op },
+  add_rmap: rmap,
+  remove_rmap: rmap,
+  pin_count: ref,
+  wake: { pfn: req('pfn'), fn: req('string'), op },
+  free: { pfn: req('pfn'), fn: req('string'), op },
+  enter: { fn: req('string'), pfn: opt('pfn'), op },
+  exit: { fn: req('string'), pfn: opt('pfn'), ret: opt('int'), op },
+  vma_add: {
+    mm: req('string'), start: req('addr'), end: req('addr'), shared: req('bool'), file: req('string-or-null'), pgoff: req('uint'), op,
+  },
+  vma_remove: { mm: req('string'), start: req('addr'), end: req('addr'), op },
+  pt_set: {
+    mm: req('string'), addr: req('addr'), level: req(oneOf(LEVELS)), pfn: req('pfn'), write: req('bool'), special: req('bool'),
+    refcounted: req('bool'), op,
+  },
+  pt_clear: { mm: req('string'), addr: req('addr'), level: req(oneOf(LEVELS)), op },
+  xa_store: { file: req('string'), pgoff: req('uint'), pfn: req('pfn'), order: req('uint'), zero: req('bool'), shared: req('bool'), op },
+  xa_erase: { file: req('string'), pgoff: req('uint'), op },
+  rss: { mm: req('string'), val: req('int'), op },
+  wait: {
+    pfn: req('pfn'), fn: req('string'), file: req('string'), start: req('uint'), end: req('uint'), until: req('int'),
+    interruptible: req('bool'), waiter: req('posint'),
+    kind: req(oneOf(['break_layout', 'truncate', 'evict'] as const)), op,
+  },
+  wait_end: { waiter: req('posint'), how: req(oneOf(['woken', 'interrupted'] as const)), op },
+  warn: {
+    code: req('string'), severity: req(oneOf(['warn', 'error'] as const)), pfn: req('pfn-or-none'), fn: req('string'),
+    message: req('string'), op,
+  },
+};
+
+/** The expected shape of a kind, as messages print it. */
+export function describeKind(kind: FieldKind): string {
+  if (typeof kind === 'object') return `one of ${kind.oneOf.join(', ')}`;
+  switch (kind) {
+    case 'uint':
+      return 'a non-negative integer';
+    case 'posint':
+      return 'a positive integer';
+    case 'int':
+      return 'an integer';
+    case 'pfn':
+    case 'addr':
+      return 'a non-negative integer';
+    case 'pfn-or-none':
+      return 'a non-negative integer, or -1 for no page';
+    case 'bool':
+      return 'true or false';
+    case 'string':
+      return 'a string';
+    case 'string-or-null':
+      return 'a string or null';
+    case 'vma':
+      return 'an object {start, end, shared, file?, pgoff?}';
+  }
+}
+
+/** `seq, type, a, b?, …`: the fields of a type as the unknown-field message lists them. */
+export function describeFields(fields: Readonly<Record<string, AnyFieldSpec>>): string {
+  const names = Object.entries(fields).map(([k, s]) => (s.optional ? `${k}?` : k));
+  return ['seq', 'type', ...names].join(', ');
+}

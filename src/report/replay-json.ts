@@ -1,0 +1,146 @@
+/**
+ * The replay JSON shape (issue #2; later issues and checks rely on it, so its keys
+ * and their order are fixed here and nowhere else). Values in, a string out; no fs.
+ */
+import { hex } from '../kernel/constants.ts';
+import { formatPageFlags } from '../kernel/page-flags.ts';
+import type { Finding } from '../state/finding.ts';
+import type { SimState } from '../state/sim-state.ts';
+import { summarizeFolioAt, summarizeFolios, type FolioSummary } from './folios.ts';
+
+/** What a replay report is made from. */
+export interface ReplayReportInput {
+  /** `<family>@<version>`, or null for a model-less RefEvent replay. */
+  readonly profile: string | null;
+  readonly kconfig: Readonly<Record<string, string>>;
+  /** Input events replayed. */
+  readonly events: number;
+  readonly state: SimState;
+  readonly findings: readonly Finding[];
+  /** Narrow `folios` to the folio containing this pfn. */
+  readonly pfn?: number;
+  /** Add each folio's written pages. */
+  readonly pages?: boolean;
+}
+
+/** One written page as `--pages` prints it. */
+export interface PageJson {
+  readonly pfn: string;
+  readonly refcount: number;
+  /** Raw _mapcount (−1 = unmapped), as traces print it. */
+  readonly mapcount: number;
+  /** Word 1: the pgmap id on order-0 and head pages, the `0x…` compound-head encoding on tails. */
+  readonly word1: string;
+  readonly mapping: string | null;
+  /** show_page_flags() form, e.g. `reserved|head`. */
+  readonly flags: string;
+}
+
+/** One folio of the JSON shape. */
+export interface FolioJson {
+  readonly head: string;
+  readonly order: number;
+  readonly pfns: readonly [string, string];
+  readonly refcount: number;
+  readonly mapcount: number;
+  readonly pincount: number | null;
+  readonly maybeDmaPinned: boolean;
+  readonly pgmap: string;
+  readonly mapping: string | null;
+  /** `index` and `share` are one union word in struct page/folio: both print its value. */
+  readonly index: number;
+  readonly share: number;
+  readonly pages?: readonly PageJson[];
+}
+
+/** One finding of the JSON shape; `pfn` is null for a finding that names no page. */
+export interface FindingJson {
+  readonly code: string;
+  readonly severity: Finding['severity'];
+  readonly seq: number;
+  readonly pfn: string | null;
+  readonly function: string;
+  readonly message: string;
+}
+
+/** The whole replay JSON document. `waiters` is present only when some layout breaker still waits. */
+export interface ReplayJson {
+  readonly profile: string | null;
+  readonly kconfig: Readonly<Record<string, string>>;
+  readonly events: number;
+  readonly folios: readonly FolioJson[];
+  readonly findings: readonly FindingJson[];
+  readonly waiters?: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** The folios a report shows: all written ones, or the one containing `pfn`. */
+export function reportFolios(input: ReplayReportInput): FolioSummary[] {
+  return input.pfn === undefined ? summarizeFolios(input.state) : summarizeFolioAt(input.state, input.pfn);
+}
+
+function folioJson(f: FolioSummary, pages: boolean): FolioJson {
+  const out: FolioJson = {
+    head: hex(f.head), order: f.order, pfns: [hex(f.first), hex(f.last)], refcount: f.refcount, mapcount: f.mapcount,
+    pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned, pgmap: f.pgmap, mapping: f.mapping, index: f.index, share: f.index,
+  };
+  if (!pages) return out;
+  return {
+    ...out,
+    pages: f.pages.map(({ pfn, page }) => ({
+      pfn: hex(pfn), refcount: page.refcount, mapcount: page.mapcount,
+      word1: typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping: page.mapping, flags: formatPageFlags(page.flags),
+    })),
+  };
+}
+
+/** A finding in the JSON shape. */
+export function findingJson(f: Finding): FindingJson {
+  return { code: f.code, severity: f.severity, seq: f.seq, pfn: f.pfn >= 0 ? hex(f.pfn) : null, function: f.function, message: f.message };
+}
+
+/** Builds the replay JSON value. */
+export function replayJson(input: ReplayReportInput): ReplayJson {
+  const doc: ReplayJson = {
+    profile: input.profile,
+    kconfig: input.kconfig,
+    events: input.events,
+    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false)),
+    findings: input.findings.map(findingJson),
+  };
+  const waiters = input.state.world.waiters;
+  if (waiters.length === 0) return doc;
+  return { ...doc, waiters: waiters.map((w) => ({ ...w, pfn: hex(w.pfn) })) };
+}
+
+/** The replay JSON document as text (2-space indented, short leaves on one line, newline-terminated). */
+export function formatReplayJson(input: ReplayReportInput): string {
+  return `${prettyJson(replayJson(input))}\n`;
+}
+
+/** Widest container printed on one line. */
+const INLINE_WIDTH = 240;
+
+/**
+ * JSON.stringify with 2-space indentation, except that an array or object holding
+ * no containers (or only arrays of scalars, like a folio's `pfns`) and fitting in
+ * INLINE_WIDTH stays on one line (`"pfns": ["0x…", "0x…"]`, one folio per line,
+ * one `--pages` entry per line), so a report reads as a table.
+ */
+export function prettyJson(value: unknown, indent = ''): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries: [string | null, unknown][] = Array.isArray(value)
+    ? value.map((v: unknown) => [null, v])
+    : Object.entries(value).filter(([, v]) => v !== undefined);
+  const open = Array.isArray(value) ? '[' : '{';
+  const close = Array.isArray(value) ? ']' : '}';
+  if (entries.length === 0) return open + close;
+  const key = (k: string | null): string => (k === null ? '' : `${JSON.stringify(k)}: `);
+  const scalar = (v: unknown): boolean => v === null || typeof v !== 'object';
+  const flat = entries.every(([, v]) => scalar(v) || (Array.isArray(v) && v.every(scalar)));
+  if (flat) {
+    const line = open + entries.map(([k, v]) => key(k) + (Array.isArray(v) ? `[${v.map((x) => JSON.stringify(x)).join(', ')}]` : JSON.stringify(v))).join(', ') + close;
+    if (line.length + indent.length <= INLINE_WIDTH) return line;
+  }
+  const inner = `${indent}  `;
+  return `${open}\n${entries.map(([k, v]) => inner + key(k) + prettyJson(v, inner)).join(',\n')}\n${indent}${close}`;
+}
