@@ -5,6 +5,7 @@
 import { FileNotFoundError } from '../engine/replay.ts';
 import { OutputError } from '../io/write-file.ts';
 import { ProfileError } from '../models/index.ts';
+import { CorpusError } from '../io/corpus.ts';
 
 /** Bad usage or a bad option value: printed as its message, exit 2. */
 export class UsageError extends Error {
@@ -28,7 +29,8 @@ export function isInputError(e: unknown): e is Error {
     e instanceof InputIssues ||
     e instanceof FileNotFoundError ||
     e instanceof ProfileError ||
-    e instanceof OutputError
+    e instanceof OutputError ||
+    e instanceof CorpusError
   );
 }
 

@@ -7,14 +7,17 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, type CliContext, type CliIo, type ExitCode } from './context.ts';
 import { isInputError, isYargsUsage, UsageError } from './errors.ts';
 import { replayCommand } from './commands/replay.ts';
+import { scenariosCommand } from './commands/scenarios.ts';
+import { corpusCommand } from './commands/corpus.ts';
+import { diffCommand } from './commands/diff.ts';
 
 /** The commands, one module each (add new ones here). */
-const COMMANDS = [replayCommand];
+const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand];
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -34,7 +37,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
       throw new UsageError(msg);
     })
     .epilog('Exit codes: 0 no findings, 1 findings, 2 bad input or usage, 3 internal error.');
-  for (const command of COMMANDS) parser = parser.command(command(ctx));
+  // Each module is typed by its own arguments; yargs takes them as untyped modules.
+  for (const command of COMMANDS) parser = parser.command(command(ctx) as unknown as CommandModule);
   try {
     await parser.parseAsync();
     return code;

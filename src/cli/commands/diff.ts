@@ -1,0 +1,105 @@
+/**
+ * `dax-refsim diff <ops.jsonl | case folder>`: one Op stream through two models in
+ * lockstep (one read of the input, one scan stepping both models), every divergence
+ * classified and explained. Exit codes like diff(1): 0 none (after --semantic), 1
+ * divergences, 2 bad input.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { filter, lastValueFrom, map, type Observable } from 'rxjs';
+import type { Argv, CommandModule } from 'yargs';
+import type { Op } from '../../events/op.ts';
+import { JsonlDecoder } from '../../events/jsonl-decoder.ts';
+import { formatJsonlIssue } from '../../events/issues.ts';
+import { readLines$ } from '../../io/read-lines.ts';
+import { writeFileAtomic } from '../../io/write-file.ts';
+import { FileNotFoundError } from '../../engine/replay.ts';
+import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
+import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
+import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
+import { EXIT, type CliContext } from '../context.ts';
+import { InputIssues, UsageError } from '../errors.ts';
+
+/** The diff command's arguments. */
+export interface DiffArgs {
+  readonly input: string;
+  readonly models: string;
+  readonly kconfig?: string;
+  readonly semantic: boolean;
+  readonly format: 'text' | 'json' | 'md';
+  readonly out?: string;
+}
+
+/** Most bad lines printed. */
+const MAX_ISSUES = 20;
+
+/** `--models a,b`: two profile names. */
+export function parseModels(text: string, kconfig?: string): [RefcountModel, RefcountModel] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length !== 2) throw new UsageError(`--models ${text}: expected two profiles, e.g. legacy,unified or legacy@6.12,unified@7.2`);
+  const kc = kconfig === undefined ? {} : parseKconfig(kconfig);
+  return [modelFor(names[0], { kconfig: kc }), modelFor(names[1], { kconfig: kc })];
+}
+
+/** The Ops of a JSONL file as one cold stream (read once, by the single subscription). */
+export function opsOf(file: string, issues: string[]): Observable<Op> {
+  const decoder = new JsonlDecoder(file);
+  let count = 0;
+  return readLines$(file).pipe(
+    map((rec) => decoder.decode(rec.text, rec.line, rec.terminated)),
+    filter((d): d is Extract<typeof d, { kind: 'op' }> => {
+      if (d.kind === 'issue') {
+        if (count++ < MAX_ISSUES) issues.push(formatJsonlIssue(d.issue));
+        return false;
+      }
+      if (d.kind === 'ref') {
+        if (count++ < MAX_ISSUES) issues.push(`${file}: holds RefEvents; diff needs an Op stream (RefEvents are already one model's expansion)`);
+        return false;
+      }
+      return d.kind === 'op';
+    }),
+    map((d) => d.event),
+  );
+}
+
+/** Resolves a case folder to its ops.jsonl. */
+function inputFile(input: string): string {
+  if (!existsSync(input)) throw new FileNotFoundError(`${input}: not found`);
+  if (statSync(input).isDirectory()) {
+    const f = join(input, 'ops.jsonl');
+    if (!existsSync(f)) throw new FileNotFoundError(`${f}: not found (expected a scenario folder holding ops.jsonl)`);
+    return f;
+  }
+  return input;
+}
+
+/** Runs the diff. */
+export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResult> {
+  const [a, b] = parseModels(args.models, args.kconfig);
+  const file = inputFile(args.input);
+  const issues: string[] = [];
+  const result = await lastValueFrom(opsOf(file, issues).pipe(diffWith(a, b, { semantic: args.semantic })));
+  if (issues.length) throw new InputIssues(issues);
+  const text = args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result) : diffText(result);
+  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: [file] });
+  else ctx.io.stdout(text);
+  ctx.exit(result.divergences.length > 0 ? EXIT.findings : EXIT.ok);
+  return result;
+}
+
+/** The yargs module of `diff`. */
+export function diffCommand(ctx: CliContext): CommandModule<object, DiffArgs> {
+  return {
+    command: 'diff <input>',
+    describe: 'Replay one Op stream under two models in lockstep and explain every divergence',
+    builder: (y: Argv) =>
+      y
+        .positional('input', { type: 'string', demandOption: true, describe: 'Op JSONL file, or a scenario folder holding ops.jsonl' })
+        .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles: a,b (e.g. legacy@6.12,unified@7.2)' })
+        .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to both profiles' })
+        .option('semantic', { type: 'boolean', default: false, describe: 'hide baseline shifts and other pure re-encodings' })
+        .option('format', { choices: ['text', 'json', 'md'] as const, default: 'text' as const })
+        .option('out', { type: 'string', describe: 'write the report to FILE (atomically)' }) as unknown as Argv<DiffArgs>,
+    handler: async (args) => void (await runDiff(args, ctx)),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * `dax-refsim diff`: goldens for every corpus case through the CLI, formats, exit
+ * codes, --models, --semantic, and a lockstep replay that reads its input once.
+ */
+import { readFileSync, mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Observable, lastValueFrom } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { cli } from './in-process.ts';
+import { diffWith } from '../../src/diff/diff-runs.ts';
+import { modelFor } from '../../src/models/index.ts';
+import type { Op } from '../../src/events/op.ts';
+import { loadOps } from '../fixtures/corpus.ts';
+import { listCases } from '../../src/io/corpus.ts';
+
+const cases = listCases('replays');
+
+describe('dax-refsim diff', () => {
+  it.each(cases)('replays/%s matches its expected.diff.json', async (name) => {
+    const r = await cli('diff', `replays/${name}/ops.jsonl`, '--format', 'json');
+    expect(r.stdout).toBe(readFileSync(`replays/${name}/expected.diff.json`, 'utf8'));
+    const parsed = JSON.parse(r.stdout) as { divergences: unknown[] };
+    expect(r.status).toBe(parsed.divergences.length > 0 ? 1 : 0);
+  });
+
+  it('prints the JSON shape with resolved profile names', async () => {
+    const r = await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--format', 'json', '--models', 'legacy@6.12,unified');
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(doc)).toEqual(['models', 'ops', 'divergences', 'summary']);
+    expect(doc.models).toEqual(['legacy@6.12', 'unified@7.2']);
+    expect(doc.ops).toBe(5);
+    expect((doc.divergences as Record<string, unknown>[])[1]).toMatchObject({ seq: 2, op: 'dax.fault', pfn: '0x48050', pfns: ['0x48050', '0x48050'], class: 'map-reference', field: 'mapcount', a: 0, b: 1 });
+    expect(doc.summary).toEqual({ baseline: 2, 'map-reference': 1, busy: 0, 'folio-shape': 0, association: 0, wake: 1, finding: 0, refcount: 0 });
+  });
+
+  it('explains the munmap of S1 in words a reviewer can paste', async () => {
+    const r = await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--format', 'json');
+    const wake = (JSON.parse(r.stdout) as { divergences: { class: string; explanation: string }[] }).divergences.find((d) => d.class === 'wake')!;
+    expect(wake.explanation).toMatch(/^At #4 \(munmap\) on pfn 0x48050, legacy@6\.14: page refcount 1, mapcount 0; unified@7\.2: page refcount 0, mapcount 0, freed \(free_zone_device_folio\), woke waiters/);
+    expect(wake.explanation).toContain('unified from free_zone_device_folio when the count reaches 0');
+  });
+
+  it('S7 reports a busy divergence and a legacy-only finding', async () => {
+    const r = await cli('diff', 'replays/s7-dma-after-munmap', '--format', 'json', '--semantic');
+    const ds = (JSON.parse(r.stdout) as { divergences: { class: string; field: string; a: unknown; b: unknown; seq: number }[] }).divergences;
+    expect(ds.filter((d) => d.class === 'busy').map((d) => [d.seq, d.field, d.a, d.b])).toEqual([[8, 'waiting', false, true], [9, 'waiting', false, true]]);
+    expect(ds.filter((d) => d.class === 'finding').map((d) => [d.seq, d.a, d.b])).toEqual([
+      [8, ['busy-scan-skipped', 'disassociate-busy-page'], []],
+      [9, ['evict-without-wait', 'disassociate-busy-page'], []],
+    ]);
+    expect(r.status).toBe(1);
+  });
+
+  it('--semantic hides baseline and re-encodings: S1 keeps only map-reference and wake', async () => {
+    const r = await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--format', 'json', '--semantic');
+    expect((JSON.parse(r.stdout) as { divergences: { class: string }[] }).divergences.map((d) => d.class)).toEqual(['map-reference', 'wake']);
+  });
+
+  it('a stream with only private/coherent pages gives no divergence and exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-diff-'));
+    try {
+      const f = join(dir, 'ops.jsonl');
+      writeFileSync(f, [
+        '{"seq":1,"type":"pgmap.register","pgmap":"p","pgmapType":"private","pfn":"0x100000","nr":4096,"vmemmapShift":0}',
+        '{"seq":2,"type":"pgmap.register","pgmap":"c","pgmapType":"coherent","pfn":"0x200000","nr":4096,"vmemmapShift":0}',
+        '{"seq":3,"type":"devpriv.alloc","pfn":"0x100001","order":0}',
+        '{"seq":4,"type":"devpriv.alloc","pfn":"0x200002","order":0}',
+        '{"seq":5,"type":"devpriv.free","pfn":"0x100001","order":0}',
+        '{"seq":6,"type":"devpriv.free","pfn":"0x200002","order":0}',
+      ].join('\n') + '\n');
+      for (const semantic of [[], ['--semantic']]) {
+        const r = await cli('diff', f, '--format', 'json', ...semantic);
+        expect(r.status).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ ops: 6, divergences: [] });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints text with a summary table, and Markdown', async () => {
+    const t = await cli('diff', 'replays/s2-gup-get-across-truncate');
+    expect(t.stdout).toMatch(/^dax-refsim diff: legacy@6\.14 vs unified@7\.2, 5 ops, 3 divergence\(s\)\n\nclass +count\nbaseline +2\n/);
+    const m = await cli('diff', 'replays/s2-gup-get-across-truncate', '--format', 'md');
+    expect(m.stdout).toContain('| class | count |');
+    expect(m.stdout).toContain('## Explanations');
+  });
+
+  it('exits 2 on a missing file, a bad line, bad --models, and leaves no --out file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-diff-'));
+    try {
+      expect((await cli('diff', join(dir, 'nope.jsonl'))).status).toBe(2);
+      const f = join(dir, 'bad.jsonl');
+      writeFileSync(f, '{"seq":1,"type":"munmap","mm":"A","start":0,"end":"x"}\n');
+      const out = join(dir, 'out.json');
+      const r = await cli('diff', f, '--out', out);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/bad\.jsonl:1:\d+ BAD_FIELD end/);
+      expect(existsSync(out)).toBe(false);
+      expect((await cli('diff', f, '--models', 'legacy')).stderr).toMatch(/expected two profiles/);
+      expect((await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--bogus')).status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lockstep replay', () => {
+  it('reads its input once: one subscription steps both models', async () => {
+    const ops = loadOps('s2-gup-get-across-truncate');
+    let subscriptions = 0;
+    const once = new Observable<Op>((sub) => {
+      if (++subscriptions > 1) {
+        sub.error(new Error('this input can only be read once'));
+        return;
+      }
+      for (const op of ops) sub.next(op);
+      sub.complete();
+    });
+    const r = await lastValueFrom(once.pipe(diffWith(modelFor('legacy'), modelFor('unified'))));
+    expect(subscriptions).toBe(1);
+    expect(r.ops).toBe(5);
+    expect(r.divergences.length).toBe(3);
+  });
+});
