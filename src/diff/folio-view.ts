@@ -40,6 +40,19 @@ export function folioSpan(state: SimState, pfn: number): [number, number] {
   return [head, head + folioNrPages(src, head)];
 }
 
+/**
+ * The association words rendered: a file, `DAX_SHARED×n` (legacy sentinel and per-page
+ * share), `shared×n` (unified: mapping NULL with a share count), or `stale×n` for a
+ * unified order-0 folio whose index/share word dax_folio_put() left behind (spec §0.3).
+ */
+function mappingWord(model: RefcountModel, type: string | undefined, mapping: string | null, index: number, associated: boolean): string | null {
+  if (mapping === PAGE_MAPPING_DAX_SHARED) return `DAX_SHARED×${index}`;
+  if (mapping === 'TAIL_MAPPING') return null;
+  if (mapping !== null) return mapping;
+  if (type !== 'fsdax' || model.family !== 'unified' || index === 0) return null;
+  return associated ? `shared×${index}` : `stale×${index}`;
+}
+
 /** Reads a compared range [lo, hi) of one model's state. Only written pages and heads are visited. */
 export function viewRange(model: RefcountModel, state: SimState, lo: number, hi: number): RangeView {
   const src = source(state);
@@ -51,6 +64,10 @@ export function viewRange(model: RefcountModel, state: SimState, lo: number, hi:
     const head = compoundHead(src, p);
     heads.push(head);
     p = Math.max(p + 1, head + folioNrPages(src, head));
+  }
+  let associated = false;
+  for (const xa of state.world.xa.values()) {
+    for (const e of xa.values()) if (!e.zero && e.pfn < hi && lo < e.pfn + 2 ** e.order) associated = true;
   }
   let held = 0;
   let mapcount = 0;
@@ -68,13 +85,8 @@ export function viewRange(model: RefcountModel, state: SimState, lo: number, hi:
     pincount += folioPincount(src, head) ?? 0;
     order = Math.max(order, folioOrder(src, head));
     if (type === 'fsdax' && model.isBusy(src, head)) busy = true;
-    const shared = page.mapping === PAGE_MAPPING_DAX_SHARED ? `DAX_SHARED×${page.index}` : page.mapping === null && page.index > 0 && type === 'fsdax' && model.family === 'unified' ? `shared×${page.index}` : null;
-    const m = shared ?? page.mapping;
-    if (m !== null && m !== 'TAIL_MAPPING') mappings.add(m);
-  }
-  let associated = false;
-  for (const xa of state.world.xa.values()) {
-    for (const e of xa.values()) if (!e.zero && e.pfn < hi && lo < e.pfn + 2 ** e.order) associated = true;
+    const m = mappingWord(model, type, page.mapping, page.index, associated);
+    if (m !== null) mappings.add(m);
   }
   return { heads, order, refcounts, held, mapcount, pincount, busy, associated, mapping: mappings.size ? [...mappings].sort().join(',') : null, type, idle };
 }
