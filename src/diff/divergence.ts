@@ -19,6 +19,8 @@ export interface Divergence {
   readonly op: string;
   /** Trace line the Op came from, when lifted from a recording. */
   readonly line?: number;
+  /** The trace's PHASE (trace_marker) the Op fell in, when lifted from a recording. */
+  readonly phase?: string;
   /** Head pfn of the compared range (the larger folio's head). */
   readonly pfn: number;
   /** First and last pfn of the compared range. */

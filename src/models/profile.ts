@@ -28,17 +28,25 @@ export interface ProfileSpan {
   readonly tailMaskCapable: boolean;
   /** Pre-6.10: O_DIRECT takes FOLL_GET and the bio releases through folio_put_refs (issue #8). */
   readonly odirectFollGet: boolean;
+  /**
+   * dax_folio_put() ends in dax_folio_reset_order() for every folio, order 0 included,
+   * which clears ->mapping and the index/share word ("dax: Factor out
+   * dax_folio_reset_order() helper", 59eb73b98ae0b). Recorded on 7.2 and 7.3
+   * (events/traces/k72-ext4-daxwork.trace.txt:283, order-0 folio, `_ret ret=0`);
+   * whether 7.1 has it is not verified. Before it, order 0 left index/share stale (spec §0.3).
+   */
+  readonly daxFolioResetOrder: boolean;
   readonly note: string;
 }
 
 /** The version axis, oldest first. */
 export const PROFILE_SPANS: readonly ProfileSpan[] = [
-  { family: 'legacy', from: '6.1', to: '6.5', newest: '6.1', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: true, note: 'pre-6.10 GUP names; O_DIRECT FOLL_GET released by folio_put_refs (no devmap wake)' },
-  { family: 'legacy', from: '6.6', to: '6.9', newest: '6.9', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, note: 'page_ref mapcount is page_mapcount(); try_grab_page/try_grab_folio(page)' },
-  { family: 'legacy', from: '6.10', to: '6.14', newest: '6.14', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, note: 'raw _mapcount in page_ref; try_grab_folio/try_grab_folio_fast' },
-  { family: 'unified', from: '6.15', to: '6.16', newest: '6.16', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, note: 'DAX PMD/PUD marked special: GUP-fast backs off, slow GUP grabs 1 then n-1' },
-  { family: 'unified', from: '6.17', to: '7.0', newest: '7.0', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: false, odirectFollGet: false, note: 'pXX_devmap removed; GUP-fast grabs a PMD folio in one mod_unless' },
-  { family: 'unified', from: '7.1', to: null, newest: '7.2', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: true, odirectFollGet: false, note: 'compound_info: tails hold a mask when HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y (covers 7.2 and 7.3)' },
+  { family: 'legacy', from: '6.1', to: '6.5', newest: '6.1', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: true, daxFolioResetOrder: false, note: 'pre-6.10 GUP names; O_DIRECT FOLL_GET released by folio_put_refs (no devmap wake)' },
+  { family: 'legacy', from: '6.6', to: '6.9', newest: '6.9', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'page_ref mapcount is page_mapcount(); try_grab_page/try_grab_folio(page)' },
+  { family: 'legacy', from: '6.10', to: '6.14', newest: '6.14', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'raw _mapcount in page_ref; try_grab_folio/try_grab_folio_fast' },
+  { family: 'unified', from: '6.15', to: '6.16', newest: '6.16', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'DAX PMD/PUD marked special: GUP-fast backs off, slow GUP grabs 1 then n-1' },
+  { family: 'unified', from: '6.17', to: '7.0', newest: '7.0', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'pXX_devmap removed; GUP-fast grabs a PMD folio in one mod_unless' },
+  { family: 'unified', from: '7.1', to: null, newest: '7.2', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: true, odirectFollGet: false, daxFolioResetOrder: true, note: 'compound_info: tails hold a mask when HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y; dax_folio_reset_order() on every disassociation (covers 7.2 and 7.3)' },
 ];
 
 /** A resolved profile. */

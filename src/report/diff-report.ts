@@ -16,6 +16,7 @@ export function diffJson(r: DiffResult): string {
       seq: d.seq,
       op: d.op,
       ...(d.line !== undefined ? { line: d.line } : {}),
+      ...(d.phase !== undefined ? { phase: d.phase } : {}),
       pfn: hex(d.pfn),
       pfns: [hex(d.pfns[0]), hex(d.pfns[1])],
       class: d.class,
@@ -45,7 +46,7 @@ export function diffText(r: DiffResult): string {
   lines.push(`${'class'.padEnd(w)}  count`);
   for (const c of DIVERGENCE_CLASSES) lines.push(`${c.padEnd(w)}  ${r.summary[c]}`);
   for (const d of r.divergences) {
-    lines.push('', `#${d.seq} ${d.op}${d.line !== undefined ? ` (line ${d.line})` : ''}  ${range(d)}  ${d.class}  ${d.field}: ${a}=${value(d.a)} ${b}=${value(d.b)}`);
+    lines.push('', `#${d.seq} ${d.op}${d.line !== undefined ? ` (line ${d.line}${d.phase !== undefined ? `, PHASE ${d.phase}` : ''})` : ''}  ${range(d)}  ${d.class}  ${d.field}: ${a}=${value(d.a)} ${b}=${value(d.b)}`);
     lines.push(`  ${d.explanation}`);
   }
   return `${lines.join('\n')}\n`;

@@ -8,10 +8,21 @@ import { createInterface } from 'node:readline';
 import { collectTraceAsync, parseTraceLines, type ParsedTrace } from './read-trace.ts';
 import type { TraceItem, TraceReaderOptions } from './trace-reader.ts';
 
-/** The lines of a UTF-8 text file, streamed (`\r\n` and `\n` both end a line). */
-export function readFileLines(path: string): AsyncIterable<string> {
+/**
+ * The lines of a UTF-8 text file, streamed (`\r\n` and `\n` both end a line). The file
+ * is opened when iteration starts: a readline interface created earlier starts emitting
+ * lines at once, and lines emitted before its async iterator is attached are lost (a
+ * stream created, then awaited after other work, never ended).
+ */
+export async function* readFileLines(path: string): AsyncGenerator<string, void, undefined> {
   const input = createReadStream(path, { encoding: 'utf8' });
-  return createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    yield* lines;
+  } finally {
+    lines.close();
+    input.destroy();
+  }
 }
 
 /**

@@ -37,7 +37,7 @@ describe('missed-wakeup (6.1 O_DIRECT bio release)', () => {
     expect(r.models).toEqual(['legacy@6.1', 'unified@7.3']);
     expect(r.divergences.filter((d) => d.seq === 5).map((d) => [d.class, d.field, d.a, d.b])).toEqual([
       ['busy', 'waiting', true, false],
-      ['association', 'mapping', 'F', 'stale×2'],
+      ['association', 'mapping', 'F', null],
       ['wake', 'wake', false, true],
       ['finding', 'findings', ['missed-wakeup'], []],
     ]);

@@ -4,9 +4,11 @@
  * classified and explained. Exit codes like diff(1): 0 none (after --semantic), 1
  * divergences, 2 bad input.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { filter, lastValueFrom, map, type Observable } from 'rxjs';
+import { filter, from, lastValueFrom, map, type Observable } from 'rxjs';
+import { liftForDiff } from '../../lift/lift-file.ts';
+import { formatIssue } from '../../trace/issues.ts';
 import type { Argv, CommandModule } from 'yargs';
 import type { Op } from '../../events/op.ts';
 import { JsonlDecoder } from '../../events/jsonl-decoder.ts';
@@ -73,13 +75,43 @@ function inputFile(input: string): string {
   return input;
 }
 
+/** True when the file's first non-blank byte opens a JSON object (a JSONL stream), false for a trace. */
+function isJsonl(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString('utf8').trimStart();
+    return text === '' || text.startsWith('{');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The Ops of the input: a JSONL stream read once, or a recorded trace lifted to Ops
+ * (each Op keeps its trace line; divergences then name the line and its PHASE).
+ */
+async function inputOps(file: string, issues: string[]): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined }> {
+  if (isJsonl(file)) return { ops$: opsOf(file, issues) };
+  const lifted = await liftForDiff(file);
+  for (const i of lifted.issues) if (i.severity === 'error' && issues.length < MAX_ISSUES) issues.push(formatIssue(i));
+  return { ops$: from(lifted.ops), phaseOf: (line) => lifted.phases.get(line) };
+}
+
 /** Runs the diff. */
 export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResult> {
   const [a, b] = parseModels(args.models, args.kconfig);
   const file = inputFile(args.input);
   const issues: string[] = [];
-  const result = await lastValueFrom(opsOf(file, issues).pipe(diffWith(a, b, { semantic: args.semantic })));
+  const { ops$, phaseOf } = await inputOps(file, issues);
   if (issues.length) throw new InputIssues(issues);
+  const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic })));
+  if (issues.length) throw new InputIssues(issues);
+  // a lifted Op keeps its trace line; name the PHASE it fell in too
+  const result: DiffResult = phaseOf
+    ? { ...raw, divergences: raw.divergences.map((d) => { const phase = d.line === undefined ? undefined : phaseOf(d.line); return phase === undefined ? d : { ...d, phase }; }) }
+    : raw;
   const text = args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result) : diffText(result);
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: [file] });
   else ctx.io.stdout(text);
@@ -94,7 +126,7 @@ export function diffCommand(ctx: CliContext): CommandModule<object, DiffArgs> {
     describe: 'Replay one Op stream under two models in lockstep and explain every divergence',
     builder: (y: Argv) =>
       y
-        .positional('input', { type: 'string', demandOption: true, describe: 'Op JSONL file, or a scenario folder holding ops.jsonl' })
+        .positional('input', { type: 'string', demandOption: true, describe: 'Op JSONL file, a scenario folder holding ops.jsonl, or a recorded ftrace/trace-cmd trace' })
         .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles: a,b (e.g. legacy@6.12,unified@7.2)' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to both profiles' })
         .option('semantic', { type: 'boolean', default: false, describe: 'hide baseline shifts and other pure re-encodings' })

@@ -9,7 +9,7 @@ import type { OpOf } from '../../events/op.ts';
 import type { ModelCtx } from '../model.ts';
 import type { FamilyHooks } from './family.ts';
 import { call, folioOf, folioRuns, refAdd, refTryAdd, type FolioInfo } from './kernel.ts';
-import { ptesMapping, type MmPte } from './mm.ts';
+import { entryPages, ptesMapping, type MmPte } from './mm.ts';
 import { EOPNOTSUPP, warn } from './lifecycle.ts';
 
 /** How a family walks GUP. */
@@ -22,6 +22,10 @@ export interface GupStyle {
   readonly leafGrabsFolio: boolean;
   /** GUP-fast backs off from special PMD/PUD leaves to slow GUP (legacy devmap FOLL_LONGTERM, unified 6.15–6.16). */
   readonly fastBacksOffSpecialLeaf: boolean;
+  /** The slow path's huge-leaf walker: follow_devmap_pmd() (legacy), follow_huge_pmd() (unified). */
+  readonly slowHugeWalk: string;
+  /** GUP-fast's huge-leaf walker: gup_fast_devmap_leaf() (pre-6.10 __gup_device_huge()), gup_fast_pmd_leaf(). */
+  readonly fastHugeWalk: string;
 }
 
 type Grab = OpOf<'gup.get'> | OpOf<'gup.pin'>;
@@ -89,12 +93,28 @@ export function gup(ctx: ModelCtx, hooks: FamilyHooks, style: GupStyle, op: Grab
       if (huge && style.leafGrabsFolio) {
         // One leaf covers the rest of the folio: fast grabs all refs at once; slow grabs
         // 1 in follow_huge_pmd() and the other n-1 in __get_user_pages() (spec §0.2).
-        if (fast) grabFast(ctx, style, f, inFolio, pin);
+        if (fast) call(ctx, style.fastHugeWalk, f.head, () => grabFast(ctx, style, f, inFolio, pin));
         else {
-          grabSlow(ctx, style, f, 1, pin);
+          call(ctx, style.slowHugeWalk, f.head, () => grabSlow(ctx, style, f, 1, pin));
           if (inFolio > 1) grabSlow(ctx, style, f, inFolio - 1, pin);
         }
         p += inFolio;
+        continue;
+      }
+      if (huge) {
+        // A devmap leaf is walked per 4 KiB page: follow_devmap_pmd() once per page in slow
+        // GUP (k612-ext4-daxwork.trace.txt:205-208), gup_fast_devmap_leaf() once per leaf.
+        const run = Math.min(op.pfn + op.nr, leaf.pte.pfn + entryPages(leaf.pte)) - p;
+        if (fast) {
+          const from = p;
+          call(ctx, style.fastHugeWalk, p, () => {
+            for (let i = 0; i < run; i++) grabFast(ctx, style, folioOf(ctx, from + i), 1, pin);
+          });
+          p += run;
+        } else {
+          call(ctx, style.slowHugeWalk, p, () => grabSlow(ctx, style, f, 1, pin));
+          p++;
+        }
         continue;
       }
       if (fast) grabFast(ctx, style, f, 1, pin);

@@ -168,11 +168,16 @@ export function exitMm(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'exit'>): voi
 
 /** folio_put_refs() on each run of pages of one folio: the common "drop n refs" shape. */
 export function putPages(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'put'>): void {
-  // put_page() per page: each page's put is its own call, even within one folio.
-  for (let i = 0; i < op.nr; i++) {
-    const f = folioOf(ctx, op.pfn + i);
-    hooks.putRefs(ctx, f.head, 1, f.type, op.via ?? 'put_page');
-  }
+  const puts = (): void => {
+    // put_page() per page: each page's put is its own call, even within one folio.
+    for (let i = 0; i < op.nr; i++) {
+      const f = folioOf(ctx, op.pfn + i);
+      hooks.putRefs(ctx, f.head, 1, f.type, op.via ?? 'put_page');
+    }
+  };
+  // a bio's pages are released by __bio_release_pages() (the entry a recording probes)
+  if (op.via === 'bio_release') call(ctx, '__bio_release_pages', undefined, puts);
+  else puts();
 }
 
 /** A kernel WARN or a hazard, as a `warn` RefEvent (it becomes a finding in the fold). */

@@ -40,10 +40,13 @@ export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
       if (op.write && !mapped.write) ctx.emit({ type: 'pt_set', mm: op.mm, addr: mapped.addr, level: mapped.level, pfn: mapped.pfn, write: true, special: true, refcounted: false });
       return;
     }
-    const insert = order ? 'vmf_insert_pfn_pmd' : 'insert_pfn';
-    call(ctx, insert, target, () => {
+    const install = (): void => {
       ctx.emit({ type: 'pt_set', mm: op.mm, addr, level: order ? 'pmd' : 'pte', pfn: target, write: op.write, special: true, refcounted: false });
-    });
+    };
+    if (order) call(ctx, 'vmf_insert_pfn_pmd', target, install);
+    // dax_fault_iter(): vmf_insert_mixed_mkwrite() for a write, vmf_insert_mixed() for a read,
+    // both through insert_pfn() (k612-ext4-daxwork.trace.txt:162-163)
+    else call(ctx, op.write ? 'vmf_insert_mixed_mkwrite' : 'vmf_insert_mixed', target, () => call(ctx, 'insert_pfn', target, install));
   });
 }
 
@@ -151,7 +154,12 @@ export function resumeBreaker(ctx: ModelCtx, w: Waiter): void {
 
 function runBreaker(ctx: ModelCtx, w: Pick<Waiter, 'waiter' | 'file' | 'start' | 'end' | 'kind' | 'fn'>): void {
   if (w.kind !== 'evict') {
-    const busy = call(ctx, w.fn, undefined, () => busyPage(ctx, w.file, w.start, w.end));
+    // Model change (issue #5): ext4_break_layouts() and xfs_break_dax_layouts() scan the
+    // whole file (dax_layout_busy_page(mapping) = dax_layout_busy_page_range(mapping, 0,
+    // LLONG_MAX)), not the truncated range: events/traces/k612-ext4-daxwork.trace.txt:255
+    // prints `start=0x0 end=0x7fffffffffffffff` for a one-page hole punch (off=32768).
+    // A busy page anywhere in the file holds the punch; only the range is deleted after.
+    const busy = call(ctx, w.fn, undefined, () => busyPage(ctx, w.file, 0, Number.MAX_SAFE_INTEGER));
     if (busy !== null) {
       ctx.emit({ type: 'wait', pfn: busy, fn: w.fn, file: w.file, start: w.start, end: w.end, until: CONSTS.FSDAX_WAIT_UNTIL, interruptible: true, waiter: w.waiter, kind: w.kind });
       return;

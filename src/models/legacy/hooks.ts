@@ -23,7 +23,10 @@ function devmapHookName(profile: Profile): string {
 /** Legacy GUP: devmap leaves are walked per 4 KiB page (gup_fast_devmap_pmd_leaf(), follow_devmap_pmd()). */
 export function gupStyle(profile: Profile): GupStyle {
   const pre = profile.gupNames === 'pre-6.10';
-  return { slowGrab: pre ? 'try_grab_page' : 'try_grab_folio', fastGrab: pre ? 'try_grab_folio' : 'try_grab_folio_fast', leafGrabsFolio: false, fastBacksOffSpecialLeaf: false };
+  return {
+    slowGrab: pre ? 'try_grab_page' : 'try_grab_folio', fastGrab: pre ? 'try_grab_folio' : 'try_grab_folio_fast', leafGrabsFolio: false, fastBacksOffSpecialLeaf: false,
+    slowHugeWalk: 'follow_devmap_pmd', fastHugeWalk: pre ? '__gup_device_huge' : 'gup_fast_devmap_leaf',
+  };
 }
 
 export const hooks: FamilyHooks = {
@@ -64,7 +67,8 @@ export const hooks: FamilyHooks = {
     }
     const fn = via === 'put_page' ? 'folio_put' : 'folio_put_refs';
     call(ctx, fn, head, () => {
-      if (refSubAndTest(ctx, head, refs)) hooks.freeZoneDeviceFolio(ctx, head, type);
+      // folio_put()/folio_put_refs(): at 0, __folio_put() → free_zone_device_folio()
+      if (refSubAndTest(ctx, head, refs)) call(ctx, '__folio_put', head, () => hooks.freeZoneDeviceFolio(ctx, head, type));
     });
   },
 

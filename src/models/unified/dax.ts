@@ -139,7 +139,8 @@ function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, orde
 
 /**
  * dax_disassociate_entry() → dax_folio_put(): drop a share; at 0 clear ->mapping
- * (order 0 leaves index/share stale, spec §0.3) and split a large folio.
+ * (order 0 leaves index/share stale, spec §0.3) and split a large folio. 7.1+:
+ * dax_folio_reset_order() does both for every folio, order 0 included.
  */
 function disassociate(ctx: ModelCtx, file: string, e: XaEntry): void {
   if (e.zero) return;
@@ -150,12 +151,22 @@ function disassociate(ctx: ModelCtx, file: string, e: XaEntry): void {
       ctx.emit({ type: 'share', pfn: f.head, share: ref });
       if (ref > 0) return;
     }
+    if (ctx.profile.daxFolioResetOrder) {
+      // Model change (issue #5): the 7.2 kernel calls dax_folio_reset_order() for order-0
+      // folios too (events/traces/k72-ext4-daxwork.trace.txt:283-296, `order=` of an
+      // order-0 folio then `_ret ret=0`), which sets folio->mapping = NULL and
+      // folio->share = 0: the stale index of spec §0.3 no longer holds there.
+      call(ctx, 'dax_folio_reset_order', f.head, () => {
+        if (f.order === 0) ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: null, index: 0 });
+        else ctx.emit({ type: 'split', pfn: f.head });
+        return f.order;
+      }, (r) => r);
+      return;
+    }
     ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: null });
     if (f.order === 0) return;
-    call(ctx, 'dax_folio_reset_order', f.head, () => {
-      ctx.emit({ type: 'split', pfn: f.head });
-      return f.order;
-    }, (r) => r);
+    // before dax_folio_reset_order() existed, dax_folio_put() split inline after folio_reset_order()
+    call(ctx, 'folio_reset_order', f.head, () => ctx.emit({ type: 'split', pfn: f.head }));
   });
   void file;
 }
@@ -195,9 +206,14 @@ function fsBreakFn(op: { fs?: 'ext4' | 'xfs' }): string {
  * dax_break_layout_final(): an uninterruptible wait, then every entry goes.
  */
 export function breakLayouts(ctx: ModelCtx, op: OpOf<'fs.break_layout' | 'fs.truncate' | 'fs.evict'>, kind: BreakKind): void {
-  const end = op.end ?? Number.MAX_SAFE_INTEGER;
   const fn = kind === 'evict' ? 'dax_break_layout_final' : fsBreakFn(op);
-  runBreaker(ctx, { waiter: op.seq, file: op.file, start: kind === 'evict' ? 0 : op.start, end: kind === 'evict' ? Number.MAX_SAFE_INTEGER : end, kind, fn });
+  // Model change (issue #5): ext4_break_layouts() and xfs_break_dax_layouts() call
+  // dax_break_layout_inode() = dax_break_layout(inode, 0, LLONG_MAX), so the scan, the
+  // unmap and dax_delete_mapping_range() cover the whole file, whatever range is truncated:
+  // events/traces/k72-ext4-daxwork.trace.txt:254,272 (`start=0x0 end=0x7fffffffffffffff`
+  // for a one-page hole punch, then dax_folio_reset_order() on all 7 entries of the file).
+  // The truncate's own range then finds no entry left.
+  runBreaker(ctx, { waiter: op.seq, file: op.file, start: 0, end: Number.MAX_SAFE_INTEGER, kind, fn });
 }
 
 /** A woken breaker rescans from the top of its loop. */

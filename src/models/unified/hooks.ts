@@ -20,7 +20,10 @@ import { resumeBreaker } from './dax.ts';
  * and GUP-fast backs off to slow GUP.
  */
 export function gupStyle(profile: Profile): GupStyle {
-  return { slowGrab: 'try_grab_folio', fastGrab: 'try_grab_folio_fast', leafGrabsFolio: true, fastBacksOffSpecialLeaf: profile.specialHugeEntries };
+  return {
+    slowGrab: 'try_grab_folio', fastGrab: 'try_grab_folio_fast', leafGrabsFolio: true, fastBacksOffSpecialLeaf: profile.specialHugeEntries,
+    slowHugeWalk: 'follow_huge_pmd', fastHugeWalk: 'gup_fast_pmd_leaf',
+  };
 }
 
 export const hooks: FamilyHooks = {

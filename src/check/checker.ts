@@ -1,0 +1,150 @@
+/**
+ * The checker: lifted items in, a verdict out. Each Op is replayed through the model;
+ * each probe and page_ref observation is located at its marker in the model's events
+ * and compared with the simulated value there; each snap line is compared with the
+ * state at its position. Observations not located by the next snap line are unknown.
+ */
+import type { RefcountModel } from '../models/model.ts';
+import { probePage, isSnapProbe } from '../lift/record-view.ts';
+import type { LiftItem } from '../lift/types.ts';
+import type { TraceRecord } from '../trace/record-types.ts';
+import { source } from '../state/accessors.ts';
+import { ModelLog, touchedPfns } from './model-log.ts';
+import { locate, type Pending } from './matcher.ts';
+import { pageRefObservation, probeObservations, snapObservations } from './observations.ts';
+import { pageRefMapcount, readField } from './read-field.ts';
+import { SnapCheck, recordPfns } from './snap-check.ts';
+import { Tally } from './tally.ts';
+
+/** Ops after which an observation that found no marker is given up as unknown. */
+const HORIZON = 64;
+
+/** Options of a checker. */
+export interface CheckerOptions {
+  readonly vmemmapBase: bigint;
+}
+
+/** Checks one trace's observations against one model. */
+export class Checker {
+  readonly log: ModelLog;
+  readonly tally = new Tally();
+  /** Trace line of each Op that raised a finding (findings name the Op by seq). */
+  readonly opLines = new Map<number, number>();
+  private pending: Pending[] = [];
+  private readonly snaps: SnapCheck;
+  private readonly base: bigint;
+  private readonly mapcountStyle: 'raw' | 'page_mapcount';
+
+  constructor(model: RefcountModel, opts: CheckerOptions) {
+    this.log = new ModelLog(model);
+    this.base = opts.vmemmapBase;
+    this.mapcountStyle = model.profile.traceMapcount;
+    this.snaps = new SnapCheck(this.log, this.tally);
+  }
+
+  /** Takes the next lifted item. */
+  onItem(item: LiftItem): void {
+    if (item.kind === 'op') {
+      const before = this.log.runner.findings.length;
+      const logged = this.log.push(item.op);
+      if (this.log.runner.findings.length > before && item.op.line !== undefined) this.opLines.set(item.op.seq, item.op.line);
+      for (const r of item.records) {
+        // a page_ref event is a traced change itself; other records of an Op count through the Op
+        if (r.kind === 'page_ref') this.snaps.note([r.pfn]);
+        this.queue(r, logged.index, r.line === item.op.line ? logged.index : undefined);
+      }
+      this.snaps.noteOp(item.op, touchedPfns(logged));
+      this.match();
+      this.bound();
+      return;
+    }
+    const r = item.record;
+    if (r.kind === 'kprobe' && isSnapProbe(r)) {
+      this.match();
+      this.expire(r.line);
+      this.snaps.compare(r.line, snapObservations(r));
+      this.log.prune(Math.min(this.log.nextIndex - 1, ...this.pending.map((p) => p.from)));
+      return;
+    }
+    // an event the lifter could not turn into an Op may still be the change a snap shows
+    this.snaps.note(recordPfns(r, this.base));
+    this.queue(r, Math.max(0, this.log.nextIndex - 1), undefined);
+    this.match();
+  }
+
+  /**
+   * Keeps memory bounded without PHASE markers: an observation still not located
+   * HORIZON Ops after its own is unknown, and Ops no observation can reach are dropped.
+   */
+  private bound(): void {
+    const oldest = this.log.nextIndex - HORIZON;
+    const stale = this.pending.filter((p) => p.from < oldest);
+    if (stale.length > 0) this.expire(Math.max(...stale.map((p) => p.obs.line)) + 1, oldest);
+    this.log.prune(Math.min(this.log.nextIndex - 1, ...this.pending.map((p) => p.from)));
+  }
+
+  /** Ends the input: what is still not located is unknown. */
+  finish(): void {
+    this.match();
+    this.expire(Number.POSITIVE_INFINITY);
+  }
+
+  private queue(r: TraceRecord, from: number, anchorOf: number | undefined): void {
+    if (r.kind === 'page_ref') {
+      this.pending.push({ obs: pageRefObservation(r), key: r.pfn, from });
+      return;
+    }
+    if (r.kind !== 'kprobe' || isSnapProbe(r)) return;
+    const key = probePage(r, this.base);
+    const fields = probeObservations(r, this.base);
+    if (fields.length === 0) return;
+    const obs = { source: 'probe' as const, line: r.line, fn: fields[0]!.fn, at: fields[0]!.at, fields };
+    this.pending.push({ obs, key, from, ...(anchorOf !== undefined ? { anchorOf } : {}) });
+  }
+
+  /** Locates and compares every pending observation whose marker is now in the log. */
+  private match(): void {
+    const still: Pending[] = [];
+    for (const p of this.pending) {
+      const pos = locate(this.log, p);
+      if (pos === null) {
+        still.push(p);
+        continue;
+      }
+      const o = p.obs;
+      if (o.source === 'page_ref') {
+        const [count, mapcount] = this.log.readAt(pos, (src) => [src.page(o.pfn)?.refcount ?? null, pageRefMapcount(src, o.pfn, this.mapcountStyle)] as const);
+        this.tally.compare(o.line, o.pfn, 'count', o.count, count, o.fn);
+        if (o.mapcount !== null) this.tally.compare(o.line, o.pfn, 'mapcount', o.mapcount, mapcount, o.fn);
+      } else {
+        for (const f of o.fields) {
+          const sim = this.log.readAt(pos, (src) => readField(src, f.pfn, f.field));
+          this.tally.compare(f.line, f.pfn, f.name, f.recorded, sim, f.fn);
+        }
+      }
+    }
+    this.pending = still;
+  }
+
+  /** Observations recorded before `line` (and, if given, lifted before Op `before`) that found no marker: unknown. */
+  private expire(line: number, before = Number.POSITIVE_INFINITY): void {
+    const keep: Pending[] = [];
+    const src = source(this.log.state());
+    for (const p of this.pending) {
+      if (p.obs.line >= line || p.from >= before) {
+        keep.push(p);
+        continue;
+      }
+      const o = p.obs;
+      if (o.source === 'page_ref') {
+        this.tally.unknown({ line: o.line, pfn: o.pfn, field: 'count', recorded: o.count, simulated: null, function: o.fn, reason: `no ${o.fn} (pfn ${o.pfn}, val ${o.val}) among the model's events` });
+      } else {
+        for (const f of o.fields) {
+          if (readField(src, f.pfn, f.field) === null) continue;
+          this.tally.unknown({ line: f.line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: null, function: f.fn, reason: `the model emits no ${f.at} marker of ${f.fn} there` });
+        }
+      }
+    }
+    this.pending = keep;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The replay side of a check: a Runner expanding the lifted Ops with the model, plus a
+ * short log of each Op's RefEvents and the state before it, so that the state at any
+ * of its `enter`/`exit` markers or page_ref events can be recomputed (a fold from the
+ * Op's start) when an observation is matched to it, possibly an Op or two later (a
+ * layout break resumed by another task's put).
+ */
+import type { Op } from '../events/op.ts';
+import type { RefEvent, RefEventInit } from '../events/ref-event.ts';
+import type { RefcountModel } from '../models/model.ts';
+import { Runner } from '../engine/runner.ts';
+import { applyRefEvent } from '../state/fold.ts';
+import type { PageSource } from '../state/accessors.ts';
+import type { SimState } from '../state/sim-state.ts';
+import { Txn } from '../state/txn.ts';
+import { folioOrder, source } from '../state/accessors.ts';
+
+/** One replayed Op. */
+export interface LoggedOp {
+  /** 0-based position among the Ops replayed. */
+  readonly index: number;
+  readonly op: Op;
+  readonly before: SimState;
+  readonly events: readonly RefEvent[];
+  /** Events already matched to an observation. */
+  readonly used: boolean[];
+}
+
+/** A position in the log: an event of an Op (or its start, at −1). */
+export interface LogPosition {
+  readonly op: LoggedOp;
+  readonly at: number;
+}
+
+/** Replays Ops and answers "what was the state at this marker". */
+export class ModelLog {
+  readonly runner: Runner;
+  private window: LoggedOp[] = [];
+  private next = 0;
+  private cursor: { op: LoggedOp; at: number; txn: Txn } | null = null;
+
+  constructor(model: RefcountModel) {
+    this.runner = new Runner(model, { checkpointEvery: 0 });
+  }
+
+  /** Replays one Op and logs it. */
+  push(op: Op): LoggedOp {
+    const before = this.runner.state();
+    const events = this.runner.pushOp(op);
+    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false) };
+    this.window.push(logged);
+    return logged;
+  }
+
+  /** Index the next pushed Op will get. */
+  get nextIndex(): number {
+    return this.next;
+  }
+
+  /** The state after everything replayed so far. */
+  state(): SimState {
+    return this.runner.state();
+  }
+
+  /** The current state as a page source. */
+  stateSource(): PageSource {
+    return source(this.runner.state());
+  }
+
+  /** The first unused event of Ops ≥ `from` that `pred` accepts, marked used. */
+  take(from: number, pred: (e: RefEvent, op: LoggedOp, at: number) => boolean): LogPosition | null {
+    for (const op of this.window) {
+      if (op.index < from) continue;
+      for (let i = 0; i < op.events.length; i++) {
+        if (op.used[i] || !pred(op.events[i]!, op, i)) continue;
+        op.used[i] = true;
+        return { op, at: i };
+      }
+    }
+    return null;
+  }
+
+  /** The logged Op of an index, while it is in the window. */
+  get(index: number): LoggedOp | undefined {
+    return this.window.find((o) => o.index === index);
+  }
+
+  /** Reads the state right after event `at` of an Op (−1: before it; events.length − 1: after it). */
+  readAt<T>(pos: LogPosition, read: (src: PageSource) => T): T {
+    let c = this.cursor;
+    if (c === null || c.op !== pos.op || c.at > pos.at) {
+      c = { op: pos.op, at: -1, txn: new Txn(pos.op.before) };
+      this.cursor = c;
+    }
+    while (c.at < pos.at) {
+      c.at++;
+      applyRefEvent(c.txn, pos.op.events[c.at]!, () => undefined);
+    }
+    return read(c.txn);
+  }
+
+  /** Folds sim-only adjustments (a resync to a recorded value) into the state. */
+  adjust(events: readonly RefEventInit[]): void {
+    for (const e of events) this.runner.pushRef({ ...e, seq: this.runner.refEvents + 1 });
+  }
+
+  /** Forgets Ops before `index` (no observation can match them any more). */
+  prune(index: number): void {
+    this.window = this.window.filter((o) => o.index >= index);
+    if (this.cursor !== null && this.cursor.op.index < index) this.cursor = null;
+  }
+
+  /** Ops still in the window (what observations may still be matched to). */
+  get windowSize(): number {
+    return this.window.length;
+  }
+}
+
+/** The pfns an Op's events wrote (a folio event covers its pages). */
+export function touchedPfns(op: LoggedOp): Set<number> {
+  const out = new Set<number>();
+  const before = source(op.before);
+  for (const e of op.events) touchedBy(e, before, out);
+  return out;
+}
+
+function touchedBy(e: RefEvent, before: PageSource, out: Set<number>): void {
+  switch (e.type) {
+    case 'set': case 'mod': case 'mod_and_test': case 'mod_and_return': case 'mod_unless': case 'freeze': case 'unfreeze':
+    case 'pin_count': case 'set_mapping': case 'share':
+      out.add(e.pfn);
+      return;
+    case 'add_rmap': case 'remove_rmap':
+      out.add(e.pfn);
+      for (let i = 0; i < e.nr; i++) out.add(e.page + i);
+      return;
+    case 'prep_compound':
+      for (let i = 0; i < 2 ** e.order; i++) out.add(e.pfn + i);
+      return;
+    case 'split': {
+      const order = Math.max(folioOrder(before, e.pfn), 9);
+      for (let i = 0; i < 2 ** order; i++) out.add(e.pfn + i);
+      return;
+    }
+    default:
+      return;
+  }
+}

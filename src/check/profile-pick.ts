@@ -1,0 +1,39 @@
+/**
+ * The profile a recording is checked under: from its header alone (`KTRACE-BEGIN
+ * kernel=` → the version axis, `# kconfig:` → the config options that change what can
+ * be observed), unless `--model`, `--kernel` or `--kconfig` say otherwise.
+ */
+import { resolveProfile, ProfileError, type Kconfig, type Profile } from '../models/profile.ts';
+import type { TraceHeader } from '../trace/header-types.ts';
+
+/** What a caller may override. */
+export interface ProfileChoice {
+  /** `legacy`, `unified` or `<family>@<version>` (`--model`). */
+  readonly model?: string;
+  /** The kernel release to pick the profile by (`--kernel`). */
+  readonly kernel?: string;
+  /** Config options on top of the header's (`--kconfig`). */
+  readonly kconfig?: Kconfig;
+}
+
+/** The header's `# kconfig:` options as a Kconfig. */
+export function headerKconfig(header: TraceHeader): Kconfig {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(header.kconfig)) out[k.startsWith('CONFIG_') ? k : `CONFIG_${k}`] = v;
+  return out;
+}
+
+/** The recording kernel's release string (or what `--kernel` says). */
+export function kernelOf(header: TraceHeader, choice: ProfileChoice): string {
+  return choice.kernel ?? header.kernel ?? 'unknown';
+}
+
+/** Resolves the profile of a recording. */
+export function pickProfile(header: TraceHeader, choice: ProfileChoice = {}): Profile {
+  const kconfig = { ...headerKconfig(header), ...(choice.kconfig ?? {}) };
+  const kernel = choice.kernel ?? (choice.model === undefined ? (header.kernel ?? undefined) : undefined);
+  if (choice.model === undefined && kernel === undefined) {
+    throw new ProfileError('the trace header names no kernel (KTRACE-BEGIN kernel=…): give --kernel or --model');
+  }
+  return resolveProfile(choice.model, { ...(kernel !== undefined ? { kernel } : {}), kconfig });
+}

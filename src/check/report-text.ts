@@ -1,0 +1,42 @@
+/**
+ * The text form of a check: one summary line (what `check` concluded), then each
+ * mismatch with the trace line it was read from, each untraced change, each unknown
+ * and the model's findings. Values in, a string out; the caller supplies the lines.
+ */
+import type { CheckOutcome } from './result.ts';
+
+/** The one-line verdict. */
+export function checkSummary(o: CheckOutcome): string {
+  const verdict = o.mismatches.length === 0 ? 'ok' : 'MISMATCH';
+  return `${verdict}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${o.untraced.length} untraced, ${o.mismatches.length} mismatches, ${o.findings.length} findings`;
+}
+
+/** The whole text report. `lineText` gives a trace line's text (of the checked trace, or B's with --against). */
+export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: number) => string | undefined): string {
+  const out: string[] = [];
+  const kconfig = Object.entries(o.kconfig).map(([k, v]) => `${k}=${v}`).join(' ');
+  if (o.against) {
+    out.push(`${o.against.trace} (kernel ${o.against.kernel}) replayed under ${file}: kernel ${o.kernel}, profile ${o.profile}`);
+    if (o.against.unobservable.length > 0) {
+      out.push(`not observable in ${o.against.trace}: ${o.against.unobservable.map((u) => `${u.kind} (${u.reason})`).join('; ')}`);
+    }
+  } else out.push(`${file}: kernel ${o.kernel}, profile ${o.profile}`);
+  if (kconfig !== '') out.push(`kconfig: ${kconfig}`);
+  out.push(checkSummary(o));
+  for (const m of o.mismatches) {
+    out.push(`mismatch at line ${m.line} (${m.function}): pfn ${m.pfn} ${m.field} recorded ${m.recorded}, simulated ${m.simulated ?? 'none'}`);
+    const text = lineText(m.line);
+    if (text !== undefined) out.push(`  ${m.line} | ${text.trim()}`);
+  }
+  for (const u of o.untraced) {
+    out.push(`untraced change between lines ${u.lines[0]} and ${u.lines[1]}: pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} (no recorded event explains it; continuing from the recorded value)`);
+  }
+  for (const u of o.unknowns) {
+    out.push(`unknown at line ${u.line} (${u.function}): pfn ${u.pfn} ${u.field} recorded ${u.recorded}${u.simulated === null ? '' : `, simulated ${u.simulated}`}: ${u.reason}`);
+  }
+  for (const f of o.findings) {
+    const line = o.findingLines.get(f.seq);
+    out.push(`finding ${f.code} (${f.severity}) at Op #${f.seq}${line === undefined ? '' : ` (line ${line})`}${f.pfn === null ? '' : ` pfn ${f.pfn}`} in ${f.function}: ${f.message}`);
+  }
+  return `${out.join('\n')}\n`;
+}

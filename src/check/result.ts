@@ -1,0 +1,90 @@
+/**
+ * What a check finds, in the shape `--format json` prints (issue #5; its keys and
+ * their order are fixed here): the kernel and profile, observation counts, changes the
+ * probe set could not see (`untraced`), disagreements (`mismatches`), and the model's
+ * own findings during the replay in the replay JSON finding shape.
+ */
+import type { Kconfig } from '../models/profile.ts';
+import type { FindingJson } from '../report/replay-json.ts';
+import type { OpKind } from '../lift/types.ts';
+
+/** A recorded value the replay does not reproduce. */
+export interface Mismatch {
+  readonly line: number;
+  readonly pfn: string;
+  /** The field as recorded (`ref`, `ref0`, `r_48058`, `count`, `mapcount`). */
+  readonly field: string;
+  readonly recorded: number;
+  readonly simulated: number | null;
+  /** The probed kernel function (`try_grab_folio`), `ksys_write` for a snap line, the page_ref event. */
+  readonly function: string;
+}
+
+/** A change between two snap lines that no recorded event explains. */
+export interface Untraced {
+  readonly pfn: string;
+  readonly field: string;
+  readonly before: number;
+  readonly after: number;
+  /** The lines it falls between (the previous snap or the start, and this snap). */
+  readonly lines: readonly [number, number];
+}
+
+/** An observation the check cannot decide, and why. */
+export interface Unknown {
+  readonly line: number;
+  readonly pfn: string;
+  readonly field: string;
+  readonly recorded: number;
+  readonly simulated: number | null;
+  readonly function: string;
+  readonly reason: string;
+  /** Op kinds the replayed trace cannot observe that may explain the difference (check --against). */
+  readonly kinds?: readonly OpKind[];
+}
+
+/** The whole check result. */
+export interface CheckOutcome {
+  readonly kernel: string;
+  readonly profile: string;
+  readonly kconfig: Kconfig;
+  readonly observations: number;
+  readonly matched: number;
+  readonly unknown: number;
+  readonly untraced: readonly Untraced[];
+  readonly mismatches: readonly Mismatch[];
+  readonly findings: readonly FindingJson[];
+  /** The undecided observations (`unknown` counts them). */
+  readonly unknowns: readonly Unknown[];
+  /** Trace line of the Op each finding names (by its seq), where known. */
+  readonly findingLines: ReadonlyMap<number, number>;
+  /** check --against: the replayed trace, and what its probe set cannot observe. */
+  readonly against?: {
+    readonly trace: string;
+    readonly kernel: string;
+    readonly unobservable: readonly { readonly kind: OpKind; readonly reason: string }[];
+  };
+}
+
+/** The JSON document of a check (`--format json`). */
+export function checkJson(o: CheckOutcome): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    kernel: o.kernel,
+    profile: o.profile,
+    kconfig: o.kconfig,
+    observations: o.observations,
+    matched: o.matched,
+    unknown: o.unknown,
+    untraced: o.untraced.map((u) => ({ pfn: u.pfn, field: u.field, before: u.before, after: u.after, lines: [...u.lines] })),
+    mismatches: o.mismatches.map((m) => ({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function })),
+    findings: o.findings,
+  };
+  if (o.against === undefined) return doc;
+  // --against adds what the single-trace document has no room for: whose Ops were replayed,
+  // and which Op kinds it cannot observe (each unknown names the ones that may explain it)
+  return {
+    ...doc,
+    against: { trace: o.against.trace, kernel: o.against.kernel, unobservable: o.against.unobservable },
+    unknowns: o.unknowns.map((u) => ({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, reason: u.reason, kinds: u.kinds ?? [] })),
+  };
+}

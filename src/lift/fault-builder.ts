@@ -1,0 +1,123 @@
+/**
+ * A DAX fault, from fs_dax `dax_pte_fault`/`dax_pmd_fault` to its `_done` event: the
+ * fault event gives address, pgoff, the VMA (PMD faults print vm_start/vm_end), shared
+ * or private and FAULT_FLAG_WRITE; everything the task traces before `_done` is part of
+ * the fault, and the pfn it maps comes from the insert probes (legacy insert_pfn() /
+ * vmf_insert_mixed_mkwrite() / vmf_insert_pfn_pmd() with a pfn_t, unified
+ * vmf_insert_page_mkwrite() / insert_page() / vmf_insert_folio_pmd() with a struct page
+ * or folio), an rmap probe, or a page_ref event of a page_ref build.
+ */
+import type { Level } from '../events/op.ts';
+import { probeBigint } from '../trace/record-fields.ts';
+import type { FsDaxRecord, TraceRecord } from '../trace/record-types.ts';
+import type { Builder, Closed, LiftEnv } from './builder.ts';
+import { strayOnly } from './builder.ts';
+import { pfnOfPfnT } from './gup-flags.ts';
+import { mmKey, pfnField, probeFunction } from './record-view.ts';
+import { fileId } from './world.ts';
+
+const FAULT_FLAG_WRITE = 0x1;
+/** VM_FAULT_SIGBUS, VM_FAULT_RETRY, VM_FAULT_FALLBACK: no entry installed. */
+const VM_FAULT_NO_MAP = 0x2 | 0x400 | 0x800;
+
+/** Page and folio arguments of the insert and rmap probes, most specific first. */
+const PAGE_ARGS = ['page', 'folio'] as const;
+
+/** The pfn an insert probe maps, with `device` false for the zero page or another non-device pfn. */
+function insertedPfn(r: TraceRecord, env: LiftEnv): number | null {
+  if (r.kind === 'page_ref') return r.val > 0 && env.world.isDevicePfn(r.pfn) ? r.pfn : null;
+  if (r.kind !== 'kprobe' || r.probeKind === 'return') return null;
+  const fn = probeFunction(r);
+  if (!/^(insert_pfn|insert_page|vmf_insert_|folio_add_file_rmap_|page_add_file_rmap)/.test(fn)) return null;
+  const pfnT = probeBigint(r, 'pfn_t');
+  if (pfnT !== null) return pfnOfPfnT(pfnT);
+  // v6.17+ vmf_insert_pfn_pmd(vmf, unsigned long pfn, bool write): a plain pfn
+  const raw = probeBigint(r, 'pfn');
+  if (raw !== null) return Number(raw);
+  for (const name of PAGE_ARGS) {
+    const pfn = pfnField(r, name, env.vmemmapBase);
+    if (pfn !== null) return pfn;
+  }
+  return null;
+}
+
+/** A fault being read. */
+export class FaultBuilder implements Builder {
+  readonly kind = 'fault' as const;
+  readonly context: string;
+  readonly endsAtPhase = false;
+  private readonly env: LiftEnv;
+  private readonly start: FsDaxRecord;
+  private readonly records: TraceRecord[];
+  private pfn: number | null = null;
+  private hole = false;
+  private done: FsDaxRecord | null = null;
+
+  constructor(env: LiftEnv, context: string, start: FsDaxRecord) {
+    this.env = env;
+    this.context = context;
+    this.start = start;
+    this.records = [start];
+  }
+
+  get finished(): boolean {
+    return this.done !== null;
+  }
+
+  offer(r: TraceRecord): boolean {
+    if (this.done !== null) return false;
+    if (r.kind === 'marker' || (r.kind === 'fs_dax' && /^dax_(pte|pmd)_fault$/.test(r.event))) return false;
+    this.records.push(r);
+    if (r.kind === 'fs_dax') {
+      if (/^dax_(pte|pmd)_fault_done$/.test(r.event)) this.done = r;
+      if (/load_hole/.test(r.event)) this.hole = true;
+      return true;
+    }
+    if (r.kind === 'kprobe' && probeFunction(r) === 'dax_disassociate_entry') {
+      // the old entry of this file's mapping: ties the address_space pointer to the file
+      const mapping = probeBigint(r, 'mapping');
+      if (mapping !== null) this.env.world.linkMapping(mapping, fileId(this.start.dev, this.start.ino));
+    }
+    const pfn = this.pfn === null ? insertedPfn(r, this.env) : null;
+    if (pfn !== null) {
+      if (this.env.world.isDevicePfn(pfn)) this.pfn = pfn;
+      else this.hole = true;
+    }
+    return true;
+  }
+
+  close(): Closed {
+    const f = this.start;
+    const result = this.done?.result?.value ?? 0;
+    if (this.done === null || (result & VM_FAULT_NO_MAP) !== 0 || f.address === null || f.pgoff === null) return strayOnly(this.records);
+    const level: Level = f.event === 'dax_pmd_fault' ? 'pmd' : 'pte';
+    const mm = mmKey(f);
+    const address = Number(f.address);
+    const pgoff = Number(f.pgoff);
+    const file = fileId(f.dev, f.ino);
+    const shared = f.sharing !== 'private';
+    const world = this.env.world;
+    if (f.vm_start !== null && f.vm_end !== null) {
+      const start = Number(f.vm_start);
+      world.noteVma(mm, start, Number(f.vm_end), file, pgoff - (address - start) / 4096, shared);
+    }
+    const vma = world.vmaFor(mm, address, file, pgoff, shared);
+    const write = ((f.flags?.value ?? 0) & FAULT_FLAG_WRITE) !== 0 || (f.flags?.names?.includes('WRITE') ?? false);
+    const line = f.line;
+    let pfn = this.pfn;
+    if (pfn === null && !this.hole) {
+      // a write fault on a present entry that traced no insert: the pfn it already maps
+      const m = world.mappedAt(mm, address);
+      if (m) pfn = m.level === 'pte' || level === 'pmd' ? m.pfn : m.pfn + Math.floor((address % (512 * 4096)) / 4096);
+    }
+    if (pfn === null) {
+      if (!this.hole) return strayOnly(this.records);
+      return { ops: [{ op: { type: 'dax.hole_read', line, mm, vma, address, file, pgoff }, records: this.records }], stray: [] };
+    }
+    world.recordFault(mm, address, level, pfn, file, pgoff);
+    return {
+      ops: [{ op: { type: 'dax.fault', line, mm, vma, address, file, pgoff, pfn, level, write, vmaShared: shared, reflink: false }, records: this.records }],
+      stray: [],
+    };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The lifter: trace records in, the model-independent Op stream out. Each context
+ * (task, or interrupt on a CPU) has at most one Op under construction; a record of
+ * that context either belongs to it or closes it and may open the next. Items leave
+ * in the order their first record came, once complete: a layout break that sleeps
+ * until another task's put wakes it is emitted before that put, as the model needs
+ * the waiter to exist when the put runs. Pure: no I/O; constant memory apart from
+ * Ops that are still open.
+ */
+import type { TraceHeader } from '../trace/header-types.ts';
+import { parseKernelRelease } from '../trace/kernel-release.ts';
+import type { TraceRecord } from '../trace/record-types.ts';
+import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
+import type { Builder, Closed, LiftEnv, LiftedOp } from './builder.ts';
+import { BreakBuilder, opensBreak } from './break-builder.ts';
+import { FaultBuilder } from './fault-builder.ts';
+import { follLayoutFor } from './gup-flags.ts';
+import { GupBuilder, isGupRecord } from './gup-builder.ts';
+import { MunmapBuilder, opensMunmap } from './munmap-builder.ts';
+import { headerSystems, observability } from './observability.ts';
+import { deviceRanges } from './pgmap.ts';
+import { PutBuilder, UnpinBuilder, opensPut, opensUnpin } from './put-builders.ts';
+import { contextKey, isSnapProbe } from './record-view.ts';
+import { PhaseCounter } from './phases.ts';
+import type { LiftItem, LiftOptions, Observability, PhasePoint } from './types.ts';
+import { LiftWorld } from './world.ts';
+
+type Slot = { readonly builder: Builder; closed: Closed | null } | { readonly record: TraceRecord };
+
+/** Open Ops beyond which the oldest is closed, so a stuck context cannot hold the stream. */
+const MAX_QUEUE = 65536;
+
+/** Lifts one trace. */
+export class Lifter {
+  private readonly env: LiftEnv;
+  private readonly open = new Map<string, Builder>();
+  private readonly queue: Slot[] = [];
+  private seq = 0;
+  private readonly phaseCounter = new PhaseCounter();
+  private fsDaxSeen = false;
+  private pageRefSeen = false;
+  readonly header: TraceHeader;
+
+  constructor(header: TraceHeader, opts: LiftOptions = {}) {
+    this.header = header;
+    const release = header.release ?? (opts.kernel !== undefined ? parseKernelRelease(opts.kernel) : null);
+    const fs = header.fs === 'xfs' ? 'xfs' : header.fs === 'ext4' ? 'ext4' : undefined;
+    const vmemmapBase = opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE;
+    this.env = { world: new LiftWorld(deviceRanges(header, vmemmapBase)), release, foll: follLayoutFor(release), vmemmapBase, fs };
+  }
+
+  /** The pgmap.register Ops of the header's device ranges (emitted before any record). */
+  start(): LiftItem[] {
+    return this.env.world.ranges.map((r) => ({
+      kind: 'op' as const,
+      op: { type: 'pgmap.register' as const, seq: ++this.seq, pgmap: r.pgmap, pgmapType: r.type, pfn: r.pfn, nr: r.nr, vmemmapShift: r.vmemmapShift },
+      records: [],
+    }));
+  }
+
+  /** Feeds one record; returns the items that became complete. */
+  push(r: TraceRecord): LiftItem[] {
+    if (r.kind === 'fs_dax') this.fsDaxSeen = true;
+    if (r.kind === 'page_ref') this.pageRefSeen = true;
+    const ctx = contextKey(r);
+    const cur = this.open.get(ctx);
+    if (cur && !cur.finished && cur.offer(r)) return this.flush();
+    if (cur) this.close(ctx);
+    const boundary = r.kind === 'marker' || isSnapProbe(r);
+    if (boundary) {
+      this.notePhase(r);
+      // a phase boundary ends every short operation still open elsewhere
+      for (const [k, b] of [...this.open]) if (b.endsAtPhase) this.close(k);
+    }
+    const b = boundary ? null : this.opener(ctx, r);
+    if (b) {
+      this.open.set(ctx, b);
+      this.queue.push({ builder: b, closed: null });
+    } else this.queue.push({ record: r });
+    if (this.queue.length > MAX_QUEUE) this.closeOldest();
+    return this.flush();
+  }
+
+  /** Ends the input: closes every open Op and returns the rest. */
+  end(): LiftItem[] {
+    for (const k of [...this.open.keys()]) this.close(k);
+    return this.flush();
+  }
+
+  /** The PHASE markers seen so far, in order. */
+  get phases(): readonly PhasePoint[] {
+    return this.phaseCounter.points;
+  }
+
+  /** Which Op kinds this trace can see (final once the input has ended). */
+  observability(): Observability {
+    const h = headerSystems(this.header);
+    return observability(this.header, { fsDax: h.fsDax || this.fsDaxSeen, pageRef: h.pageRef || this.pageRefSeen });
+  }
+
+  private opener(ctx: string, r: TraceRecord): Builder | null {
+    const env = this.env;
+    if (r.kind === 'fs_dax') return /^dax_(pte|pmd)_fault$/.test(r.event) ? new FaultBuilder(env, ctx, r) : null;
+    if (r.kind === 'page_ref') return opensPut(r) ? new PutBuilder(env, ctx, r) : null;
+    if (r.kind !== 'kprobe') return null;
+    if (r.probeKind === 'entry' && isGupRecord(r)) return new GupBuilder(env, ctx, r);
+    if (opensUnpin(r, env)) return new UnpinBuilder(env, ctx, r);
+    if (opensBreak(r)) return new BreakBuilder(env, ctx, r);
+    if (opensMunmap(r)) return new MunmapBuilder(env, ctx, r);
+    if (opensPut(r)) return new PutBuilder(env, ctx, r);
+    return null;
+  }
+
+  private close(ctx: string): void {
+    const b = this.open.get(ctx);
+    if (!b) return;
+    this.open.delete(ctx);
+    const slot = this.queue.find((s): s is { builder: Builder; closed: Closed | null } => 'builder' in s && s.builder === b);
+    if (slot) slot.closed = b.close();
+  }
+
+  private closeOldest(): void {
+    const head = this.queue.find((s) => 'builder' in s && s.closed === null);
+    if (head && 'builder' in head) this.close(head.builder.context);
+  }
+
+  private flush(): LiftItem[] {
+    const out: LiftItem[] = [];
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if ('record' in head) out.push({ kind: 'record', record: head.record });
+      else if (head.closed === null) break;
+      else out.push(...this.emit(head.closed));
+      this.queue.shift();
+    }
+    return out;
+  }
+
+  private emit(c: Closed): LiftItem[] {
+    const items: LiftItem[] = c.ops.map((l: LiftedOp) => ({ kind: 'op' as const, op: { ...l.op, seq: ++this.seq }, records: l.records }));
+    // stray records go after the Ops, in line order (they carry observations only)
+    for (const r of [...c.stray].sort((a, b) => a.line - b.line)) items.push({ kind: 'record', record: r });
+    return items;
+  }
+
+  private notePhase(r: TraceRecord): void {
+    this.phaseCounter.note(r);
+  }
+
+}

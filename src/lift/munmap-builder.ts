@@ -1,0 +1,91 @@
+/**
+ * An unmap outside any fault or layout break (munmap(), exit): zap_huge_pmd() /
+ * zap_huge_pud() print the address of each huge entry; in a unified kernel each
+ * unmapped page also shows in folio_remove_rmap_ptes()/_pmd() (its address comes from
+ * the fault that mapped it), followed, after the TLB flush, by the frees and wakes of
+ * the folios that reached refcount 0. A legacy kernel traces nothing for a PTE zap.
+ */
+import { HPAGE_PMD_NR, HPAGE_PUD_NR, PAGE_SIZE } from '../kernel/constants.ts';
+import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
+import { probeBigint } from '../trace/record-fields.ts';
+import type { Builder, Closed, LiftEnv } from './builder.ts';
+import { strayOnly } from './builder.ts';
+import { mmKey, pfnField, probeFunction } from './record-view.ts';
+
+const ZAP: ReadonlySet<string> = new Set(['zap_huge_pmd', 'zap_huge_pud']);
+const RMAP: ReadonlySet<string> = new Set(['folio_remove_rmap_ptes', 'folio_remove_rmap_pmd', 'folio_remove_rmap_pud', 'page_remove_rmap']);
+const AFTER: ReadonlySet<string> = new Set(['free_zone_device_folio', 'free_zone_device_page', '__folio_put', 'wake_up_var', '__put_devmap_managed_folio_refs', '__put_devmap_managed_page_refs']);
+
+/** True for a record that opens an unmap. */
+export function opensMunmap(r: TraceRecord): r is KprobeRecord {
+  if (r.kind !== 'kprobe' || r.probeKind !== 'entry') return false;
+  const fn = probeFunction(r);
+  return ZAP.has(fn) || RMAP.has(fn);
+}
+
+/** An unmap being read. */
+export class MunmapBuilder implements Builder {
+  readonly kind = 'munmap' as const;
+  readonly context: string;
+  readonly endsAtPhase = true;
+  readonly finished = false;
+  private readonly env: LiftEnv;
+  private readonly records: TraceRecord[] = [];
+  private readonly mm: string;
+  private lo = Number.POSITIVE_INFINITY;
+  private hi = Number.NEGATIVE_INFINITY;
+  private pte = false;
+
+  constructor(env: LiftEnv, context: string, r: KprobeRecord) {
+    this.env = env;
+    this.context = context;
+    this.mm = mmKey(r);
+    this.take(r);
+  }
+
+  offer(r: TraceRecord): boolean {
+    if (r.kind === 'page_ref') {
+      this.records.push(r);
+      return true;
+    }
+    if (r.kind !== 'kprobe') return false;
+    const fn = probeFunction(r);
+    if (!(ZAP.has(fn) || RMAP.has(fn) || AFTER.has(fn)) || (r.probeKind === 'return' && !AFTER.has(fn))) return false;
+    this.take(r);
+    return true;
+  }
+
+  private take(r: KprobeRecord): void {
+    this.records.push(r);
+    if (r.probeKind === 'return') return;
+    const fn = probeFunction(r);
+    if (ZAP.has(fn)) {
+      const addr = probeBigint(r, 'addr');
+      if (addr !== null) this.cover(Number(addr), (fn === 'zap_huge_pud' ? HPAGE_PUD_NR : HPAGE_PMD_NR) * PAGE_SIZE);
+      return;
+    }
+    if (!RMAP.has(fn)) return;
+    const page = pfnField(r, 'page', this.env.vmemmapBase) ?? pfnField(r, 'folio', this.env.vmemmapBase);
+    const at = page === null ? undefined : this.env.world.addressOf(this.mm, page);
+    if (at === undefined) return;
+    if (at.level === 'pte') this.pte = true;
+    this.cover(at.addr, (at.level === 'pte' ? 1 : at.level === 'pmd' ? HPAGE_PMD_NR : HPAGE_PUD_NR) * PAGE_SIZE);
+  }
+
+  private cover(addr: number, size: number): void {
+    this.lo = Math.min(this.lo, addr);
+    this.hi = Math.max(this.hi, addr + size);
+  }
+
+  /** True when the unmap covered PTE mappings (a kind some probe sets cannot see). */
+  get coversPtes(): boolean {
+    return this.pte;
+  }
+
+  close(): Closed {
+    const first = this.records[0];
+    if (first === undefined || !Number.isFinite(this.lo)) return strayOnly(this.records);
+    this.env.world.unmap(this.mm, this.lo, this.hi);
+    return { ops: [{ op: { type: 'munmap', line: first.line, mm: this.mm, start: this.lo, end: this.hi }, records: this.records }], stray: [] };
+  }
+}

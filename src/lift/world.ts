@@ -1,0 +1,174 @@
+/**
+ * What the lifter learns about the recorded machine while it reads, model-free: the
+ * device pfn ranges (from the header), which file page each device pfn backs and
+ * which address maps it (from the faults), the VMAs the faults reveal, and which
+ * `struct address_space *` / `struct inode *` pointers are which file (from the
+ * probes that print them next to a pfn or a fault).
+ */
+import { PAGE_SIZE, PMD_ORDER } from '../kernel/constants.ts';
+import type { Level, PgmapType, VmaRef } from '../events/op.ts';
+
+/** A device pfn range the header names. */
+export interface DeviceRange {
+  readonly pgmap: string;
+  readonly type: PgmapType;
+  readonly pfn: number;
+  readonly nr: number;
+  readonly vmemmapShift: number;
+}
+
+interface Mapped {
+  readonly pfn: number;
+  readonly level: Level;
+}
+
+interface KnownVma {
+  start: number;
+  end: number;
+  readonly file: string;
+  readonly pgoff: number;
+  readonly shared: boolean;
+  /** Seen in a PMD fault event (vm_start/vm_end) rather than estimated. */
+  readonly exact: boolean;
+}
+
+/** The lifter's model-free picture of the recorded machine. */
+export class LiftWorld {
+  readonly ranges: readonly DeviceRange[];
+  private readonly fileOf = new Map<number, { file: string; pgoff: number; order: number }>();
+  private readonly ptes = new Map<string, Map<number, Mapped>>();
+  private readonly vmas = new Map<string, KnownVma[]>();
+  private readonly mappings = new Map<bigint, string>();
+  private readonly inodes = new Map<bigint, bigint>();
+  private readonly writeGets: number[] = [];
+
+  constructor(ranges: readonly DeviceRange[]) {
+    this.ranges = ranges;
+  }
+
+  /** True when pfn has a ZONE_DEVICE struct page of a registered range. */
+  isDevicePfn(pfn: number): boolean {
+    return this.ranges.some((r) => pfn >= r.pfn && pfn < r.pfn + r.nr);
+  }
+
+  /** Remembers a fault: pfn (the head for a PMD) backs file page pgoff and is mapped at addr. */
+  recordFault(mm: string, addr: number, level: Level, pfn: number, file: string, pgoff: number): void {
+    const order = level === 'pte' ? 0 : PMD_ORDER;
+    const base = order ? pgoff - (pgoff % 2 ** order) : pgoff;
+    this.fileOf.set(pfn, { file, pgoff: base, order });
+    let table = this.ptes.get(mm);
+    if (!table) this.ptes.set(mm, (table = new Map<number, Mapped>()));
+    const at = order ? addr - (addr % (2 ** order * PAGE_SIZE)) : addr;
+    table.set(at, { pfn, level });
+  }
+
+  /** The file a device pfn was faulted from (a PMD fault covers its 512 pages). */
+  fileOfPfn(pfn: number): string | undefined {
+    return this.fileOf.get(pfn)?.file ?? this.fileOf.get(pfn - (pfn % 2 ** PMD_ORDER))?.file;
+  }
+
+  /** True when pfn heads a PMD mapping some fault made (a large folio in a unified kernel). */
+  isPmdHead(pfn: number): boolean {
+    return this.fileOf.get(pfn)?.order === PMD_ORDER;
+  }
+
+  /** The address mapping pfn in mm (or in any mm), with its level. */
+  addressOf(mm: string, pfn: number): { readonly mm: string; readonly addr: number; readonly level: Level } | undefined {
+    const search = [mm, ...[...this.ptes.keys()].filter((k) => k !== mm)];
+    for (const m of search) {
+      for (const [addr, e] of this.ptes.get(m) ?? []) if (e.pfn === pfn) return { mm: m, addr, level: e.level };
+    }
+    return undefined;
+  }
+
+  /** The entry mapping addr in mm, if a fault made one. */
+  mappedAt(mm: string, addr: number): Mapped | undefined {
+    const table = this.ptes.get(mm);
+    if (!table) return undefined;
+    const pmd = addr - (addr % (2 ** PMD_ORDER * PAGE_SIZE));
+    return table.get(addr) ?? (table.get(pmd)?.level === 'pmd' ? table.get(pmd) : undefined);
+  }
+
+  /** Forgets every entry mapping pfn (unmap_mapping_pages() of a layout break reaches all mms). */
+  forgetPfn(pfn: number): void {
+    for (const table of this.ptes.values()) for (const [a, e] of [...table]) if (e.pfn === pfn) table.delete(a);
+  }
+
+  /** Forgets the entries of mm in [start, end). */
+  unmap(mm: string, start: number, end: number): void {
+    const table = this.ptes.get(mm);
+    if (table) for (const a of [...table.keys()]) if (a >= start && a < end) table.delete(a);
+  }
+
+  /** A VMA seen exactly (dax_pmd_fault prints vm_start and vm_end). */
+  noteVma(mm: string, start: number, end: number, file: string, pgoffAtStart: number, shared: boolean): void {
+    const list = (this.vmas.get(mm) ?? []).filter((v) => v.end <= start || v.start >= end);
+    list.push({ start, end, file, pgoff: pgoffAtStart, shared, exact: true });
+    this.vmas.set(mm, list);
+  }
+
+  /**
+   * The VMA of a fault at addr: one seen or estimated before, or an estimate that puts
+   * file page 0 at the VMA's start (a PTE fault event prints no vm_start).
+   */
+  vmaFor(mm: string, addr: number, file: string, pgoff: number, shared: boolean): VmaRef {
+    const list = this.vmas.get(mm) ?? [];
+    const hit = list.find((v) => v.file === file && addr >= v.start && addr < v.end);
+    if (hit) return { start: hit.start, end: hit.end, shared: hit.shared, file, pgoff: hit.pgoff };
+    const startPg = Math.min(pgoff, Math.floor(addr / PAGE_SIZE));
+    const start = addr - startPg * PAGE_SIZE;
+    const grown = list.find((v) => !v.exact && v.file === file && v.start === start);
+    if (grown) {
+      grown.end = Math.max(grown.end, addr + PAGE_SIZE);
+      return { start, end: grown.end, shared, file, pgoff: grown.pgoff };
+    }
+    const est: KnownVma = { start, end: addr + PAGE_SIZE, file, pgoff: pgoff - startPg, shared, exact: false };
+    this.vmas.set(mm, [...list, est]);
+    return { start, end: est.end, shared, file, pgoff: est.pgoff };
+  }
+
+  /**
+   * Notes FOLL_GET|FOLL_WRITE references taken by GUP: before v6.10 O_DIRECT reads into
+   * user pages take them (k61-ext4-daxwork.trace.txt:237 `flags=0x7`), and the bio
+   * releases them with folio_put_refs(), which no probe of a stock trace sees.
+   */
+  noteWriteGets(pfn: number, nr: number): void {
+    for (let i = 0; i < nr; i++) this.writeGets.push(pfn + i);
+  }
+
+  /** A traced put of pfn settles one outstanding write reference. */
+  settleWriteGet(pfn: number): void {
+    const i = this.writeGets.indexOf(pfn);
+    if (i >= 0) this.writeGets.splice(i, 1);
+  }
+
+  /** Takes every outstanding write reference (what a bio release with no traced put drops). */
+  takeWriteGets(): number[] {
+    return this.writeGets.splice(0);
+  }
+
+  /** Links a `struct address_space *` to a file. */
+  linkMapping(mapping: bigint, file: string): void {
+    if (mapping !== 0n) this.mappings.set(mapping, file);
+  }
+
+  /** Links a `struct inode *` to its `i_mapping` (seen together in one layout break). */
+  linkInode(inode: bigint, mapping: bigint): void {
+    if (inode !== 0n && mapping !== 0n) this.inodes.set(inode, mapping);
+  }
+
+  /** The file of a mapping pointer, if some event tied them. */
+  fileOfMapping(mapping: bigint): string | undefined {
+    return this.mappings.get(mapping);
+  }
+
+  /** The mapping of an inode pointer, if some event tied them. */
+  mappingOfInode(inode: bigint): bigint | undefined {
+    return this.inodes.get(inode);
+  }
+}
+
+/** The file id of an fs_dax event: `<major>:<minor>/<ino>` (`259:0/0xd`). */
+export function fileId(dev: { readonly major: number; readonly minor: number }, ino: bigint): string {
+  return `${dev.major}:${dev.minor}/0x${ino.toString(16)}`;
+}
