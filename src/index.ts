@@ -51,10 +51,13 @@ export type { World, Vma, Pte, XaEntry, Waiter } from './state/world.ts';
 export { step } from './engine/step.ts';
 export { Runner, foldAll, runOps, checkpointFor, DEFAULT_CHUNK, type Checkpoint, type RunnerOptions } from './engine/runner.ts';
 export {
-  replay, replayWith, pushItem, refItems, opItems, replayFile, stateAt, findingsAt, sniffJsonl, FileNotFoundError,
+  replay, replayWith, pushItem, refItems, opItems, replayFile, stateAt, findingsAt, sniffJsonl, sniffFormat, FileNotFoundError,
+  replayTraceFile, stateAtTrace,
   type ReplayItem, type ReplayOptions, type ReplayResult, type FileCheckpoint, type ReplayFileOptions,
-  type ReplayFileResult, type StateAtResult, type Sniffed,
+  type ReplayFileResult, type StateAtResult, type Sniffed, type FileFormat,
+  type TraceReplayOptions, type TraceReplayResult, type TraceCheckpoint, type TraceStateAt, type TraceResume,
 } from './engine/replay.ts';
+export { pageRefEvent, priorCount, headerMemmaps, sectionMemmap, type PageRefRead, type PageTemplate } from './trace/page-ref-events.ts';
 
 // Models
 export {

@@ -5,16 +5,20 @@
  * state at its position. Observations not located by the next snap line are unknown.
  */
 import type { RefcountModel } from '../models/model.ts';
-import { probePage, isSnapProbe } from '../lift/record-view.ts';
+import { contextKey, probeFunction, probePage, isSnapProbe } from '../lift/record-view.ts';
 import type { LiftItem } from '../lift/types.ts';
-import type { TraceRecord } from '../trace/record-types.ts';
-import { source } from '../state/accessors.ts';
+import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
+import { pageAddrToPfn } from '../trace/address.ts';
+import { stateView } from '../state/accessors.ts';
+import type { PageLayout } from '../models/kernel-facts.ts';
+import type { Profile } from '../models/profile.ts';
 import { ModelLog, touchedPfns } from './model-log.ts';
 import { locate, type Pending } from './matcher.ts';
 import { pageRefObservation, probeObservations, snapObservations } from './observations.ts';
 import { pageRefMapcount, readField } from './read-field.ts';
 import { SnapCheck, recordPfns } from './snap-check.ts';
 import { Tally } from './tally.ts';
+import { PgmapBinding, agree } from './words.ts';
 
 /** Ops after which an observation that found no marker is given up as unknown. */
 const HORIZON = 64;
@@ -22,6 +26,8 @@ const HORIZON = 64;
 /** Options of a checker. */
 export interface CheckerOptions {
   readonly vmemmapBase: bigint;
+  /** The recording kernel's profile when the model is another's (`--model`): its print formats and offsets. */
+  readonly recording?: Profile | null;
 }
 
 /** Checks one trace's observations against one model. */
@@ -34,12 +40,22 @@ export class Checker {
   private readonly snaps: SnapCheck;
   private readonly base: bigint;
   private readonly mapcountStyle: 'raw' | 'page_mapcount';
+  /** The recording kernel's struct page / folio layout (which word a field's offset reads). */
+  readonly layout: PageLayout | null;
+  /** The recording's pgmap pointers, bound to the model's pgmaps as they are first seen. */
+  readonly binding = new PgmapBinding();
+  /** Each context's last probe observation: a probe right after it at the same location shares its marker. */
+  private readonly lastProbe = new Map<string, { readonly line: number; readonly event: string; readonly locationText: string; readonly pending: Pending }>();
+  /** The pfn argument of each context's last entry into a function (a return's lookup key). */
+  private readonly entryPfns = new Map<string, number>();
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
-    this.log = new ModelLog(model);
+    this.log = new ModelLog(model, opts.vmemmapBase);
     this.base = opts.vmemmapBase;
-    this.mapcountStyle = model.profile.traceMapcount;
-    this.snaps = new SnapCheck(this.log, this.tally);
+    const recording = opts.recording ?? model.profile;
+    this.mapcountStyle = recording.traceMapcount;
+    this.layout = recording.layout;
+    this.snaps = new SnapCheck(this.log, this.tally, this.binding);
   }
 
   /** Takes the next lifted item. */
@@ -47,7 +63,9 @@ export class Checker {
     if (item.kind === 'op') {
       const before = this.log.runner.findings.length;
       const logged = this.log.push(item.op);
-      if (this.log.runner.findings.length > before && item.op.line !== undefined) this.opLines.set(item.op.seq, item.op.line);
+      // the lines of Ops that raised findings, or that wait (a finding may name the waiter)
+      const waits = logged.events.some((e) => e.type === 'wait');
+      if ((this.log.runner.findings.length > before || waits) && item.op.line !== undefined) this.opLines.set(item.op.seq, item.op.line);
       for (const r of item.records) {
         // a page_ref event is a traced change itself; other records of an Op count through the Op
         if (r.kind === 'page_ref') this.snaps.note([r.pfn]);
@@ -62,7 +80,7 @@ export class Checker {
     if (r.kind === 'kprobe' && isSnapProbe(r)) {
       this.match();
       this.expire(r.line);
-      this.snaps.compare(r.line, snapObservations(r));
+      this.snaps.compare(r.line, snapObservations(r, this.layout, this.base));
       this.log.prune(Math.min(this.log.nextIndex - 1, ...this.pending.map((p) => p.from)));
       return;
     }
@@ -95,11 +113,30 @@ export class Checker {
       return;
     }
     if (r.kind !== 'kprobe' || isSnapProbe(r)) return;
-    const key = probePage(r, this.base);
-    const fields = probeObservations(r, this.base);
+    const entryPfn = this.notePfnArgument(r);
+    const key = probePage(r, this.base) ?? entryPfn;
+    const fields = probeObservations(r, this.base, this.layout, entryPfn);
     if (fields.length === 0) return;
     const obs = { source: 'probe' as const, line: r.line, fn: fields[0]!.fn, at: fields[0]!.at, fields };
-    this.pending.push({ obs, key, from, ...(anchorOf !== undefined ? { anchorOf } : {}) });
+    // two probes (two events) on one function entry fire at one hit, one right after the other
+    const prev = this.lastProbe.get(contextKey(r));
+    const sameHit = prev !== undefined && prev.line === r.line - 1 && prev.event !== r.event && prev.locationText === r.location.text && r.probeKind === 'entry' ? prev.pending : undefined;
+    const p: Pending = { obs, key, from, ...(anchorOf !== undefined ? { anchorOf } : {}), ...(sameHit !== undefined ? { sameHit } : {}) };
+    this.pending.push(p);
+    this.lastProbe.set(contextKey(r), { line: r.line, event: r.event, locationText: r.location.text, pending: p });
+  }
+
+  /**
+   * A function called with a pfn (get_dev_pagemap(pfn, cached)) returns something about
+   * that pfn: the entry's pfn is kept per context and handed to the return.
+   */
+  private notePfnArgument(r: KprobeRecord): number | null {
+    const key = `${contextKey(r)}:${probeFunction(r)}`;
+    if (r.probeKind === 'return') return this.entryPfns.get(key) ?? null;
+    const v = r.fields['pfn'];
+    const pfn = typeof v === 'bigint' && pageAddrToPfn(v, this.base) === null && v < 1n << 40n ? Number(v) : typeof v === 'number' ? v : null;
+    if (pfn !== null) this.entryPfns.set(key, pfn);
+    return null;
   }
 
   /** Locates and compares every pending observation whose marker is now in the log. */
@@ -111,15 +148,16 @@ export class Checker {
         still.push(p);
         continue;
       }
+      p.pos = pos;
       const o = p.obs;
       if (o.source === 'page_ref') {
         const [count, mapcount] = this.log.readAt(pos, (src) => [src.page(o.pfn)?.refcount ?? null, pageRefMapcount(src, o.pfn, this.mapcountStyle)] as const);
-        this.tally.compare(o.line, o.pfn, 'count', o.count, count, o.fn);
-        if (o.mapcount !== null) this.tally.compare(o.line, o.pfn, 'mapcount', o.mapcount, mapcount, o.fn);
+        this.tally.compare(o.line, o.pfn, 'count', o.count, count, o.fn, count === o.count);
+        if (o.mapcount !== null) this.tally.compare(o.line, o.pfn, 'mapcount', o.mapcount, mapcount, o.fn, mapcount === o.mapcount);
       } else {
         for (const f of o.fields) {
           const sim = this.log.readAt(pos, (src) => readField(src, f.pfn, f.field));
-          this.tally.compare(f.line, f.pfn, f.name, f.recorded, sim, f.fn);
+          this.tally.compare(f.line, f.pfn, f.name, f.recorded, sim, f.fn, sim !== null && agree(f.field, f.recorded, sim, this.binding));
         }
       }
     }
@@ -129,7 +167,7 @@ export class Checker {
   /** Observations recorded before `line` (and, if given, lifted before Op `before`) that found no marker: unknown. */
   private expire(line: number, before = Number.POSITIVE_INFINITY): void {
     const keep: Pending[] = [];
-    const src = source(this.log.state());
+    const src = stateView(this.log.state());
     for (const p of this.pending) {
       if (p.obs.line >= line || p.from >= before) {
         keep.push(p);

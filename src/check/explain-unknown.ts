@@ -11,16 +11,19 @@ import { compoundHead, folioNrPages, source } from '../state/accessors.ts';
 import type { SimState } from '../state/sim-state.ts';
 import type { ObsField } from './observations.ts';
 
-/** True when some page-table entry of the given level maps a page of pfn's folio. */
-function mappedAt(state: SimState, pfn: number, level: 'pte' | 'huge'): boolean {
+/** True when some page-table entry of the given level (any, for 'any') maps a page of pfn's folio. */
+function mappedAt(state: SimState, pfn: number, level: 'pte' | 'pmd' | 'pud' | 'any', privateOnly = false): boolean {
   const src = source(state);
   const head = compoundHead(src, pfn);
   const end = head + folioNrPages(src, head);
-  for (const table of state.world.ptes.values()) {
+  for (const [mm, table] of state.world.ptes) {
     for (const pte of table.values()) {
-      if (pte.pfn < 0 || (level === 'pte') !== (pte.level === 'pte')) continue;
+      if (pte.pfn < 0 || (level !== 'any' && level !== pte.level)) continue;
       const last = pte.pfn + 2 ** levelOrder(pte.level) - 1;
-      if (pte.pfn < end && head <= last) return true;
+      if (pte.pfn >= end || head > last) continue;
+      if (!privateOnly) return true;
+      const vma = state.world.vmas.get(mm)?.find((v) => pte.addr >= v.start && pte.addr < v.end);
+      if (vma !== undefined && !vma.shared) return true;
     }
   }
   return false;
@@ -43,23 +46,33 @@ export function explainingKinds(unseen: readonly OpKind[], pfn: number, field: O
   return unseen.filter((k) => {
     switch (k) {
       case 'munmap:pte':
-      case 'exit':
         return any((s) => mappedAt(s, pfn, 'pte'));
       case 'munmap:pmd':
-        return any((s) => mappedAt(s, pfn, 'huge'));
+        return any((s) => mappedAt(s, pfn, 'pmd'));
+      case 'munmap:pud':
+        return any((s) => mappedAt(s, pfn, 'pud'));
+      case 'exit':
+        return any((s) => mappedAt(s, pfn, 'any'));
       case 'gup.get':
       case 'gup.pin':
       case 'put':
       case 'unpin':
+      case 'dio.grab':
+      case 'dio.release':
         return counts;
+      case 'cow':
+        // wp_page_copy() drops a private mapping's rmap and reference (unified)
+        return any((s) => mappedAt(s, pfn, 'pte', true));
       case 'dax.fault':
+        return true;
       case 'dax.hole_read':
       case 'dax.mkwrite':
-        return true;
+        // the zero page, and a write upgrade whose transient reference is put back: no device count changes
+        return false;
       case 'fs.break_layout':
       case 'fs.truncate':
       case 'fs.evict':
-        return any((s) => associated(s, pfn) || mappedAt(s, pfn, 'pte') || mappedAt(s, pfn, 'huge'));
+        return any((s) => associated(s, pfn) || mappedAt(s, pfn, 'any'));
       case 'fork':
       case 'pgmap.register':
         // dup_mmap() takes no reference on a shared file mapping in either family

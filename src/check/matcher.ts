@@ -24,6 +24,14 @@ export interface Pending {
   readonly from: number;
   /** Set when the record is the one its Op was lifted from. */
   readonly anchorOf?: number;
+  /**
+   * The pending observation of another probe that fired at the same hit (the same
+   * function entry, right before in the same context: two probes on one function read
+   * at one marker).
+   */
+  readonly sameHit?: Pending;
+  /** Where it was located (for a later probe of the same hit). */
+  pos?: LogPosition;
 }
 
 /** The fields of one probe event, read at one point. */
@@ -51,6 +59,7 @@ export function locate(log: ModelLog, p: Pending): LogPosition | null {
     const sameDelta = (e: RefEvent): boolean => PAGE_REF.has(e.type) && 'pfn' in e && e.pfn === o.pfn && 'val' in e && e.val === o.val;
     return log.take(p.from, exact) ?? log.take(p.from, sameDelta);
   }
+  if (p.sameHit !== undefined) return p.sameHit.pos ?? null;
   const src = log.stateSource();
   const kind = o.at === 'enter' ? 'enter' : 'exit';
   const pred = (e: RefEvent): boolean => e.type === kind && e.fn === o.fn && samePage(src, e.pfn, p.key);

@@ -14,6 +14,7 @@ import type { PageSource } from '../state/accessors.ts';
 import type { SimState } from '../state/sim-state.ts';
 import { Txn } from '../state/txn.ts';
 import { folioOrder, source } from '../state/accessors.ts';
+import type { StateReader } from './read-field.ts';
 
 /** One replayed Op. */
 export interface LoggedOp {
@@ -39,8 +40,10 @@ export class ModelLog {
   private next = 0;
   private cursor: { op: LoggedOp; at: number; txn: Txn } | null = null;
 
-  constructor(model: RefcountModel) {
-    this.runner = new Runner(model, { checkpointEvery: 0 });
+  constructor(model: RefcountModel, vmemmapBase?: bigint) {
+    // the state's tail words are the recording kernel's: its encoding and its vmemmap
+    const state = { tailEncoding: model.profile.tailEncoding, ...(vmemmapBase !== undefined ? { vmemmapBase } : {}) };
+    this.runner = new Runner(model, { checkpointEvery: 0, state });
   }
 
   /** Replays one Op and logs it. */
@@ -86,7 +89,7 @@ export class ModelLog {
   }
 
   /** Reads the state right after event `at` of an Op (−1: before it; events.length − 1: after it). */
-  readAt<T>(pos: LogPosition, read: (src: PageSource) => T): T {
+  readAt<T>(pos: LogPosition, read: (src: StateReader) => T): T {
     let c = this.cursor;
     if (c === null || c.op !== pos.op || c.at > pos.at) {
       c = { op: pos.op, at: -1, txn: new Txn(pos.op.before) };

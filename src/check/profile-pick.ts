@@ -37,3 +37,19 @@ export function pickProfile(header: TraceHeader, choice: ProfileChoice = {}): Pr
   }
   return resolveProfile(choice.model, { ...(kernel !== undefined ? { kernel } : {}), kconfig });
 }
+
+/**
+ * The recording kernel's own profile, whatever model the check runs (`--model`): what
+ * it printed is in its format (page_ref's mapcount) and read at its offsets (its struct
+ * page layout). Null when the header and `--kernel` name no kernel a profile covers.
+ */
+export function recordingProfile(header: TraceHeader, choice: ProfileChoice = {}): Profile | null {
+  const kernel = choice.kernel ?? header.kernel ?? undefined;
+  if (kernel === undefined) return null;
+  try {
+    return resolveProfile(undefined, { kernel, kconfig: { ...headerKconfig(header), ...(choice.kconfig ?? {}) } });
+  } catch (e) {
+    if (e instanceof ProfileError) return null;
+    throw e;
+  }
+}

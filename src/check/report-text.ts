@@ -20,8 +20,12 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
     if (o.against.unobservable.length > 0) {
       out.push(`not observable in ${o.against.trace}: ${o.against.unobservable.map((u) => `${u.kind} (${u.reason})`).join('; ')}`);
     }
+    for (const u of o.against.replayed) {
+      out.push(`replayed as a put: ${o.against.trace} lines ${u.lines[0]}–${u.lines[1]}, pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} with no recorded event (its own snaps show it)`);
+    }
   } else out.push(`${file}: kernel ${o.kernel}, profile ${o.profile}`);
   if (kconfig !== '') out.push(`kconfig: ${kconfig}`);
+  for (const d of o.details ?? []) out.push(`  ${d}`);
   out.push(checkSummary(o));
   for (const m of o.mismatches) {
     out.push(`mismatch at line ${m.line} (${m.function}): pfn ${m.pfn} ${m.field} recorded ${m.recorded}, simulated ${m.simulated ?? 'none'}`);
@@ -34,9 +38,16 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
   for (const u of o.unknowns) {
     out.push(`unknown at line ${u.line} (${u.function}): pfn ${u.pfn} ${u.field} recorded ${u.recorded}${u.simulated === null ? '' : `, simulated ${u.simulated}`}: ${u.reason}`);
   }
+  // in --against mode the Ops and their lines are the replayed trace's
+  const of = o.against ? ` of ${o.against.trace}` : '';
+  const opLine = (seq: number): string => {
+    const line = o.findingLines.get(seq);
+    return line === undefined ? '' : ` (line ${line}${of})`;
+  };
   for (const f of o.findings) {
-    const line = o.findingLines.get(f.seq);
-    out.push(`finding ${f.code} (${f.severity}) at Op #${f.seq}${line === undefined ? '' : ` (line ${line})`}${f.pfn === null ? '' : ` pfn ${f.pfn}`} in ${f.function}: ${f.message}`);
+    // name the trace line of every Op the message mentions (the waiter of a missed wakeup)
+    const message = f.message.replace(/Op #(\d+)/g, (m, n: string) => `${m}${opLine(Number(n))}`);
+    out.push(`finding ${f.code} (${f.severity}) at Op #${f.seq}${opLine(f.seq)}${f.pfn === null ? '' : ` pfn ${f.pfn}`} in ${f.function}: ${message}`);
   }
   return `${out.join('\n')}\n`;
 }

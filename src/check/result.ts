@@ -12,10 +12,12 @@ import type { OpKind } from '../lift/types.ts';
 export interface Mismatch {
   readonly line: number;
   readonly pfn: string;
-  /** The field as recorded (`ref`, `ref0`, `r_48058`, `count`, `mapcount`). */
+  /** The field as recorded (`ref`, `ref0`, `r_48058`, `count`, `mapcount`, `w1_144000`, `pgmap`). */
   readonly field: string;
-  readonly recorded: number;
-  readonly simulated: number | null;
+  /** A counter, or a word in hex (`"0xffffea0005000001"`). */
+  readonly recorded: number | string;
+  /** As `recorded`; a pgmap the model holds is `"pgmap dax0.0"`. */
+  readonly simulated: number | string | null;
   /** The probed kernel function (`try_grab_folio`), `ksys_write` for a snap line, the page_ref event. */
   readonly function: string;
 }
@@ -35,8 +37,8 @@ export interface Unknown {
   readonly line: number;
   readonly pfn: string;
   readonly field: string;
-  readonly recorded: number;
-  readonly simulated: number | null;
+  readonly recorded: number | string;
+  readonly simulated: number | string | null;
   readonly function: string;
   readonly reason: string;
   /** Op kinds the replayed trace cannot observe that may explain the difference (check --against). */
@@ -48,6 +50,8 @@ export interface CheckOutcome {
   readonly kernel: string;
   readonly profile: string;
   readonly kconfig: Kconfig;
+  /** What the profile makes of the kernel (describeProfile()); text reports print it. */
+  readonly details?: readonly string[];
   readonly observations: number;
   readonly matched: number;
   readonly unknown: number;
@@ -63,6 +67,8 @@ export interface CheckOutcome {
     readonly trace: string;
     readonly kernel: string;
     readonly unobservable: readonly { readonly kind: OpKind; readonly reason: string }[];
+    /** Reference drops the replayed trace's own snaps show and its probes do not: replayed as puts. */
+    readonly replayed: readonly Untraced[];
   };
 }
 
@@ -84,7 +90,10 @@ export function checkJson(o: CheckOutcome): Record<string, unknown> {
   // and which Op kinds it cannot observe (each unknown names the ones that may explain it)
   return {
     ...doc,
-    against: { trace: o.against.trace, kernel: o.against.kernel, unobservable: o.against.unobservable },
+    against: {
+      trace: o.against.trace, kernel: o.against.kernel, unobservable: o.against.unobservable,
+      replayed: o.against.replayed.map((u) => ({ pfn: u.pfn, field: u.field, before: u.before, after: u.after, lines: [...u.lines] })),
+    },
     unknowns: o.unknowns.map((u) => ({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, reason: u.reason, kinds: u.kinds ?? [] })),
   };
 }

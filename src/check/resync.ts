@@ -6,11 +6,30 @@
  * the shared fold applies it; a folio order cannot be forced and is left alone.
  */
 import type { RefEventInit } from '../events/ref-event.ts';
-import { compoundHead, type PageSource } from '../state/accessors.ts';
+import { compoundHead, type StateView } from '../state/accessors.ts';
+import type { Level } from '../events/op.ts';
 import type { ObsField } from './observations.ts';
 
+/**
+ * Entries that map pfn at `level` (for a huge level, the folio at its head), newest
+ * address space first: when a snap shows fewer mappings than the replay, the
+ * unmaps the probes missed (a legacy PTE zap, an exit) are taken to be of the address
+ * spaces that mapped it last (a child that exited), so that a later unmap of the range
+ * does not remove the same mapping twice.
+ */
+function staleEntries(src: StateView, pfn: number, level: Level, n: number): RefEventInit[] {
+  const out: RefEventInit[] = [];
+  for (const [mm, table] of [...src.world.ptes].reverse()) {
+    for (const pte of table.values()) {
+      if (out.length >= n) return out;
+      if (pte.level === level && pte.pfn === pfn && pte.refcounted) out.push({ type: 'pt_clear', mm, addr: pte.addr, level });
+    }
+  }
+  return out;
+}
+
 /** The events that bring `field` of pfn from `simulated` to `recorded`. */
-export function resyncEvents(src: PageSource, pfn: number, field: ObsField, simulated: number, recorded: number): RefEventInit[] {
+export function resyncEvents(src: StateView, pfn: number, field: ObsField, simulated: number, recorded: number): RefEventInit[] {
   const d = recorded - simulated;
   if (d === 0) return [];
   const n = Math.abs(d);
@@ -20,11 +39,13 @@ export function resyncEvents(src: PageSource, pfn: number, field: ObsField, simu
     case 'mapcount': {
       const head = compoundHead(src, pfn);
       const type = d > 0 ? 'add_rmap' : 'remove_rmap';
-      return Array.from({ length: n }, () => ({ type, pfn: head, page: pfn, nr: 1, level: 'pte' }) as const);
+      const rmap = Array.from({ length: n }, () => ({ type, pfn: head, page: pfn, nr: 1, level: 'pte' }) as const);
+      return d > 0 ? rmap : [...staleEntries(src, pfn, 'pte', n), ...rmap];
     }
     case 'entire': {
       const type = d > 0 ? 'add_rmap' : 'remove_rmap';
-      return Array.from({ length: n }, () => ({ type, pfn, page: pfn, nr: 1, level: 'pmd' }) as const);
+      const rmap = Array.from({ length: n }, () => ({ type, pfn, page: pfn, nr: 1, level: 'pmd' }) as const);
+      return d > 0 ? rmap : [...[...staleEntries(src, pfn, 'pmd', n), ...staleEntries(src, pfn, 'pud', n)].slice(0, n), ...rmap];
     }
     case 'pincount':
       return [{ type: 'pin_count', pfn, val: d }];

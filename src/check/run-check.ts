@@ -4,12 +4,12 @@
  */
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
 import type { LiftStreamItem } from '../lift/lift-trace.ts';
-import { createModel } from '../models/index.ts';
+import { createModel, describeProfile } from '../models/index.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { findingJson } from '../report/replay-json.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import { Checker } from './checker.ts';
-import { kernelOf, pickProfile, type ProfileChoice } from './profile-pick.ts';
+import { kernelOf, pickProfile, recordingProfile, type ProfileChoice } from './profile-pick.ts';
 import type { CheckOutcome } from './result.ts';
 
 /** Options of a check. */
@@ -35,7 +35,7 @@ export async function checkStream(stream: AsyncIterable<LiftStreamItem> | Iterab
     if (s.type === 'header') {
       model = createModel(pickProfile(s.header, opts));
       kernel = kernelOf(s.header, opts);
-      checker = new Checker(model, { vmemmapBase: opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE });
+      checker = new Checker(model, { vmemmapBase: opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE, recording: recordingProfile(s.header, opts) });
     } else if (s.type === 'item') checker?.onItem(s.item);
     else if (s.type === 'issue') issues.push(s.issue);
   }
@@ -51,6 +51,7 @@ export function outcomeOf(checker: Checker, model: RefcountModel, kernel: string
     kernel,
     profile: model.profile.name,
     kconfig: model.profile.kconfig,
+    details: describeProfile(model.profile),
     observations: t.observations,
     matched: t.matched,
     unknown: t.unknowns.length,

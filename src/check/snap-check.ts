@@ -9,12 +9,13 @@
 import type { Op } from '../events/op.ts';
 import { PMD_ORDER } from '../kernel/constants.ts';
 import { firstPagePfn } from '../lift/record-view.ts';
-import { compoundHead, source } from '../state/accessors.ts';
+import { compoundHead, stateView } from '../state/accessors.ts';
 import type { TraceRecord } from '../trace/record-types.ts';
 import type { ModelLog } from './model-log.ts';
 import type { SnapObservation } from './observations.ts';
 import { readField } from './read-field.ts';
 import { resyncEvents } from './resync.ts';
+import { agree, type PgmapBinding } from './words.ts';
 import type { Tally } from './tally.ts';
 
 /** The pfns a record names (its page and folio arguments, a page_ref event's pfn). */
@@ -49,10 +50,12 @@ export class SnapCheck {
   private touched = new Set<number>();
   private lastLine = 0;
   private readonly previous = new Map<string, number>();
+  private readonly binding: PgmapBinding;
 
-  constructor(log: ModelLog, tally: Tally) {
+  constructor(log: ModelLog, tally: Tally, binding: PgmapBinding) {
     this.log = log;
     this.tally = tally;
+    this.binding = binding;
   }
 
   /** Pfns a record named since the last snap. */
@@ -70,9 +73,15 @@ export class SnapCheck {
   compare(line: number, fields: readonly SnapObservation[]): void {
     const touched = this.touched;
     for (const f of fields) {
-      const src = source(this.log.state());
+      const src = stateView(this.log.state());
       const sim = readField(src, f.pfn, f.field);
       if (sim === null) continue;
+      if (typeof f.recorded !== 'number' || typeof sim !== 'number') {
+        // a word (word 1): no event can change it unseen, and the state is not forced to it
+        if (agree(f.field, f.recorded, sim, this.binding)) this.tally.match();
+        else this.tally.mismatch(line, f.pfn, f.name, f.recorded, sim, f.fn);
+        continue;
+      }
       const key = `${f.pfn}:${f.field}`;
       const before = this.previous.get(key);
       this.previous.set(key, f.recorded);

@@ -4,6 +4,8 @@
  */
 import { hex } from '../kernel/constants.ts';
 import type { Mismatch, Unknown, Untraced } from './result.ts';
+import type { Recorded } from './observations.ts';
+import { shown, type Simulated } from './words.ts';
 
 /** Counters and lists of a check in progress. */
 export class Tally {
@@ -20,15 +22,15 @@ export class Tally {
   }
 
   /** Records a mismatch. */
-  mismatch(line: number, pfn: number, field: string, recorded: number, simulated: number | null, fn: string): void {
+  mismatch(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string): void {
     this.observations++;
-    this.mismatches.push({ line, pfn: hex(pfn), field, recorded, simulated, function: fn });
+    this.mismatches.push({ line, pfn: hex(pfn), field, recorded: shown(recorded) ?? 0, simulated: shown(simulated), function: fn });
   }
 
   /** Records an undecided observation. */
-  unknown(u: Omit<Unknown, 'pfn'> & { readonly pfn: number }): void {
+  unknown(u: Omit<Unknown, 'pfn' | 'recorded' | 'simulated'> & { readonly pfn: number; readonly recorded: Recorded; readonly simulated: Simulated | null }): void {
     this.observations++;
-    this.unknowns.push({ ...u, pfn: hex(u.pfn) });
+    this.unknowns.push({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) });
   }
 
   /** Records a change no event explains. */
@@ -38,9 +40,9 @@ export class Tally {
   }
 
   /** Compares a located value: a match, a mismatch, or (null) not an observation. */
-  compare(line: number, pfn: number, field: string, recorded: number, simulated: number | null, fn: string): void {
+  compare(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string, equal: boolean): void {
     if (simulated === null) return;
-    if (simulated === recorded) this.match();
+    if (equal) this.match();
     else this.mismatch(line, pfn, field, recorded, simulated, fn);
   }
 }

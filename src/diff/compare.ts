@@ -6,7 +6,7 @@
 import type { Op } from '../events/op.ts';
 import type { RefEvent } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
-import type { SimState } from '../state/sim-state.ts';
+import type { StateView } from '../state/accessors.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type FieldValue } from './divergence.ts';
 import { folioSpan, viewRange, type RangeView } from './folio-view.ts';
@@ -15,36 +15,47 @@ import { explain, type Side } from './explain.ts';
 /** One model's result for one Op. */
 export interface OpResult {
   readonly model: RefcountModel;
-  readonly state: SimState;
+  /** The state after the Op (`stateView(state)`, or a Runner's draft view: no commit needed). */
+  readonly state: StateView;
   readonly events: readonly RefEvent[];
   readonly findings: readonly Finding[];
 }
 
-/** pfns an event touches (a memmap_init stands for its first page only: ranges are lazy). */
-function touched(e: RefEvent): number[] {
+/** The pfn an event touches (a memmap_init stands for its first page only: ranges are lazy), or −1. */
+function touchedPfn(e: RefEvent): number {
   switch (e.type) {
     case 'add_rmap':
     case 'remove_rmap':
-      return [e.pfn, e.page];
     case 'memmap_init':
     case 'set': case 'mod': case 'mod_and_test': case 'mod_and_return': case 'mod_unless': case 'freeze': case 'unfreeze':
     case 'prep_compound': case 'split': case 'set_mapping': case 'share': case 'pin_count': case 'wake': case 'free': case 'pt_set': case 'wait':
-      return e.pfn >= 0 ? [e.pfn] : [];
+      return e.pfn >= 0 ? e.pfn : -1;
     default:
-      return [];
+      return -1;
   }
 }
 
 /** The compared ranges of an Op: each touched pfn widened to the larger of its two folios, merged. */
 export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
   const pfns = new Set<number>();
-  for (const e of [...a.events, ...b.events]) for (const p of touched(e)) pfns.add(p);
-  for (const f of [...a.findings, ...b.findings]) if (f.pfn >= 0) pfns.add(f.pfn);
+  // no array per event: an Op of a legacy PMD emits over a thousand RefEvents
+  for (const events of [a.events, b.events]) {
+    for (const e of events) {
+      const p = touchedPfn(e);
+      if (p >= 0) pfns.add(p);
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) pfns.add(e.page);
+    }
+  }
+  for (const findings of [a.findings, b.findings]) for (const f of findings) if (f.pfn >= 0) pfns.add(f.pfn);
   const spans: [number, number][] = [];
+  // a pfn inside both folios of the previous pfn has those same folios: its span is known
+  let inBoth = -1;
   for (const p of [...pfns].sort((x, y) => x - y)) {
+    if (p < inBoth) continue;
     const [la, ha] = folioSpan(a.state, p);
     const [lb, hb] = folioSpan(b.state, p);
     spans.push([Math.min(la, lb), Math.max(ha, hb)]);
+    inBoth = Math.min(ha, hb);
   }
   spans.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
   const merged: [number, number][] = [];
@@ -69,55 +80,117 @@ interface Raw {
 
 type Add = (cls: DivergenceClass, field: string, a: FieldValue, b: FieldValue, reencoding: boolean) => void;
 
+/** The identity of a divergence for deduplication: compared range and class/field. */
+export function divergenceKey(d: Pick<Divergence, 'pfn' | 'pfns' | 'class' | 'field'>): string {
+  return `${d.pfn}:${d.pfns[1]}:${d.class}:${d.field}`;
+}
+
 /**
  * Every divergence after `op` between two models' results. Adjacent ranges that
  * diverge the same way (512 order-0 pages after a split, say) merge into one.
+ * `wanted` (default: all) sees each divergence before its explanation is written,
+ * so the ones a caller would drop (already seen, re-encodings) cost no explanation.
  */
-export function compareOp(op: Op, a: OpResult, b: OpResult): Divergence[] {
+export function compareOp(op: Op, a: OpResult, b: OpResult, wanted?: (d: Omit<Divergence, 'explanation'>) => boolean): Divergence[] {
   const raws: Raw[] = [];
+  // one view per side and range, shared by the comparison and the explanations
+  const views = new Map<number, { readonly hi: number; readonly v: [RangeView, RangeView] }>();
+  const viewsOf = (lo: number, hi: number): [RangeView, RangeView] => {
+    const hit = views.get(lo);
+    if (hit?.hi === hi) return hit.v;
+    const v: [RangeView, RangeView] = [viewRange(a.model, a.state, lo, hi), viewRange(b.model, b.state, lo, hi)];
+    views.set(lo, { hi, v });
+    return v;
+  };
+  // what each side's events and findings say about a range, indexed once per Op (an Op can
+  // compare hundreds of one-page ranges, and scanning every event per range was quadratic)
+  const ia = opIndex(a);
+  const ib = opIndex(b);
   for (const [lo, hi] of comparedRanges(a, b)) {
-    const va = viewRange(a.model, a.state, lo, hi);
-    const vb = viewRange(b.model, b.state, lo, hi);
+    const [va, vb] = viewsOf(lo, hi);
     const add: Add = (cls, field, x, y, reencoding) => void raws.push({ lo, hi, cls, field, a: x, b: y, reencoding });
-    compareRange(a, b, va, vb, lo, hi, add);
+    compareRange(ia, ib, va, vb, lo, hi, add);
   }
+  if (raws.length === 0) return [];
   const merged: Raw[] = [];
   for (const r of raws.sort((x, y) => order(x) - order(y) || x.lo - y.lo)) {
     const last = merged[merged.length - 1];
-    if (last && last.cls === r.cls && last.field === r.field && last.hi === r.lo && JSON.stringify([last.a, last.b]) === JSON.stringify([r.a, r.b])) last.hi = r.hi;
+    if (last && last.cls === r.cls && last.field === r.field && last.hi === r.lo && sameValue(last.a, r.a) && sameValue(last.b, r.b)) last.hi = r.hi;
     else merged.push({ ...r });
   }
-  return merged
-    .sort((x, y) => x.lo - y.lo || order(x) - order(y))
-    .map((r) => {
-      const sides: [Side, Side] = [{ ...a, view: viewRange(a.model, a.state, r.lo, r.hi) }, { ...b, view: viewRange(b.model, b.state, r.lo, r.hi) }];
-      return {
-        seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
-        pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
-        explanation: explain(r.cls, r.field, op, r.lo, r.hi, sides),
-      };
-    });
+  const out: Divergence[] = [];
+  for (const r of merged.sort((x, y) => x.lo - y.lo || order(x) - order(y))) {
+    const d = {
+      seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
+      pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
+    };
+    if (wanted && !wanted(d)) continue;
+    const [va, vb] = viewsOf(r.lo, r.hi);
+    const sides: [Side, Side] = [{ ...a, view: va }, { ...b, view: vb }];
+    out.push({ ...d, explanation: explain(r.cls, r.field, op, r.lo, r.hi, sides) });
+  }
+  return out;
 }
 
 function order(r: Raw): number {
   return DIVERGENCE_CLASSES.indexOf(r.cls);
 }
 
-function compareRange(a: OpResult, b: OpResult, va: RangeView, vb: RangeView, lo: number, hi: number, add: Add): void {
+/** Equality of two field values (numbers, strings, booleans, null, or flat lists of them). */
+function sameValue(x: FieldValue, y: FieldValue): boolean {
+  if (x === y) return true;
+  if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+  return x.every((v, i) => v === y[i]);
+}
+
+/** One side's wake-ups, waiters and findings by pfn, sorted for range queries. */
+interface OpIndex {
+  readonly wakes: readonly number[];
+  readonly waiters: readonly number[];
+  /** [pfn, code, position in the Op's findings], by pfn. */
+  readonly findings: readonly (readonly [number, string, number])[];
+}
+
+function opIndex(r: OpResult): OpIndex {
+  const wakes: number[] = [];
+  for (const e of r.events) if (e.type === 'wake') wakes.push(e.pfn);
+  const findings = r.findings.map((f, i) => [f.pfn, f.code, i] as const).sort((x, y) => x[0] - y[0] || x[2] - y[2]);
+  return { wakes: wakes.sort((x, y) => x - y), waiters: r.state.world.waiters.map((w) => w.pfn).sort((x, y) => x - y), findings };
+}
+
+/** Index of the first element ≥ lo in a sorted list (by `key`). */
+function lowerBound<T>(list: readonly T[], lo: number, key: (t: T) => number): number {
+  let a = 0;
+  let b = list.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (key(list[mid]!) < lo) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}
+
+function anyIn(sorted: readonly number[], lo: number, hi: number): boolean {
+  const i = lowerBound(sorted, lo, (x) => x);
+  return i < sorted.length && sorted[i]! < hi;
+}
+
+function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: number, hi: number, add: Add): void {
   if (va.order !== vb.order) add('folio-shape', 'order', va.order, vb.order, true);
   const mapDiff = vb.mapcount - va.mapcount;
   if (mapDiff !== 0) add('map-reference', 'mapcount', va.mapcount, vb.mapcount, false);
   if (va.busy !== vb.busy) add('busy', 'busy', va.busy, vb.busy, false);
-  const wa = waiting(a.state, lo, hi);
-  const wb = waiting(b.state, lo, hi);
+  const wa = anyIn(a.waiters, lo, hi);
+  const wb = anyIn(b.waiters, lo, hi);
   if (wa !== wb) add('busy', 'waiting', wa, wb, false);
-  const wakeA = woke(a.events, lo, hi);
-  const wakeB = woke(b.events, lo, hi);
+  const wakeA = anyIn(a.wakes, lo, hi);
+  const wakeB = anyIn(b.wakes, lo, hi);
   if (wakeA !== wakeB) add('wake', 'wake', wakeA, wakeB, false);
   refcountDivergence(va, vb, mapDiff, add);
   if (va.mapping !== vb.mapping) add('association', 'mapping', va.mapping, vb.mapping, va.associated === vb.associated);
-  const fa = codes(a.findings, lo, hi);
-  const fb = codes(b.findings, lo, hi);
+  const fa = codes(a, lo, hi);
+  const fb = codes(b, lo, hi);
+  if (fa.length === 0 && fb.length === 0) return;
   const onlyA = fa.filter((c) => !fb.includes(c));
   const onlyB = fb.filter((c) => !fa.includes(c));
   if (onlyA.length || onlyB.length) add('finding', 'findings', onlyA, onlyB, false);
@@ -147,14 +220,12 @@ function uniform(values: readonly number[]): FieldValue {
   return values.every((v) => v === values[0]) ? (values[0] ?? 0) : values;
 }
 
-function waiting(state: SimState, lo: number, hi: number): boolean {
-  return state.world.waiters.some((w) => w.pfn >= lo && w.pfn < hi);
-}
+const NONE: readonly string[] = [];
 
-function woke(events: readonly RefEvent[], lo: number, hi: number): boolean {
-  return events.some((e) => e.type === 'wake' && e.pfn >= lo && e.pfn < hi);
-}
-
-function codes(findings: readonly Finding[], lo: number, hi: number): string[] {
-  return findings.filter((f) => f.pfn >= lo && f.pfn < hi).map((f) => f.code);
+/** The codes of a side's findings on [lo, hi), in finding order. */
+function codes(index: OpIndex, lo: number, hi: number): readonly string[] {
+  if (index.findings.length === 0) return NONE;
+  const out: (readonly [number, string, number])[] = [];
+  for (let i = lowerBound(index.findings, lo, (f) => f[0]); i < index.findings.length && index.findings[i]![0] < hi; i++) out.push(index.findings[i]!);
+  return out.sort((x, y) => x[2] - y[2]).map((f) => f[1]);
 }

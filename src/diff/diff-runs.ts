@@ -7,7 +7,7 @@ import { defer, scan, last, map, type OperatorFunction } from 'rxjs';
 import type { Op } from '../events/op.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
-import { compareOp } from './compare.ts';
+import { compareOp, divergenceKey } from './compare.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass } from './divergence.ts';
 
 /** The result of a diff. */
@@ -54,18 +54,21 @@ export class DiffRunner {
     const fb = this.b.findings.length;
     const ea = this.a.pushOp(op);
     const eb = this.b.pushOp(op);
+    // Compared on the open chunks' drafts: committing a chunk per Op would copy the
+    // block index and finalise the world once per Op (the Runners commit every ≤ 4096 events).
     const found = compareOp(
       op,
-      { model: this.modelA, state: this.a.state(), events: ea, findings: this.a.findings.slice(fa) },
-      { model: this.modelB, state: this.b.state(), events: eb, findings: this.b.findings.slice(fb) },
+      { model: this.modelA, state: this.a.draft.view(), events: ea, findings: this.a.findings.slice(fa) },
+      { model: this.modelB, state: this.b.draft.view(), events: eb, findings: this.b.findings.slice(fb) },
+      (d) => {
+        if (this.opts.semantic && d.reencoding) return false;
+        const key = divergenceKey(d);
+        if (this.seen.has(key)) return false;
+        this.seen.add(key);
+        return true;
+      },
     );
-    for (const d of found) {
-      if (this.opts.semantic && d.reencoding) continue;
-      const key = `${d.pfn}:${d.pfns[1]}:${d.class}:${d.field}`;
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
-      this.divergences.push(d);
-    }
+    for (const d of found) this.divergences.push(d);
   }
 
   /** The diff so far. */

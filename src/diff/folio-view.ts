@@ -3,11 +3,11 @@
  * references above idle, mapcounts, pins, association, busy-ness.
  */
 import type { RefcountModel } from '../models/model.ts';
-import type { SimState } from '../state/sim-state.ts';
+import type { World } from '../state/world.ts';
 import { findRange } from '../state/sim-state.ts';
-import { compoundHead, folioMapcount, folioNrPages, folioOrder, folioPincount, getPage, source } from '../state/accessors.ts';
-import { PAGE_MAPPING_DAX_SHARED } from '../state/page.ts';
-
+import { compoundHead, folioMapcount, folioNrPages, folioOrder, folioPincount, isTail, type PageSource, type StateView } from '../state/accessors.ts';
+import { PAGE_MAPPING_DAX_SHARED, type MemmapRange, type PageState } from '../state/page.ts';
+import { PG_head } from '../kernel/page-flags.ts';
 /** One model's view of a compared range. */
 export interface RangeView {
   /** Folio heads in the range. */
@@ -34,59 +34,194 @@ export interface RangeView {
 }
 
 /** The folio [head, end) containing pfn in a state. */
-export function folioSpan(state: SimState, pfn: number): [number, number] {
-  const src = source(state);
-  const head = compoundHead(src, pfn);
-  return [head, head + folioNrPages(src, head)];
+export function folioSpan(view: StateView, pfn: number): [number, number] {
+  if (view.stored(pfn) === undefined && findRange(view.ranges, pfn)?.vmemmapShift === 0) return [pfn, pfn + 1]; // untouched order-0 page
+  const head = compoundHead(view, pfn);
+  return [head, head + folioNrPages(view, head)];
+}
+
+/** A RangeView whose `associated` is computed on first read (only when two mappings differ). */
+class View implements RangeView {
+  readonly heads: readonly number[];
+  readonly order: number;
+  readonly refcounts: readonly number[];
+  readonly held: number;
+  readonly mapcount: number;
+  readonly pincount: number;
+  readonly busy: boolean;
+  readonly mapping: string | null;
+  readonly type: string | undefined;
+  readonly idle: number;
+  private readonly world: World;
+  private readonly lo: number;
+  private readonly hi: number;
+  private assoc: boolean | undefined;
+
+  constructor(v: Omit<RangeView, 'associated'>, world: World, lo: number, hi: number) {
+    this.heads = v.heads;
+    this.order = v.order;
+    this.refcounts = v.refcounts;
+    this.held = v.held;
+    this.mapcount = v.mapcount;
+    this.pincount = v.pincount;
+    this.busy = v.busy;
+    this.mapping = v.mapping;
+    this.type = v.type;
+    this.idle = v.idle;
+    this.world = world;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  get associated(): boolean {
+    this.assoc ??= associationIndex(this.world)(this.lo, this.hi);
+    return this.assoc;
+  }
 }
 
 /**
- * The association words rendered: a file, `DAX_SHARED×n` (legacy sentinel and per-page
- * share), `shared×n` (unified: mapping NULL with a share count), or `stale×n` for a
- * unified order-0 folio whose index/share word dax_folio_put() left behind (spec §0.3).
+ * One page answered from the caller's hand: the busy test of a written order-0 page
+ * reads that page (through compound_head and folio_mapcount), so viewRange points
+ * this at the page instead of letting the model look it up twice. Module state: the
+ * busy tests never call viewRange.
  */
-function mappingWord(model: RefcountModel, type: string | undefined, mapping: string | null, index: number, associated: boolean): string | null {
-  if (mapping === PAGE_MAPPING_DAX_SHARED) return `DAX_SHARED×${index}`;
-  if (mapping === 'TAIL_MAPPING') return null;
-  if (mapping !== null) return mapping;
-  if (type !== 'fsdax' || model.family !== 'unified' || index === 0) return null;
-  return associated ? `shared×${index}` : `stale×${index}`;
+const memo: { view: StateView | null; pfn: number; page: PageState | undefined } = { view: null, pfn: -1, page: undefined };
+const memoSource: PageSource = {
+  get config() {
+    return memo.view!.config;
+  },
+  page: (q) => (q === memo.pfn ? memo.page : memo.view!.page(q)),
+};
+
+/** The association words of a folio head as compared ("F", "DAX_SHARED×2", "shared×2"), or null. */
+function mappingWord(page: PageState, type: string | undefined, family: string): string | null {
+  if (page.mapping === PAGE_MAPPING_DAX_SHARED) return `DAX_SHARED×${page.index}`;
+  if (page.mapping === null) return page.index > 0 && type === 'fsdax' && family === 'unified' ? `shared×${page.index}` : null;
+  return page.mapping === 'TAIL_MAPPING' ? null : page.mapping;
 }
 
-/** Reads a compared range [lo, hi) of one model's state. Only written pages and heads are visited. */
-export function viewRange(model: RefcountModel, state: SimState, lo: number, hi: number): RangeView {
-  const src = source(state);
-  const range = findRange(state.ranges, lo);
+/**
+ * Reads a compared range [lo, hi) of one model's state. Folio by folio; an untouched
+ * page of an order-0 range is its own folio with its range's initial words, so such
+ * runs (511 of a legacy PMD's 512 pages, say) cost a push each, not a derivation.
+ * A diff builds hundreds of thousands of these (a truncate compares 512 one-page
+ * ranges per model), so it allocates only what it returns.
+ */
+export function viewRange(model: RefcountModel, view: StateView, lo: number, hi: number): RangeView {
+  const range = findRange(view.ranges, lo);
   const type = range?.pgmapType;
+  const fsdax = type === 'fsdax';
   const idle = type ? model.idleRefcount(type) : 0;
   const heads: number[] = [];
-  for (let p = lo; p < hi; ) {
-    const head = compoundHead(src, p);
-    heads.push(head);
-    p = Math.max(p + 1, head + folioNrPages(src, head));
-  }
-  let associated = false;
-  for (const xa of state.world.xa.values()) {
-    for (const e of xa.values()) if (!e.zero && e.pfn < hi && lo < e.pfn + 2 ** e.order) associated = true;
-  }
   let held = 0;
   let mapcount = 0;
   let pincount = 0;
   let busy = false;
   let order = 0;
   const refcounts: number[] = [];
-  const mappings = new Set<string>();
-  for (const head of heads) {
-    const page = getPage(state, head);
+  let mapping: string | null = null;
+  let mappings: Set<string> | null = null;
+  const addMapping = (m: string | null): void => {
+    if (m === null || m === mapping) return;
+    if (mapping === null) mapping = m;
+    else (mappings ??= new Set([mapping])).add(m);
+  };
+  let untouched: { readonly range: MemmapRange; readonly busy: boolean } | undefined;
+  for (let p = lo; p < hi; ) {
+    const stored = view.stored(p);
+    if (stored === undefined) {
+      const r = untouched !== undefined && p >= untouched.range.pfn && p < untouched.range.pfn + untouched.range.nr ? untouched.range : findRange(view.ranges, p);
+      if (r !== undefined && r.vmemmapShift === 0) {
+        // folio_mapcount() 0, no pins, no mapping: only the refcount and the busy test remain,
+        // and the busy test reads nothing but the page's own words, the same for every such page
+        if (untouched?.range !== r) untouched = { range: r, busy: fsdax && model.isBusy(view, p) };
+        heads.push(p);
+        refcounts.push(r.refcount);
+        held += r.refcount - idle;
+        if (untouched.busy) busy = true;
+        p++;
+        continue;
+      }
+    } else if ((stored.flags & PG_head) === 0 && !isTail(stored)) {
+      // a written order-0 folio: its own head, its words read once (the other accessors would re-read them)
+      heads.push(p);
+      refcounts.push(stored.refcount);
+      held += stored.refcount - idle;
+      mapcount += stored.mapcount + 1;
+      // one busy folio makes the range busy: the test need not run again
+      if (!busy && fsdax) {
+        memo.view = view;
+        memo.pfn = p;
+        memo.page = stored;
+        busy = model.isBusy(memoSource, p);
+        memo.view = null;
+        memo.page = undefined;
+      }
+      addMapping(mappingWord(stored, type, model.family));
+      p++;
+      continue;
+    }
+    const head = compoundHead(view, p);
+    heads.push(head);
+    p = Math.max(p + 1, head + folioNrPages(view, head));
+    const page = view.page(head);
     if (!page) continue;
     refcounts.push(page.refcount);
     held += page.refcount - idle;
-    mapcount += folioMapcount(src, head);
-    pincount += folioPincount(src, head) ?? 0;
-    order = Math.max(order, folioOrder(src, head));
-    if (type === 'fsdax' && model.isBusy(src, head)) busy = true;
-    const m = mappingWord(model, type, page.mapping, page.index, associated);
-    if (m !== null) mappings.add(m);
+    mapcount += folioMapcount(view, head);
+    pincount += folioPincount(view, head) ?? 0;
+    order = Math.max(order, folioOrder(view, head));
+    if (!busy && fsdax && model.isBusy(view, head)) busy = true;
+    addMapping(mappingWord(page, type, model.family));
   }
-  return { heads, order, refcounts, held, mapcount, pincount, busy, associated, mapping: mappings.size ? [...mappings].sort().join(',') : null, type, idle };
+  const joined = mappings === null ? mapping : [...(mappings as Set<string>)].sort().join(',');
+  return new View({ heads, order, refcounts, held, mapcount, pincount, busy, mapping: joined, type, idle }, view.world, lo, hi);
+}
+
+/** Overlap queries over the non-zero DAX entries of a world, built once per world value. */
+type AssociationIndex = (lo: number, hi: number) => boolean;
+
+const indexes = new WeakMap<World, AssociationIndex | 'scanned'>();
+
+/**
+ * "Some DAX xarray entry (of any file) points into [lo, hi)": sorted entry starts with
+ * a running maximum of their ends, so a query is one binary search instead of a scan
+ * of every entry of every file (a truncate compares 512 one-page ranges per model).
+ * Worlds are frozen values, so the index is cached per world object.
+ */
+export function associationIndex(world: World): AssociationIndex {
+  const cached = indexes.get(world);
+  if (typeof cached === 'function') return cached;
+  if (cached === undefined && Object.isFrozen(world)) {
+    // most Ops compare one or two ranges per world value: a scan is cheaper than an index until the second query
+    indexes.set(world, 'scanned');
+    return (lo, hi) => scanAssociated(world, lo, hi);
+  }
+  const spans: [number, number][] = [];
+  for (const xa of world.xa.values()) for (const e of xa.values()) if (!e.zero) spans.push([e.pfn, e.pfn + 2 ** e.order]);
+  spans.sort((x, y) => x[0] - y[0]);
+  const starts = spans.map((x) => x[0]);
+  const maxEnd: number[] = [];
+  for (const [, end] of spans) maxEnd.push(Math.max(end, maxEnd[maxEnd.length - 1] ?? -Infinity));
+  const query: AssociationIndex = (lo, hi) => {
+    // the last entry starting before hi; some entry up to it ending after lo overlaps
+    let a = 0;
+    let b = starts.length - 1;
+    let at = -1;
+    while (a <= b) {
+      const mid = (a + b) >> 1;
+      if (starts[mid]! < hi) {
+        at = mid;
+        a = mid + 1;
+      } else b = mid - 1;
+    }
+    return at >= 0 && maxEnd[at]! > lo;
+  };
+  if (Object.isFrozen(world)) indexes.set(world, query);
+  return query;
+}
+
+function scanAssociated(world: World, lo: number, hi: number): boolean {
+  for (const xa of world.xa.values()) for (const e of xa.values()) if (!e.zero && e.pfn < hi && lo < e.pfn + 2 ** e.order) return true;
+  return false;
 }

@@ -15,6 +15,11 @@ import type { RefcountModel } from '../models/model.ts';
 import { stateOptionsOf, type Runner, type RunnerOptions } from './runner.ts';
 import { createState } from '../state/sim-state.ts';
 import { replayWith, type ReplayItem } from './replay-with.ts';
+import type { Checkpoint } from './runner.ts';
+import { readHead } from '../io/read-chunks.ts';
+import type { TraceHeader } from '../trace/header-types.ts';
+import type { ParseIssue } from '../trace/issues.ts';
+import { replayTraceFile, stateAtTrace, type TraceResume } from './replay-trace.ts';
 
 /** A checkpoint of a file replay: the state after `inputs` inputs and where to resume reading. */
 export interface FileCheckpoint {
@@ -32,6 +37,8 @@ export interface FileCheckpoint {
   /** The file's tier, once known. */
   readonly kind: JsonlKind | undefined;
   readonly header: JsonlHeader | undefined;
+  /** Set for a page_ref trace: how its replay resumes (stateAt re-reads the trace's header first). */
+  readonly trace?: TraceResume;
 }
 
 /** Options of replayFile and stateAt. */
@@ -42,7 +49,12 @@ export interface ReplayFileOptions extends RunnerOptions {
   readonly file?: string;
   /** Issues kept in the result (the rest are only counted). Default 100. */
   readonly maxIssues?: number;
+  /** For a trace without --model: kconfig merged over its header's. */
+  readonly kconfig?: Readonly<Record<string, string>>;
 }
+
+/** What a file holds, told by its content (never by its name). */
+export type FileFormat = 'jsonl' | 'trace';
 
 /** The result of replaying a file. */
 export interface ReplayFileResult {
@@ -60,6 +72,28 @@ export interface ReplayFileResult {
   /** Bad lines (skipped), at most maxIssues of them. */
   readonly issues: readonly JsonlIssue[];
   readonly issueCount: number;
+  readonly format: FileFormat;
+  /** The model the file replayed under (a trace's: the given one or its header kernel's). */
+  readonly model: RefcountModel | undefined;
+  /** A trace's header, parse issues (errors and warnings, at most maxIssues) and error count. */
+  readonly trace?: {
+    readonly header: TraceHeader | undefined;
+    readonly issues: readonly ParseIssue[];
+    readonly issueCount: number;
+    readonly errorCount: number;
+  };
+}
+
+/**
+ * A JSONL event file or a trace text? The first non-blank line decides: JSONL lines
+ * are JSON objects (`{`); anything else (KTRACE-BEGIN, `# tracer:`, an event line,
+ * trace-cmd's `cpus=`) is read as a trace.
+ */
+export async function sniffFormat(path: string, file = path): Promise<FileFormat> {
+  const head = await readHead(path).catch(notFound(file));
+  const text = head.toString('utf8').replace(/^\uFEFF/, '');
+  const first = /\S/.exec(text);
+  return first === null || first[0] === '{' ? 'jsonl' : 'trace';
 }
 
 /** A file that does not exist (or cannot be opened as one). */
@@ -83,24 +117,38 @@ function toItem(d: DecodedLine, rec: LineRecord, model: RefcountModel | undefine
   return { kind: 'op', event: d.event, position: rec.next };
 }
 
-/** Streams `path` through replayWith and collects findings, checkpoints and issues. */
+/**
+ * Streams `path` through replayWith and collects findings, checkpoints and issues.
+ * A page_ref trace (told by content, {@link sniffFormat}) replays its page_ref events
+ * as RefEvents (src/engine/replay-trace.ts).
+ */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayFileResult> {
-  const { model, file = path, maxIssues = 100, ...runnerOpts } = opts;
+  if ((await sniffFormat(path, opts.file ?? path)) === 'trace') return replayTrace(path, opts);
+  const { model, file = path, maxIssues = 100, kconfig: _kconfig, ...runnerOpts } = opts;
   const decoder = new JsonlDecoder(file);
   const issues: JsonlIssue[] = [];
   const checkpoints: FileCheckpoint[] = [];
   let issueCount = 0;
   let lines = 0;
   let current: LineRecord | undefined;
+  const annotated = new Map<Checkpoint, FileCheckpoint>();
+  let lastSeen: Checkpoint | undefined;
   const annotate = (runner: Runner): void => {
-    // Runner adds at most one checkpoint per input (plus the one at input 0)
-    while (checkpoints.length < runner.checkpoints.length) {
-      const cp = runner.checkpoints[checkpoints.length]!;
+    // the Runner adds at most one checkpoint per input (plus the one at input 0), and may thin them
+    const cps = runner.checkpoints;
+    const last = cps[cps.length - 1];
+    if (last === lastSeen) return;
+    lastSeen = last;
+    for (const cp of cps) {
+      if (annotated.has(cp)) continue;
       const at = cp.inputs === 0 || !current ? { offset: 0, line: 1, prevSeq: 0, findings: 0 } : { offset: current.next, line: current.line + 1, prevSeq: decoder.prevSeq, findings: runner.findings.length };
       // the checkpoint at input 0 resumes at line 1, which re-reads the header itself
       const fresh = cp.inputs === 0;
-      checkpoints.push({ inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at, kind: fresh ? undefined : decoder.kind, header: fresh ? undefined : decoder.header });
+      annotated.set(cp, { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at, kind: fresh ? undefined : decoder.kind, header: fresh ? undefined : decoder.header });
     }
+    checkpoints.length = 0;
+    for (const cp of cps) checkpoints.push(annotated.get(cp)!);
+    for (const cp of annotated.keys()) if (!cps.includes(cp)) annotated.delete(cp);
   };
   const items$ = readLines$(path).pipe(
     map((rec) => {
@@ -122,7 +170,24 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
   }
   return {
     file, kind: decoder.kind, header: decoder.header, state, findings: runner.findings, checkpoints,
-    inputs: runner.count, refEvents: runner.refEvents, lines, issues, issueCount,
+    inputs: runner.count, refEvents: runner.refEvents, lines, issues, issueCount, format: 'jsonl', model,
+  };
+}
+
+/** replayFile of a trace: its result in the file-replay shape. */
+async function replayTrace(path: string, opts: ReplayFileOptions): Promise<ReplayFileResult> {
+  const { model, file = path, ...rest } = opts;
+  const r = await replayTraceFile(path, { ...rest, file, ...(model ? { model } : {}) }).catch(notFound(file));
+  const trace = r.resume;
+  const checkpoints: FileCheckpoint[] = r.checkpoints.map((c) => ({
+    inputs: c.inputs, refEvents: c.refEvents, state: c.state, offset: c.offset, line: c.line, prevSeq: c.inputs, findings: c.findings,
+    kind: 'refevents', header: undefined, ...(trace ? { trace } : {}),
+  }));
+  if (checkpoints.length === 0) checkpoints.push({ inputs: 0, refEvents: 0, state: r.state, offset: 0, line: 1, prevSeq: 0, findings: 0, kind: 'refevents', header: undefined });
+  return {
+    file, kind: 'refevents', header: undefined, state: r.state, findings: r.findings, checkpoints,
+    inputs: r.inputs, refEvents: r.refEvents, lines: r.lines, issues: [], issueCount: 0, format: 'trace', model: r.model,
+    trace: { header: r.header, issues: r.issues, issueCount: r.issueCount, errorCount: r.errorCount },
   };
 }
 
@@ -141,11 +206,16 @@ export interface StateAtResult {
  * RangeError when the file has fewer than `n` inputs.
  */
 export async function stateAt(path: string, n: number, checkpoints: readonly FileCheckpoint[], opts: ReplayFileOptions = {}): Promise<StateAtResult> {
-  const { model, file = path, ...runnerOpts } = opts;
+  const { model, file = path, kconfig: _kconfig, ...runnerOpts } = opts;
   let cp: FileCheckpoint | undefined;
   for (const c of checkpoints) if (c.inputs <= n && (!cp || c.inputs > cp.inputs)) cp = c;
   if (!cp) throw new RangeError(`no checkpoint at or before input ${n}`);
   if (cp.inputs === n) return { state: cp.state, inputs: n, checkpoint: cp, findings: [] };
+  const resume = checkpoints.find((c) => c.trace)?.trace;
+  if (resume) {
+    const at = await stateAtTrace(path, n, { checkpoints, resume }, { file }).catch(notFound(file));
+    return { state: at.state, inputs: at.inputs, checkpoint: cp, findings: at.findings };
+  }
   const decoder = new JsonlDecoder(file, { prevSeq: cp.prevSeq, ...(cp.kind ? { kind: cp.kind } : {}), ...(cp.header ? { header: cp.header } : {}) });
   const items$: Observable<ReplayItem> = readLines$(path, { start: cp.offset, firstLine: cp.line }).pipe(
     map((rec) => {

@@ -122,6 +122,8 @@ export interface GupGetOp extends OpBase {
   readonly pfn: number;
   readonly nr: number;
   readonly fast: boolean;
+  /** FOLL_WRITE: the caller writes the pages (absent: false). */
+  readonly write?: boolean;
 }
 
 /** pin_user_pages(FOLL_PIN[, FOLL_LONGTERM]) or its fast variant. */
@@ -132,6 +134,48 @@ export interface GupPinOp extends OpBase {
   readonly nr: number;
   readonly fast: boolean;
   readonly longterm: boolean;
+  /**
+   * FOLL_WRITE (absent: false). GUP-fast refuses a FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE pin
+   * of a file-backed folio (gup_fast_folio_allowed()), so it matters for long-term pins.
+   */
+  readonly write?: boolean;
+}
+
+/**
+ * An O_DIRECT request takes the user pages of its buffer for the bio:
+ * bio_iov_iter_get_pages(). How is the kernel's: FOLL_GET through
+ * iov_iter_get_pages() before the block layer pinned (6.1), FOLL_PIN through
+ * iov_iter_extract_pages() after. `write` is FOLL_WRITE (a read into the pages).
+ */
+export interface DioGrabOp extends OpBase {
+  readonly type: 'dio.grab';
+  readonly mm?: string;
+  readonly pfn: number;
+  readonly nr: number;
+  /** GUP-fast found the pages mapped (false: the slow path faulted them in). */
+  readonly fast: boolean;
+  readonly write?: boolean;
+}
+
+/**
+ * The bio of an O_DIRECT request completes and __bio_release_pages() releases the nr
+ * pages from pfn that dio.grab took; how (folio_put_refs(), put_page(), an unpin) is
+ * the kernel's.
+ */
+export interface DioReleaseOp extends OpBase {
+  readonly type: 'dio.release';
+  readonly pfn: number;
+  readonly nr: number;
+}
+
+/**
+ * do_wp_page() → wp_page_copy(): a write fault on a read-only page of a MAP_PRIVATE
+ * mapping replaces it, in `mm` at `address`, with a new anonymous copy.
+ */
+export interface CowOp extends OpBase {
+  readonly type: 'cow';
+  readonly mm: string;
+  readonly address: number;
 }
 
 /**
@@ -148,11 +192,16 @@ export interface PutOp extends OpBase {
   readonly via?: PutPath;
 }
 
-/** unpin_user_pages() on nr pages from pfn. */
+/** The unpin entry points (they differ in name only: each ends in gup_put_folio()). */
+export type UnpinVia = 'unpin_user_pages' | 'unpin_user_pages_dirty_lock' | 'unpin_user_page' | 'unpin_user_folio';
+
+/** unpin_user_pages() (or `via`) on nr pages from pfn. */
 export interface UnpinOp extends OpBase {
   readonly type: 'unpin';
   readonly pfn: number;
   readonly nr: number;
+  /** The function called (absent: unpin_user_pages()). */
+  readonly via?: UnpinVia;
 }
 
 /** File-range Ops: pgoff range [start, end] inclusive, `end` absent = to EOF. */
@@ -218,6 +267,9 @@ export type Op =
   | GupPinOp
   | PutOp
   | UnpinOp
+  | DioGrabOp
+  | DioReleaseOp
+  | CowOp
   | FsBreakLayoutOp
   | FsTruncateOp
   | FsEvictOp
@@ -235,4 +287,5 @@ export const OP_TYPES: readonly OpType[] = [
   'pgmap.register', 'pgmap.unregister', 'dax.fault', 'dax.mkwrite', 'dax.hole_read', 'munmap',
   'pmd.split', 'fork', 'exit', 'gup.get', 'gup.pin', 'put', 'unpin', 'fs.break_layout',
   'fs.truncate', 'fs.evict', 'devpriv.alloc', 'devpriv.free', 'p2p.alloc_mmap',
+  'dio.grab', 'dio.release', 'cow',
 ];

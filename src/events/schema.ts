@@ -4,7 +4,7 @@
  * tables are typed against the event interfaces, so a field added to an event and
  * not here (or with the wrong optionality or kind) is a compile error.
  */
-import { PGMAP_TYPES, type FsBreakLayoutOp, type Level, type Op, type OpType, type PutPath, type VmaRef } from './op.ts';
+import { PGMAP_TYPES, type FsBreakLayoutOp, type Level, type Op, type OpType, type PutPath, type UnpinVia, type VmaRef } from './op.ts';
 import type { RefEvent, RefEventType } from './ref-event.ts';
 
 /** JSONL schema version written in every header and accepted on read. */
@@ -14,6 +14,8 @@ export const SCHEMA_VERSION = 'dax-refsim/1';
 export const LEVELS: readonly Level[] = ['pte', 'pmd', 'pud'];
 /** The put paths of a `put` Op. */
 export const PUT_PATHS: readonly PutPath[] = ['put_page', 'folio_put_refs', 'bio_release'];
+/** The unpin entry points of an `unpin` Op. */
+export const UNPIN_VIAS: readonly UnpinVia[] = ['unpin_user_pages', 'unpin_user_pages_dirty_lock', 'unpin_user_page', 'unpin_user_folio'];
 /** The filesystems whose layout-break functions the fs.* Ops name. */
 export const FILESYSTEMS: readonly NonNullable<FsBreakLayoutOp['fs']>[] = ['ext4', 'xfs'];
 
@@ -87,16 +89,19 @@ export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K
   'pmd.split': { mm: req('string'), address: req('addr'), line },
   fork: { mm: req('string'), child: req('string'), line },
   exit: { mm: req('string'), line },
-  'gup.get': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), line },
-  'gup.pin': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), longterm: req('bool'), line },
+  'gup.get': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line },
+  'gup.pin': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), longterm: req('bool'), write: opt('bool'), line },
   put: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(PUT_PATHS)), line },
-  unpin: { pfn: req('pfn'), nr: req('uint'), line },
+  unpin: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(UNPIN_VIAS)), line },
   'fs.break_layout': fileRange,
   'fs.truncate': fileRange,
   'fs.evict': fileRange,
   'devpriv.alloc': { pfn: req('pfn'), order: req('uint'), line },
   'devpriv.free': { pfn: req('pfn'), order: req('uint'), line },
   'p2p.alloc_mmap': { mm: req('string'), vma: req('vma'), address: req('addr'), pfn: req('pfn'), nr: req('uint'), line },
+  'dio.grab': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line },
+  'dio.release': { pfn: req('pfn'), nr: req('uint'), line },
+  cow: { mm: req('string'), address: req('addr'), line },
 };
 
 const op = opt('posint');

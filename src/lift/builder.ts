@@ -8,6 +8,7 @@ import type { Op } from '../events/op.ts';
 import type { KernelRelease } from '../trace/kernel-release.ts';
 import type { TraceRecord } from '../trace/record-types.ts';
 import type { FollLayout } from './gup-flags.ts';
+import type { PendingGrab } from './pending.ts';
 import type { LiftWorld } from './world.ts';
 
 /** An Op before the stream numbers it. */
@@ -23,10 +24,12 @@ export interface LiftedOp {
 export interface Closed {
   readonly ops: readonly LiftedOp[];
   readonly stray: readonly TraceRecord[];
+  /** A grab whose Op is known once its pages are released (pending.ts); it goes first. */
+  readonly held?: PendingGrab;
 }
 
 /** The kinds of builder. */
-export type BuilderKind = 'fault' | 'gup' | 'unpin' | 'put' | 'break' | 'munmap';
+export type BuilderKind = 'fault' | 'devdax-fault' | 'gup' | 'unpin' | 'put' | 'break' | 'munmap' | 'cow' | 'fork';
 
 /** An Op under construction. */
 export interface Builder {

@@ -24,16 +24,17 @@ const VM_FAULT_NO_MAP = 0x2 | 0x400 | 0x800;
 const PAGE_ARGS = ['page', 'folio'] as const;
 
 /** The pfn an insert probe maps, with `device` false for the zero page or another non-device pfn. */
-function insertedPfn(r: TraceRecord, env: LiftEnv): number | null {
+export function insertedPfn(r: TraceRecord, env: LiftEnv): number | null {
   if (r.kind === 'page_ref') return r.val > 0 && env.world.isDevicePfn(r.pfn) ? r.pfn : null;
   if (r.kind !== 'kprobe' || r.probeKind === 'return') return null;
   const fn = probeFunction(r);
   if (!/^(insert_pfn|insert_page|vmf_insert_|folio_add_file_rmap_|page_add_file_rmap)/.test(fn)) return null;
   const pfnT = probeBigint(r, 'pfn_t');
   if (pfnT !== null) return pfnOfPfnT(pfnT);
-  // v6.17+ vmf_insert_pfn_pmd(vmf, unsigned long pfn, bool write): a plain pfn
+  // v6.17+ vmf_insert_pfn_pmd(vmf, unsigned long pfn, bool write): a plain pfn; a probe
+  // that calls the pfn_t argument `pfn` (k612-devdax-devdaxwork.trace.txt:184) has the flags
   const raw = probeBigint(r, 'pfn');
-  if (raw !== null) return Number(raw);
+  if (raw !== null) return pfnOfPfnT(raw);
   for (const name of PAGE_ARGS) {
     const pfn = pfnField(r, name, env.vmemmapBase);
     if (pfn !== null) return pfn;
@@ -108,13 +109,13 @@ export class FaultBuilder implements Builder {
     if (pfn === null && !this.hole) {
       // a write fault on a present entry that traced no insert: the pfn it already maps
       const m = world.mappedAt(mm, address);
-      if (m) pfn = m.level === 'pte' || level === 'pmd' ? m.pfn : m.pfn + Math.floor((address % (512 * 4096)) / 4096);
+      if (m) pfn = m.level === 'pte' || level === 'pmd' ? m.pfn : (world.pageAt(mm, address) ?? m.pfn);
     }
     if (pfn === null) {
       if (!this.hole) return strayOnly(this.records);
       return { ops: [{ op: { type: 'dax.hole_read', line, mm, vma, address, file, pgoff }, records: this.records }], stray: [] };
     }
-    world.recordFault(mm, address, level, pfn, file, pgoff);
+    world.recordFault(mm, address, level, pfn, file, pgoff, shared);
     return {
       ops: [{ op: { type: 'dax.fault', line, mm, vma, address, file, pgoff, pfn, level, write, vmaShared: shared, reflink: false }, records: this.records }],
       stray: [],

@@ -1,13 +1,19 @@
 /**
- * A GUP walk: consecutive grabs of one task (try_grab_folio(), try_grab_folio_fast(),
- * pre-6.10 try_grab_page()) that continue one another become one get_user_pages() /
- * pin_user_pages() Op, so the model can expand it the way the kernel walks: a legacy
- * devmap PMD grabs page by page (follow_devmap_pmd()), a unified PMD folio in one
- * fast grab, or, in slow GUP, 1 page in follow_huge_pmd() and the rest in
- * __get_user_pages() (both recorded as try_grab_folio on the head).
+ * One GUP call, from its caller's probe (io_pin_pages(), pin_user_pages_fast(), …) or
+ * its first walk or grab to the last event of the same task that belongs to it: GUP-fast
+ * grabs (try_grab_folio_fast(), pre-6.10 try_grab_folio(page, …)), a grab GUP-fast gives
+ * back (gup_put_folio() with the call's own gup_flags: gup_fast_folio_allowed() said no),
+ * slow GUP's check_vma_flags(), its pgmap lookups (get_dev_pagemap(), legacy devmap
+ * entries) and its grabs (try_grab_folio(folio, …), pre-6.10 try_grab_page()), and
+ * __gup_longterm_locked()'s return. They lift to one gup.get / gup.pin naming the pages
+ * asked for, so each model walks them its own way: events/traces/k72-devdax-devdaxwork.
+ * trace.txt:233-242 (fast grab of 2, given back, two slow grabs) and k612-devdax-
+ * devdaxwork.trace.txt:212-219 (no fast grab, check_vma_flags, one pgmap lookup, two
+ * slow grabs) are the same io_uring registration of 2 pages from pfn 0x144000.
  */
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
-import { probeNumber } from '../trace/record-fields.ts';
+import { probeBigint, probeNumber } from '../trace/record-fields.ts';
+import { PAGE_SIZE } from '../kernel/constants.ts';
 import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { decodeGrabFlags, isFastGrab, type GrabKind } from './gup-flags.ts';
@@ -16,23 +22,39 @@ import { mmKey, probeFunction, probePage } from './record-view.ts';
 /** Functions whose entry probe grabs references. */
 export const GRAB_FUNCTIONS: ReadonlySet<string> = new Set(['try_grab_folio', 'try_grab_folio_fast', 'try_grab_page']);
 /** Page-table walkers that lead to a grab (context, no reference of their own). */
-const WALK_FUNCTIONS: ReadonlySet<string> = new Set(['follow_devmap_pmd', 'gup_fast_devmap_leaf', '__gup_device_huge', 'follow_huge_pmd', 'gup_fast_pmd_leaf', 'follow_page_pte']);
+const WALK_FUNCTIONS: ReadonlySet<string> = new Set([
+  'follow_devmap_pmd', 'follow_devmap_pud', 'gup_fast_devmap_leaf', '__gup_device_huge', 'follow_huge_pmd', 'follow_huge_pud',
+  'gup_fast_pmd_leaf', 'gup_fast_pud_leaf', 'follow_page_pte', 'get_dev_pagemap', 'check_vma_flags', '__gup_longterm_locked',
+]);
+/** The fast entries slow GUP is reached from (a `_ret` probe's caller). */
+const FAST_ENTRIES: ReadonlySet<string> = new Set(['gup_fast_fallback', 'internal_get_user_pages_fast', 'get_user_pages_fast', 'pin_user_pages_fast']);
+/** GUP callers whose probe names the user range: address and length (bytes) or page count. */
+const CALLERS: Readonly<Record<string, { readonly addr: string; readonly bytes?: string; readonly pages?: string; readonly fast: boolean }>> = {
+  io_pin_pages: { addr: 'uaddr', bytes: 'len', fast: true },
+  pin_user_pages_fast: { addr: 'start', pages: 'nr_pages', fast: true },
+  get_user_pages_fast: { addr: 'start', pages: 'nr_pages', fast: true },
+  gup_fast_fallback: { addr: 'start', pages: 'nr_pages', fast: true },
+  internal_get_user_pages_fast: { addr: 'start', pages: 'nr_pages', fast: true },
+  pin_user_pages_remote: { addr: 'start', pages: 'nr_pages', fast: false },
+  get_user_pages_remote: { addr: 'start', pages: 'nr_pages', fast: false },
+};
 
-/** True for a record that opens or continues a GUP walk. */
+/** True for a record that opens a GUP call. */
 export function isGupRecord(r: TraceRecord): r is KprobeRecord {
-  if (r.kind !== 'kprobe') return false;
+  if (r.kind !== 'kprobe' || r.probeKind !== 'entry') return false;
   const fn = probeFunction(r);
-  return GRAB_FUNCTIONS.has(fn) || WALK_FUNCTIONS.has(fn);
+  return GRAB_FUNCTIONS.has(fn) || WALK_FUNCTIONS.has(fn) || fn in CALLERS;
 }
 
 interface Grab {
   readonly pfn: number;
   readonly refs: number;
   readonly fast: boolean;
+  readonly flags: number;
   readonly kind: GrabKind;
 }
 
-/** A GUP walk being read. */
+/** A GUP call being read. */
 export class GupBuilder implements Builder {
   readonly kind = 'gup' as const;
   readonly context: string;
@@ -40,29 +62,51 @@ export class GupBuilder implements Builder {
   readonly finished = false;
   private readonly env: LiftEnv;
   private readonly records: TraceRecord[] = [];
-  private readonly grabs: Grab[] = [];
-  private first: KprobeRecord | null = null;
+  private readonly fast: Grab[] = [];
+  private readonly slow: Grab[] = [];
+  private readonly devPfns: number[] = [];
+  /** Index in `fast` of the first grab GUP-fast gave back. */
+  private gaveBack: number | null = null;
+  private caller: { readonly page: number | null; readonly nr: number | null; readonly fast: boolean } | null = null;
+  private checked: GrabKind | null = null;
+  private slowFromFast = false;
+  private slowCount = 0;
+  private ended = false;
+  private readonly mm: string;
+  private readonly line: number;
 
   constructor(env: LiftEnv, context: string, r: KprobeRecord) {
     this.env = env;
     this.context = context;
+    this.mm = mmKey(r);
+    this.line = r.line;
     this.take(r);
   }
 
   offer(r: TraceRecord): boolean {
+    if (this.ended) return false;
     if (r.kind === 'page_ref') {
-      // the grab's own page_ref_mod / page_ref_mod_unless (a page_ref build)
-      if (r.val <= 0 || this.grabs.length === 0) return false;
+      // the grabs' own page_ref events (a page_ref build)
+      if (this.fast.length + this.slow.length === 0) return false;
       this.records.push(r);
       return true;
     }
     if (r.kind !== 'kprobe') return false;
     const fn = probeFunction(r);
     if (r.probeKind === 'return') {
-      if (!GRAB_FUNCTIONS.has(fn)) return false;
+      if (!GRAB_FUNCTIONS.has(fn) && !WALK_FUNCTIONS.has(fn) && !(fn in CALLERS)) return false;
+      this.take(r);
+      return true;
+    }
+    if (fn === 'gup_put_folio') {
+      // GUP-fast giving a grab back passes the call's own gup_flags; an unpin passes FOLL_PIN
+      const last = this.fast[this.fast.length - 1];
+      if (last === undefined || probeNumber(r, 'flags') !== last.flags) return false;
+      this.gaveBack ??= this.fast.length - 1;
       this.records.push(r);
       return true;
     }
+    if (fn in CALLERS) return false;
     if (!isGupRecord(r)) return false;
     const g = this.grabOf(r);
     if (g !== null && !this.continues(g)) return false;
@@ -72,10 +116,40 @@ export class GupBuilder implements Builder {
 
   private take(r: KprobeRecord): void {
     this.records.push(r);
+    const fn = probeFunction(r);
+    if (r.probeKind === 'return') {
+      if (fn in CALLERS) this.ended = true;
+      if (fn === '__gup_longterm_locked') {
+        const ret = probeNumber(r, 'ret');
+        if (ret !== null && ret > 0) this.slowCount = ret;
+        if (r.location.kind === 'return' && FAST_ENTRIES.has(r.location.returnSite.symbol ?? '')) this.slowFromFast = true;
+        if (this.caller === null) this.ended = true;
+      }
+      return;
+    }
+    const caller = CALLERS[fn];
+    if (caller !== undefined) {
+      const addr = probeBigint(r, caller.addr);
+      const bytes = caller.bytes === undefined ? null : probeNumber(r, caller.bytes);
+      const pages = caller.pages === undefined ? null : probeNumber(r, caller.pages);
+      const a = addr === null ? null : Number(addr);
+      const nr = pages ?? (bytes !== null && a !== null ? Math.ceil(((a % PAGE_SIZE) + bytes) / PAGE_SIZE) : null);
+      this.caller = { page: a === null ? null : (this.env.world.pageAt(this.mm, a) ?? null), nr, fast: caller.fast };
+      return;
+    }
+    if (fn === 'check_vma_flags') {
+      const flags = probeNumber(r, 'gup_flags');
+      if (flags !== null) this.checked = decodeGrabFlags(flags, this.env.foll);
+      return;
+    }
+    // a legacy pgmap lookup or devmap leaf names the page the walk reached
+    if (fn === 'get_dev_pagemap' || WALK_FUNCTIONS.has(fn)) {
+      const pfn = probeNumber(r, 'pfn');
+      if (pfn !== null) this.devPfns.push(pfn);
+      return;
+    }
     const g = this.grabOf(r);
-    if (g === null) return;
-    this.first ??= r;
-    this.grabs.push(g);
+    if (g !== null) (g.fast ? this.fast : this.slow).push(g);
   }
 
   private grabOf(r: KprobeRecord): Grab | null {
@@ -85,26 +159,36 @@ export class GupBuilder implements Builder {
     if (pfn === null) return null;
     const refs = fn === 'try_grab_page' ? 1 : (probeNumber(r, 'refs') ?? 1);
     const flags = probeNumber(r, 'flags') ?? 0;
-    return { pfn, refs, fast: isFastGrab(fn, this.env.release), kind: decodeGrabFlags(flags, this.env.foll) };
+    return { pfn, refs, fast: isFastGrab(fn, this.env.release), flags, kind: decodeGrabFlags(flags, this.env.foll) };
   }
 
-  /** The next grab goes on from the last one: the next page, or more pages of one large folio. */
+  /** The next grab is part of this call: the next pages, or more of one huge folio in slow GUP. */
   private continues(g: Grab): boolean {
-    const last = this.grabs[this.grabs.length - 1];
+    const kind = this.fast[0]?.kind ?? this.slow[0]?.kind ?? this.checked;
+    if (kind && (g.kind.pin !== kind.pin || g.kind.longterm !== kind.longterm || g.kind.write !== kind.write)) return false;
+    if (g.fast) {
+      if (this.slow.length > 0 || this.checked !== null) return false;
+      const last = this.fast[this.fast.length - 1];
+      return last === undefined || g.pfn === last.pfn + last.refs;
+    }
+    const last = this.slow[this.slow.length - 1];
     if (last === undefined) return true;
-    if (g.fast !== last.fast || g.kind.pin !== last.kind.pin || g.kind.longterm !== last.kind.longterm || g.kind.write !== last.kind.write) return false;
-    if (g.pfn === last.pfn + last.refs) return true;
-    // slow GUP on a PMD-mapped folio names its head in both grabs
-    return g.pfn === last.pfn && this.env.world.isPmdHead(g.pfn);
+    // slow GUP names a huge folio's head in follow_huge_pmd/pud() and again in __get_user_pages()
+    return g.pfn === last.pfn + last.refs || (g.pfn === last.pfn && this.env.world.isHugeHead(g.pfn));
   }
 
   close(): Closed {
-    const first = this.grabs[0];
-    if (first === undefined || this.first === null) return strayOnly(this.records);
-    const nr = this.grabs.reduce((n, g) => n + g.refs, 0);
-    if (!first.kind.pin && first.kind.write) this.env.world.noteWriteGets(first.pfn, nr);
-    const base = { line: this.first.line, mm: mmKey(this.first), pfn: first.pfn, nr, fast: first.fast };
-    const op = first.kind.pin ? { type: 'gup.pin' as const, ...base, longterm: first.kind.longterm } : { type: 'gup.get' as const, ...base };
-    return { ops: [{ op, records: this.records }], stray: [] };
+    const kind = this.fast[0]?.kind ?? this.slow[0]?.kind ?? this.checked;
+    const pfn = this.caller?.page ?? this.fast[0]?.pfn ?? this.devPfns[0] ?? this.slow[0]?.pfn ?? null;
+    if (kind === null || pfn === null) return strayOnly(this.records);
+    const kept = this.fast.slice(0, this.gaveBack ?? this.fast.length).reduce((n, g) => n + g.refs, 0);
+    const slow = Math.max(this.slow.reduce((n, g) => n + g.refs, 0), this.slowCount);
+    const nr = this.caller?.nr ?? (kept + slow || this.fast.reduce((n, g) => n + g.refs, 0) || 1);
+    const fast = this.caller?.fast ?? (this.fast.length > 0 || this.slowFromFast);
+    const base = { line: this.line, mm: this.mm, pfn, nr, fast, ...(kind.write ? { write: true } : {}) };
+    const op = kind.pin ? ({ type: 'gup.pin', ...base, longterm: kind.longterm } as const) : ({ type: 'gup.get', ...base } as const);
+    // a long-term pin is never an O_DIRECT bio's; any other grab waits for its release (pending.ts)
+    if (kind.longterm) return { ops: [{ op, records: this.records }], stray: [] };
+    return { ops: [], stray: [], held: this.env.world.pending.hold(op, this.records) };
   }
 }

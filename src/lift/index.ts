@@ -11,3 +11,4 @@ export { observability, unobservable, headerSystems } from './observability.ts';
 export { deviceRanges } from './pgmap.ts';
 export { FOLL_V6_1, FOLL_V6_3, follLayoutFor, decodeGrabFlags, pfnOfPfnT } from './gup-flags.ts';
 export type { FollLayout, GrabKind } from './gup-flags.ts';
+export { DEVICE_VA_BASE } from './devdax-fault-builder.ts';

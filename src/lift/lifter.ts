@@ -19,9 +19,13 @@ import { GupBuilder, isGupRecord } from './gup-builder.ts';
 import { MunmapBuilder, opensMunmap } from './munmap-builder.ts';
 import { headerSystems, observability } from './observability.ts';
 import { deviceRanges } from './pgmap.ts';
-import { PutBuilder, UnpinBuilder, opensPut, opensUnpin } from './put-builders.ts';
+import { PutBuilder, opensPut } from './put-builder.ts';
+import { UnpinBuilder, opensUnpin } from './unpin-builder.ts';
+import { DevdaxFaultBuilder, opensDevdaxFault } from './devdax-fault-builder.ts';
+import { CowBuilder, ForkBuilder, opensCow, opensFork } from './cow-builder.ts';
 import { contextKey, isSnapProbe } from './record-view.ts';
 import { PhaseCounter } from './phases.ts';
+import { resolvedOp } from './pending.ts';
 import type { LiftItem, LiftOptions, Observability, PhasePoint } from './types.ts';
 import { LiftWorld } from './world.ts';
 
@@ -29,6 +33,8 @@ type Slot = { readonly builder: Builder; closed: Closed | null } | { readonly re
 
 /** Open Ops beyond which the oldest is closed, so a stuck context cannot hold the stream. */
 const MAX_QUEUE = 65536;
+/** Items a held grab (pending.ts) may keep waiting behind it before it is taken as plain GUP. */
+const MAX_HELD = 4096;
 
 /** Lifts one trace. */
 export class Lifter {
@@ -78,13 +84,21 @@ export class Lifter {
       this.queue.push({ builder: b, closed: null });
     } else this.queue.push({ record: r });
     if (this.queue.length > MAX_QUEUE) this.closeOldest();
+    if (this.queue.length > MAX_HELD) this.settleHeld();
     return this.flush();
   }
 
-  /** Ends the input: closes every open Op and returns the rest. */
+  /** Ends the input: closes every open Op, takes every grab still held as plain GUP, and returns the rest. */
   end(): LiftItem[] {
     for (const k of [...this.open.keys()]) this.close(k);
+    this.env.world.pending.settleAll();
     return this.flush();
+  }
+
+  /** A grab at the head of the queue has held it too long: it was plain GUP. */
+  private settleHeld(): void {
+    const head = this.queue[0];
+    if (head !== undefined && 'builder' in head && head.closed?.held?.fate === 'pending') head.closed.held.fate = 'gup';
   }
 
   /** The PHASE markers seen so far, in order. */
@@ -95,7 +109,11 @@ export class Lifter {
   /** Which Op kinds this trace can see (final once the input has ended). */
   observability(): Observability {
     const h = headerSystems(this.header);
-    return observability(this.header, { fsDax: h.fsDax || this.fsDaxSeen, pageRef: h.pageRef || this.pageRefSeen });
+    const ranges = this.env.world.ranges;
+    return observability(this.header, {
+      fsDax: h.fsDax || this.fsDaxSeen, pageRef: h.pageRef || this.pageRefSeen,
+      hasFsdax: ranges.some((r) => r.type === 'fsdax'), hasDevdax: ranges.some((r) => r.type === 'generic'),
+    });
   }
 
   private opener(ctx: string, r: TraceRecord): Builder | null {
@@ -103,10 +121,13 @@ export class Lifter {
     if (r.kind === 'fs_dax') return /^dax_(pte|pmd)_fault$/.test(r.event) ? new FaultBuilder(env, ctx, r) : null;
     if (r.kind === 'page_ref') return opensPut(r) ? new PutBuilder(env, ctx, r) : null;
     if (r.kind !== 'kprobe') return null;
-    if (r.probeKind === 'entry' && isGupRecord(r)) return new GupBuilder(env, ctx, r);
+    if (opensDevdaxFault(r)) return new DevdaxFaultBuilder(env, ctx, r);
+    if (isGupRecord(r)) return new GupBuilder(env, ctx, r);
     if (opensUnpin(r, env)) return new UnpinBuilder(env, ctx, r);
     if (opensBreak(r)) return new BreakBuilder(env, ctx, r);
     if (opensMunmap(r)) return new MunmapBuilder(env, ctx, r);
+    if (opensCow(r, env.world)) return new CowBuilder(env, ctx, r);
+    if (opensFork(r)) return new ForkBuilder(env, ctx, r);
     if (opensPut(r)) return new PutBuilder(env, ctx, r);
     return null;
   }
@@ -129,7 +150,7 @@ export class Lifter {
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if ('record' in head) out.push({ kind: 'record', record: head.record });
-      else if (head.closed === null) break;
+      else if (head.closed === null || head.closed.held?.fate === 'pending') break;
       else out.push(...this.emit(head.closed));
       this.queue.shift();
     }
@@ -137,7 +158,8 @@ export class Lifter {
   }
 
   private emit(c: Closed): LiftItem[] {
-    const items: LiftItem[] = c.ops.map((l: LiftedOp) => ({ kind: 'op' as const, op: { ...l.op, seq: ++this.seq }, records: l.records }));
+    const lifted: LiftedOp[] = c.held ? [{ op: resolvedOp(c.held), records: c.held.records }, ...c.ops] : [...c.ops];
+    const items: LiftItem[] = lifted.map((l: LiftedOp) => ({ kind: 'op' as const, op: { ...l.op, seq: ++this.seq }, records: l.records }));
     // stray records go after the Ops, in line order (they carry observations only)
     for (const r of [...c.stray].sort((a, b) => a.line - b.line)) items.push({ kind: 'record', record: r });
     return items;

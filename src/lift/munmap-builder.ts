@@ -12,6 +12,8 @@ import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { mmKey, pfnField, probeFunction } from './record-view.ts';
 
+/** Bits 12–51 of a page-table entry: the pfn (x86-64 PTE_PFN_MASK). */
+const PTE_PFN_MASK = 0x000ffffffffff000n;
 const ZAP: ReadonlySet<string> = new Set(['zap_huge_pmd', 'zap_huge_pud']);
 const RMAP: ReadonlySet<string> = new Set(['folio_remove_rmap_ptes', 'folio_remove_rmap_pmd', 'folio_remove_rmap_pud', 'page_remove_rmap']);
 const AFTER: ReadonlySet<string> = new Set(['free_zone_device_folio', 'free_zone_device_page', '__folio_put', 'wake_up_var', '__put_devmap_managed_folio_refs', '__put_devmap_managed_page_refs']);
@@ -60,8 +62,14 @@ export class MunmapBuilder implements Builder {
     if (r.probeKind === 'return') return;
     const fn = probeFunction(r);
     if (ZAP.has(fn)) {
-      const addr = probeBigint(r, 'addr');
-      if (addr !== null) this.cover(Number(addr), (fn === 'zap_huge_pud' ? HPAGE_PUD_NR : HPAGE_PMD_NR) * PAGE_SIZE);
+      const printed = probeBigint(r, 'addr');
+      // the entry's pfn (x86-64 PTE_PFN_MASK) finds where the lifter placed its fault: a
+      // device fault no probe gave an address to sits at a synthetic one (devdax-fault-builder.ts)
+      const val = probeBigint(r, 'pudval') ?? probeBigint(r, 'pmdval');
+      const pfn = val === null ? null : Number((val & PTE_PFN_MASK) >> 12n);
+      const placed = pfn === null ? undefined : this.env.world.addressOf(this.mm, pfn);
+      const addr = placed !== undefined && placed.mm === this.mm && placed.level !== 'pte' ? placed.addr : printed === null ? null : Number(printed);
+      if (addr !== null) this.cover(addr, (fn === 'zap_huge_pud' ? HPAGE_PUD_NR : HPAGE_PMD_NR) * PAGE_SIZE);
       return;
     }
     if (!RMAP.has(fn)) return;

@@ -13,6 +13,10 @@ import { OP_KINDS, type Observability, type OpKind, type Visibility } from './ty
 const SEEN_BY: Readonly<Partial<Record<OpKind, readonly string[]>>> = {
   'munmap:pte': ['folio_remove_rmap_ptes', 'page_remove_rmap', 'zap_pte_range', 'zap_present_ptes'],
   'munmap:pmd': ['zap_huge_pmd', 'folio_remove_rmap_pmd'],
+  'munmap:pud': ['zap_huge_pud', 'folio_remove_rmap_pud'],
+  'dio.release': ['__bio_release_pages'],
+  'cow': ['do_wp_page'],
+  'fork': ['copy_page_range', 'dup_mmap'],
   'gup.get': ['try_grab_folio', 'try_grab_folio_fast', 'try_grab_page'],
   'gup.pin': ['try_grab_folio', 'try_grab_folio_fast', 'try_grab_page'],
   'unpin': ['unpin_user_pages', 'unpin_user_page', 'unpin_user_folio', 'unpin_user_pages_dirty_lock', 'gup_put_folio'],
@@ -20,16 +24,22 @@ const SEEN_BY: Readonly<Partial<Record<OpKind, readonly string[]>>> = {
   'fs.truncate': ['dax_delete_mapping_entry', 'dax_delete_mapping_range'],
   'fs.evict': ['dax_break_layout_final'],
 };
+/** The device-dax fault handlers (a device fault prints no fs_dax event). */
+const DEVDAX_FAULT = ['dev_dax_huge_fault', 'dev_dax_fault'];
 /** Kinds whose whole effect is a refcount change (seen in full by page_ref events). */
 const COUNTED: ReadonlySet<OpKind> = new Set(['gup.get', 'gup.pin', 'unpin']);
 /** A put is seen wherever it goes: the legacy devmap hook, or (unified) only when it frees. */
 const PUT_FULL = ['__put_devmap_managed_folio_refs', '__put_devmap_managed_page_refs'];
 const PUT_AT_ZERO = ['__folio_put', 'free_zone_device_folio', 'generic_pipe_buf_release'];
 
-/** The event systems a trace is known to carry. */
+/** The event systems a trace is known to carry, and the pgmap types its header registers. */
 export interface SeenSystems {
   readonly fsDax: boolean;
   readonly pageRef: boolean;
+  /** An FS DAX namespace is in the trace (`# pmem:` outside any device-dax instance). */
+  readonly hasFsdax?: boolean;
+  /** A device-dax instance is (`# dax0.0:`). */
+  readonly hasDevdax?: boolean;
 }
 
 /** The tracepoint systems the header says were enabled (filters, trace-cmd `-e`, kconfig). */
@@ -69,24 +79,39 @@ export function observability(header: TraceHeader, seen: SeenSystems): Observabi
       case 'pgmap.register':
         v = 'full'; // synthesised from the header
         break;
-      case 'dax.fault':
+      case 'dax.fault': {
+        // FS DAX faults show as fs_dax events, device-dax faults only through their handler's probe
+        const fs = !(seen.hasFsdax ?? true) || fsDax;
+        const dev = !(seen.hasDevdax ?? false) || any(DEVDAX_FAULT);
+        v = fs && dev ? 'full' : fsDax || any(DEVDAX_FAULT) ? 'partial' : 'none';
+        why = !fs ? 'no fs_dax fault events' : 'no probe on dev_dax_huge_fault()';
+        break;
+      }
       case 'dax.hole_read':
       case 'dax.mkwrite':
-        v = fsDax ? 'full' : 'none';
+        // FS DAX only: a device-dax trace has nothing of the kind to miss
+        v = fsDax || !(seen.hasFsdax ?? true) ? 'full' : 'none';
         why = 'no fs_dax fault events';
         break;
       case 'put':
-        v = pageRef || any(PUT_FULL) ? 'full' : any(PUT_AT_ZERO) ? 'partial' : 'none';
-        why = v === 'partial' ? 'only a put that frees the folio (__folio_put/free_zone_device_folio) is probed' : 'no probe on a put path';
+        // the legacy devmap hook runs for FS DAX only: a device-dax put is not on its path
+        v = pageRef ? 'full' : any(PUT_FULL) ? (legacy && (seen.hasDevdax ?? false) ? 'partial' : 'full') : any(PUT_AT_ZERO) ? 'partial' : 'none';
+        why = v === 'partial' && any(PUT_FULL) ? 'a device-dax put takes no devmap hook (put_page() → folio_put()), so no probe sees one that does not free' : v === 'partial' ? 'only a put that frees the folio (__folio_put/free_zone_device_folio) is probed' : 'no probe on a put path';
         break;
-      case 'fork':
-        v = 'none';
-        why = 'no probe on dup_mmap()';
+      case 'munmap:pud':
+        // FS DAX never maps a PUD (spec §4): only a device-dax trace can miss one
+        v = !(seen.hasDevdax ?? false) || any(SEEN_BY['munmap:pud'] ?? []) || (pageRef && !legacy) ? 'full' : 'none';
+        why = 'no probe on zap_huge_pud/folio_remove_rmap_pud';
+        break;
+      case 'dio.grab':
+        // an O_DIRECT grab is told from any other GUP only by the bio release of its pages
+        v = any(SEEN_BY['dio.release'] ?? []) && (any(SEEN_BY['gup.get'] ?? []) || pageRef) ? 'full' : 'none';
+        why = 'no probe on __bio_release_pages() or on the grabs';
         break;
       case 'exit':
         // exit_mmap() shows only through its zaps, lifted as munmap
-        v = kinds['munmap:pte'] === 'full' && kinds['munmap:pmd'] === 'full' ? 'full' : 'none';
-        why = 'exit_mmap() is seen only through the zaps it makes (munmap:pte, munmap:pmd)';
+        v = kinds['munmap:pte'] === 'full' && kinds['munmap:pmd'] === 'full' && kinds['munmap:pud'] === 'full' ? 'full' : 'none';
+        why = 'exit_mmap() is seen only through the zaps it makes (munmap:pte, munmap:pmd, munmap:pud)';
         break;
       default: {
         const fns = k === 'munmap:pte' && legacy ? LEGACY_PTE_ZAP : (SEEN_BY[k] ?? []);

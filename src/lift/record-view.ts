@@ -63,14 +63,18 @@ export function isSnapProbe(r: TraceRecord): boolean {
   return r.probe.args.some((a) => SNAP_FIELD.test(a.name) && a.fetch.startsWith('@'));
 }
 
-/** The snap fields of a record: prefix (`r`, `m`, `o`, `e`, `p`, `w1`), pfn and value. */
-export function snapFields(r: KprobeRecord): { readonly name: string; readonly prefix: string; readonly pfn: number; readonly value: number | bigint | null }[] {
-  const out: { name: string; prefix: string; pfn: number; value: number | bigint | null }[] = [];
+/** The snap fields of a record: prefix (`r`, `m`, `o`, `e`, `p`, `w1`), pfn, the address read and the value. */
+export function snapFields(r: KprobeRecord): { readonly name: string; readonly prefix: string; readonly pfn: number; readonly address: bigint | null; readonly value: number | bigint | null }[] {
+  const out: { name: string; prefix: string; pfn: number; address: bigint | null; value: number | bigint | null }[] = [];
   for (const a of r.probe?.args ?? []) {
     const m = SNAP_FIELD.exec(a.name);
     if (!m || !a.fetch.startsWith('@')) continue;
     const v = r.fields[a.name];
-    out.push({ name: a.name, prefix: (m[1] ?? '').toLowerCase(), pfn: Number.parseInt(m[2] ?? '', 16), value: typeof v === 'number' || typeof v === 'bigint' ? v : null });
+    const at = /^@(0x[0-9a-f]+)$/i.exec(a.fetch);
+    out.push({
+      name: a.name, prefix: (m[1] ?? '').toLowerCase(), pfn: Number.parseInt(m[2] ?? '', 16), address: at ? BigInt(at[1]!) : null,
+      value: typeof v === 'number' || typeof v === 'bigint' ? v : null,
+    });
   }
   return out;
 }

@@ -19,7 +19,8 @@ export type LiftItem =
 /**
  * The Op kinds a probe set can observe, finer than Op `type` where the kernels differ
  * in what they trace: a PTE munmap (`munmap:pte`) has no event in a stock legacy
- * trace, while a PMD munmap (`munmap:pmd`) shows as zap_huge_pmd().
+ * trace, while a PMD munmap (`munmap:pmd`) shows as zap_huge_pmd() (a PUD one,
+ * `munmap:pud`, as zap_huge_pud()).
  */
 export type OpKind =
   | 'pgmap.register'
@@ -28,6 +29,7 @@ export type OpKind =
   | 'dax.mkwrite'
   | 'munmap:pte'
   | 'munmap:pmd'
+  | 'munmap:pud'
   | 'gup.get'
   | 'gup.pin'
   | 'put'
@@ -36,12 +38,15 @@ export type OpKind =
   | 'fs.truncate'
   | 'fs.evict'
   | 'fork'
-  | 'exit';
+  | 'exit'
+  | 'dio.grab'
+  | 'dio.release'
+  | 'cow';
 
 /** Every OpKind, in report order. */
 export const OP_KINDS: readonly OpKind[] = [
-  'pgmap.register', 'dax.fault', 'dax.hole_read', 'dax.mkwrite', 'munmap:pte', 'munmap:pmd', 'gup.get', 'gup.pin',
-  'put', 'unpin', 'fs.break_layout', 'fs.truncate', 'fs.evict', 'fork', 'exit',
+  'pgmap.register', 'dax.fault', 'dax.hole_read', 'dax.mkwrite', 'munmap:pte', 'munmap:pmd', 'munmap:pud', 'gup.get', 'gup.pin',
+  'put', 'unpin', 'fs.break_layout', 'fs.truncate', 'fs.evict', 'fork', 'exit', 'dio.grab', 'dio.release', 'cow',
 ];
 
 /** How well a trace sees one Op kind. */

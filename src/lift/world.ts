@@ -5,8 +5,9 @@
  * `struct address_space *` / `struct inode *` pointers are which file (from the
  * probes that print them next to a pfn or a fault).
  */
-import { PAGE_SIZE, PMD_ORDER } from '../kernel/constants.ts';
+import { PAGE_SIZE, PMD_ORDER, PUD_ORDER, levelOrder } from '../kernel/constants.ts';
 import type { Level, PgmapType, VmaRef } from '../events/op.ts';
+import { PendingGrabs } from './pending.ts';
 
 /** A device pfn range the header names. */
 export interface DeviceRange {
@@ -20,6 +21,8 @@ export interface DeviceRange {
 interface Mapped {
   readonly pfn: number;
   readonly level: Level;
+  /** The VMA is MAP_SHARED (a write to a private one copies the page). */
+  readonly shared: boolean;
 }
 
 interface KnownVma {
@@ -40,7 +43,8 @@ export class LiftWorld {
   private readonly vmas = new Map<string, KnownVma[]>();
   private readonly mappings = new Map<bigint, string>();
   private readonly inodes = new Map<bigint, bigint>();
-  private readonly writeGets: number[] = [];
+  /** GUP Ops not yet known to be plain GUP or an O_DIRECT bio's (see pending.ts). */
+  readonly pending = new PendingGrabs((pfn) => this.headOf(pfn));
 
   constructor(ranges: readonly DeviceRange[]) {
     this.ranges = ranges;
@@ -51,25 +55,39 @@ export class LiftWorld {
     return this.ranges.some((r) => pfn >= r.pfn && pfn < r.pfn + r.nr);
   }
 
-  /** Remembers a fault: pfn (the head for a PMD) backs file page pgoff and is mapped at addr. */
-  recordFault(mm: string, addr: number, level: Level, pfn: number, file: string, pgoff: number): void {
-    const order = level === 'pte' ? 0 : PMD_ORDER;
+  /** Remembers a fault: pfn (the head for a PMD/PUD) backs file page pgoff and is mapped at addr. */
+  recordFault(mm: string, addr: number, level: Level, pfn: number, file: string, pgoff: number, shared = true): void {
+    const order = levelOrder(level);
     const base = order ? pgoff - (pgoff % 2 ** order) : pgoff;
     this.fileOf.set(pfn, { file, pgoff: base, order });
     let table = this.ptes.get(mm);
     if (!table) this.ptes.set(mm, (table = new Map<number, Mapped>()));
     const at = order ? addr - (addr % (2 ** order * PAGE_SIZE)) : addr;
-    table.set(at, { pfn, level });
+    table.set(at, { pfn, level, shared });
   }
 
-  /** The file a device pfn was faulted from (a PMD fault covers its 512 pages). */
+  /** The file a device pfn was faulted from (a PMD or PUD fault covers its pages). */
   fileOfPfn(pfn: number): string | undefined {
-    return this.fileOf.get(pfn)?.file ?? this.fileOf.get(pfn - (pfn % 2 ** PMD_ORDER))?.file;
+    return this.fileOf.get(pfn)?.file ?? this.hugeEntry(pfn, PMD_ORDER)?.file ?? this.hugeEntry(pfn, PUD_ORDER)?.file;
   }
 
-  /** True when pfn heads a PMD mapping some fault made (a large folio in a unified kernel). */
-  isPmdHead(pfn: number): boolean {
-    return this.fileOf.get(pfn)?.order === PMD_ORDER;
+  private hugeEntry(pfn: number, order: number): { file: string } | undefined {
+    const e = this.fileOf.get(pfn - (pfn % 2 ** order));
+    return e?.order === order ? e : undefined;
+  }
+
+  /** The head of the PMD/PUD block a fault mapped pfn in, else pfn itself. */
+  headOf(pfn: number): number {
+    for (const order of [PMD_ORDER, PUD_ORDER]) {
+      const head = pfn - (pfn % 2 ** order);
+      if (this.fileOf.get(head)?.order === order) return head;
+    }
+    return pfn;
+  }
+
+  /** True when pfn heads a PMD or PUD mapping some fault made (a large folio in a unified kernel). */
+  isHugeHead(pfn: number): boolean {
+    return (this.fileOf.get(pfn)?.order ?? 0) > 0;
   }
 
   /** The address mapping pfn in mm (or in any mm), with its level. */
@@ -85,8 +103,23 @@ export class LiftWorld {
   mappedAt(mm: string, addr: number): Mapped | undefined {
     const table = this.ptes.get(mm);
     if (!table) return undefined;
-    const pmd = addr - (addr % (2 ** PMD_ORDER * PAGE_SIZE));
-    return table.get(addr) ?? (table.get(pmd)?.level === 'pmd' ? table.get(pmd) : undefined);
+    const at = (order: number): number => addr - (addr % (2 ** order * PAGE_SIZE));
+    const pmd = table.get(at(PMD_ORDER));
+    const pud = table.get(at(PUD_ORDER));
+    return table.get(addr) ?? (pmd?.level === 'pmd' ? pmd : undefined) ?? (pud?.level === 'pud' ? pud : undefined);
+  }
+
+  /** The page mapped at addr in mm (inside a huge entry, its subpage), if a fault mapped it. */
+  pageAt(mm: string, addr: number): number | undefined {
+    const m = this.mappedAt(mm, addr);
+    if (m === undefined) return undefined;
+    const size = 2 ** levelOrder(m.level) * PAGE_SIZE;
+    return m.pfn + Math.floor((addr % size) / PAGE_SIZE);
+  }
+
+  /** Forgets the entry at addr in mm (a copy-on-write replaced it with an anonymous page). */
+  forgetAt(mm: string, addr: number): void {
+    this.ptes.get(mm)?.delete(addr - (addr % PAGE_SIZE));
   }
 
   /** Forgets every entry mapping pfn (unmap_mapping_pages() of a layout break reaches all mms). */
@@ -125,26 +158,6 @@ export class LiftWorld {
     const est: KnownVma = { start, end: addr + PAGE_SIZE, file, pgoff: pgoff - startPg, shared, exact: false };
     this.vmas.set(mm, [...list, est]);
     return { start, end: est.end, shared, file, pgoff: est.pgoff };
-  }
-
-  /**
-   * Notes FOLL_GET|FOLL_WRITE references taken by GUP: before v6.10 O_DIRECT reads into
-   * user pages take them (k61-ext4-daxwork.trace.txt:237 `flags=0x7`), and the bio
-   * releases them with folio_put_refs(), which no probe of a stock trace sees.
-   */
-  noteWriteGets(pfn: number, nr: number): void {
-    for (let i = 0; i < nr; i++) this.writeGets.push(pfn + i);
-  }
-
-  /** A traced put of pfn settles one outstanding write reference. */
-  settleWriteGet(pfn: number): void {
-    const i = this.writeGets.indexOf(pfn);
-    if (i >= 0) this.writeGets.splice(i, 1);
-  }
-
-  /** Takes every outstanding write reference (what a bio release with no traced put drops). */
-  takeWriteGets(): number[] {
-    return this.writeGets.splice(0);
   }
 
   /** Links a `struct address_space *` to a file. */

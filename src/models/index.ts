@@ -17,4 +17,4 @@ export function modelFor(spec: string | undefined, opts: { kernel?: string; kcon
 }
 
 export type { RefcountModel, ModelCtx, Invariant } from './model.ts';
-export { resolveProfile, parseKconfig, PROFILE_SPANS, DEFAULT_KCONFIG, ProfileError, type Profile, type Kconfig, type Family } from './profile.ts';
+export { resolveProfile, describeProfile, parseKconfig, PROFILE_SPANS, DEFAULT_KCONFIG, ProfileError, type Profile, type Kconfig, type Family } from './profile.ts';

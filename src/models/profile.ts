@@ -3,6 +3,7 @@
  * change what can be observed (spec §0). A profile is named `<family>@<version>`.
  */
 import type { TailEncoding } from '../state/page.ts';
+import { dioPath, kernelNames, pageLayout, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
 
 /** Model families. */
 export type Family = 'legacy' | 'unified';
@@ -26,8 +27,6 @@ export interface ProfileSpan {
   readonly specialHugeEntries: boolean;
   /** compound_head renamed compound_info with an optional mask encoding (7.1+, spec §0.5). */
   readonly tailMaskCapable: boolean;
-  /** Pre-6.10: O_DIRECT takes FOLL_GET and the bio releases through folio_put_refs (issue #8). */
-  readonly odirectFollGet: boolean;
   /**
    * dax_folio_put() ends in dax_folio_reset_order() for every folio, order 0 included,
    * which clears ->mapping and the index/share word ("dax: Factor out
@@ -41,21 +40,38 @@ export interface ProfileSpan {
 
 /** The version axis, oldest first. */
 export const PROFILE_SPANS: readonly ProfileSpan[] = [
-  { family: 'legacy', from: '6.1', to: '6.5', newest: '6.1', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: true, daxFolioResetOrder: false, note: 'pre-6.10 GUP names; O_DIRECT FOLL_GET released by folio_put_refs (no devmap wake)' },
-  { family: 'legacy', from: '6.6', to: '6.9', newest: '6.9', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'page_ref mapcount is page_mapcount(); try_grab_page/try_grab_folio(page)' },
-  { family: 'legacy', from: '6.10', to: '6.14', newest: '6.14', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'raw _mapcount in page_ref; try_grab_folio/try_grab_folio_fast' },
-  { family: 'unified', from: '6.15', to: '6.16', newest: '6.16', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'DAX PMD/PUD marked special: GUP-fast backs off, slow GUP grabs 1 then n-1' },
-  { family: 'unified', from: '6.17', to: '7.0', newest: '7.0', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: false, odirectFollGet: false, daxFolioResetOrder: false, note: 'pXX_devmap removed; GUP-fast grabs a PMD folio in one mod_unless' },
-  { family: 'unified', from: '7.1', to: null, newest: '7.2', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: true, odirectFollGet: false, daxFolioResetOrder: true, note: 'compound_info: tails hold a mask when HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y; dax_folio_reset_order() on every disassociation (covers 7.2 and 7.3)' },
+  { family: 'legacy', from: '6.1', to: '6.5', newest: '6.1', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, daxFolioResetOrder: false, note: 'pre-6.10 GUP names; page_ref mapcount is page_mapcount(); 6.1.y O_DIRECT: FOLL_GET released by folio_put_refs() (no devmap wake)' },
+  { family: 'legacy', from: '6.6', to: '6.9', newest: '6.9', traceMapcount: 'page_mapcount', gupNames: 'pre-6.10', specialHugeEntries: true, tailMaskCapable: false, daxFolioResetOrder: false, note: 'page_ref mapcount is page_mapcount(); try_grab_page/try_grab_folio(page)' },
+  { family: 'legacy', from: '6.10', to: '6.14', newest: '6.14', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, daxFolioResetOrder: false, note: 'raw _mapcount in page_ref; try_grab_folio/try_grab_folio_fast' },
+  { family: 'unified', from: '6.15', to: '6.16', newest: '6.16', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: true, tailMaskCapable: false, daxFolioResetOrder: false, note: 'DAX PMD/PUD marked special: GUP-fast backs off, slow GUP grabs 1 then n-1' },
+  { family: 'unified', from: '6.17', to: '7.0', newest: '7.0', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: false, daxFolioResetOrder: false, note: 'pXX_devmap removed; GUP-fast grabs a PMD folio in one mod_unless' },
+  { family: 'unified', from: '7.1', to: null, newest: '7.2', traceMapcount: 'raw', gupNames: 'post-6.10', specialHugeEntries: false, tailMaskCapable: true, daxFolioResetOrder: true, note: 'compound_info: tails hold a mask when HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y; dax_folio_reset_order() on every disassociation (7.2 and 7.3 recorded: same functions, offsets and refcounts)' },
 ];
 
-/** A resolved profile. */
+/** A resolved profile: the span, the version's own facts, and the config. */
 export interface Profile extends ProfileSpan {
   /** `<family>@<version>`. */
   readonly name: string;
   readonly version: string;
   readonly kconfig: Kconfig;
   readonly tailEncoding: TailEncoding;
+  /** Function names of the version (markers are matched to probes by name). */
+  readonly names: KernelNames;
+  /** How O_DIRECT holds and releases user pages (dio.grab, dio.release). */
+  readonly dio: DioPath;
+  /** O_DIRECT takes FOLL_GET references (dio.grab === 'get'). */
+  readonly odirectFollGet: boolean;
+  /** Where the struct page / folio words are, when a recording of the version showed it. */
+  readonly layout: PageLayout | null;
+  /**
+   * CONFIG_TRANSPARENT_HUGEPAGE: without it no DAX fault maps a PMD or PUD
+   * (dax_iomap_pmd_fault() and the device-dax huge faults fall back).
+   */
+  readonly thp: boolean;
+  /** CONFIG_FS_DAX_PMD: FS DAX may map a PMD (needs THP). */
+  readonly fsdaxPmd: boolean;
+  /** CONFIG_SECRETMEM: GUP-fast checks an order-0 folio's mapping (gup_fast_folio_allowed()); absent: y. */
+  readonly secretmem: boolean;
 }
 
 /** A distribution kernel's config (issue #3 default). */
@@ -107,7 +123,13 @@ export function resolveProfile(spec: string | undefined, opts: { kernel?: string
   }
   const kconfig = { ...DEFAULT_KCONFIG, ...(opts.kconfig ?? {}) };
   const tailEncoding: TailEncoding = span.tailMaskCapable && kconfig.CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP === 'y' ? 'mask' : 'head';
-  return { ...span, name: `${span.family}@${version}`, version, kconfig, tailEncoding };
+  const v = parseKernelVersion(version)!;
+  const dio = dioPath(v);
+  const thp = kconfig['CONFIG_TRANSPARENT_HUGEPAGE'] !== 'n';
+  return {
+    ...span, name: `${span.family}@${version}`, version, kconfig, tailEncoding, names: kernelNames(v), dio, odirectFollGet: dio.grab === 'get',
+    layout: pageLayout(v, kconfig), thp, fsdaxPmd: thp && kconfig['CONFIG_FS_DAX_PMD'] !== 'n', secretmem: kconfig['CONFIG_SECRETMEM'] !== 'n',
+  };
 }
 
 /** Parses `KEY=VAL,KEY2=VAL` or a kernel .config text into a Kconfig. */
@@ -127,4 +149,18 @@ export function parseKconfig(text: string): Kconfig {
     out[key.startsWith('CONFIG_') ? key : `CONFIG_${key}`] = line.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
   }
   return out;
+}
+
+/**
+ * What a profile makes of the recording kernel, in one line per fact, for reports:
+ * the tail encoding the config selects, what page_ref prints as mapcount, how
+ * O_DIRECT holds pages, and whose struct page layout fields are read by.
+ */
+export function describeProfile(p: Profile): string[] {
+  const tail = p.tailEncoding === 'mask' ? 'a mask (compound_info, CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y)' : 'head | 1';
+  return [
+    `tail word 1: ${tail}; page_ref mapcount: ${p.traceMapcount === 'raw' ? 'raw _mapcount' : 'page_mapcount()'}; DAX PMD/PUD faults: ${p.thp ? (p.fsdaxPmd ? 'yes' : 'device-dax only') : 'none (no THP)'}`,
+    `O_DIRECT: ${p.dio.note}`,
+    `struct page layout: ${p.layout ? `${p.layout.name} (order +${p.layout.order}, entire mapcount +${p.layout.entire}, _pincount +${p.layout.pincount})` : 'not recorded for this version: fields read by name'}`,
+  ];
 }

@@ -6,7 +6,8 @@
  */
 import { PG_head } from '../kernel/page-flags.ts';
 import { BLOCK_SIZE, findRange, type SimState } from './sim-state.ts';
-import { decodeTailWord, initialPage, type PageState, type StateConfig } from './page.ts';
+import { decodeTailWord, initialPage, type MemmapRange, type PageState, type StateConfig } from './page.ts';
+import type { World } from './world.ts';
 
 /** Anything that can read a page: a SimState (through `source`) or a Txn. */
 export interface PageSource {
@@ -19,6 +20,29 @@ export function source(state: SimState): PageSource {
   return {
     config: state.config,
     page: (pfn) => getPage(state, pfn),
+  };
+}
+
+/**
+ * A read-only view of a state: a committed SimState ({@link stateView}) or a chunk's
+ * draft as it stands (Txn.view()), so a reader such as diff can look at the state
+ * after every Op without committing a chunk per Op.
+ */
+export interface StateView extends PageSource {
+  readonly ranges: readonly MemmapRange[];
+  readonly world: World;
+  /** The written page at pfn; undefined where the page is untouched (its range's initial value) or absent. */
+  stored(pfn: number): PageState | undefined;
+}
+
+/** A committed state as a {@link StateView}. */
+export function stateView(state: SimState): StateView {
+  return {
+    config: state.config,
+    ranges: state.ranges,
+    world: state.world,
+    page: (pfn) => getPage(state, pfn),
+    stored: (pfn) => state.blocks.get(Math.floor(pfn / BLOCK_SIZE))?.[pfn % BLOCK_SIZE],
   };
 }
 

@@ -103,27 +103,38 @@ export function initialPage(config: StateConfig, range: MemmapRange, pfn: number
   if (shift > 0) {
     const head = range.pfn + Math.floor((pfn - range.pfn) / 2 ** shift) * 2 ** shift;
     const i = pfn - head;
-    if (i === 0) return { ...ORDER0, flags: PG_reserved | PG_head, word1: range.pgmap, refcount: range.refcount };
-    return {
-      ...ORDER0,
-      word1: tailWord(config, head, shift),
-      refcount: 0,
-      mapping: i >= 3 ? TAIL_MAPPING : null,
-      folioOrder: i === 1 ? shift : 0,
-    };
+    if (i === 0) return makePage(PG_reserved | PG_head, range.pgmap, null, range.refcount, 0);
+    return makePage(PG_reserved, tailWord(config, head, shift), i >= 3 ? TAIL_MAPPING : null, 0, i === 1 ? shift : 0);
   }
-  return { ...ORDER0, word1: range.pgmap, refcount: range.refcount };
+  return makePage(PG_reserved, range.pgmap, null, range.refcount, 0);
 }
 
-const ORDER0: PageState = {
-  flags: PG_reserved,
-  word1: '',
-  mapping: null,
-  index: 0,
-  refcount: 0,
-  mapcount: -1,
-  folioOrder: 0,
-  entireMapcount: -1,
-  largeMapcount: -1,
-  pincount: 0,
-};
+/**
+ * The `_refcount` of a pfn in a registered range that was never written: what
+ * initialPage() would give, without building the page (the trace replay asks this
+ * for every recorded event).
+ */
+export function initialRefcount(range: MemmapRange, pfn: number): number {
+  const shift = range.vmemmapShift;
+  if (shift > 0 && (pfn - range.pfn) % 2 ** shift !== 0) return 0;
+  return range.refcount;
+}
+
+/** A fresh page from memmap_init_zone_device()'s values (the other words at their reset values). */
+function makePage(flags: number, word1: Word1, mapping: string | null, refcount: number, folioOrder: number): PageState {
+  // Written as one literal in field order, like copyPage(): every page shares one hidden class.
+  return { flags, word1, mapping, index: 0, refcount, mapcount: -1, folioOrder, entireMapcount: -1, largeMapcount: -1, pincount: 0 };
+}
+
+/**
+ * A writable copy of a page. An explicit literal, not `{ ...page }`: on Node 20 a
+ * spread copy gets a hidden class outside the literal's transition tree, and
+ * Object.freeze() then turns it into a slow dictionary object (measured ~9x slower
+ * to copy-and-freeze, and slower to read afterwards; BENCHMARKS.md).
+ */
+export function copyPage(p: PageState): MutablePage {
+  return {
+    flags: p.flags, word1: p.word1, mapping: p.mapping, index: p.index, refcount: p.refcount, mapcount: p.mapcount,
+    folioOrder: p.folioOrder, entireMapcount: p.entireMapcount, largeMapcount: p.largeMapcount, pincount: p.pincount,
+  };
+}

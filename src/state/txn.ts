@@ -3,14 +3,14 @@
  * would an immer draft; it copies a block and a page the first time a chunk writes
  * them (a node is fresh while it is not frozen), and commit() freezes what it
  * copied, so the state after each chunk is a frozen value sharing every untouched
- * node with the state before it. The small non-page world is a real immer draft.
+ * node with the state before it. The non-page world follows the same contract
+ * through a WorldTxn (world-txn.ts).
  */
-import { createDraft, finishDraft, enableMapSet, type Draft } from 'immer';
+import { WorldTxn } from './world-txn.ts';
 import { BLOCK_SIZE, findRange, type Block, type SimState } from './sim-state.ts';
-import { initialPage, type MemmapRange, type MutablePage, type PageState } from './page.ts';
+import { copyPage, initialPage, initialRefcount, type MemmapRange, type MutablePage, type PageState } from './page.ts';
 import type { World } from './world.ts';
-
-enableMapSet();
+import type { StateView } from './accessors.ts';
 
 /** A writable view of a SimState for the length of one chunk. */
 export class Txn {
@@ -18,7 +18,10 @@ export class Txn {
   readonly base: SimState;
   private blocks: Map<number, Block> | null = null;
   private freshBlocks: (PageState | undefined)[][] = [];
-  private worldDraft: Draft<World> | null = null;
+  /** Pages copied in this chunk: commit() freezes exactly these (no scan of their blocks). */
+  private freshPages: MutablePage[] = [];
+
+  private worldTxn: WorldTxn | null = null;
   /** Memmap ranges (replaced, never mutated, when a range is registered). */
   ranges: readonly MemmapRange[];
   /** RefEvents folded so far. */
@@ -35,18 +38,44 @@ export class Txn {
 
   /** The current value of a page, or undefined where no struct page exists. */
   page(pfn: number): PageState | undefined {
-    const block = (this.blocks ?? this.base.blocks).get(Math.floor(pfn / BLOCK_SIZE));
-    const p = block?.[pfn % BLOCK_SIZE];
+    const key = Math.floor(pfn / BLOCK_SIZE);
+    const p = (this.blocks ?? this.base.blocks).get(key)?.[pfn - key * BLOCK_SIZE];
     if (p) return p;
     const range = findRange(this.ranges, pfn);
     return range ? initialPage(this.base.config, range, pfn) : undefined;
   }
 
+  /** The page written at pfn so far (this chunk or before), or undefined where it is untouched or absent. */
+  stored(pfn: number): PageState | undefined {
+    const key = Math.floor(pfn / BLOCK_SIZE);
+    return (this.blocks ?? this.base.blocks).get(key)?.[pfn - key * BLOCK_SIZE];
+  }
+
+  /** This draft as a read-only view (pages, ranges and world as they stand now). */
+  view(): StateView {
+    return { config: this.config, ranges: this.ranges, world: this.readWorld(), page: (pfn) => this.page(pfn), stored: (pfn) => this.stored(pfn) };
+  }
+
+  /**
+   * The current `_refcount` of a page, or undefined where no struct page exists:
+   * page(pfn)?.refcount without building an untouched page.
+   */
+  refcountOf(pfn: number): number | undefined {
+    const key = Math.floor(pfn / BLOCK_SIZE);
+    const p = (this.blocks ?? this.base.blocks).get(key)?.[pfn - key * BLOCK_SIZE];
+    if (p) return p.refcount;
+    const range = findRange(this.ranges, pfn);
+    return range ? initialRefcount(range, pfn) : undefined;
+  }
+
   /** A writable page (copied at most once per chunk), or undefined where no struct page exists. */
   mut(pfn: number): MutablePage | undefined {
     const key = Math.floor(pfn / BLOCK_SIZE);
-    const slot = pfn % BLOCK_SIZE;
-    const cur = (this.blocks ?? this.base.blocks).get(key)?.[slot];
+    const slot = pfn - key * BLOCK_SIZE;
+    let block = (this.blocks ?? this.base.blocks).get(key);
+    const cur = block?.[slot];
+    // Everything a chunk copies is frozen at commit, so "not frozen" means "copied by this chunk".
+    // (A per-block mark array instead of Object.isFrozen measured the same: BENCHMARKS.md.)
     if (cur && !Object.isFrozen(cur)) return cur;
     let base = cur;
     if (!base) {
@@ -54,16 +83,16 @@ export class Txn {
       if (!range) return undefined;
       base = initialPage(this.base.config, range, pfn);
     }
-    this.blocks ??= new Map(this.base.blocks);
-    let block = this.blocks.get(key);
     if (!block || Object.isFrozen(block)) {
+      this.blocks ??= new Map(this.base.blocks);
       const fresh = block ? block.slice() : new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined);
       this.blocks.set(key, fresh);
       this.freshBlocks.push(fresh);
       block = fresh;
     }
-    const copy: MutablePage = { ...base };
+    const copy = copyPage(base);
     (block as (PageState | undefined)[])[slot] = copy;
+    this.freshPages.push(copy);
     return copy;
   }
 
@@ -96,28 +125,33 @@ export class Txn {
     }
   }
 
-  /** The non-page world, drafted on first write in this chunk. */
-  get world(): Draft<World> {
-    this.worldDraft ??= createDraft(this.base.world);
-    return this.worldDraft;
+  /** The non-page world, copied on write in this chunk (the world fold rules write through it). */
+  get world(): WorldTxn {
+    this.worldTxn ??= new WorldTxn(this.base.world);
+    return this.worldTxn;
   }
 
-  /** The non-page world for reading (the draft when one exists). */
+  /**
+   * The non-page world for reading, as it stands now: the chunk's own collections
+   * where it wrote (they may still change until the chunk commits), the committed
+   * ones elsewhere. Plain Maps, no proxies.
+   */
   readWorld(): World {
-    return (this.worldDraft as World | null) ?? this.base.world;
+    return this.worldTxn ? this.worldTxn.current : this.base.world;
   }
 
   /** Freezes what this chunk wrote and returns the next state. */
   commit(): SimState {
-    for (const block of this.freshBlocks) {
-      for (const p of block) if (p && !Object.isFrozen(p)) Object.freeze(p);
-      Object.freeze(block);
-    }
+    // A page copied and then dropped (memmap_init over it) is frozen too: harmless, it is unreachable.
+    for (const p of this.freshPages) Object.freeze(p);
+    for (const block of this.freshBlocks) Object.freeze(block);
+    this.freshPages = [];
+    this.freshBlocks = [];
     const next: SimState = {
       config: this.base.config,
       ranges: this.ranges,
       blocks: this.blocks ?? this.base.blocks,
-      world: this.worldDraft ? finishDraft(this.worldDraft) : this.base.world,
+      world: this.worldTxn ? this.worldTxn.commit() : this.base.world,
       events: this.events,
     };
     return Object.freeze(next);

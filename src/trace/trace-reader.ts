@@ -80,6 +80,21 @@ export class TraceReader {
     return this.headerValue;
   }
 
+  /**
+   * Makes the next {@link push} line number `lineNo`: the lines in between were read
+   * by someone else (the replay's page_ref fast path, which hands the reader only the
+   * lines it cannot read itself). They count as non-blank, so a line cut short before
+   * them settles as BAD_LINE; returns that issue, if any.
+   */
+  skipTo(lineNo: number): TraceItem[] {
+    this.out = [];
+    if (lineNo - 1 > this.lineNo) {
+      this.settlePending(false);
+      this.lineNo = lineNo - 1;
+    }
+    return this.out;
+  }
+
   /** Feeds one line (without its newline; a trailing `\r` is dropped) and returns what it produced. */
   push(line: string): TraceItem[] {
     this.out = [];

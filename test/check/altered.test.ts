@@ -59,6 +59,39 @@ describe('a deliberately altered trace', () => {
   });
 });
 
+describe('k61-ext4-daxrace as a page_ref build would record it', () => {
+  it('the grab\'s and the bio release\'s page_ref events match the model, and the finding stays at the release', async () => {
+    // CONFIG_DEBUG_PAGE_REF adds page_ref_mod_unless at the GUP-fast grab (after line 165) and
+    // the bio's folio_put_refs() as page_ref_mod_and_test in the interrupt (after line 175)
+    const path = altered('k61-ext4-daxrace.trace.txt', 'k61-page-ref.txt', {
+      165: (l) => `${l}\n         daxrace-368     [001] d....    20.080900: page_ref_mod_unless: pfn=0x48052 flags=reserved count=2 mapcount=0 mapping=00000000c0ffee00 mt=1 val=1 ret=1`,
+      175: (l) => `${l}\n          <idle>-0       [001] d.h2.    23.083530: page_ref_mod_and_test: pfn=0x48052 flags=reserved count=1 mapcount=0 mapping=00000000c0ffee00 mt=1 val=-1 ret=0`,
+    });
+    const { code, doc } = await checkDoc({ trace: path });
+    expect(code).toBe(0);
+    // 43 as recorded, plus count and mapcount (page_mapcount() on 6.1: 0) of both events
+    expect(doc).toMatchObject({ observations: 47, matched: 47, mismatches: [], untraced: [] });
+    expect(doc.findings).toEqual([expect.objectContaining({ code: 'missed-wakeup', pfn: '0x48052', function: 'folio_put_refs' })]);
+  });
+});
+
+describe('a pgmap that is not the folio\'s', () => {
+  it('a get_dev_pagemap() of a tail returning another pointer than the head\'s word 1: a mismatch at that line', async () => {
+    // k612-devdax-devdaxwork.trace.txt:205: the vmsplice's lookup by the section-1 tail; line 196
+    // (the section-8 tail) and the head's w1_ bind 0xffff8880bff2b600 to the model's pgmap first
+    const path = altered('k612-devdax-devdaxwork.trace.txt', 'other-pgmap.txt', { 205: (l) => l.replace('pgmap=0xffff8880bff2b600', 'pgmap=0xffff8880bff2c000') });
+    const { code, doc } = await checkDoc({ trace: path });
+    expect(code).toBe(1);
+    expect(doc.mismatches).toEqual([{ line: 205, pfn: '0x144000', field: 'pgmap', recorded: '0xffff8880bff2c000', simulated: 'pgmap dax0.0', function: 'get_dev_pagemap' }]);
+  });
+  it('a tail whose word 1 names another head: a mismatch on that snap field', async () => {
+    const path = altered('k72-devdax-devdaxwork.trace.txt', 'other-head.txt', { 229: (l) => l.replace('w1_17c000=0xffffffffff000001', 'w1_17c000=0xffffffffffe00001') });
+    const { code, doc } = await checkDoc({ trace: path });
+    expect(code).toBe(1);
+    expect(doc.mismatches).toEqual([{ line: 229, pfn: '0x17c000', field: 'w1_17c000', recorded: '0xffffffffffe00001', simulated: '0xffffffffff000001', function: 'ksys_write' }]);
+  });
+});
+
 describe('bad input', () => {
   it('a missing file, an unknown model and a bad --vmemmap-base are input errors (exit 2)', async () => {
     await expect(check({ trace: join(dir, 'absent.txt') })).rejects.toSatisfy(isInputError);
@@ -78,7 +111,7 @@ describe('trace-cmd renderings', () => {
       const { code, doc } = await checkDoc({ trace: tracePath(name) });
       expect(code).toBe(0);
       expect({ ...doc, kernel: raw.kernel }).toEqual(raw);
-      expect(doc.observations).toBe(574);
+      expect(doc.observations).toBe(583);
     }
   });
 });

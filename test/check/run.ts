@@ -21,9 +21,9 @@ export interface CheckDoc {
   readonly matched: number;
   readonly unknown: number;
   readonly untraced: { pfn: string; field: string; before: number; after: number; lines: number[] }[];
-  readonly mismatches: { line: number; pfn: string; field: string; recorded: number; simulated: number | null; function: string }[];
-  readonly findings: { code: string }[];
-  readonly against?: { trace: string; kernel: string; unobservable: { kind: string; reason: string }[] };
+  readonly mismatches: { line: number; pfn: string; field: string; recorded: number | string; simulated: number | string | null; function: string }[];
+  readonly findings: { code: string; pfn?: string; function?: string; message?: string }[];
+  readonly against?: { trace: string; kernel: string; unobservable: { kind: string; reason: string }[]; replayed: { pfn: string; field: string; before: number; after: number; lines: number[] }[] };
   readonly unknowns?: { kinds: string[]; reason: string }[];
 }
 

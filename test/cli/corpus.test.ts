@@ -17,7 +17,7 @@ describe('dax-refsim scenarios', () => {
   it('--format json gives each case its description, Op count and expected files', async () => {
     const r = await cli('scenarios', '--format', 'json');
     const cases = JSON.parse(r.stdout) as { name: string; ops: number; expected: string[]; description: string }[];
-    expect(cases.find((c) => c.name === 'seed-1g')).toMatchObject({ ops: 7, expected: ['expected.diff.json', 'expected.legacy.json', 'expected.unified.json'] });
+    expect(cases.find((c) => c.name === 'seed-1g')).toMatchObject({ ops: 10, expected: ['expected.diff.json', 'expected.legacy.json', 'expected.unified.json'] });
     expect(cases.every((c) => c.description.length > 0)).toBe(true);
   });
 });

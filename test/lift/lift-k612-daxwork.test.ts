@@ -11,7 +11,11 @@
  *   gup_pin (PTE)         L192/193 try_grab_folio ×2 flags=0x2d0000 (FOLL_PIN) → one pin of 2 pages
  *                         L194 unpin_user_pages n=2                             → unpin
  *   gup_pin (PMD)         L205–208 follow_devmap_pmd + try_grab_folio per 4 KiB page → one pin of 2
+ *                         (the Op's line is its first record, the walker at L205)
  *                         L209 unpin_user_pages n=2                             → unpin
+ *   odirect_read_into_dax L220/226 faults inside slow GUP, L225/231 try_grab_folio flags=0x290001
+ *                         (FOLL_PIN|FOLL_WRITE), L232 __bio_release_pages → unpin_user_folio ×2
+ *                                                                               → dio.grab ×2, dio.release ×2
  */
 import { describe, expect, it } from 'vitest';
 import { liftNamed } from './fixtures.ts';
@@ -42,7 +46,7 @@ describe('lifting k612-ext4-daxwork (legacy, stock)', async () => {
       { seq: 9, type: 'dax.fault', line: 177, mm: 'mm:415', address: 0x7f7c70c03000, file: '259:0/0xd', pgoff: 3, pfn: 0x48053, level: 'pte', write: true, vmaShared: true, reflink: false },
       { seq: 10, type: 'gup.pin', line: 192, mm: 'mm:415', pfn: 0x48050, nr: 2, fast: false, longterm: false },
       { seq: 11, type: 'unpin', line: 194, pfn: 0x48050, nr: 2 },
-      { seq: 12, type: 'gup.pin', line: 206, mm: 'mm:415', pfn: 0x48600, nr: 2, fast: false, longterm: false },
+      { seq: 12, type: 'gup.pin', line: 205, mm: 'mm:415', pfn: 0x48600, nr: 2, fast: false, longterm: false },
       { seq: 13, type: 'unpin', line: 209, pfn: 0x48600, nr: 2 },
     ]);
   });
@@ -54,11 +58,13 @@ describe('lifting k612-ext4-daxwork (legacy, stock)', async () => {
     expect(last?.type === 'dax.fault' && last.vma.end).toBe(0x7f7c70c09000);
   });
 
-  it('lifts O_DIRECT as fault, pin, fault, pin, then one unpin per unpin_user_folio() of the bio release', () => {
+  it('lifts O_DIRECT as fault, grab, fault, grab, then one dio.release per unpin_user_folio() of the bio release', () => {
+    // the pins are known to be the bio's only at __bio_release_pages(): held until then (pending.ts)
     expect(t.ops.slice(13, 19).map((op) => [op.type, op.line, 'pfn' in op ? op.pfn : null])).toEqual([
-      ['dax.fault', 220, 0x48054], ['gup.pin', 225, 0x48054], ['dax.fault', 226, 0x48055], ['gup.pin', 231, 0x48055],
-      ['unpin', 233, 0x48054], ['unpin', 238, 0x48055],
+      ['dax.fault', 220, 0x48054], ['dio.grab', 225, 0x48054], ['dax.fault', 226, 0x48055], ['dio.grab', 231, 0x48055],
+      ['dio.release', 233, 0x48054], ['dio.release', 238, 0x48055],
     ]);
+    expect(t.ops[14]).toEqual({ seq: 15, type: 'dio.grab', line: 225, mm: 'mm:415', pfn: 0x48054, nr: 1, fast: false, write: true });
   });
 
   it('places the hole punch that sleeps on the busy page before the child\'s put that wakes it', () => {

@@ -44,11 +44,12 @@ describe('lifting k72-ext4-daxwork (unified, stock)', async () => {
     expect(t.ops[12]).toEqual({ seq: 13, type: 'unpin', line: 219, pfn: 0x48600, nr: 2 });
   });
 
-  it('lifts unpin_user_folio() (gup_put_folio inlined in this build) as an unpin of npages', () => {
+  it('lifts the bio release of O_DIRECT (unpin_user_folio(), gup_put_folio inlined in this build) as dio.release of npages', () => {
     expect(t.ops.slice(17, 19)).toEqual([
-      { seq: 18, type: 'unpin', line: 238, pfn: 0x48054, nr: 1 },
-      { seq: 19, type: 'unpin', line: 239, pfn: 0x48055, nr: 1 },
+      { seq: 18, type: 'dio.release', line: 238, pfn: 0x48054, nr: 1 },
+      { seq: 19, type: 'dio.release', line: 239, pfn: 0x48055, nr: 1 },
     ]);
+    expect(t.ops[14]).toMatchObject({ type: 'dio.grab', line: 229, pfn: 0x48054, nr: 1, fast: false, write: true });
   });
 
   it('resolves the punched file through the folios the break unmaps, and keeps its range to EOF', () => {

@@ -3,7 +3,7 @@
  * span carries (trace mapcount, GUP names, special huge entries, tail encoding).
  */
 import { describe, expect, it } from 'vitest';
-import { parseKconfig, resolveProfile, ProfileError, PROFILE_SPANS } from '../../src/models/index.ts';
+import { describeProfile, parseKconfig, resolveProfile, ProfileError, PROFILE_SPANS } from '../../src/models/index.ts';
 
 describe('resolveProfile', () => {
   it('a bare family takes its newest profile', () => {
@@ -18,6 +18,28 @@ describe('resolveProfile', () => {
     expect(resolveProfile(undefined, { kernel: '6.1.0-56-amd64' })).toMatchObject({ name: 'legacy@6.1', odirectFollGet: true });
     expect(resolveProfile(undefined, { kernel: '7.3.4+deb13-amd64' })).toMatchObject({ name: 'unified@7.3', from: '7.1', tailMaskCapable: true });
     expect(resolveProfile(undefined, { kernel: '6.19' })).toMatchObject({ name: 'unified@6.19', from: '6.17', specialHugeEntries: false });
+  });
+  it('7.3 is covered by the 7.1+ span, with 7.2\'s names, O_DIRECT path and struct page layout (recorded identical)', () => {
+    const p73 = resolveProfile(undefined, { kernel: '7.3.4+deb13-amd64' });
+    const p72 = resolveProfile(undefined, { kernel: '7.2.13+deb14-amd64' });
+    expect(p73.from).toBe('7.1');
+    expect({ ...p73, name: '', version: '' }).toEqual({ ...p72, name: '', version: '' });
+  });
+  it('6.1 has the pre-6.10 names, FOLL_GET O_DIRECT released by folio_put_refs(), and its own folio offsets', () => {
+    const p = resolveProfile(undefined, { kernel: '6.1.0-56-amd64' });
+    expect(p.names).toMatchObject({ slowGrab: 'try_grab_page', fastGrab: 'try_grab_folio', devmapPutHook: '__put_devmap_managed_page_refs', fastDevmapLeaf: '__gup_device_huge', freeZoneDevice: 'free_zone_device_page', insertPfnPmd: 'vmf_insert_pfn_pmd_prot', slowPudWalk: 'follow_devmap_pud' });
+    expect(p.dio).toMatchObject({ grab: 'get', release: 'folio_put_refs' });
+    expect(p.layout).toMatchObject({ order: 81, entire: 84, pincount: 88, large: null });
+    expect(resolveProfile('legacy@6.12').layout).toMatchObject({ order: 64, entire: 84, pincount: 92, large: 80 });
+    expect(resolveProfile('unified@7.2').layout).toMatchObject({ order: 64, entire: 88, pincount: 92, large: 80 });
+    // a version no recording showed reads fields by name
+    expect(resolveProfile('legacy@6.8').layout).toBeNull();
+  });
+  it('config is part of the profile: no THP means no DAX PMD/PUD, and the 7.x layout was recorded with PAGE_MAPCOUNT=y', () => {
+    expect(resolveProfile('unified@7.2', { kconfig: { CONFIG_TRANSPARENT_HUGEPAGE: 'n' } })).toMatchObject({ thp: false, fsdaxPmd: false });
+    expect(resolveProfile('legacy', { kconfig: { CONFIG_FS_DAX_PMD: 'n' } })).toMatchObject({ thp: true, fsdaxPmd: false });
+    expect(resolveProfile('unified@7.2', { kconfig: { CONFIG_PAGE_MAPCOUNT: 'n' } }).layout).toBeNull();
+    expect(describeProfile(resolveProfile('unified@7.2'))[0]).toContain('tail word 1: a mask');
   });
   it('the 7.1+ tail mask needs CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y', () => {
     expect(resolveProfile('unified@7.2').tailEncoding).toBe('mask');

@@ -1,11 +1,13 @@
 /**
  * `dax-refsim replay <file>`: replays a JSONL stream (RefEvents as recorded, or Ops
- * through a model) and prints the final state's folios and the findings, or the
- * state after input N (`--at`), narrowed to one folio (`--pfn`).
+ * through a model) or a recorded page_ref trace (ftrace / trace-cmd text, told by
+ * content) and prints the final state's folios and the findings, or the state after
+ * input N (`--at`), narrowed to one folio (`--pfn`).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { findingsAt, replayFile, sniffJsonl, stateAt, FileNotFoundError } from '../../engine/replay.ts';
+import { findingsAt, replayFile, sniffFormat, sniffJsonl, stateAt, FileNotFoundError, type ReplayFileResult } from '../../engine/replay.ts';
+import { formatIssue } from '../../trace/issues.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
 import { formatReplayJson, type ReplayReportInput } from '../../report/replay-json.ts';
@@ -58,14 +60,31 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   const { kconfig, file: kconfigFile } = readKconfig(args.kconfig);
   const pfn = args.pfn === undefined ? undefined : parsePfnArg('pfn', args.pfn);
   const at = args.at === undefined ? undefined : parseAt(args.at);
-  const sniffed = await sniffJsonl(file);
-  if (sniffed.issue) throw new InputIssues([formatJsonlIssue(sniffed.issue)]);
-  const model = chooseModel(args, sniffed.kind, sniffed.header, kconfig);
-  const full = await replayFile(file, { ...(model ? { model } : {}), maxIssues: MAX_PRINTED_ISSUES });
-  if (full.issueCount > 0) {
-    const lines = full.issues.map(formatJsonlIssue);
-    if (full.issueCount > full.issues.length) lines.push(`${file}: … and ${full.issueCount - full.issues.length} more bad lines`);
-    throw new InputIssues(lines);
+  const format = await sniffFormat(file);
+  let model: RefcountModel | undefined;
+  let full: ReplayFileResult;
+  if (format === 'trace') {
+    // a trace's model: --model/--kernel, else the profile of the kernel its header names
+    model = args.model !== undefined || args.kernel !== undefined ? chooseModel(args, 'refevents', undefined, kconfig) : undefined;
+    full = await replayFile(file, { ...(model ? { model } : {}), kconfig, maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at) });
+    model = full.model;
+    const t = full.trace!;
+    if (t.errorCount > 0) {
+      const lines = t.issues.filter((i) => i.severity === 'error').map(formatIssue);
+      if (t.errorCount > lines.length) lines.push(`${file}: … and ${t.errorCount - lines.length} more bad lines`);
+      throw new InputIssues(lines);
+    }
+    for (const i of t.issues) ctx.io.stderr(`${formatIssue(i)}\n`);
+  } else {
+    const sniffed = await sniffJsonl(file);
+    if (sniffed.issue) throw new InputIssues([formatJsonlIssue(sniffed.issue)]);
+    model = chooseModel(args, sniffed.kind, sniffed.header, kconfig);
+    full = await replayFile(file, { ...(model ? { model } : {}), maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at) });
+    if (full.issueCount > 0) {
+      const lines = full.issues.map(formatJsonlIssue);
+      if (full.issueCount > full.issues.length) lines.push(`${file}: … and ${full.issueCount - full.issues.length} more bad lines`);
+      throw new InputIssues(lines);
+    }
   }
   let state = full.state;
   let findings = full.findings;
@@ -90,6 +109,14 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   ctx.exit(findings.length > 0 ? EXIT.findings : EXIT.ok);
 }
 
+/**
+ * The checkpoints a replay keeps: none without --at (nothing reads them), and with
+ * --at N only the last one at or before N, so a long replay's memory is the state's.
+ */
+function noCheckpoints(at: number | undefined): { checkpointEvery?: number; checkpointAt?: number } {
+  return at === undefined ? { checkpointEvery: 0 } : { checkpointAt: at };
+}
+
 function parseAt(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`--at ${text}: expected a non-negative integer (an input event count)`);
   return Number(text);
@@ -99,10 +126,10 @@ function parseAt(text: string): number {
 export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs> {
   return {
     command: 'replay <file>',
-    describe: 'Replay a JSONL stream of RefEvents (or Ops through a model); print folios and findings',
+    describe: 'Replay a JSONL stream of RefEvents (or Ops through a model), or a page_ref trace; print folios and findings',
     builder: (y: Argv) =>
       y
-        .positional('file', { type: 'string', demandOption: true, describe: 'JSONL file (RefEvents, or Ops with a model)' })
+        .positional('file', { type: 'string', demandOption: true, describe: 'JSONL file (RefEvents, or Ops with a model), or ftrace/trace-cmd text with page_ref events' })
         .option('model', { type: 'string', describe: 'legacy | unified | <family>@<version> (required for Op files without a header profile)' })
         .option('kernel', { type: 'string', describe: 'kernel version to pick the profile by, e.g. 6.12' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… or a kernel .config file' })

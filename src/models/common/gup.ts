@@ -1,160 +1,174 @@
 /**
- * GUP (FOLL_GET) and pinning (FOLL_PIN) and unpin (spec §6.3), shared by both
- * families: the arithmetic of try_grab_folio()/gup_put_folio() is the same; what
- * differs is which entries hold references (a legacy devmap entry walks per 4 KiB
- * page, a unified PMD leaf grabs a folio at once) and the function names.
+ * get_user_pages() / pin_user_pages() and their fast variants (mm/gup.c, spec §6.3),
+ * shared by both families. GUP-fast walks the page tables locklessly and stops at the
+ * first page it cannot take; slow GUP (__gup_longterm_locked() → __get_user_pages())
+ * takes the rest after check_vma_flags(). The entry a walk meets decides the shape: a
+ * legacy devmap entry (special, no reference) is walked one 4 KiB page at a time with
+ * a pgmap lookup each, and GUP-fast refuses it under FOLL_LONGTERM; a refcounted huge
+ * entry is grabbed as one folio; a v6.15–v6.16 special huge entry sends GUP-fast to
+ * the slow path.
  */
-import { GUP_PIN_COUNTING_BIAS, hex } from '../../kernel/constants.ts';
 import type { OpOf } from '../../events/op.ts';
 import type { ModelCtx } from '../model.ts';
 import type { FamilyHooks } from './family.ts';
-import { call, folioOf, folioRuns, refAdd, refTryAdd, type FolioInfo } from './kernel.ts';
+import { call, folioOf, type FolioInfo } from './kernel.ts';
 import { entryPages, ptesMapping, type MmPte } from './mm.ts';
-import { EOPNOTSUPP, warn } from './lifecycle.ts';
+import { EOPNOTSUPP } from './lifecycle.ts';
+import { getDevPagemap, grabFast, grabSlow, gupFastFolioAllowed, gupPutFolio, type GupFlags } from './grab.ts';
 
-/** How a family walks GUP. */
-export interface GupStyle {
-  /** Slow-path grab name (try_grab_page before 6.10, try_grab_folio after). */
-  readonly slowGrab: string;
-  /** Fast-path grab name (try_grab_folio(page,…) before 6.10, try_grab_folio_fast after). */
-  readonly fastGrab: string;
-  /** A huge leaf is grabbed as one folio (unified) rather than per 4 KiB page (legacy devmap). */
-  readonly leafGrabsFolio: boolean;
-  /** GUP-fast backs off from special PMD/PUD leaves to slow GUP (legacy devmap FOLL_LONGTERM, unified 6.15–6.16). */
-  readonly fastBacksOffSpecialLeaf: boolean;
-  /** The slow path's huge-leaf walker: follow_devmap_pmd() (legacy), follow_huge_pmd() (unified). */
-  readonly slowHugeWalk: string;
-  /** GUP-fast's huge-leaf walker: gup_fast_devmap_leaf() (pre-6.10 __gup_device_huge()), gup_fast_pmd_leaf(). */
-  readonly fastHugeWalk: string;
+/** One GUP call. */
+export interface GupRequest extends GupFlags {
+  readonly mm?: string | undefined;
+  readonly pfn: number;
+  readonly nr: number;
+  /** The fast entry (get/pin_user_pages_fast()): GUP-fast first, slow GUP for the rest. */
+  readonly fast: boolean;
 }
 
-type Grab = OpOf<'gup.get'> | OpOf<'gup.pin'>;
-
-/** The leaf entry through which GUP reaches pfn, preferring the Op's mm. */
-function leafOf(ctx: ModelCtx, op: Grab, pfn: number): MmPte | undefined {
+/** The leaf entry through which GUP reaches pfn, in the request's mm when it names one. */
+function leafOf(ctx: ModelCtx, req: GupRequest, pfn: number): MmPte | undefined {
   const all = ptesMapping(ctx.txn.readWorld(), pfn, 1);
-  return all.find((m) => m.mm === op.mm) ?? all[0];
+  return all.find((m) => m.mm === req.mm) ?? (req.mm === undefined ? all[0] : undefined) ?? all[0];
 }
 
-/**
- * try_grab_folio(folio, refs, flags) / try_grab_page(): FOLL_GET adds refs; FOLL_PIN
- * on a large folio adds refs and _pincount += refs, on a small one refs × 1024.
- */
-function grabSlow(ctx: ModelCtx, style: GupStyle, f: FolioInfo, refs: number, pin: boolean): void {
-  call(ctx, style.slowGrab, f.head, () => {
-    if (!pin) return refAdd(ctx, f.head, refs);
-    if (f.order > 0) {
-      refAdd(ctx, f.head, refs);
-      ctx.emit({ type: 'pin_count', pfn: f.head, val: refs });
-    } else refAdd(ctx, f.head, refs * GUP_PIN_COUNTING_BIAS);
-  });
+/** A legacy devmap entry: pte/pmd/pud_devmap, special and holding no reference. */
+function isDevmap(leaf: MmPte | undefined): boolean {
+  return leaf !== undefined && leaf.pte.special && !leaf.pte.refcounted && leaf.pte.pfn >= 0;
 }
 
-/**
- * try_grab_folio_fast(page, refs, flags): folio_try_get (page_ref_mod_unless), then
- * for FOLL_PIN _pincount += refs on a large folio or refs × 1023 more on a small one.
- */
-function grabFast(ctx: ModelCtx, style: GupStyle, f: FolioInfo, refs: number, pin: boolean): boolean {
-  return call(ctx, style.fastGrab, f.head, () => {
-    if (!refTryAdd(ctx, f.head, refs)) return false;
-    if (pin) {
-      if (f.order > 0) ctx.emit({ type: 'pin_count', pfn: f.head, val: refs });
-      else refAdd(ctx, f.head, refs * (GUP_PIN_COUNTING_BIAS - 1));
-    }
-    return true;
-  }, (ok) => (ok ? f.head : 0));
+/** The pages of the request the leaf maps from p on. */
+function runInLeaf(req: GupRequest, leaf: MmPte, p: number): number {
+  return Math.min(req.pfn + req.nr, leaf.pte.pfn + entryPages(leaf.pte)) - p;
 }
 
-/** get_user_pages()/pin_user_pages() and their fast variants over [pfn, pfn + nr). */
-export function gup(ctx: ModelCtx, hooks: FamilyHooks, style: GupStyle, op: Grab): void {
-  const pin = op.type === 'gup.pin';
-  const longterm = pin && op.longterm;
-  const top = pin ? (op.fast ? 'pin_user_pages_fast' : 'pin_user_pages') : op.fast ? 'get_user_pages_fast' : 'get_user_pages';
-  call(ctx, top, op.pfn, () => {
-    if (longterm && folioOf(ctx, op.pfn).type === 'fsdax') {
-      // check_vma_flags(): FOLL_LONGTERM on an FS DAX VMA is -EOPNOTSUPP in both families (S3 5').
-      call(ctx, 'check_vma_flags', op.pfn, () => EOPNOTSUPP, (r) => r);
-      return EOPNOTSUPP;
-    }
-    let p = op.pfn;
-    while (p < op.pfn + op.nr) {
-      const f = folioOf(ctx, p);
-      const leaf = leafOf(ctx, op, p);
-      const huge = leaf !== undefined && leaf.pte.level !== 'pte';
-      const inFolio = Math.min(op.pfn + op.nr, f.head + 2 ** f.order) - p;
-      let fast = op.fast;
-      if (fast && huge && leaf.pte.special && style.fastBacksOffSpecialLeaf) fast = false;
-      if (fast && longterm && leaf?.pte.special) fast = false; // devmap PTE + FOLL_LONGTERM bails to slow GUP
-      if (fast && !leaf) {
-        speculativeGrab(ctx, hooks, style, f, pin);
-        p++;
-        continue;
-      }
-      if (huge && style.leafGrabsFolio) {
-        // One leaf covers the rest of the folio: fast grabs all refs at once; slow grabs
-        // 1 in follow_huge_pmd() and the other n-1 in __get_user_pages() (spec §0.2).
-        if (fast) call(ctx, style.fastHugeWalk, f.head, () => grabFast(ctx, style, f, inFolio, pin));
-        else {
-          call(ctx, style.slowHugeWalk, f.head, () => grabSlow(ctx, style, f, 1, pin));
-          if (inFolio > 1) grabSlow(ctx, style, f, inFolio - 1, pin);
-        }
-        p += inFolio;
-        continue;
-      }
-      if (huge) {
-        // A devmap leaf is walked per 4 KiB page: follow_devmap_pmd() once per page in slow
-        // GUP (k612-ext4-daxwork.trace.txt:205-208), gup_fast_devmap_leaf() once per leaf.
-        const run = Math.min(op.pfn + op.nr, leaf.pte.pfn + entryPages(leaf.pte)) - p;
-        if (fast) {
-          const from = p;
-          call(ctx, style.fastHugeWalk, p, () => {
-            for (let i = 0; i < run; i++) grabFast(ctx, style, folioOf(ctx, from + i), 1, pin);
-          });
-          p += run;
-        } else {
-          call(ctx, style.slowHugeWalk, p, () => grabSlow(ctx, style, f, 1, pin));
-          p++;
-        }
-        continue;
-      }
-      if (fast) grabFast(ctx, style, f, 1, pin);
-      else grabSlow(ctx, style, f, 1, pin);
-      p++;
-    }
-    return op.nr;
+/** The top-level GUP entry: the pages taken, or a negative errno. */
+export function gup(ctx: ModelCtx, hooks: FamilyHooks, req: GupRequest): number {
+  const top = req.pin ? (req.fast ? 'pin_user_pages_fast' : 'pin_user_pages') : req.fast ? 'get_user_pages_fast' : 'get_user_pages';
+  return call(ctx, top, req.pfn, () => {
+    if (!req.fast) return slowGup(ctx, req, req.pfn);
+    // get/pin_user_pages_fast() → gup_fast_fallback() (internal_get_user_pages_fast() before 6.10)
+    return call(ctx, ctx.profile.names.fastFallback, req.pfn, () => {
+      const done = fastWalk(ctx, hooks, req);
+      if (done >= req.nr) return done;
+      const rest = slowGup(ctx, req, req.pfn + done);
+      return rest < 0 && done === 0 ? rest : done + Math.max(rest, 0);
+    });
   }, (r) => r);
 }
 
-/**
- * GUP-fast that read a stale PTE of an unmapped page (S8): legacy's try-get succeeds
- * on refcount 1 and, seeing the PTE changed, drops the reference again through the
- * put path; unified's fails on an idle folio at 0.
- */
-function speculativeGrab(ctx: ModelCtx, hooks: FamilyHooks, style: GupStyle, f: FolioInfo, pin: boolean): void {
-  if (!grabFast(ctx, style, f, 1, pin)) return;
-  call(ctx, 'gup_put_folio', f.head, () => {
-    let refs = 1;
-    if (pin) {
-      if (f.order > 0) ctx.emit({ type: 'pin_count', pfn: f.head, val: -1 });
-      else refs = GUP_PIN_COUNTING_BIAS;
+/** GUP-fast: the pages taken before the first one it cannot take. */
+function fastWalk(ctx: ModelCtx, hooks: FamilyHooks, req: GupRequest): number {
+  let p = req.pfn;
+  while (p < req.pfn + req.nr) {
+    const f = folioOf(ctx, p);
+    const leaf = leafOf(ctx, req, p);
+    if (!leaf) {
+      // a stale PTE of an unmapped page (S8): the try-get succeeds at legacy's 1 and is
+      // dropped again when the PTE is seen changed; it fails on unified's idle 0
+      speculativeGrab(ctx, hooks, p, f, req);
+      p++;
+      continue;
     }
-    hooks.putRefs(ctx, f.head, refs, f.type, 'gup_put_folio');
-  });
+    const n = fastLeaf(ctx, hooks, req, leaf, p, f);
+    if (n === 0) break;
+    p += n;
+  }
+  return p - req.pfn;
 }
 
-/** unpin_user_pages(): consecutive pages of one folio go to one gup_put_folio(folio, n). */
-export function unpin(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'unpin'>): void {
-  call(ctx, 'unpin_user_pages', op.pfn, () => {
-    for (const [f, , n] of folioRuns(ctx, op.pfn, op.nr)) {
-      call(ctx, 'gup_put_folio', f.head, () => {
-        let refs = n;
-        if (f.order > 0) {
-          const pins = ctx.txn.page(f.head + 1)?.pincount ?? 0;
-          if (pins < n) warn(ctx, 'unpin-unpinned', 'error', f.head, 'gup_put_folio', `unpin of ${n} page(s) of folio ${hex(f.head)}, whose _pincount is ${pins}`);
-          ctx.emit({ type: 'pin_count', pfn: f.head, val: -n });
-        } else refs = n * GUP_PIN_COUNTING_BIAS;
-        hooks.putRefs(ctx, f.head, refs, f.type, 'gup_put_folio');
-      });
-    }
+/** One leaf in GUP-fast: pages taken from p (0: back off to slow GUP). */
+function fastLeaf(ctx: ModelCtx, hooks: FamilyHooks, req: GupRequest, leaf: MmPte, p: number, f: FolioInfo): number {
+  const huge = leaf.pte.level !== 'pte';
+  if (isDevmap(leaf)) {
+    // gup_fast_pte_range()/gup_fast_pud_leaf(): a devmap entry with FOLL_LONGTERM bails
+    // (k612-devdax-devdaxwork.trace.txt:212-214: no GUP-fast grab before check_vma_flags)
+    if (req.longterm) return 0;
+    const run = huge ? runInLeaf(req, leaf, p) : 1;
+    const walk = (): number => {
+      for (let i = 0; i < run; i++) {
+        getDevPagemap(ctx, p + i);
+        if (!grabFast(ctx, hooks, p + i, folioOf(ctx, p + i), 1, req)) return i;
+      }
+      return run;
+    };
+    return huge ? call(ctx, ctx.profile.names.fastDevmapLeaf, p, walk) : walk();
+  }
+  // v6.15–v6.16 mark refcounted DAX PMD/PUD entries special: GUP-fast backs off (spec §0.12)
+  if (huge && leaf.pte.special) return 0;
+  const refs = huge ? runInLeaf(req, leaf, p) : 1;
+  const take = (): number => {
+    if (!grabFast(ctx, hooks, p, f, refs, req)) return 0;
+    if (gupFastFolioAllowed(ctx, f, req)) return refs;
+    gupPutFolio(ctx, hooks, f, refs, req.pin);
+    return 0;
+  };
+  return huge ? call(ctx, `gup_fast_${leaf.pte.level}_leaf`, p, take) : take();
+}
+
+/** GUP-fast that read a stale PTE (S8): grab, then drop through gup_put_folio(). */
+function speculativeGrab(ctx: ModelCtx, hooks: FamilyHooks, p: number, f: FolioInfo, req: GupRequest): void {
+  if (grabFast(ctx, hooks, p, f, 1, req)) gupPutFolio(ctx, hooks, f, 1, req.pin);
+}
+
+/**
+ * __gup_longterm_locked() → __get_user_pages() from `from`: check_vma_flags() refuses
+ * FOLL_LONGTERM on an FS DAX VMA with -EOPNOTSUPP in both families (S3 5',
+ * k612-ext4-daxshare.trace.txt / k72-ext4-daxshare.trace.txt:414 `ret=-95`), then each
+ * leaf is followed and grabbed.
+ */
+function slowGup(ctx: ModelCtx, req: GupRequest, from: number): number {
+  return call(ctx, '__gup_longterm_locked', from, () => {
+    const fsdax = folioOf(ctx, from).type === 'fsdax';
+    const checked = call(ctx, 'check_vma_flags', undefined, () => (req.longterm && fsdax ? EOPNOTSUPP : 0), (r) => r);
+    if (checked < 0) return checked;
+    let p = from;
+    while (p < req.pfn + req.nr) p += slowLeaf(ctx, req, p);
+    return p - from;
+  }, (r) => r);
+}
+
+/** One step of __get_user_pages() at p: the pages it took. */
+function slowLeaf(ctx: ModelCtx, req: GupRequest, p: number): number {
+  const f = folioOf(ctx, p);
+  const leaf = leafOf(ctx, req, p);
+  if (!leaf || leaf.pte.level === 'pte') {
+    // follow_page_pte(): a devmap PTE is looked up in its pgmap first
+    if (isDevmap(leaf)) getDevPagemap(ctx, p);
+    grabSlow(ctx, f, 1, req);
+    return 1;
+  }
+  const devmap = isDevmap(leaf);
+  if (devmap && leaf.pte.level === 'pmd') {
+    // follow_devmap_pmd(): one 4 KiB page per call, no page_mask
+    // (k612-ext4-daxwork.trace.txt:205-208: follow_devmap_pmd + a grab per page)
+    call(ctx, 'follow_devmap_pmd', p, () => {
+      getDevPagemap(ctx, p);
+      grabSlow(ctx, f, 1, req);
+    });
+    return 1;
+  }
+  if (devmap && ctx.profile.names.slowPudWalk === 'follow_devmap_pud') {
+    call(ctx, 'follow_devmap_pud', p, () => {
+      getDevPagemap(ctx, p);
+      grabSlow(ctx, f, 1, req);
+    });
+    return 1;
+  }
+  // follow_huge_pmd()/follow_huge_pud() grab 1 and set ctx->page_mask; __get_user_pages()
+  // grabs the other n−1 pages of the leaf in one more call (spec §0.2;
+  // k612-devdax-devdaxwork.trace.txt:217-218 and k72-devdax-devdaxwork.trace.txt:239-240,
+  // two try_grab_folio refs=1 for a two-page pin)
+  const run = runInLeaf(req, leaf, p);
+  call(ctx, `follow_huge_${leaf.pte.level}`, p, () => {
+    if (devmap) getDevPagemap(ctx, p);
+    grabSlow(ctx, f, 1, req);
   });
+  if (run > 1) grabSlow(ctx, f, run - 1, req);
+  return run;
+}
+
+/** The gup.get / gup.pin Ops: get/pin_user_pages[_fast]() with the Op's flags. */
+export function gupOp(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'gup.get' | 'gup.pin'>): void {
+  const pin = op.type === 'gup.pin';
+  gup(ctx, hooks, { mm: op.mm, pfn: op.pfn, nr: op.nr, fast: op.fast, pin, longterm: pin && op.longterm, write: op.write ?? false });
 }

@@ -9,8 +9,11 @@ import { refcount } from './kernel.ts';
 
 /**
  * missed-wakeup: a put brought a page to the value a layout breaker waits for, and
- * nothing woke it (a put path that bypasses the devmap hook, e.g. folio_put_refs()
- * from __bio_release_pages() on 6.1; spec §1.5, S9).
+ * nothing woke it: a put path that bypasses the legacy devmap hook, such as
+ * folio_put_refs() from __bio_release_pages() on 6.1.y (spec §1.5, S9;
+ * events/traces/k61-ext4-daxrace.trace.txt:175, the hole punch then sleeps until
+ * SIGALRM). Reported at the put, naming the put's trace line when the Op was lifted, the
+ * waiter and the function that skipped wake_up_var().
  */
 export const missedWakeup: Invariant = {
   name: 'missed-wakeup',
@@ -23,14 +26,17 @@ export const missedWakeup: Invariant = {
       const woken = events.some((e) => e.type === 'wake' && e.pfn === w.pfn);
       if (!changed || woken) continue;
       const put = [...events].reverse().find((e) => e.type === 'enter' && (e.fn === 'folio_put_refs' || e.fn === 'folio_put' || e.fn === 'folios_put_refs') && e.pfn === w.pfn);
-      const path = ctx.op.type === 'put' && ctx.op.via === 'bio_release' ? 'folio_put_refs from __bio_release_pages' : put?.type === 'enter' ? put.fn : 'a put path without the devmap hook';
+      const fn = put?.type === 'enter' ? put.fn : 'folio_put_refs';
+      const bio = ctx.op.type === 'dio.release' || (ctx.op.type === 'put' && ctx.op.via === 'bio_release');
+      const path = bio ? `${fn} from __bio_release_pages` : put?.type === 'enter' ? put.fn : 'a put path without the devmap hook';
+      const at = ctx.op.line === undefined ? '' : ` (trace line ${ctx.op.line})`;
       ctx.report({
         code: 'missed-wakeup',
         severity: 'error',
         seq: ctx.op.seq,
         pfn: w.pfn,
-        function: put?.type === 'enter' ? put.fn : 'folio_put_refs',
-        message: `#${ctx.op.seq} (${ctx.op.type}) brings page ${hex(w.pfn)} to refcount ${w.until}, the value ${w.fn} (waiting since Op #${w.waiter}, ${w.kind} of ${w.file}) waits for, through ${path}, which does not call wake_up_var(): the waiter sleeps on`,
+        function: fn,
+        message: `#${ctx.op.seq} (${ctx.op.type})${at} brings page ${hex(w.pfn)} to refcount ${w.until}, the value ${w.fn} (waiting since Op #${w.waiter}, ${w.kind} of ${w.file}) waits for, through ${path}, which does not call wake_up_var(): the waiter sleeps on`,
       });
     }
   },

@@ -131,14 +131,20 @@ export function ensureVma(ctx: ModelCtx, mm: string, vma: VmaRef, file: string |
 }
 
 /**
- * fork(): dup_mmap() copies the VMAs. copy_page_range() skips shared file VMAs
- * without anon pages (vma_needs_copy() is false), so the child faults them in
- * later and fork takes no page reference in either family.
+ * fork(): dup_mmap() copies each VMA and calls copy_page_range() on it, which returns
+ * at once unless vma_needs_copy(): a shared file VMA without anon_vma (every DAX
+ * MAP_SHARED mapping, and device-dax, which refuses MAP_PRIVATE) has its entries
+ * re-faulted by the child, so fork takes no page reference in either family
+ * (events/traces/k72-ext4-daxshare.trace.txt:306-307 `src_flags=0x480000fb` … `ret=0`,
+ * snap fork_child_read still 1/1; legacy the same, k612-ext4-daxshare). A private VMA
+ * with anon pages would have its PTEs copied (unified: +1 ref and mapcount per file
+ * page); the simulated VMA does not record anon_vma, so that case is not modelled.
  */
 export function fork(ctx: ModelCtx, op: OpOf<'fork'>): void {
   call(ctx, 'dup_mmap', undefined, () => {
     for (const v of ctx.txn.readWorld().vmas.get(op.mm) ?? []) {
       ctx.emit({ type: 'vma_add', mm: op.child, start: v.start, end: v.end, shared: v.shared, file: v.file, pgoff: v.pgoff });
+      call(ctx, 'copy_page_range', undefined, () => 0, (r) => r);
     }
   });
 }

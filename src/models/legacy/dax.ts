@@ -3,13 +3,14 @@
  * PAGE_MAPPING_DAX_SHARED for reflinked extents), devmap insertion with no
  * reference, and the filesystems' layout breakers that wait for refcount 1.
  */
-import { PAGE_SIZE, PMD_ORDER, hex } from '../../kernel/constants.ts';
+import { hex } from '../../kernel/constants.ts';
 import type { OpOf } from '../../events/op.ts';
 import type { ModelCtx } from '../model.ts';
 import type { Waiter, XaEntry } from '../../state/world.ts';
 import { PAGE_MAPPING_DAX_SHARED } from '../../state/page.ts';
 import { call, folioOf, refcount } from '../common/kernel.ts';
 import { ensureVma, warn } from '../common/lifecycle.ts';
+import { VM_FAULT_NOPAGE, devdaxFault, fsdaxFaultShape, type FaultShape } from '../common/fault.ts';
 import { mappingMapped, pteCovering, ptesOfFileRange, xaLookup, xaRange } from '../common/mm.ts';
 import { CONSTS } from './rules.ts';
 import { hooks } from './hooks.ts';
@@ -19,16 +20,8 @@ type BreakKind = Waiter['kind'];
 /** dax_iomap_fault() / dev_dax_huge_fault(). */
 export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
   ensureVma(ctx, op.mm, op.vma, op.file, op.address);
-  const f = folioOf(ctx, op.pfn);
-  if (f.type === 'generic') return devdaxFault(ctx, op);
-  // FS DAX never maps PUDs: dax_iomap_fault() falls back to PMD, and a PMD fault over
-  // existing 4 KiB entries falls back to PTEs.
-  let order = op.level === 'pte' ? 0 : PMD_ORDER;
-  const base = order ? op.pgoff - (op.pgoff % 512) : op.pgoff;
-  if (order && xaRange(ctx.txn.readWorld(), op.file, base, base + 511).some((e) => e.order === 0 && !e.zero)) order = 0;
-  const pgoff = order ? base : op.pgoff;
-  const pfn = order ? op.pfn - (op.pfn % 512) : op.pfn;
-  const addr = order ? op.address - (op.address % (512 * PAGE_SIZE)) : op.address;
+  if (folioOf(ctx, op.pfn).type === 'generic') return devdaxFault(ctx, op, (s) => insertDevdax(ctx, op, s));
+  const { order, pgoff, pfn, address: addr } = fsdaxFaultShape(ctx, op);
   const fn = order ? 'dax_iomap_pmd_fault' : 'dax_iomap_pte_fault';
   call(ctx, fn, pfn, () => {
     const old = xaLookup(ctx.txn.readWorld(), op.file, pgoff);
@@ -43,7 +36,7 @@ export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
     const install = (): void => {
       ctx.emit({ type: 'pt_set', mm: op.mm, addr, level: order ? 'pmd' : 'pte', pfn: target, write: op.write, special: true, refcounted: false });
     };
-    if (order) call(ctx, 'vmf_insert_pfn_pmd', target, install);
+    if (order) call(ctx, ctx.profile.names.insertPfnPmd, target, install);
     // dax_fault_iter(): vmf_insert_mixed_mkwrite() for a write, vmf_insert_mixed() for a read,
     // both through insert_pfn() (k612-ext4-daxwork.trace.txt:162-163)
     else call(ctx, op.write ? 'vmf_insert_mixed_mkwrite' : 'vmf_insert_mixed', target, () => call(ctx, 'insert_pfn', target, install));
@@ -118,18 +111,19 @@ export function daxMkwrite(ctx: ModelCtx, op: OpOf<'dax.mkwrite'>): void {
   });
 }
 
-/** dev_dax_huge_fault(): dax_set_mapping() on the head, then a devmap entry (no reference). */
-function devdaxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
-  const f = folioOf(ctx, op.pfn);
-  const fn = op.level === 'pte' ? '__dev_dax_pte_fault' : `__dev_dax_${op.level}_fault`;
-  call(ctx, fn, f.head, () => {
-    const head = ctx.txn.page(f.head);
-    if (head && head.mapping === null) ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: op.file, index: op.pgoff - (op.pfn - f.head) });
-    const insert = op.level === 'pte' ? 'insert_pfn' : `vmf_insert_pfn_${op.level}`;
-    call(ctx, insert, op.pfn, () => {
-      ctx.emit({ type: 'pt_set', mm: op.mm, addr: op.address, level: op.level, pfn: op.pfn, write: op.write, special: true, refcounted: false });
-    });
-  });
+/**
+ * __dev_dax_{pte,pmd,pud}_fault() insert (legacy): vmf_insert_mixed() → insert_pfn() or
+ * vmf_insert_pfn_pmd/pud() with a PFN_DEV|PFN_MAP pfn_t: a devmap entry, no reference,
+ * no mapcount (k612-devdax-devdaxwork.trace.txt:184 `pfn=0x3000000000140000`, the next
+ * snap still `r_140000=1 … e_140000=-1`).
+ */
+function insertDevdax(ctx: ModelCtx, op: OpOf<'dax.fault'>, s: FaultShape): number {
+  const install = (): void => {
+    ctx.emit({ type: 'pt_set', mm: op.mm, addr: s.address, level: s.level, pfn: s.pfn, write: op.write, special: true, refcounted: false });
+  };
+  if (s.level === 'pte') call(ctx, 'vmf_insert_mixed', s.pfn, () => call(ctx, 'insert_pfn', s.pfn, install));
+  else call(ctx, s.level === 'pmd' ? ctx.profile.names.insertPfnPmd : ctx.profile.names.insertPfnPud, s.pfn, install, () => VM_FAULT_NOPAGE);
+  return VM_FAULT_NOPAGE;
 }
 
 /** The filesystem's break-layout function. */

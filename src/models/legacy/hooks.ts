@@ -5,29 +5,13 @@
 import { HPAGE_PMD_NR, HPAGE_PUD_NR, hex } from '../../kernel/constants.ts';
 import type { Level, PgmapType } from '../../events/op.ts';
 import type { ModelCtx } from '../model.ts';
-import type { Profile } from '../profile.ts';
 import type { FamilyHooks } from '../common/family.ts';
-import type { GupStyle } from '../common/gup.ts';
 import { call, folioOf, refSet, refSubAndTest, refSubReturn } from '../common/kernel.ts';
 import { warn } from '../common/lifecycle.ts';
 import { pteCovering, type MmPte } from '../common/mm.ts';
 import { wakeUpVar } from '../common/waiters.ts';
 import { CONSTS } from './rules.ts';
 import { resumeBreaker } from './dax.ts';
-
-/** The put-hook name: __put_devmap_managed_page_refs() before 6.10, _folio_refs() after. */
-function devmapHookName(profile: Profile): string {
-  return profile.gupNames === 'pre-6.10' ? '__put_devmap_managed_page_refs' : '__put_devmap_managed_folio_refs';
-}
-
-/** Legacy GUP: devmap leaves are walked per 4 KiB page (gup_fast_devmap_pmd_leaf(), follow_devmap_pmd()). */
-export function gupStyle(profile: Profile): GupStyle {
-  const pre = profile.gupNames === 'pre-6.10';
-  return {
-    slowGrab: pre ? 'try_grab_page' : 'try_grab_folio', fastGrab: pre ? 'try_grab_folio' : 'try_grab_folio_fast', leafGrabsFolio: false, fastBacksOffSpecialLeaf: false,
-    slowHugeWalk: 'follow_devmap_pmd', fastHugeWalk: pre ? '__gup_device_huge' : 'gup_fast_devmap_leaf',
-  };
-}
 
 export const hooks: FamilyHooks = {
   // A getter: rules.ts (which defines CONSTS) imports this module, so CONSTS is read lazily.
@@ -41,10 +25,10 @@ export const hooks: FamilyHooks = {
    * the page stays at 0; P2PDMA frees and resets to 1; PRIVATE/COHERENT free.
    */
   freeZoneDeviceFolio(ctx, head, type) {
-    call(ctx, 'free_zone_device_folio', head, () => {
-      ctx.emit({ type: 'free', pfn: head, fn: 'free_zone_device_folio' });
+    call(ctx, ctx.profile.names.freeZoneDevice, head, () => {
+      ctx.emit({ type: 'free', pfn: head, fn: ctx.profile.names.freeZoneDevice });
       if (type === 'fsdax' || type === 'generic' || type === undefined) {
-        warn(ctx, 'free-without-page-free', 'error', head, 'free_zone_device_folio', `${type ?? 'unknown'} page ${hex(head)} reached refcount 0; its pgmap has no page_free, so free_zone_device_folio() WARNs and leaves it at 0 (legacy idle is 1)`);
+        warn(ctx, 'free-without-page-free', 'error', head, ctx.profile.names.freeZoneDevice, `${type ?? 'unknown'} page ${hex(head)} reached refcount 0; its pgmap has no page_free, so free_zone_device_folio() WARNs and leaves it at 0 (legacy idle is 1)`);
         return;
       }
       ctx.emit({ type: 'set_mapping', pfn: head, mapping: null });
@@ -60,8 +44,8 @@ export const hooks: FamilyHooks = {
   putRefs(ctx, head, refs, type, via) {
     const hooked = type === 'fsdax' && via !== 'folio_put_refs' && via !== 'bio_release';
     if (hooked) {
-      call(ctx, devmapHookName(ctx.profile), head, () => {
-        if (refSubReturn(ctx, head, refs) === CONSTS.FSDAX_WAIT_UNTIL) wakeUpVar(ctx, hooks, head, devmapHookName(ctx.profile));
+      call(ctx, ctx.profile.names.devmapPutHook, head, () => {
+        if (refSubReturn(ctx, head, refs) === CONSTS.FSDAX_WAIT_UNTIL) wakeUpVar(ctx, hooks, head, ctx.profile.names.devmapPutHook);
       });
       return;
     }

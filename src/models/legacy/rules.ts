@@ -7,9 +7,11 @@ import type { PgmapType } from '../../events/op.ts';
 import type { FamilyConstants } from '../common/family.ts';
 import type { RuleTable } from '../common/create-model.ts';
 import { devprivAlloc, devprivFree, exitMm, fork, holeRead, munmap, p2pAllocMmap, pgmapRegister, pgmapUnregister, putPages } from '../common/lifecycle.ts';
-import { gup, unpin } from '../common/gup.ts';
+import { gupOp } from '../common/gup.ts';
+import { dioGrab, dioRelease, unpin } from '../common/unpin.ts';
+import { cow } from '../common/cow.ts';
 import { breakLayouts, daxFault, daxMkwrite } from './dax.ts';
-import { hooks, gupStyle } from './hooks.ts';
+import { hooks } from './hooks.ts';
 
 /** __init_zone_device_page(): 1, then PRIVATE/COHERENT reset to 0 (since v6.1). */
 export const INIT_REFCOUNT: Readonly<Record<PgmapType, number>> = { private: 0, coherent: 0, fsdax: 1, generic: 1, p2pdma: 1 };
@@ -52,9 +54,9 @@ export const rules = {
   /** exit_mmap(). */
   'exit': (ctx, op) => exitMm(ctx, hooks, op),
   /** get_user_pages(): +1 per 4 KiB page (per subpage of a PMD). */
-  'gup.get': (ctx, op) => gup(ctx, hooks, gupStyle(ctx.profile), op),
+  'gup.get': (ctx, op) => gupOp(ctx, hooks, op),
   /** pin_user_pages(): +1024 per order-0 page. */
-  'gup.pin': (ctx, op) => gup(ctx, hooks, gupStyle(ctx.profile), op),
+  'gup.pin': (ctx, op) => gupOp(ctx, hooks, op),
   /** put_page(): the devmap hook; wakes when the count is back at 1. */
   'put': (ctx, op) => putPages(ctx, hooks, op),
   /** unpin_user_pages(): gup_put_folio() then the devmap hook. */
@@ -71,4 +73,10 @@ export const rules = {
   'devpriv.free': (ctx, op) => devprivFree(ctx, hooks, op),
   /** vm_insert_page() +1 then put_page(): the mapping holds the pool page's 1. */
   'p2p.alloc_mmap': (ctx, op) => p2pAllocMmap(ctx, hooks, op, false),
+  /** bio_iov_iter_get_pages(): 6.1–6.2 FOLL_GET (+1), 6.3+ FOLL_PIN (+1024). */
+  'dio.grab': (ctx, op) => dioGrab(ctx, hooks, op),
+  /** __bio_release_pages(): 6.1.y folio_put_refs() (no devmap hook: nothing wakes at 1), 6.2 put_page(), 6.3+ unpin. */
+  'dio.release': (ctx, op) => dioRelease(ctx, hooks, op),
+  /** wp_page_copy(): vm_normal_page() is NULL for a devmap PTE; only the entry changes. */
+  'cow': (ctx, op) => cow(ctx, hooks, op),
 } satisfies RuleTable;

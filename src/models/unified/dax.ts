@@ -3,32 +3,26 @@
  * folio, dax_folio_put() splits it back), refcounted insertion through
  * vmf_insert_page_mkwrite()/vmf_insert_folio_pmd()/_pud(), and dax_break_layout().
  */
-import { HPAGE_PMD_NR, HPAGE_PUD_NR, PAGE_SIZE, PMD_ORDER, hex } from '../../kernel/constants.ts';
+import { HPAGE_PMD_NR, HPAGE_PUD_NR, PMD_ORDER, PUD_ORDER, hex } from '../../kernel/constants.ts';
 import type { Level, OpOf } from '../../events/op.ts';
 import type { ModelCtx } from '../model.ts';
 import type { Waiter, XaEntry } from '../../state/world.ts';
 import { folioMapcount } from '../../state/accessors.ts';
 import { call, folioOf, refAdd, refcount, refSubAndTest } from '../common/kernel.ts';
 import { ensureVma, warn } from '../common/lifecycle.ts';
+import { VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, devdaxFault, fsdaxFaultShape, type FaultShape } from '../common/fault.ts';
 import { pteCovering, ptesOfFileRange, xaLookup, xaRange } from '../common/mm.ts';
 import { CONSTS } from './rules.ts';
 import { hooks } from './hooks.ts';
 
-/** VM_FAULT_NOPAGE, what a successful insert returns. */
-const VM_FAULT_NOPAGE = 0x100;
 
 type BreakKind = Waiter['kind'];
 
 /** dax_iomap_fault() / dev_dax_huge_fault(). */
 export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
   ensureVma(ctx, op.mm, op.vma, op.file, op.address);
-  if (folioOf(ctx, op.pfn).type === 'generic') return devdaxFault(ctx, op);
-  let order = op.level === 'pte' ? 0 : PMD_ORDER;
-  const base = order ? op.pgoff - (op.pgoff % 512) : op.pgoff;
-  if (order && xaRange(ctx.txn.readWorld(), op.file, base, base + 511).some((e) => e.order === 0 && !e.zero)) order = 0;
-  const pgoff = order ? base : op.pgoff;
-  const pfn = order ? op.pfn - (op.pfn % 512) : op.pfn;
-  const addr = order ? op.address - (op.address % (512 * PAGE_SIZE)) : op.address;
+  if (folioOf(ctx, op.pfn).type === 'generic') return devdaxFault(ctx, op, (s) => insertDevdax(ctx, op, s));
+  const { order, pgoff, pfn, address: addr } = fsdaxFaultShape(ctx, op);
   call(ctx, order ? 'dax_iomap_pmd_fault' : 'dax_iomap_pte_fault', pfn, () => {
     const old = xaLookup(ctx.txn.readWorld(), op.file, pgoff);
     insertEntry(ctx, op, old, pfn, pgoff, order);
@@ -43,8 +37,8 @@ export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
 }
 
 /** vmf_insert_page_mkwrite() → insert_page(): +1 ref, RSS, rmap into an empty PTE; upgrade otherwise. */
-function insertPage(ctx: ModelCtx, mm: string, addr: number, pfn: number, write: boolean): void {
-  call(ctx, 'vmf_insert_page_mkwrite', pfn, () => {
+function insertPage(ctx: ModelCtx, mm: string, addr: number, pfn: number, write: boolean): number {
+  return call(ctx, 'vmf_insert_page_mkwrite', pfn, () => {
     call(ctx, 'insert_page', pfn, () => {
       const present = pteCovering(ctx.txn.readWorld(), mm, addr);
       if (present && present.pfn >= 0) {
@@ -63,13 +57,13 @@ function insertPage(ctx: ModelCtx, mm: string, addr: number, pfn: number, write:
 }
 
 /** vmf_insert_folio_pmd()/_pud(): WARN + SIGBUS on an order mismatch; +1 ref, entire mapcount, RSS. */
-function insertFolioHuge(ctx: ModelCtx, mm: string, addr: number, head: number, level: Exclude<Level, 'pte'>, write: boolean): void {
-  call(ctx, `vmf_insert_folio_${level}`, head, () => {
+function insertFolioHuge(ctx: ModelCtx, mm: string, addr: number, head: number, level: Exclude<Level, 'pte'>, write: boolean): number {
+  return call(ctx, `vmf_insert_folio_${level}`, head, () => {
     const f = folioOf(ctx, head);
-    const want = level === 'pmd' ? PMD_ORDER : 18;
+    const want = level === 'pmd' ? PMD_ORDER : PUD_ORDER;
     if (f.order !== want) {
       warn(ctx, 'insert-folio-order', 'warn', head, `vmf_insert_folio_${level}`, `folio ${hex(head)} has order ${f.order}, not ${want}: WARN_ON_ONCE and VM_FAULT_SIGBUS`);
-      return 0x2;
+      return VM_FAULT_SIGBUS;
     }
     const present = pteCovering(ctx.txn.readWorld(), mm, addr);
     if (present && present.level === level && present.pfn === head) {
@@ -183,16 +177,16 @@ export function daxMkwrite(ctx: ModelCtx, op: OpOf<'dax.mkwrite'>): void {
   });
 }
 
-/** dev_dax_huge_fault() (patch 20): dax_set_mapping(), then a refcounted insert; no extra inc (idle is 1). */
-function devdaxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
-  const f = folioOf(ctx, op.pfn);
-  const fn = op.level === 'pte' ? '__dev_dax_pte_fault' : `__dev_dax_${op.level}_fault`;
-  call(ctx, fn, f.head, () => {
-    const head = ctx.txn.page(f.head);
-    if (head && head.mapping === null) ctx.emit({ type: 'set_mapping', pfn: f.head, mapping: op.file, index: op.pgoff - (op.pfn - f.head) });
-    if (op.level === 'pte') insertPage(ctx, op.mm, op.address, op.pfn, op.write);
-    else insertFolioHuge(ctx, op.mm, op.address, f.head, op.level, op.write);
-  });
+/**
+ * __dev_dax_{pte,pmd,pud}_fault() insert (unified, "device/dax: properly refcount device
+ * dax pages when mapping", aed877c2b425): vmf_insert_page_mkwrite() or
+ * vmf_insert_folio_pmd/pud(), a reference and a mapcount, and no folio_ref_inc() first
+ * since a device-dax folio idles at 1 (k72-devdax-devdaxwork.trace.txt:195
+ * `vmf_insert_folio_pud: … ref=1`, :197 `rmap_add_pud: … ref=2`).
+ */
+function insertDevdax(ctx: ModelCtx, op: OpOf<'dax.fault'>, s: FaultShape): number {
+  if (s.level === 'pte') return insertPage(ctx, op.mm, s.address, s.pfn, op.write);
+  return insertFolioHuge(ctx, op.mm, s.address, folioOf(ctx, s.pfn).head, s.level, op.write);
 }
 
 /** The filesystem's break-layout function. */

@@ -4,27 +4,13 @@
  */
 import { HPAGE_PMD_NR, HPAGE_PUD_NR, hex } from '../../kernel/constants.ts';
 import type { Level, PgmapType } from '../../events/op.ts';
-import type { Profile } from '../profile.ts';
 import type { FamilyHooks } from '../common/family.ts';
-import type { GupStyle } from '../common/gup.ts';
 import { call, folioOf, refSet, refSubAndTest } from '../common/kernel.ts';
 import { warn } from '../common/lifecycle.ts';
 import { pteCovering } from '../common/mm.ts';
 import { wakeUpVar } from '../common/waiters.ts';
 import { CONSTS } from './rules.ts';
 import { resumeBreaker } from './dax.ts';
-
-/**
- * Unified GUP: a PMD/PUD leaf grabs its folio at once (gup_fast_pmd_leaf(), or
- * follow_huge_pmd() + __get_user_pages()); in v6.15–v6.16 the leaves are special
- * and GUP-fast backs off to slow GUP.
- */
-export function gupStyle(profile: Profile): GupStyle {
-  return {
-    slowGrab: 'try_grab_folio', fastGrab: 'try_grab_folio_fast', leafGrabsFolio: true, fastBacksOffSpecialLeaf: profile.specialHugeEntries,
-    slowHugeWalk: 'follow_huge_pmd', fastHugeWalk: 'gup_fast_pmd_leaf',
-  };
-}
 
 export const hooks: FamilyHooks = {
   // A getter: rules.ts (which defines CONSTS) imports this module, so CONSTS is read lazily.

@@ -7,9 +7,11 @@ import type { PgmapType } from '../../events/op.ts';
 import type { FamilyConstants } from '../common/family.ts';
 import type { RuleTable } from '../common/create-model.ts';
 import { devprivAlloc, devprivFree, exitMm, fork, holeRead, munmap, p2pAllocMmap, pgmapRegister, pgmapUnregister, putPages } from '../common/lifecycle.ts';
-import { gup, unpin } from '../common/gup.ts';
+import { gupOp } from '../common/gup.ts';
+import { dioGrab, dioRelease, unpin } from '../common/unpin.ts';
+import { cow } from '../common/cow.ts';
 import { breakLayouts, daxFault, daxMkwrite } from './dax.ts';
-import { hooks, gupStyle } from './hooks.ts';
+import { hooks } from './hooks.ts';
 
 /** __init_zone_device_page(): 1, then FS_DAX/PRIVATE/COHERENT/P2PDMA reset to 0; GENERIC stays 1. */
 export const INIT_REFCOUNT: Readonly<Record<PgmapType, number>> = { private: 0, coherent: 0, fsdax: 0, generic: 1, p2pdma: 0 };
@@ -52,9 +54,9 @@ export const rules = {
   /** exit_mmap(). */
   'exit': (ctx, op) => exitMm(ctx, hooks, op),
   /** get_user_pages(): +refs on the folio head (a PMD leaf in one grab). */
-  'gup.get': (ctx, op) => gup(ctx, hooks, gupStyle(ctx.profile), op),
+  'gup.get': (ctx, op) => gupOp(ctx, hooks, op),
   /** pin_user_pages(): +1024 on order-0; +refs and _pincount on large folios. */
-  'gup.pin': (ctx, op) => gup(ctx, hooks, gupStyle(ctx.profile), op),
+  'gup.pin': (ctx, op) => gupOp(ctx, hooks, op),
   /** folio_put(): at 0 free_zone_device_folio() wakes. */
   'put': (ctx, op) => putPages(ctx, hooks, op),
   /** unpin_user_pages(): gup_put_folio() then folio_put_refs(). */
@@ -71,4 +73,10 @@ export const rules = {
   'devpriv.free': (ctx, op) => devprivFree(ctx, hooks, op),
   /** set_page_count(1), vm_insert_page() +1, put_page(): the mapping holds 1; zap frees to 0. */
   'p2p.alloc_mmap': (ctx, op) => p2pAllocMmap(ctx, hooks, op, true),
+  /** bio_iov_iter_get_pages(): FOLL_PIN through iov_iter_extract_pages() (+1024, or +n and _pincount). */
+  'dio.grab': (ctx, op) => dioGrab(ctx, hooks, op),
+  /** __bio_release_pages() → unpin_user_folio(): at 0 free_zone_device_folio() wakes. */
+  'dio.release': (ctx, op) => dioRelease(ctx, hooks, op),
+  /** wp_page_copy(): folio_get(), new anon page, rmap and file RSS of the old page dropped, two folio_put()s. */
+  'cow': (ctx, op) => cow(ctx, hooks, op),
 } satisfies RuleTable;

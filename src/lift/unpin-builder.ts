@@ -1,27 +1,24 @@
 /**
- * Reference drops. An unpin: unpin_user_pages() / unpin_user_page() / unpin_user_folio()
- * (one call each, several inside one __bio_release_pages()), or a bare gup_put_folio()
- * with FOLL_PIN; its gup_put_folio() probes say which folios and how many pages. A put:
- * the legacy devmap hook __put_devmap_managed_folio_refs() (a pipe buffer released by
- * page_cache_pipe_buf_release()), generic_pipe_buf_release(), a __folio_put() that only
- * fires at refcount 0, or a negative page_ref event of a page_ref build.
+ * An unpin: unpin_user_pages() / unpin_user_pages_dirty_lock() / unpin_user_page() /
+ * unpin_user_folio() (one call each), or a bare gup_put_folio() with FOLL_PIN; its
+ * gup_put_folio() probes say which folios and how many pages. Inside a bio release
+ * (__bio_release_pages(), in the completing interrupt or task) the calls release the
+ * pages of an O_DIRECT request and lift to dio.release, and the grab that took them
+ * becomes dio.grab (pending.ts). A bio release that traced no unpin is 6.1.y's
+ * folio_put_refs() of FOLL_GET pages, which only a page_ref build sees: it releases
+ * the O_DIRECT grabs still outstanding (events/traces/k61-ext4-daxrace.trace.txt:175).
  */
+import type { UnpinVia } from '../events/op.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import { probeNumber } from '../trace/record-fields.ts';
 import type { Builder, Closed, LiftEnv, LiftedOp } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { decodeGrabFlags } from './gup-flags.ts';
 import { probeFunction, probePage } from './record-view.ts';
+import { PUT_PATH } from './put-builder.ts';
 
 /** Entry points of one unpin call. */
 const UNPIN_CALLS: ReadonlySet<string> = new Set(['unpin_user_pages', 'unpin_user_pages_dirty_lock', 'unpin_user_page', 'unpin_user_folio', 'unpin_folio']);
-/** What a put path traces on its way (absorbed by an unpin or put). */
-const PUT_PATH: ReadonlySet<string> = new Set([
-  'gup_put_folio', '__put_devmap_managed_folio_refs', '__put_devmap_managed_page_refs', '__folio_put',
-  'free_zone_device_folio', 'free_zone_device_page', 'wake_up_var', 'set_page_dirty_lock', 'folio_put_refs',
-]);
-/** Functions that open a put on their own. */
-const PUT_OPENERS: ReadonlySet<string> = new Set(['__put_devmap_managed_folio_refs', '__put_devmap_managed_page_refs', '__folio_put', 'generic_pipe_buf_release']);
 
 /** True for a record that opens an unpin (a call, a bio release, a bare FOLL_PIN gup_put_folio). */
 export function opensUnpin(r: TraceRecord, env: LiftEnv): r is KprobeRecord {
@@ -31,19 +28,18 @@ export function opensUnpin(r: TraceRecord, env: LiftEnv): r is KprobeRecord {
   return fn === 'gup_put_folio' && decodeGrabFlags(probeNumber(r, 'flags') ?? 0, env.foll).pin;
 }
 
-/** True for a record that opens a put. */
-export function opensPut(r: TraceRecord): boolean {
-  if (r.kind === 'page_ref') return r.val < 0;
-  return r.kind === 'kprobe' && r.probeKind === 'entry' && PUT_OPENERS.has(probeFunction(r));
-}
-
 interface Call {
   readonly anchor: KprobeRecord;
   readonly records: TraceRecord[];
   readonly puts: { readonly pfn: number; readonly refs: number }[];
 }
 
-/** An unpin (or a bio release of pinned pages) being read. */
+/** The `via` of an unpin entry point. */
+function viaOf(fn: string): UnpinVia {
+  return fn === 'unpin_user_page' || fn === 'unpin_user_folio' || fn === 'unpin_user_pages_dirty_lock' ? fn : 'unpin_user_pages';
+}
+
+/** An unpin (or a bio release) being read. */
 export class UnpinBuilder implements Builder {
   readonly kind = 'unpin' as const;
   readonly context: string;
@@ -53,6 +49,8 @@ export class UnpinBuilder implements Builder {
   private readonly lead: TraceRecord[] = [];
   private readonly calls: Call[] = [];
   private readonly bio: boolean;
+  /** Pages a page_ref build showed dropped by a bio release with no unpin call. */
+  private readonly bioPuts: number[] = [];
 
   constructor(env: LiftEnv, context: string, r: KprobeRecord) {
     this.env = env;
@@ -65,8 +63,11 @@ export class UnpinBuilder implements Builder {
   offer(r: TraceRecord): boolean {
     const call = this.calls[this.calls.length - 1];
     if (r.kind === 'page_ref') {
-      if (!call) return false;
-      call.records.push(r);
+      if (call) call.records.push(r);
+      else if (this.bio && r.val < 0) {
+        this.lead.push(r);
+        this.bioPuts.push(r.pfn);
+      } else return false;
       return true;
     }
     if (r.kind !== 'kprobe') return false;
@@ -84,7 +85,11 @@ export class UnpinBuilder implements Builder {
     }
     if (!PUT_PATH.has(fn)) return false;
     if (!call) {
-      if (fn !== 'gup_put_folio') return false;
+      if (fn !== 'gup_put_folio') {
+        if (!this.bio) return false;
+        this.lead.push(r);
+        return true;
+      }
       this.calls.push({ anchor: r, records: [r], puts: this.putsOf(r) });
       return true;
     }
@@ -100,7 +105,7 @@ export class UnpinBuilder implements Builder {
   }
 
   close(): Closed {
-    if (this.bio && this.calls.length === 0) return this.bioPuts();
+    if (this.bio && this.calls.length === 0) return this.bioGets();
     const ops: LiftedOp[] = [];
     const stray: TraceRecord[] = [...this.lead];
     for (const c of this.calls) {
@@ -117,86 +122,54 @@ export class UnpinBuilder implements Builder {
   }
 
   /**
-   * A bio release that traced no unpin: the FOLL_GET references of an O_DIRECT read
-   * (before v6.10) dropped by folio_put_refs() inside __bio_release_pages(), which no
-   * stock probe sees; lifted as puts `via: 'bio_release'` of the outstanding write gets.
+   * A bio release that traced no unpin: 6.1.y's folio_put_refs() of the FOLL_GET pages of
+   * an O_DIRECT read. The grabs still held become dio.grab and are released here; a grab
+   * already lifted as gup.get (held too long) is put `via: 'bio_release'`.
    */
-  private bioPuts(): Closed {
-    const pfns = this.env.world.takeWriteGets();
-    if (pfns.length === 0) return strayOnly(this.lead);
+  private bioGets(): Closed {
+    const taken = this.env.world.pending.takeBioGets(this.bioPuts);
     const line = this.lead[0]?.line;
-    const ops = pfns.map((pfn, i) => ({ op: { type: 'put' as const, ...(line !== undefined ? { line } : {}), pfn, nr: 1, via: 'bio_release' as const }, records: i === 0 ? this.lead : [] }));
+    const at = line !== undefined ? { line } : {};
+    const ops: LiftedOp[] = [];
+    for (const g of taken) {
+      if (g.fate === 'dio') ops.push({ op: { type: 'dio.release', ...at, pfn: g.op.pfn, nr: g.op.nr }, records: [] });
+      else for (let i = 0; i < g.op.nr; i++) ops.push({ op: { type: 'put', ...at, pfn: g.op.pfn + i, nr: 1, via: 'bio_release' }, records: [] });
+    }
+    if (ops.length === 0) {
+      for (const pfn of this.bioPuts) ops.push({ op: { type: 'put', ...at, pfn, nr: 1, via: 'bio_release' }, records: [] });
+    }
+    if (ops.length === 0) return strayOnly(this.lead);
+    ops[0] = { op: ops[0]!.op, records: this.lead };
     return { ops, stray: [] };
   }
 
   /**
    * One unpin call: `pages`/`page0` + `n` (unpin_user_pages), `page` (unpin_user_page),
    * `folio` + `npages` (unpin_user_folio). When its gup_put_folio() probes show folios that
-   * are not one contiguous run from the first page, each becomes its own unpin.
+   * are not one contiguous run from the first page, each becomes its own unpin. Each
+   * releases the held grab of its pages: an O_DIRECT one inside a bio release.
    */
   private liftCall(c: Call): LiftedOp[] {
     const a = c.anchor;
+    const via = viaOf(probeFunction(a));
     const first = probePage(a, this.env.vmemmapBase);
     const n = probeNumber(a, 'n') ?? probeNumber(a, 'npages') ?? (c.puts.length > 0 ? c.puts.reduce((s, p) => s + p.refs, 0) : 1);
     let next = first;
     let contiguous = true;
     for (const p of c.puts) {
-      contiguous &&= p.pfn === next;
-      next = p.pfn + p.refs;
+      // gup_put_folio() names the folio: a large one's head for pages anywhere in it
+      const at = next === null ? null : p.pfn === next ? next : this.env.world.headOf(next) === p.pfn ? next : null;
+      contiguous &&= at !== null;
+      next = at === null ? p.pfn + p.refs : at + p.refs;
     }
-    if (first !== null && contiguous) {
-      return [{ op: { type: 'unpin', line: a.line, pfn: first, nr: Math.max(1, n) }, records: c.records }];
-    }
-    return c.puts.map((p, i) => ({ op: { type: 'unpin' as const, line: a.line, pfn: p.pfn, nr: p.refs }, records: i === 0 ? c.records : [] }));
-  }
-}
-
-/** A put being read. */
-export class PutBuilder implements Builder {
-  readonly kind = 'put' as const;
-  readonly context: string;
-  readonly endsAtPhase = true;
-  readonly finished = false;
-  private readonly env: LiftEnv;
-  private readonly records: TraceRecord[];
-  private readonly pfn: number | null;
-  private readonly nr: number;
-  private readonly line: number;
-
-  constructor(env: LiftEnv, context: string, r: TraceRecord) {
-    this.env = env;
-    this.context = context;
-    this.records = [r];
-    this.line = r.line;
-    if (r.kind === 'page_ref') {
-      this.pfn = r.pfn;
-      this.nr = -r.val;
-    } else if (r.kind === 'kprobe') {
-      this.pfn = probePage(r, env.vmemmapBase);
-      this.nr = /devmap/.test(probeFunction(r)) ? (probeNumber(r, 'refs') ?? 1) : 1;
-    } else {
-      this.pfn = null;
-      this.nr = 1;
-    }
-  }
-
-  offer(r: TraceRecord): boolean {
-    if (r.kind === 'page_ref') {
-      if (r.pfn !== this.pfn) return false;
-      this.records.push(r);
-      return true;
-    }
-    if (r.kind !== 'kprobe') return false;
-    const fn = probeFunction(r);
-    if (r.probeKind === 'return' ? !/devmap/.test(fn) : !PUT_PATH.has(fn) || /devmap/.test(fn) || fn === 'gup_put_folio') return false;
-    this.records.push(r);
-    return true;
-  }
-
-  close(): Closed {
-    if (this.pfn === null) return strayOnly(this.records);
-    for (let i = 0; i < this.nr; i++) this.env.world.settleWriteGet(this.pfn);
-    return { ops: [{ op: { type: 'put', line: this.line, pfn: this.pfn, nr: this.nr, via: 'put_page' }, records: this.records }], stray: [] };
+    const runs = first !== null && contiguous ? [{ pfn: first, nr: Math.max(1, n) }] : c.puts.map((p) => ({ pfn: p.pfn, nr: p.refs }));
+    return runs.map((r, i) => {
+      this.env.world.pending.release(r.pfn, r.nr, this.bio ? 'dio' : 'gup');
+      const op = this.bio
+        ? ({ type: 'dio.release', line: a.line, pfn: r.pfn, nr: r.nr } as const)
+        : ({ type: 'unpin', line: a.line, pfn: r.pfn, nr: r.nr, ...(via !== 'unpin_user_pages' ? { via } : {}) } as const);
+      return { op, records: i === 0 ? c.records : [] };
+    });
   }
 }
 

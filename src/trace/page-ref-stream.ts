@@ -1,0 +1,165 @@
+/**
+ * PageRefStream: the page_ref events of a trace text, fed as byte chunks of any
+ * size, in constant memory (one partial line carried between chunks).
+ *
+ * The header goes through the full {@link TraceReader}. After it, each line is
+ * classified from its bytes: a line without `page_ref_` is not a page_ref event and is
+ * skipped unread (the lifter's business, not replay's), except for the few lines that
+ * change how the rest reads (`KTRACE-END`, `CPU:N [LOST n EVENTS]`); a page_ref line
+ * goes through {@link scanPageRefLine}, and whatever it declines goes to the full
+ * reader, which parses it or reports it with file:line:column. Every event comes with
+ * its line number and the byte offset of the next line (a checkpoint's resume point).
+ */
+import type { TraceHeader } from './header-types.ts';
+import type { ParseIssue } from './issues.ts';
+import { FAST_OK, PAGE_REF_PREFIX, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
+import type { PageRefRead } from './page-ref-events.ts';
+import { TraceReader, type TraceItem, type TraceReaderOptions } from './trace-reader.ts';
+
+/** Where PageRefStream delivers what it reads. */
+export interface PageRefHandler {
+  /** The header, once (before any event). */
+  header(header: TraceHeader): void;
+  /**
+   * One page_ref event. `r` may be a scratch object reused for the next line: copy
+   * what you keep. `next` is the byte offset of the next line. Return false to stop.
+   */
+  pageRef(r: PageRefRead, line: number, next: number): boolean;
+  issue(issue: ParseIssue): void;
+}
+
+/** Where a stream starts: the beginning of a file, or a checkpoint's line after the header. */
+export interface PageRefStreamStart {
+  /** Byte offset of the first byte fed. Default 0. */
+  readonly offset?: number;
+  /** Line number of the line at `offset`. Default 1. */
+  readonly line?: number;
+  /**
+   * A reader that has already read this file's header (resuming mid-file). The
+   * stream then starts in event mode and reports no header.
+   */
+  readonly reader?: TraceReader;
+}
+
+const NL = 0x0a;
+const PREFIX = Buffer.from(PAGE_REF_PREFIX, 'latin1');
+const KTRACE_END = Buffer.from('KTRACE-END', 'latin1');
+
+/** Splits chunks into lines and lines into page_ref events; see the file comment. */
+export class PageRefStream {
+  /** The full reader: header, lines the fast path declines, and the end-of-input checks. */
+  readonly reader: TraceReader;
+  private readonly handler: PageRefHandler;
+  private carry: Buffer | null = null;
+  private offset: number;
+  private lineNo: number;
+  private headerDone: boolean;
+  private ended = false;
+  private stopped = false;
+  /** Index of the next `page_ref_` in the current chunk at or after the current line; -1 when none is left. */
+  private nextRef = -1;
+  private refFrom = Number.POSITIVE_INFINITY;
+  private readonly scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null };
+
+  constructor(file: string, handler: PageRefHandler, start: PageRefStreamStart = {}, options: TraceReaderOptions = {}) {
+    this.handler = handler;
+    this.reader = start.reader ?? new TraceReader(file, options);
+    this.headerDone = start.reader !== undefined;
+    this.offset = start.offset ?? 0;
+    this.lineNo = (start.line ?? 1) - 1;
+  }
+
+  /** Lines read so far. */
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  /** True once the handler asked to stop. */
+  get done(): boolean {
+    return this.stopped;
+  }
+
+  /** Feeds one chunk; returns false once the handler asked to stop. */
+  push(chunk: Buffer): boolean {
+    if (this.stopped) return false;
+    let from = 0;
+    if (this.carry !== null) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        return true;
+      }
+      const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+      this.carry = null;
+      this.refFrom = Number.POSITIVE_INFINITY;
+      this.line(line, 0, line.length, line.length + 1);
+      from = nl + 1;
+    }
+    this.refFrom = Number.POSITIVE_INFINITY;
+    while (!this.stopped) {
+      const nl = chunk.indexOf(NL, from);
+      if (nl < 0) break;
+      this.line(chunk, from, nl, nl - from + 1);
+      from = nl + 1;
+    }
+    // keep a copy: the stream may reuse its buffer for the next chunk
+    if (!this.stopped && from < chunk.length) this.carry = Buffer.from(chunk.subarray(from));
+    return !this.stopped;
+  }
+
+  /** Ends the input: a last line without a newline, then the reader's end-of-input checks. */
+  end(): void {
+    if (!this.stopped && this.carry !== null && this.carry.length > 0) this.line(this.carry, 0, this.carry.length, this.carry.length);
+    this.carry = null;
+    if (this.stopped) return;
+    this.deliver(this.reader.end());
+  }
+
+  /** One line `buf[a, b)` of `bytes` bytes including its newline. */
+  private line(buf: Buffer, a: number, b: number, bytes: number): void {
+    this.lineNo++;
+    this.offset += bytes;
+    if (!this.headerDone || this.ended) return this.slow(buf, a, b);
+    if (this.refFrom > a || (this.nextRef >= 0 && this.nextRef < a)) {
+      // one forward search per chunk (restarted only when a line passed the last hit)
+      this.nextRef = buf.indexOf(PREFIX, a);
+      this.refFrom = a;
+    }
+    if (this.nextRef >= 0 && this.nextRef < b) {
+      if (scanPageRefLine(buf, a, b, this.nextRef, this.scratch) === FAST_OK) {
+        if (!this.handler.pageRef(this.scratch, this.lineNo, this.offset)) this.stopped = true;
+        return;
+      }
+      return this.slow(buf, a, b);
+    }
+    // Not a page_ref line. Only the end marker and lost-events lines matter to replay.
+    const c = buf[a];
+    if (c === 0x4b /* K */ && buf.subarray(a, a + KTRACE_END.length).equals(KTRACE_END)) return this.slow(buf, a, b);
+    if (c === 0x43 /* C */ || c === 0x20) {
+      let i = a;
+      while (i < b && buf[i] === 0x20) i++;
+      if (buf[i] === 0x43 && buf[i + 1] === 0x50 && buf[i + 2] === 0x55 && buf[i + 3] === 0x3a) this.slow(buf, a, b);
+    }
+  }
+
+  /** The full reader's way, for lines the fast path does not take. */
+  private slow(buf: Buffer, a: number, b: number): void {
+    const text = buf.toString('utf8', a, b);
+    if (this.headerDone) this.deliver(this.reader.skipTo(this.lineNo));
+    if (text.startsWith('KTRACE-END')) this.ended = true;
+    this.deliver(this.reader.push(text));
+  }
+
+  private deliver(items: readonly TraceItem[]): void {
+    for (const item of items) {
+      if (this.stopped) return;
+      if (item.type === 'header') {
+        this.headerDone = true;
+        this.handler.header(item.header);
+      } else if (item.type === 'issue') this.handler.issue(item.issue);
+      else if (item.type === 'record' && item.record.kind === 'page_ref') {
+        if (!this.handler.pageRef(item.record, this.lineNo, this.offset)) this.stopped = true;
+      }
+    }
+  }
+}
