@@ -17,40 +17,39 @@ export type LiftStreamItem =
   | { readonly type: 'issue'; readonly issue: ParseIssue }
   | { readonly type: 'end'; readonly observability: Observability; readonly phases: readonly PhasePoint[] };
 
+/** The lifter a stream creates at its header, carried from item to item. */
+interface LiftState {
+  lifter: Lifter | null;
+}
+
+/** Lifts one reader item: the header starts the lifter, records feed it, the end flushes it. */
+function liftOne(state: LiftState, it: TraceItem, opts: LiftOptions): LiftStreamItem[] {
+  const out: LiftStreamItem[] = [];
+  if (it.type === 'header') {
+    const lifter = new Lifter(it.header, opts);
+    state.lifter = lifter;
+    out.push({ type: 'header', header: it.header, lifter });
+    for (const item of lifter.start()) out.push({ type: 'item', item });
+  } else if (it.type === 'record' && state.lifter) {
+    for (const item of state.lifter.push(it.record)) out.push({ type: 'item', item });
+  } else if (it.type === 'issue') out.push({ type: 'issue', issue: it.issue });
+  else if (it.type === 'end' && state.lifter) {
+    for (const item of state.lifter.end()) out.push({ type: 'item', item });
+    out.push({ type: 'end', observability: state.lifter.observability(), phases: state.lifter.phases });
+  }
+  return out;
+}
+
 /** Lifts a reader stream (sync), item by item. */
 export function* liftItemsSync(items: Iterable<TraceItem>, opts: LiftOptions = {}): Generator<LiftStreamItem> {
-  let lifter: Lifter | null = null;
-  for (const it of items) {
-    if (it.type === 'header') {
-      lifter = new Lifter(it.header, opts);
-      yield { type: 'header', header: it.header, lifter };
-      for (const item of lifter.start()) yield { type: 'item', item };
-    } else if (it.type === 'record' && lifter) {
-      for (const item of lifter.push(it.record)) yield { type: 'item', item };
-    } else if (it.type === 'issue') yield { type: 'issue', issue: it.issue };
-    else if (it.type === 'end' && lifter) {
-      for (const item of lifter.end()) yield { type: 'item', item };
-      yield { type: 'end', observability: lifter.observability(), phases: lifter.phases };
-    }
-  }
+  const state: LiftState = { lifter: null };
+  for (const it of items) yield* liftOne(state, it, opts);
 }
 
 /** Lifts a reader stream (async, constant memory), item by item. */
 export async function* liftItems(items: AsyncIterable<TraceItem>, opts: LiftOptions = {}): AsyncGenerator<LiftStreamItem> {
-  let lifter: Lifter | null = null;
-  for await (const it of items) {
-    if (it.type === 'header') {
-      lifter = new Lifter(it.header, opts);
-      yield { type: 'header', header: it.header, lifter };
-      for (const item of lifter.start()) yield { type: 'item', item };
-    } else if (it.type === 'record' && lifter) {
-      for (const item of lifter.push(it.record)) yield { type: 'item', item };
-    } else if (it.type === 'issue') yield { type: 'issue', issue: it.issue };
-    else if (it.type === 'end' && lifter) {
-      for (const item of lifter.end()) yield { type: 'item', item };
-      yield { type: 'end', observability: lifter.observability(), phases: lifter.phases };
-    }
-  }
+  const state: LiftState = { lifter: null };
+  for await (const it of items) yield* liftOne(state, it, opts);
 }
 
 /** A trace lifted whole. */

@@ -13,6 +13,7 @@
  * cost more than all of this file (BENCHMARKS.md). Reads here are plain Map reads.
  */
 import type { Pte, Vma, Waiter, World, XaEntry } from './world.ts';
+import { freeze } from 'immer';
 
 /** The world's collections as the chunk writes them. */
 interface WorldCopy {
@@ -100,22 +101,9 @@ export class WorldTxn {
   /** Freezes what this chunk created and returns the world after it. */
   commit(): World {
     if (this.copy === null) return this.base;
-    for (const c of this.fresh) {
-      if (c instanceof Map) Object.defineProperties(c, FROZEN_MAP);
-      Object.freeze(c);
-    }
+    // immer's freeze finalises each new collection (a Map's mutators then throw).
+    for (const c of this.fresh) freeze(c);
     this.fresh.clear();
     return Object.freeze(this.copy);
   }
 }
-
-function refuse(): never {
-  throw new TypeError('this world Map is frozen (it belongs to a committed state)');
-}
-
-/** What immer's freeze does to a Map: its mutators throw. */
-const FROZEN_MAP: PropertyDescriptorMap = {
-  set: { value: refuse },
-  delete: { value: refuse },
-  clear: { value: refuse },
-};

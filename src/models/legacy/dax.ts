@@ -30,11 +30,11 @@ export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
     const target = old && !old.zero && old.order > order ? old.pfn + (pgoff - old.pgoff) : pfn;
     if (mapped && mapped.pfn >= 0 && mapped.pfn === (mapped.level === 'pte' ? target : pfn)) {
       // vmf_insert_mixed_mkwrite(): a present entry for the same pfn is made young/dirty/writable.
-      if (op.write && !mapped.write) ctx.emit({ type: 'pt_set', mm: op.mm, addr: mapped.addr, level: mapped.level, pfn: mapped.pfn, write: true, special: true, refcounted: false });
+      if (op.write && !mapped.write) ctx.emit({ type: 'pt_set', mm: op.mm, addr: mapped.addr, level: mapped.level, pfn: mapped.pfn, write: true, special: true, refcounted: CONSTS.MAP_TAKES_REFERENCE });
       return;
     }
     const install = (): void => {
-      ctx.emit({ type: 'pt_set', mm: op.mm, addr, level: order ? 'pmd' : 'pte', pfn: target, write: op.write, special: true, refcounted: false });
+      ctx.emit({ type: 'pt_set', mm: op.mm, addr, level: order ? 'pmd' : 'pte', pfn: target, write: op.write, special: true, refcounted: CONSTS.MAP_TAKES_REFERENCE });
     };
     if (order) call(ctx, ctx.profile.names.insertPfnPmd, target, install);
     // dax_fault_iter(): vmf_insert_mixed_mkwrite() for a write, vmf_insert_mixed() for a read,
@@ -119,7 +119,7 @@ export function daxMkwrite(ctx: ModelCtx, op: OpOf<'dax.mkwrite'>): void {
  */
 function insertDevdax(ctx: ModelCtx, op: OpOf<'dax.fault'>, s: FaultShape): number {
   const install = (): void => {
-    ctx.emit({ type: 'pt_set', mm: op.mm, addr: s.address, level: s.level, pfn: s.pfn, write: op.write, special: true, refcounted: false });
+    ctx.emit({ type: 'pt_set', mm: op.mm, addr: s.address, level: s.level, pfn: s.pfn, write: op.write, special: true, refcounted: CONSTS.MAP_TAKES_REFERENCE });
   };
   if (s.level === 'pte') call(ctx, 'vmf_insert_mixed', s.pfn, () => call(ctx, 'insert_pfn', s.pfn, install));
   else call(ctx, s.level === 'pmd' ? ctx.profile.names.insertPfnPmd : ctx.profile.names.insertPfnPud, s.pfn, install, () => VM_FAULT_NOPAGE);

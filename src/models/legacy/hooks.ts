@@ -42,7 +42,7 @@ export const hooks: FamilyHooks = {
    * on 6.1, gup_put_folio for non-FS-DAX) has no hook: reaching 1 wakes nobody.
    */
   putRefs(ctx, head, refs, type, via) {
-    const hooked = type === 'fsdax' && via !== 'folio_put_refs' && via !== 'bio_release';
+    const hooked = CONSTS.DEVMAP_PUT_HOOK && type === 'fsdax' && via !== 'folio_put_refs' && via !== 'bio_release';
     if (hooked) {
       call(ctx, ctx.profile.names.devmapPutHook, head, () => {
         if (refSubReturn(ctx, head, refs) === CONSTS.FSDAX_WAIT_UNTIL) wakeUpVar(ctx, hooks, head, ctx.profile.names.devmapPutHook);

@@ -50,7 +50,7 @@ function insertPage(ctx: ModelCtx, mm: string, addr: number, pfn: number, write:
       refAdd(ctx, f.head, 1);
       ctx.emit({ type: 'rss', mm, val: 1 });
       call(ctx, 'folio_add_file_rmap_ptes', f.head, () => ctx.emit({ type: 'add_rmap', pfn: f.head, page: pfn, nr: 1, level: 'pte' }));
-      ctx.emit({ type: 'pt_set', mm, addr, level: 'pte', pfn, write, special: false, refcounted: true });
+      ctx.emit({ type: 'pt_set', mm, addr, level: 'pte', pfn, write, special: false, refcounted: CONSTS.MAP_TAKES_REFERENCE });
     });
     return VM_FAULT_NOPAGE;
   }, (r) => r);
@@ -74,7 +74,7 @@ function insertFolioHuge(ctx: ModelCtx, mm: string, addr: number, head: number, 
     call(ctx, `folio_add_file_rmap_${level}`, head, () => ctx.emit({ type: 'add_rmap', pfn: head, page: head, nr: 1, level }));
     ctx.emit({ type: 'rss', mm, val: level === 'pmd' ? HPAGE_PMD_NR : HPAGE_PUD_NR });
     // v6.15–v6.16 still marked the entry special (fixed in v6.17, spec §0.12).
-    ctx.emit({ type: 'pt_set', mm, addr, level, pfn: head, write, special: ctx.profile.specialHugeEntries, refcounted: true });
+    ctx.emit({ type: 'pt_set', mm, addr, level, pfn: head, write, special: ctx.profile.specialHugeEntries, refcounted: CONSTS.MAP_TAKES_REFERENCE });
     return VM_FAULT_NOPAGE;
   }, (r) => r);
 }
@@ -122,7 +122,7 @@ function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, orde
     if (p.mapping !== null) warn(ctx, 'associate-mapped-folio', 'warn', f.head, 'dax_associate_entry', `folio ${hex(f.head)} is already associated with ${p.mapping}`);
     call(ctx, 'dax_folio_init', pfn, () => {
       if (f.order !== 0) warn(ctx, 'dax-folio-init-order', 'warn', f.head, 'dax_folio_init', `folio ${hex(f.head)} is already order ${f.order}`);
-      if (order > 0) {
+      if (CONSTS.FSDAX_COMPOUND_FOLIOS && order > 0) {
         ctx.emit({ type: 'prep_compound', pfn, order });
         if (refcount(ctx, pfn) !== 0) warn(ctx, 'dax-folio-init-busy', 'warn', pfn, 'dax_folio_init', `new order-${order} folio ${hex(pfn)} has refcount ${refcount(ctx, pfn)}`);
       }

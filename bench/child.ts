@@ -1,0 +1,71 @@
+/**
+ * One measured run in a fresh process, so its peak RSS is its own:
+ * `node child.js replay FILE` (the library call `dax-refsim replay FILE` makes: no
+ * `--at`, so no checkpoints), `node child.js replay-cp FILE` (replayFile's defaults,
+ * checkpoints kept for stateAt, as `--at` and library users have them) or
+ * `node child.js diff FILE` (the path `dax-refsim diff` takes), or
+ * `node child.js atn FILE N…` (replayFile with its checkpoints, then stateAt of each N
+ * three times in the same process). Prints one JSON line: wall ms, counts, and maxRSS
+ * from process.resourceUsage().
+ */
+import { filter, lastValueFrom, map, type Observable } from 'rxjs';
+import { replayFile, stateAt } from '../src/engine/replay-file.ts';
+import { diffWith } from '../src/diff/diff-runs.ts';
+import { modelFor } from '../src/models/index.ts';
+import { readLines$ } from '../src/io/read-lines.ts';
+import { JsonlDecoder } from '../src/events/jsonl-decoder.ts';
+import { formatJsonlIssue } from '../src/events/issues.ts';
+import type { Op } from '../src/events/op.ts';
+
+/** The Ops of a JSONL file, read as `dax-refsim diff` reads them (readLines$ + JsonlDecoder). */
+function opsOf(path: string, issues: string[]): Observable<Op> {
+  const decoder = new JsonlDecoder(path);
+  return readLines$(path).pipe(
+    map((rec) => decoder.decode(rec.text, rec.line, rec.terminated)),
+    filter((d): d is Extract<typeof d, { kind: 'op' }> => {
+      if (d.kind === 'issue') issues.push(formatJsonlIssue(d.issue));
+      return d.kind === 'op';
+    }),
+    map((d) => d.event),
+  );
+}
+
+const [mode, file, ...rest] = process.argv.slice(2);
+if ((mode !== 'replay' && mode !== 'replay-cp' && mode !== 'diff' && mode !== 'atn') || !file) {
+  console.error('usage: child.js replay|replay-cp|diff|atn FILE [N…]');
+  process.exit(2);
+}
+const t0 = performance.now();
+let out: Record<string, unknown>;
+if (mode === 'atn') {
+  const full = await replayFile(file);
+  const every = full.checkpoints[1]?.inputs ?? 0;
+  const mid = Math.floor(full.inputs / 2);
+  // around the middle, including the worst case: the input just before the next checkpoint
+  const next = full.checkpoints.map((c) => c.inputs).find((c) => c > mid) ?? full.inputs;
+  const ns = rest.length > 0 ? rest.map(Number) : [mid, mid + 12_345, next - 1, Math.floor(full.inputs * 0.45), Math.floor(full.inputs * 0.55)];
+  const atN: { n: number; ms: number[]; refold: number }[] = [];
+  for (const n of ns) {
+    const ms: number[] = [];
+    let refold = 0;
+    for (let i = 0; i < 3; i++) {
+      const s = performance.now();
+      const at = await stateAt(file, n, full.checkpoints);
+      ms.push(performance.now() - s);
+      refold = n - at.checkpoint.inputs;
+    }
+    atN.push({ n, ms, refold });
+  }
+  out = { inputs: full.inputs, checkpoints: full.checkpoints.length, every, atN };
+} else if (mode === 'replay' || mode === 'replay-cp') {
+  const r = await replayFile(file, mode === 'replay' ? { checkpointEvery: 0 } : {});
+  if (r.trace && r.trace.errorCount > 0) throw new Error(`${file}: ${r.trace.errorCount} bad lines`);
+  out = { inputs: r.inputs, refEvents: r.refEvents, findings: r.findings.length, checkpoints: r.checkpoints.length, lines: r.lines };
+} else {
+  const issues: string[] = [];
+  const r = await lastValueFrom(opsOf(file, issues).pipe(diffWith(modelFor('legacy'), modelFor('unified'))));
+  if (issues.length) throw new Error(issues.join('\n'));
+  out = { ops: r.ops, refEvents: r.refEvents, divergences: r.divergences.length };
+}
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ ms, ...out, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
