@@ -12,10 +12,9 @@ import type { JsonlIssue } from '../events/issues.ts';
 import type { Finding } from '../state/finding.ts';
 import type { SimState } from '../state/sim-state.ts';
 import type { RefcountModel } from '../models/model.ts';
-import { stateOptionsOf, type Runner, type RunnerOptions } from './runner.ts';
+import { checkpointFor, checkpointTracker, stateOptionsOf, type RunnerOptions } from './runner.ts';
 import { createState } from '../state/sim-state.ts';
 import { replayWith, type ReplayItem } from './replay-with.ts';
-import type { Checkpoint } from './runner.ts';
 import { readHead } from '../io/read-chunks.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
@@ -127,29 +126,18 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
   const { model, file = path, maxIssues = 100, kconfig: _kconfig, ...runnerOpts } = opts;
   const decoder = new JsonlDecoder(file);
   const issues: JsonlIssue[] = [];
-  const checkpoints: FileCheckpoint[] = [];
   let issueCount = 0;
   let lines = 0;
   let current: LineRecord | undefined;
-  const annotated = new Map<Checkpoint, FileCheckpoint>();
-  let lastSeen: Checkpoint | undefined;
-  const annotate = (runner: Runner): void => {
-    // the Runner adds at most one checkpoint per input (plus the one at input 0), and may thin them
-    const cps = runner.checkpoints;
-    const last = cps[cps.length - 1];
-    if (last === lastSeen) return;
-    lastSeen = last;
-    for (const cp of cps) {
-      if (annotated.has(cp)) continue;
-      const at = cp.inputs === 0 || !current ? { offset: 0, line: 1, prevSeq: 0, findings: 0 } : { offset: current.next, line: current.line + 1, prevSeq: decoder.prevSeq, findings: runner.findings.length };
-      // the checkpoint at input 0 resumes at line 1, which re-reads the header itself
-      const fresh = cp.inputs === 0;
-      annotated.set(cp, { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at, kind: fresh ? undefined : decoder.kind, header: fresh ? undefined : decoder.header });
-    }
-    checkpoints.length = 0;
-    for (const cp of cps) checkpoints.push(annotated.get(cp)!);
-    for (const cp of annotated.keys()) if (!cps.includes(cp)) annotated.delete(cp);
-  };
+  // the Runner adds at most one checkpoint per input (plus the one at input 0), and may thin them
+  const tracker = checkpointTracker((cp, runner): FileCheckpoint => {
+    const at = cp.inputs === 0 || !current ? { offset: 0, line: 1, prevSeq: 0, findings: 0 } : { offset: current.next, line: current.line + 1, prevSeq: decoder.prevSeq, findings: runner.findings.length };
+    // the checkpoint at input 0 resumes at line 1, which re-reads the header itself
+    const fresh = cp.inputs === 0;
+    return { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at, kind: fresh ? undefined : decoder.kind, header: fresh ? undefined : decoder.header };
+  });
+  const checkpoints = tracker.list;
+  const annotate = tracker.annotate;
   const items$ = readLines$(path).pipe(
     map((rec) => {
       current = rec;
@@ -207,8 +195,7 @@ export interface StateAtResult {
  */
 export async function stateAt(path: string, n: number, checkpoints: readonly FileCheckpoint[], opts: ReplayFileOptions = {}): Promise<StateAtResult> {
   const { model, file = path, kconfig: _kconfig, ...runnerOpts } = opts;
-  let cp: FileCheckpoint | undefined;
-  for (const c of checkpoints) if (c.inputs <= n && (!cp || c.inputs > cp.inputs)) cp = c;
+  const cp = checkpointFor(checkpoints, n);
   if (!cp) throw new RangeError(`no checkpoint at or before input ${n}`);
   if (cp.inputs === n) return { state: cp.state, inputs: n, checkpoint: cp, findings: [] };
   const resume = checkpoints.find((c) => c.trace)?.trace;

@@ -20,7 +20,7 @@ import type { ParseIssue } from '../trace/issues.ts';
 import { headerMemmaps, pageRefEvent, priorCount, sectionMemmap, untracedChange, type PageRefRead, type PageTemplate } from '../trace/page-ref-events.ts';
 import { PageRefStream } from '../trace/page-ref-stream.ts';
 import { readChunks } from '../io/read-chunks.ts';
-import { Runner, stateOptionsOf, type Checkpoint, type RunnerOptions } from './runner.ts';
+import { Runner, checkpointFor, checkpointTracker, stateOptionsOf, type RunnerOptions } from './runner.ts';
 
 /** How a trace replay resumes at a checkpoint: the template for pages outside the header's ranges. */
 export interface TraceResume {
@@ -128,25 +128,14 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   let model: RefcountModel | undefined = given;
   let folder: TraceFolder | undefined;
   let resume: TraceResume | undefined;
-  const checkpoints: TraceCheckpoint[] = [];
-  const annotated = new Map<Checkpoint, TraceCheckpoint>();
-  let lastSeen: Checkpoint | undefined;
   let line = 1;
   let offset = 0;
-  const annotate = (runner: Runner): void => {
-    const cps = runner.checkpoints;
-    const last = cps[cps.length - 1];
-    if (last === lastSeen) return;
-    lastSeen = last;
-    for (const cp of cps) {
-      if (annotated.has(cp)) continue;
-      const at = cp.inputs === 0 ? { offset: 0, line: 1, findings: 0 } : { offset, line, findings: runner.findings.length };
-      annotated.set(cp, { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at });
-    }
-    checkpoints.length = 0;
-    for (const cp of cps) checkpoints.push(annotated.get(cp)!);
-    for (const cp of annotated.keys()) if (!cps.includes(cp)) annotated.delete(cp);
-  };
+  const tracker = checkpointTracker((cp, runner): TraceCheckpoint => {
+    const at = cp.inputs === 0 ? { offset: 0, line: 1, findings: 0 } : { offset, line, findings: runner.findings.length };
+    return { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at };
+  });
+  const checkpoints = tracker.list;
+  const annotate = tracker.annotate;
   const stream = new PageRefStream(file, {
     header: (h) => {
       header = h;
@@ -201,8 +190,7 @@ export interface TraceStateAt {
  */
 export async function stateAtTrace(path: string, n: number, replayed: Pick<TraceReplayResult, 'checkpoints' | 'resume'>, opts: Pick<TraceReplayOptions, 'file' | 'chunkBytes'> = {}): Promise<TraceStateAt> {
   const file = opts.file ?? path;
-  let cp: TraceCheckpoint | undefined;
-  for (const c of replayed.checkpoints) if (c.inputs <= n && (!cp || c.inputs > cp.inputs)) cp = c;
+  const cp = checkpointFor(replayed.checkpoints, n);
   if (!cp) throw new RangeError(`no checkpoint at or before input ${n}`);
   if (cp.inputs === n) return { state: cp.state, inputs: n, checkpoint: cp, findings: [] };
   const { resume } = replayed;

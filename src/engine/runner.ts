@@ -253,8 +253,8 @@ export function stateOptionsOf(model?: RefcountModel): CreateStateOptions {
 }
 
 /** The checkpoint to restart from for the state after `n` inputs. */
-export function checkpointFor(checkpoints: readonly Checkpoint[], n: number): Checkpoint | undefined {
-  let best: Checkpoint | undefined;
+export function checkpointFor<C extends { readonly inputs: number }>(checkpoints: readonly C[], n: number): C | undefined {
+  let best: C | undefined;
   for (const c of checkpoints) if (c.inputs <= n && (!best || c.inputs > best.inputs)) best = c;
   return best;
 }
@@ -271,4 +271,29 @@ export function runOps(model: RefcountModel, ops: Iterable<Op>, opts: RunnerOpti
   const r = new Runner(model, { ...opts, checkpointEvery: 0, recordEvents: true }, initial);
   for (const op of ops) r.pushOp(op);
   return { state: r.state(), findings: r.findings, events: r.events };
+}
+
+/**
+ * Keeps a caller's annotated copy of a Runner's checkpoints in step with them: each
+ * new checkpoint is annotated once (`place` adds where its input resumes in the
+ * source), and checkpoints the Runner has thinned out are dropped. `annotate` is cheap
+ * when nothing changed, so it can run after every input.
+ */
+export function checkpointTracker<T>(place: (cp: Checkpoint, runner: Runner) => T): { readonly list: T[]; readonly annotate: (runner: Runner) => void } {
+  const list: T[] = [];
+  const annotated = new Map<Checkpoint, T>();
+  let lastSeen: Checkpoint | undefined;
+  return {
+    list,
+    annotate: (runner) => {
+      const cps = runner.checkpoints;
+      const last = cps[cps.length - 1];
+      if (last === lastSeen) return;
+      lastSeen = last;
+      for (const cp of cps) if (!annotated.has(cp)) annotated.set(cp, place(cp, runner));
+      list.length = 0;
+      for (const cp of cps) list.push(annotated.get(cp)!);
+      for (const cp of annotated.keys()) if (!cps.includes(cp)) annotated.delete(cp);
+    },
+  };
 }
