@@ -31,6 +31,10 @@ environment:
 EOF
 }
 
+# Everything runs inside main, which bash parses whole before running it:
+# editing this file while a build is under way cannot change what the
+# running build does next.
+main() {
 jobs=$(nproc 2>/dev/null || echo 2)
 refresh=0
 print_dir=0
@@ -78,6 +82,24 @@ private_ready() {
   fi
 }
 
+report_built() {
+  local dir=$1
+  if [[ $print_dir == 1 ]]; then
+    printf '%s\n' "$dir"
+    if pr_is_built "$dir" "$fragment_sha"; then echo "built" >&2; else echo "not built" >&2; fi
+    exit 0
+  fi
+  if pr_is_built "$dir" "$fragment_sha"; then
+    echo "already built: $(sed -n 's/^package=//p' "$dir/version") $(sed -n 's/^debian_version=//p' "$dir/version") in $dir ($(sed -n 's/^kernelrelease=//p' "$dir/version")); nothing to do"
+    exit 0
+  fi
+}
+
+# A pinned version names its cache directory without asking apt anything.
+if [[ -n "${DAX_REFSIM_PAGEREF_DEBVER:-}" ]]; then
+  report_built "$(pr_kernel_dir "$DAX_REFSIM_PAGEREF_DEBVER")"
+fi
+
 # Resolve the series and the exact version, and which apt view has it: the
 # host's own lists first (no private view needed for the host's suites).
 view=host
@@ -114,15 +136,7 @@ apt_args=()
 [[ $view == host ]] || apt_args=("${private_args[@]}")
 
 dir=$(pr_kernel_dir "$version")
-if [[ $print_dir == 1 ]]; then
-  printf '%s\n' "$dir"
-  if pr_is_built "$dir" "$fragment_sha"; then echo "built" >&2; else echo "not built" >&2; fi
-  exit 0
-fi
-if pr_is_built "$dir" "$fragment_sha"; then
-  echo "already built: $pkg $version in $dir ($(sed -n 's/^kernelrelease=//p' "$dir/version")); nothing to do"
-  exit 0
-fi
+report_built "$dir"
 if [[ -e "$dir/version" ]]; then
   echo "rebuilding $pkg $version: $dir was built from another dax-trace.config" >&2
 fi
@@ -195,3 +209,7 @@ rm -rf "$dir"
 mv "$tmp" "$dir"
 log "built $pkg $version ($release) in $((end - start)) s: $dir"
 echo "$dir"
+}
+
+main "$@"
+exit
