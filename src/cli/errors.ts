@@ -6,6 +6,7 @@ import { FileNotFoundError } from '../engine/replay.ts';
 import { OutputError } from '../io/write-file.ts';
 import { ProfileError } from '../models/index.ts';
 import { CorpusError } from '../io/corpus.ts';
+import { DaxInputError } from '../io/dax-file.ts';
 
 /** Bad usage or a bad option value: printed as its message, exit 2. */
 export class UsageError extends Error {
@@ -30,7 +31,8 @@ export function isInputError(e: unknown): e is Error {
     e instanceof FileNotFoundError ||
     e instanceof ProfileError ||
     e instanceof OutputError ||
-    e instanceof CorpusError
+    e instanceof CorpusError ||
+    e instanceof DaxInputError
   );
 }
 

@@ -16,9 +16,10 @@ import { scenariosCommand } from './commands/scenarios.ts';
 import { corpusCommand } from './commands/corpus.ts';
 import { diffCommand } from './commands/diff.ts';
 import { checkCommand } from './commands/check.ts';
+import { opsCommand } from './commands/ops.ts';
 
 /** The commands, one module each (add new ones here). */
-const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand];
+const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand];
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {

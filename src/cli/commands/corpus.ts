@@ -16,6 +16,7 @@ import { runOps } from '../../engine/runner.ts';
 import { summarizeFolios } from '../../report/folios.ts';
 import { prettyJson } from '../../report/replay-json.ts';
 import { hex } from '../../kernel/constants.ts';
+import { checkExpectations, formatExpectResult } from '../../scenario/expect.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { corpusRoot } from './corpus-root.ts';
 
@@ -71,12 +72,23 @@ export function corpusTable(rows: readonly CorpusRow[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), '', `${ok}/${rows.length} goldens match`].join('\n') + '\n';
 }
 
-/** Runs the corpus. */
+/**
+ * Runs the corpus. A case's `expect` lines are checked like tests: the table stays as
+ * it is, and a failing line is printed after it (`file:line: expect …: FAILS (actual)`)
+ * and makes the exit code 1.
+ */
 export function runCorpus(args: CorpusArgs, ctx: CliContext): void {
   const root = args.root ?? corpusRoot();
-  const rows = listCases(root).flatMap((name) => runCase(readCase(root, name)));
-  ctx.io.stdout(args.format === 'json' ? `${prettyJson(rows)}\n` : corpusTable(rows));
-  ctx.exit(rows.every((r) => r.golden === 'match') ? EXIT.ok : EXIT.findings);
+  const cases = listCases(root).map((name) => readCase(root, name));
+  const rows = cases.flatMap((c) => runCase(c));
+  const failed = cases.flatMap((c) => checkExpectations(c.ops, c.expects).filter((r) => !r.holds).map((r) => formatExpectResult(c.source, r)));
+  const failText = failed.length ? `${failed.length} expectation(s) fail:\n${failed.map((l) => `  ${l}\n`).join('')}` : '';
+  // JSON keeps its shape (the rows); the failing lines then go to stderr
+  if (args.format === 'json') {
+    ctx.io.stdout(`${prettyJson(rows)}\n`);
+    if (failText) ctx.io.stderr(failText);
+  } else ctx.io.stdout(corpusTable(rows) + (failText ? `\n${failText}` : ''));
+  ctx.exit(rows.every((r) => r.golden === 'match') && failed.length === 0 ? EXIT.ok : EXIT.findings);
 }
 
 /** The yargs module of `corpus`. */

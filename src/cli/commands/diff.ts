@@ -21,6 +21,8 @@ import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.t
 import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { InputIssues, UsageError } from '../errors.ts';
+import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
+import { SCENARIO_FILE } from '../../io/corpus.ts';
 
 /** The diff command's arguments. */
 export interface DiffArgs {
@@ -64,12 +66,14 @@ export function opsOf(file: string, issues: string[]): Observable<Op> {
   );
 }
 
-/** Resolves a case folder to its ops.jsonl. */
+/** Resolves a case folder to its scenario.dax (else its ops.jsonl). */
 function inputFile(input: string): string {
   if (!existsSync(input)) throw new FileNotFoundError(`${input}: not found`);
   if (statSync(input).isDirectory()) {
+    const dax = join(input, SCENARIO_FILE);
+    if (existsSync(dax)) return dax;
     const f = join(input, 'ops.jsonl');
-    if (!existsSync(f)) throw new FileNotFoundError(`${f}: not found (expected a scenario folder holding ops.jsonl)`);
+    if (!existsSync(f)) throw new FileNotFoundError(`${f}: not found (expected a scenario folder holding ${SCENARIO_FILE} or ops.jsonl)`);
     return f;
   }
   return input;
@@ -93,6 +97,7 @@ function isJsonl(file: string): boolean {
  * (each Op keeps its trace line; divergences then name the line and its PHASE).
  */
 async function inputOps(file: string, issues: string[]): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined }> {
+  if (isDaxFile(file)) return { ops$: from(readDaxFile(file).ops) };
   if (isJsonl(file)) return { ops$: opsOf(file, issues) };
   const lifted = await liftForDiff(file);
   for (const i of lifted.issues) if (i.severity === 'error' && issues.length < MAX_ISSUES) issues.push(formatIssue(i));
@@ -126,7 +131,7 @@ export function diffCommand(ctx: CliContext): CommandModule<object, DiffArgs> {
     describe: 'Replay one Op stream under two models in lockstep and explain every divergence',
     builder: (y: Argv) =>
       y
-        .positional('input', { type: 'string', demandOption: true, describe: 'Op JSONL file, a scenario folder holding ops.jsonl, or a recorded ftrace/trace-cmd trace' })
+        .positional('input', { type: 'string', demandOption: true, describe: 'Op JSONL file, a .dax scenario, a scenario folder, or a recorded ftrace/trace-cmd trace' })
         .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles: a,b (e.g. legacy@6.12,unified@7.2)' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to both profiles' })
         .option('semantic', { type: 'boolean', default: false, describe: 'hide baseline shifts and other pure re-encodings' })

@@ -15,6 +15,8 @@ import { formatReplayText } from '../../report/replay-text.ts';
 import { writeFileAtomic } from '../../io/write-file.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { InputIssues, UsageError } from '../errors.ts';
+import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
+import { runOps } from '../../engine/runner.ts';
 
 /** The replay command's arguments. */
 export interface ReplayArgs {
@@ -60,6 +62,15 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   const { kconfig, file: kconfigFile } = readKconfig(args.kconfig);
   const pfn = args.pfn === undefined ? undefined : parsePfnArg('pfn', args.pfn);
   const at = args.at === undefined ? undefined : parseAt(args.at);
+  if (isDaxFile(file)) {
+    // a scenario is small: parse it whole and replay its first N Ops in memory
+    const s = readDaxFile(file);
+    const m = chooseModel(args, 'ops', { profile: s.profile }, kconfig)!;
+    if (at !== undefined && at > s.ops.length) throw new UsageError(`--at ${at}: ${file} has only ${s.ops.length} Ops`);
+    const run = runOps(m, s.ops.slice(0, at ?? s.ops.length));
+    const report = { profile: m.profile.name, kconfig: m.profile.kconfig, events: at ?? s.ops.length, state: run.state, findings: run.findings, ...(pfn !== undefined ? { pfn } : {}), pages: args.pages };
+    return writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
+  }
   const format = await sniffFormat(file);
   let model: RefcountModel | undefined;
   let full: ReplayFileResult;
@@ -103,10 +114,15 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     ...(pfn !== undefined ? { pfn } : {}),
     pages: args.pages,
   };
+  await writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
+}
+
+/** Prints (or writes with --out) the report; exit 1 when it holds findings. */
+async function writeReport(args: ReplayArgs, ctx: CliContext, report: ReplayReportInput, inputs: readonly string[]): Promise<void> {
   const text = args.format === 'json' ? formatReplayJson(report) : formatReplayText(report);
-  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: kconfigFile ? [file, kconfigFile] : [file] });
+  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs });
   else ctx.io.stdout(text);
-  ctx.exit(findings.length > 0 ? EXIT.findings : EXIT.ok);
+  ctx.exit(report.findings.length > 0 ? EXIT.findings : EXIT.ok);
 }
 
 /**
@@ -129,7 +145,7 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
     describe: 'Replay a JSONL stream of RefEvents (or Ops through a model), or a page_ref trace; print folios and findings',
     builder: (y: Argv) =>
       y
-        .positional('file', { type: 'string', demandOption: true, describe: 'JSONL file (RefEvents, or Ops with a model), or ftrace/trace-cmd text with page_ref events' })
+        .positional('file', { type: 'string', demandOption: true, describe: 'JSONL file (RefEvents, or Ops with a model), a .dax scenario (with a model), or ftrace/trace-cmd text with page_ref events' })
         .option('model', { type: 'string', describe: 'legacy | unified | <family>@<version> (required for Op files without a header profile)' })
         .option('kernel', { type: 'string', describe: 'kernel version to pick the profile by, e.g. 6.12' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… or a kernel .config file' })
