@@ -1,7 +1,7 @@
 /**
  * `scenarios` and `corpus` (the main job) over the built-in corpus.
  */
-import { mkdtempSync, cpSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, cpSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,10 +39,31 @@ describe('dax-refsim corpus', () => {
       const r = await cli('corpus', '--root', root, '--format', 'json');
       expect(r.status).toBe(1);
       expect((JSON.parse(r.stdout) as { golden: string }[]).map((x) => x.golden)).toEqual(['differs', 'match', 'match']);
+      writeFileSync(join(s1, 'scenario.dax'), 'process A\nA: munmap F\n');
+      const badDax = await cli('corpus', '--root', root);
+      expect(badDax.status).toBe(2);
+      expect(badDax.stderr).toMatch(/truncate\/scenario\.dax:2:11 UNDECLARED process A has no mapping of F/);
+      // without a scenario.dax the case's ops.jsonl is read
+      rmSync(join(s1, 'scenario.dax'));
       writeFileSync(join(s1, 'ops.jsonl'), '{"seq":1,"type":"munmap","mm":"A","start":0}\n');
       const bad = await cli('corpus', '--root', root);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toMatch(/truncate\/ops\.jsonl:1:\d+ BAD_FIELD end/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+  it('a failing expect line is reported like a failed test: after the table, exit 1', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'dax-refsim-corpus-'));
+    try {
+      const s9 = join(root, 's9-unpin-wakes-truncate');
+      cpSync('replays/s9-unpin-wakes-truncate', s9, { recursive: true });
+      const file = join(s9, 'scenario.dax');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('expect legacy: 0x48050 refcount 1', 'expect legacy: 0x48050 refcount 2'));
+      const r = await cli('corpus', '--root', root);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain('3/3 goldens match\n\n1 expectation(s) fail:\n');
+      expect(r.stdout).toContain(`${file}:12: expect legacy: 0x48050 refcount 2: FAILS (refcount 1)\n`);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
