@@ -1,16 +1,14 @@
 /**
  * The pure comparison of two models' states after one Op (diffRuns' core): which
  * pfn ranges the Op touched in either model, each compared over the larger folio's
- * range, and every divergence classified and explained.
+ * range, and every divergence classified (the explanations are diff-runs.ts').
  */
-import type { Op } from '../events/op.ts';
 import type { RefEvent } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
 import type { StateView } from '../state/accessors.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type FieldValue } from './divergence.ts';
 import { folioSpan, viewRange, type RangeView } from './folio-view.ts';
-import { explain, type Side } from './explain.ts';
 
 /** One model's result for one Op. */
 export interface OpResult {
@@ -19,6 +17,8 @@ export interface OpResult {
   readonly state: StateView;
   readonly events: readonly RefEvent[];
   readonly findings: readonly Finding[];
+  /** Pages of the waiters this Op released (woke), when the waits began in earlier Ops. */
+  readonly releasedPfns?: readonly number[];
 }
 
 /** The pfn an event touches (a memmap_init stands for its first page only: ranges are lazy), or −1. */
@@ -47,6 +47,7 @@ export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
     }
   }
   for (const findings of [a.findings, b.findings]) for (const f of findings) if (f.pfn >= 0) pfns.add(f.pfn);
+  for (const released of [a.releasedPfns, b.releasedPfns]) for (const p of released ?? []) pfns.add(p);
   const spans: [number, number][] = [];
   // a pfn inside both folios of the previous pfn has those same folios: its span is known
   let inBoth = -1;
@@ -67,8 +68,8 @@ export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
   return merged;
 }
 
-/** A divergence before it is merged with its neighbours and explained. */
-interface Raw {
+/** A divergence before it is explained: a compared range, a class/field and both values. */
+export interface Raw {
   lo: number;
   hi: number;
   readonly cls: DivergenceClass;
@@ -85,29 +86,39 @@ export function divergenceKey(d: Pick<Divergence, 'pfn' | 'pfns' | 'class' | 'fi
   return `${d.pfn}:${d.pfns[1]}:${d.class}:${d.field}`;
 }
 
-/**
- * Every divergence after `op` between two models' results. Adjacent ranges that
- * diverge the same way (512 order-0 pages after a split, say) merge into one.
- * `wanted` (default: all) sees each divergence before its explanation is written,
- * so the ones a caller would drop (already seen, re-encodings) cost no explanation.
- */
-export function compareOp(op: Op, a: OpResult, b: OpResult, wanted?: (d: Omit<Divergence, 'explanation'>) => boolean): Divergence[] {
-  const raws: Raw[] = [];
-  // one view per side and range, shared by the comparison and the explanations
-  const views = new Map<number, { readonly hi: number; readonly v: [RangeView, RangeView] }>();
-  const viewsOf = (lo: number, hi: number): [RangeView, RangeView] => {
-    const hit = views.get(lo);
-    if (hit?.hi === hi) return hit.v;
-    const v: [RangeView, RangeView] = [viewRange(a.model, a.state, lo, hi), viewRange(b.model, b.state, lo, hi)];
-    views.set(lo, { hi, v });
+/** Views of compared ranges, one per side and range, shared by the comparison and the explanations. */
+export class ViewCache {
+  private readonly views = new Map<string, [RangeView, RangeView]>();
+  private readonly a: OpResult;
+  private readonly b: OpResult;
+  constructor(a: OpResult, b: OpResult) {
+    this.a = a;
+    this.b = b;
+  }
+  get(lo: number, hi: number): [RangeView, RangeView] {
+    const key = `${lo}:${hi}`;
+    let v = this.views.get(key);
+    if (v === undefined) {
+      v = [viewRange(this.a.model, this.a.state, lo, hi), viewRange(this.b.model, this.b.state, lo, hi)];
+      this.views.set(key, v);
+    }
     return v;
-  };
+  }
+}
+
+/**
+ * Every divergence after one Op between two models' results, over the given compared
+ * ranges. Adjacent ranges that diverge the same way (512 order-0 pages after a split,
+ * say) merge into one.
+ */
+export function compareRaws(a: OpResult, b: OpResult, ranges: readonly (readonly [number, number])[], views: ViewCache): Raw[] {
+  const raws: Raw[] = [];
   // what each side's events and findings say about a range, indexed once per Op (an Op can
   // compare hundreds of one-page ranges, and scanning every event per range was quadratic)
   const ia = opIndex(a);
   const ib = opIndex(b);
-  for (const [lo, hi] of comparedRanges(a, b)) {
-    const [va, vb] = viewsOf(lo, hi);
+  for (const [lo, hi] of ranges) {
+    const [va, vb] = views.get(lo, hi);
     const add: Add = (cls, field, x, y, reencoding) => void raws.push({ lo, hi, cls, field, a: x, b: y, reencoding });
     compareRange(ia, ib, va, vb, lo, hi, add);
   }
@@ -118,18 +129,24 @@ export function compareOp(op: Op, a: OpResult, b: OpResult, wanted?: (d: Omit<Di
     if (last && last.cls === r.cls && last.field === r.field && last.hi === r.lo && sameValue(last.a, r.a) && sameValue(last.b, r.b)) last.hi = r.hi;
     else merged.push({ ...r });
   }
-  const out: Divergence[] = [];
-  for (const r of merged.sort((x, y) => x.lo - y.lo || order(x) - order(y))) {
-    const d = {
-      seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
-      pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
-    };
-    if (wanted && !wanted(d)) continue;
-    const [va, vb] = viewsOf(r.lo, r.hi);
-    const sides: [Side, Side] = [{ ...a, view: va }, { ...b, view: vb }];
-    out.push({ ...d, explanation: explain(r.cls, r.field, op, r.lo, r.hi, sides) });
-  }
-  return out;
+  return merged.sort((x, y) => x.lo - y.lo || order(x) - order(y));
+}
+
+/**
+ * The state divergences of one range (every class but the per-Op `wake` and `finding`),
+ * for re-reading an open episode's range after a later Op.
+ */
+export function stateRaws(va: RangeView, vb: RangeView, waitersA: readonly number[], waitersB: readonly number[], lo: number, hi: number): Raw[] {
+  const raws: Raw[] = [];
+  const none: OpIndex = { wakes: [], waiters: waitersA, findings: [] };
+  const noneB: OpIndex = { wakes: [], waiters: waitersB, findings: [] };
+  compareRange(none, noneB, va, vb, lo, hi, (cls, field, x, y, reencoding) => void raws.push({ lo, hi, cls, field, a: x, b: y, reencoding }));
+  return raws;
+}
+
+/** The sorted pfns of a state's waiters. */
+export function waiterPfns(state: StateView): number[] {
+  return state.world.waiters.map((w) => w.pfn).sort((x, y) => x - y);
 }
 
 function order(r: Raw): number {
@@ -153,9 +170,10 @@ interface OpIndex {
 
 function opIndex(r: OpResult): OpIndex {
   const wakes: number[] = [];
-  for (const e of r.events) if (e.type === 'wake') wakes.push(e.pfn);
+  // "woke" means a waiter was released: a wake_up_var() on an empty queue wakes no one
+  for (const p of r.releasedPfns ?? []) wakes.push(p);
   const findings = r.findings.map((f, i) => [f.pfn, f.code, i] as const).sort((x, y) => x[0] - y[0] || x[2] - y[2]);
-  return { wakes: wakes.sort((x, y) => x - y), waiters: r.state.world.waiters.map((w) => w.pfn).sort((x, y) => x - y), findings };
+  return { wakes: wakes.sort((x, y) => x - y), waiters: waiterPfns(r.state), findings };
 }
 
 /** Index of the first element ≥ lo in a sorted list (by `key`). */

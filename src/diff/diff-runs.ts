@@ -1,23 +1,31 @@
 /**
  * Lockstep diff: one Op stream, two models, one scan. `DiffRunner` steps both models
- * per Op (never two subscriptions to the input) and keeps the first divergence per
- * compared range and class; `diffOps` and the `diffWith` operator wrap it.
+ * per Op (never two subscriptions to the input), keeps the first divergence per
+ * compared range and class (`--first`) and every episode of difference; `diffOps` and
+ * the `diffWith` operator wrap it.
  */
 import { defer, scan, last, map, type OperatorFunction } from 'rxjs';
 import type { Op } from '../events/op.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
-import { compareOp, divergenceKey } from './compare.ts';
-import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass } from './divergence.ts';
+import type { RefEvent } from '../events/ref-event.ts';
+import { hex } from '../kernel/constants.ts';
+import { comparedRanges, compareRaws, divergenceKey, stateRaws, ViewCache, waiterPfns, type OpResult, type Raw } from './compare.ts';
+import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type Episode, type EpisodeStep, type EpisodeText } from './divergence.ts';
+import { headline, stepLines, type SideInput } from './explain.ts';
+import { opName } from './op-words.ts';
+import { snapshot } from './snapshot.ts';
 
 /** The result of a diff. */
 export interface DiffResult {
   readonly models: readonly [string, string];
   readonly ops: number;
-  /** First divergence per compared range and class, in Op order. */
+  /** First divergence per compared range and class, in Op order (the `--first` view). */
   readonly divergences: readonly Divergence[];
   /** Divergences per class (every class present, 0 where none). */
   readonly summary: Readonly<Record<DivergenceClass, number>>;
+  /** Every interval in which the models differ, per compared range and class, by start. */
+  readonly episodes: readonly Episode[];
   /** RefEvents the two models emitted. */
   readonly refEvents: number;
 }
@@ -28,12 +36,36 @@ export interface DiffOptions {
   readonly semantic?: boolean;
 }
 
+/** Changes kept in full at the start and at the end of a long episode. */
+const KEEP_CHANGES = 4;
+
+/** An episode still open. */
+interface Open {
+  readonly lo: number;
+  readonly hi: number;
+  readonly raw: Raw;
+  readonly start: EpisodeStep;
+  readonly first: { step: EpisodeStep; lines: string[] }[];
+  readonly last: { step: EpisodeStep; lines: string[] }[];
+  elided: number;
+  readonly lines: string[];
+  lastA: string;
+  lastB: string;
+}
+
+const POINT_CLASSES = new Set<DivergenceClass>(['wake', 'finding']);
+
 /** Steps two models over one Op stream. */
 export class DiffRunner {
   private readonly a: Runner;
   private readonly b: Runner;
   private readonly seen = new Set<string>();
   private readonly divergences: Divergence[] = [];
+  private readonly closed: Episode[] = [];
+  /** Open episodes by 512-page block of their range (a range spans one or more blocks). */
+  private readonly open = new Map<number, Open[]>();
+  private readonly waitersA = new Map<number, number>();
+  private readonly waitersB = new Map<number, number>();
   private ops = 0;
   readonly modelA: RefcountModel;
   readonly modelB: RefcountModel;
@@ -47,7 +79,7 @@ export class DiffRunner {
     this.b = new Runner(modelB, { checkpointEvery: 0 });
   }
 
-  /** Steps both models over one Op and records its new divergences. */
+  /** Steps both models over one Op and records its divergences and episodes. */
   push(op: Op): void {
     this.ops++;
     const fa = this.a.findings.length;
@@ -56,29 +88,146 @@ export class DiffRunner {
     const eb = this.b.pushOp(op);
     // Compared on the open chunks' drafts: committing a chunk per Op would copy the
     // block index and finalise the world once per Op (the Runners commit every ≤ 4096 events).
-    const found = compareOp(
-      op,
-      { model: this.modelA, state: this.a.draft.view(), events: ea, findings: this.a.findings.slice(fa) },
-      { model: this.modelB, state: this.b.draft.view(), events: eb, findings: this.b.findings.slice(fb) },
-      (d) => {
-        if (this.opts.semantic && d.reencoding) return false;
-        const key = divergenceKey(d);
-        if (this.seen.has(key)) return false;
-        this.seen.add(key);
-        return true;
-      },
-    );
-    for (const d of found) this.divergences.push(d);
+    const ra: OpResult = { model: this.modelA, state: this.a.draft.view(), events: ea, findings: this.a.findings.slice(fa), releasedPfns: released(ea, this.waitersA) };
+    const rb: OpResult = { model: this.modelB, state: this.b.draft.view(), events: eb, findings: this.b.findings.slice(fb), releasedPfns: released(eb, this.waitersB) };
+    const ranges = comparedRanges(ra, rb);
+    const views = new ViewCache(ra, rb);
+    const sole = ranges.length === 1;
+    const wa = ra.state.world.waiters;
+    const wb = rb.state.world.waiters;
+    const sides = (lo: number, hi: number): [SideInput, SideInput] => {
+      const [va, vb] = views.get(lo, hi);
+      return [
+        { name: this.modelA.name, events: ea, findings: ra.findings, snapshot: snapshot(va, wa.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersA.get(w) },
+        { name: this.modelB.name, events: eb, findings: rb.findings, snapshot: snapshot(vb, wb.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersB.get(w) },
+      ];
+    };
+    const step = (lo: number, hi: number): { step: EpisodeStep; s: [SideInput, SideInput] } => {
+      const s = sides(lo, hi);
+      return { step: { seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}), a: s[0].snapshot, b: s[1].snapshot }, s };
+    };
+    const raws = ranges.length ? compareRaws(ra, rb, ranges, views) : [];
+
+    // the first view: the first divergence per compared range and class
+    for (const r of raws) {
+      const d = {
+        seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
+        pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
+      };
+      if (this.opts.semantic && d.reencoding) continue;
+      const key = divergenceKey(d);
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      const lines = [headline(r.cls, r.field), ...stepLines(op, r.lo, r.hi, sides(r.lo, r.hi), sole)];
+      this.divergences.push({ ...d, explanation: lines.join('\n') });
+    }
+
+    // episodes: re-read every open one this Op touched, then open the new ones
+    const touched = this.overlapping(ranges);
+    for (const e of touched) {
+      const [va, vb] = views.get(e.lo, e.hi);
+      const still = stateRaws(va, vb, waiterPfns(ra.state), waiterPfns(rb.state), e.lo, e.hi).find((r) => r.cls === e.raw.cls && r.field === e.raw.field);
+      const { step: st, s } = step(e.lo, e.hi);
+      if (!still) {
+        this.close(e, st, stepLines(op, e.lo, e.hi, s, sole));
+        continue;
+      }
+      if (st.a === e.lastA && st.b === e.lastB) continue;
+      e.lastA = st.a;
+      e.lastB = st.b;
+      const change = { step: st, lines: stepLines(op, e.lo, e.hi, s, sole) };
+      if (e.first.length < KEEP_CHANGES) e.first.push(change);
+      else {
+        e.last.push(change);
+        if (e.last.length > KEEP_CHANGES) {
+          e.last.shift();
+          e.elided++;
+        }
+      }
+    }
+    for (const r of raws) {
+      if (this.opts.semantic && r.reencoding) continue;
+      const { step: st, s } = step(r.lo, r.hi);
+      const lines = stepLines(op, r.lo, r.hi, s, sole);
+      if (POINT_CLASSES.has(r.cls)) {
+        this.closed.push({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0, steps: [{ seq: op.seq, lines }], explanation: lines });
+        continue;
+      }
+      const same = this.overlapping([[r.lo, r.hi]]).filter((e) => e.raw.cls === r.cls && e.raw.field === r.field);
+      if (same.some((e) => e.lo <= r.lo && r.hi <= e.hi)) continue;
+      // the range changed shape (a folio formed or split across it): the old episode ends here
+      for (const e of same) this.close(e, st, [`${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`]);
+      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, lines, lastA: st.a, lastB: st.b });
+    }
+    for (const [events, map] of [[ea, this.waitersA], [eb, this.waitersB]] as const) for (const e of events) if (e.type === 'wait') map.set(e.waiter, e.pfn);
+  }
+
+  private add(e: Open): void {
+    for (let k = e.lo >> 9; k <= (e.hi - 1) >> 9; k++) {
+      const list = this.open.get(k);
+      if (list) list.push(e);
+      else this.open.set(k, [e]);
+    }
+  }
+
+  private close(e: Open, end: EpisodeStep | null, endLines: readonly string[]): void {
+    for (let k = e.lo >> 9; k <= (e.hi - 1) >> 9; k++) {
+      const list = this.open.get(k);
+      if (!list) continue;
+      const i = list.indexOf(e);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.open.delete(k);
+    }
+    this.closed.push(finish(e, end, endLines));
+  }
+
+  /** Open episodes overlapping any of the ranges, once each, in opening order. */
+  private overlapping(ranges: readonly (readonly [number, number])[]): Open[] {
+    const out = new Set<Open>();
+    for (const [lo, hi] of ranges) {
+      for (let k = lo >> 9; k <= (hi - 1) >> 9; k++) for (const e of this.open.get(k) ?? []) if (e.lo < hi && lo < e.hi) out.add(e);
+    }
+    return [...out];
   }
 
   /** The diff so far. */
   result(): DiffResult {
     const summary = Object.fromEntries(DIVERGENCE_CLASSES.map((c) => [c, 0])) as Record<DivergenceClass, number>;
     for (const d of this.divergences) summary[d.class]++;
-    return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, refEvents: this.a.refEvents + this.b.refEvents };
+    const open = new Set<Open>();
+    for (const list of this.open.values()) for (const e of list) open.add(e);
+    const episodes = [...this.closed, ...[...open].map((e) => finish(e, null, []))];
+    episodes.sort((x, y) => x.start.seq - y.start.seq || x.pfns[0] - y.pfns[0] || DIVERGENCE_CLASSES.indexOf(x.class) - DIVERGENCE_CLASSES.indexOf(y.class));
+    return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes, refEvents: this.a.refEvents + this.b.refEvents };
   }
 }
 
+/** The pages of the waiters an Op's `wait_end … woken` events released. */
+function released(events: readonly RefEvent[], waiters: ReadonlyMap<number, number>): number[] {
+  const out: number[] = [];
+  for (const e of events) {
+    if (e.type !== 'wait_end' || e.how !== 'woken') continue;
+    const p = waiters.get(e.waiter);
+    if (p !== undefined) out.push(p);
+  }
+  return out;
+}
+
+function pfnRange(lo: number, hi: number): string {
+  return hi - lo > 1 ? `pfns ${hex(lo)}–${hex(hi - 1)}` : `pfn ${hex(lo)}`;
+}
+
+function finish(e: Open, end: EpisodeStep | null, endLines: readonly string[]): Episode {
+  const steps: EpisodeText[] = [{ seq: e.start.seq, lines: e.lines }];
+  for (const c of e.first) steps.push({ seq: c.step.seq, lines: c.lines });
+  if (e.elided) steps.push({ seq: -1, lines: [`… ${e.elided} more change(s) …`] });
+  for (const c of e.last) steps.push({ seq: c.step.seq, lines: c.lines });
+  if (end !== null && endLines.length) steps.push({ seq: end.seq, lines: endLines });
+  return {
+    pfns: [e.lo, e.hi - 1], class: e.raw.cls, field: e.raw.field, a: e.raw.a, b: e.raw.b, reencoding: e.raw.reencoding, headline: headline(e.raw.cls, e.raw.field),
+    start: e.start, end, changes: [...e.first, ...e.last].map((c) => c.step), elided: e.elided, steps, explanation: steps.flatMap((t) => t.lines),
+  };
+}
 /** Pure: the diff of an Op array. */
 export function diffOps(a: RefcountModel, b: RefcountModel, ops: Iterable<Op>, opts: DiffOptions = {}): DiffResult {
   const r = new DiffRunner(a, b, opts);

@@ -1,81 +1,119 @@
 /**
- * Explanations a reviewer can paste into a mail: which Op, what each model did (with
- * the kernel functions that did it, read from the models' enter/exit markers), and
- * why that kernel does it.
+ * Explanations a reviewer can paste into a mail. A divergence class supplies only a
+ * one-line headline; the body is assembled from what the two runs did on the range at
+ * each Op: the kernel functions each model passed through (its enter/exit markers,
+ * caller first), the reference, mapcount and association changes it made, the
+ * waiters it actually released or started, and the findings its checks raised. Nothing
+ * is said that the runs do not show.
  */
-import { hex } from '../kernel/constants.ts';
 import type { Op } from '../events/op.ts';
 import type { RefEvent } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
-import type { RefcountModel } from '../models/model.ts';
-import type { DivergenceClass } from './divergence.ts';
-import type { RangeView } from './folio-view.ts';
+import type { DivergenceClass, FieldValue } from './divergence.ts';
+import { sideActions, type SideActions } from './actions.ts';
+import { opName } from './op-words.ts';
+import type { Snapshot } from './snapshot.ts';
 
-/** One model's side of a divergence. */
-export interface Side {
-  readonly model: RefcountModel;
+/** The one-line headline of a class: what differs, never why (the runs say why). */
+export function headline(cls: DivergenceClass, field: string): string {
+  switch (cls) {
+    case 'baseline':
+      return 'Only the idle value differs: the references held beyond idle are equal.';
+    case 'map-reference':
+      return 'The page-table mappings hold different mapcounts, and as many references.';
+    case 'busy':
+      return field === 'waiting' ? 'A layout breaker waits on the range in one model only.' : 'The layout-break busy test gives different answers.';
+    case 'folio-shape':
+      return 'The folios have different orders.';
+    case 'association':
+      return 'The association words (mapping, share) differ.';
+    case 'wake':
+      return 'A waiting layout breaker is released in one model only.';
+    case 'finding':
+      return 'A kernel check fires in one model only.';
+    case 'refcount':
+      return 'The references differ by more than the mappings and the idle value explain.';
+  }
+}
+
+/** A field value as the reports print it. */
+export function fmtValue(v: FieldValue): string {
+  if (v === null) return '∅';
+  return Array.isArray(v) ? (v.length ? v.join(', ') : 'none') : String(v);
+}
+
+/** One model's side of one Op on a range. */
+export interface SideInput {
+  readonly name: string;
   readonly events: readonly RefEvent[];
   readonly findings: readonly Finding[];
-  readonly view: RangeView;
+  readonly snapshot: Snapshot;
+  /** The page a waiter (by its Op seq) sleeps on, for the wake-ups this Op made. */
+  readonly waiterPfn: (waiter: number) => number | undefined;
 }
 
-const CHANGES = new Set<RefEvent['type']>(['set', 'mod', 'mod_and_test', 'mod_and_return', 'mod_unless', 'freeze', 'unfreeze', 'prep_compound', 'split', 'set_mapping', 'share', 'add_rmap', 'remove_rmap', 'pin_count', 'wake', 'free', 'wait', 'memmap_init']);
+function signed(n: number, one: string, many: string): string {
+  return `${n > 0 ? '+' : '−'}${Math.abs(n)} ${Math.abs(n) === 1 ? one : many}`;
+}
 
-/** The kernel functions (innermost ← caller) in which this Op changed the range. */
-export function functionsFor(events: readonly RefEvent[], lo: number, hi: number): string[] {
-  const stack: string[] = [];
+/** The effects a side's actions had, in words, in the order the kernel did them. */
+export function effects(x: SideActions, findings: readonly Finding[]): string[] {
   const out: string[] = [];
-  for (const e of events) {
-    if (e.type === 'enter') stack.push(e.fn);
-    else if (e.type === 'exit') stack.pop();
-    else if (CHANGES.has(e.type) && 'pfn' in e && e.pfn >= lo && e.pfn < hi) {
-      const chain = stack.slice(-2).reverse().join(' ← ');
-      if (chain && !out.includes(chain)) out.push(chain);
+  if (x.initRefcount !== null) out.push(`initialised the struct pages at refcount ${x.initRefcount}`);
+  if (x.compound !== null) out.push(`made an order-${x.compound} compound folio`);
+  const unref = x.entries.filter((e) => !e.refcounted);
+  const refd = x.entries.filter((e) => e.refcounted);
+  const entries = (list: typeof x.entries) => (list.length === 1 ? `a ${list[0]!.level.toUpperCase()}` : `${list.length} ${list[0]!.level.toUpperCase()}s`);
+  if (refd.length) out.push(`installed ${entries(refd)}`);
+  if (unref.length) out.push(`installed ${entries(unref)} that hold${unref.length === 1 ? 's' : ''} no reference`);
+  if (x.cleared) out.push(`cleared ${x.cleared === 1 ? 'a page-table entry' : `${x.cleared} page-table entries`}`);
+  if (x.refDelta !== 0) out.push(signed(x.refDelta, 'reference', 'references'));
+  else if (x.refEvents > 0) out.push('took and dropped references (net 0)');
+  if (x.rmapDelta !== 0) out.push(`mapcount ${signed(x.rmapDelta, '', '').trim()}`);
+  if (x.pinDelta !== 0) out.push(`_pincount ${signed(x.pinDelta, '', '').trim()}`);
+  if (x.split) out.push('split the folio into order-0 folios');
+  if (x.freedBy !== null) out.push(`freed the folio (${x.freedBy})`);
+  if (x.released.length) out.push(`woke the waiter of ${x.released.map((w) => `#${w}`).join(', ')}`);
+  else if (x.wakes.length) out.push('called wake_up_var() with no waiter on the range');
+  for (const w of x.waits) out.push(`${w.fn} sleeps (${w.interruptible ? 'interruptible' : 'uninterruptible'}) until the refcount is ${w.until}`);
+  if (x.sharedEntry) out.push('stored a shared (reflink) entry');
+  const maps = [...new Set(x.mappings.map((m) => m ?? 'NULL'))];
+  if (maps.length === 1) out.push(`set ->mapping to ${maps[0]}${x.mappings.length > 1 ? ` on ${x.mappings.length} pages` : ''}`);
+  else if (maps.length > 1) out.push(`set ->mapping on ${x.mappings.length} pages (${maps.join(', ')})`);
+  if (x.shares.length) out.push(`share count ${x.shares[x.shares.length - 1]}`);
+  for (const f of findings) out.push(`${f.severity === 'error' ? 'reports' : 'WARNs'} ${f.code} in ${f.function}: ${f.message}`);
+  return out;
+}
+
+/** A call path, caller first; a woken task's path opens with its `(woken #N)` label. */
+function pathWords(p: readonly string[]): string {
+  return p[0]?.startsWith('(') ? `${p[0]} ${p.slice(1).join(' → ')}` : p.join(' → ');
+}
+
+/** One side's sentence for one Op: `name: [paths] effects; now values`. */
+export function sideSentence(s: SideInput, lo: number, hi: number, soleRange: boolean): string {
+  const x = sideActions(s.events, lo, hi, s.waiterPfn, soleRange);
+  const fs = s.findings.filter((f) => f.pfn >= lo && f.pfn < hi);
+  const did = effects(x, fs);
+  const paths = x.paths.length ? ` [${x.paths.map(pathWords).join('; ')}]` : '';
+  return `${s.name}${paths}: ${did.length ? did.join(', ') : 'no change on this range'}; now ${s.snapshot}.`;
+}
+
+/** The lines of one Op on a range: the Op, then each side. */
+export function stepLines(op: Op, lo: number, hi: number, sides: readonly [SideInput, SideInput], soleRange: boolean, note = ''): string[] {
+  return [`${opName(op)}${note}:`, `  ${sideSentence(sides[0], lo, hi, soleRange)}`, `  ${sideSentence(sides[1], lo, hi, soleRange)}`];
+}
+
+/** The kernel functions an explanation's paths name (for the symbol-list check). */
+export function namedFunctions(lines: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const l of lines) {
+    for (const m of l.matchAll(/\[([^\]]*)\]/g)) {
+      for (const part of m[1]!.split(/;|→/)) {
+        const fn = part.trim();
+        if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(fn)) out.add(fn);
+      }
     }
   }
-  return out.slice(0, 3);
-}
-
-function state(side: Side, lo: number, hi: number): string {
-  const v = side.view;
-  const parts: string[] = [];
-  if (v.heads.length === 1) parts.push(`${v.order > 0 ? `order-${v.order} folio` : 'page'} refcount ${v.refcounts[0] ?? 0}, mapcount ${v.mapcount}${v.pincount ? `, _pincount ${v.pincount}` : ''}`);
-  else parts.push(`${v.heads.length} order-0 pages, refcounts ${summarise(v.refcounts)}, mapcount ${v.mapcount}`);
-  if (side.events.some((e) => e.type === 'free' && e.pfn >= lo && e.pfn < hi)) parts.push('freed (free_zone_device_folio)');
-  if (side.events.some((e) => e.type === 'wake' && e.pfn >= lo && e.pfn < hi)) parts.push('woke waiters');
-  if (side.events.some((e) => e.type === 'wait' && e.pfn >= lo && e.pfn < hi)) parts.push('a layout breaker now waits on it');
-  const fns = functionsFor(side.events, lo, hi);
-  return `${side.model.name}: ${parts.join(', ')}${fns.length ? ` [${fns.join('; ')}]` : ''}`;
-}
-
-function summarise(values: readonly number[]): string {
-  const uniq = [...new Set(values)];
-  return uniq.length === 1 ? `all ${uniq[0]}` : values.slice(0, 4).join('/') + (values.length > 4 ? '/…' : '');
-}
-
-/** Why the kernels differ, per class (the kernel functions that embody the rule). */
-const WHY: Record<DivergenceClass, (a: Side, b: Side) => string> = {
-  baseline: (a, b) => `Same history, shifted by the idle value: ${a.view.type ?? 'this'} pages idle at ${a.view.idle} in ${a.model.name} and ${b.view.idle} in ${b.model.name} (legacy FS DAX counts a free page as 1 and __put_devmap_managed_folio_refs wakes at 1; unified __init_zone_device_page resets FS_DAX to 0 and free_zone_device_folio wakes at 0).`,
-  'map-reference': () => 'Unified maps take a reference, a mapcount and RSS (vmf_insert_page_mkwrite/insert_page, vmf_insert_folio_pmd/_pud, folio_add_file_rmap_*) and drop them on zap (folio_remove_rmap_*, folios_put_refs); legacy devmap entries (insert_pfn, vmf_insert_pfn_pmd/_pud) hold none, so zap changes nothing on the page.',
-  busy: () => 'The layout-break predicates differ: legacy dax_layout_busy_page_range() calls a page busy when page_ref_count > 1 (and returns early when the file has no mappings); unified when folio_ref_count − folio_mapcount ≠ 0, and waits (wait_page_idle) for 0.',
-  'folio-shape': () => 'Unified dax_folio_init() turns a PMD association into one compound folio (prep_compound_page: tails carry the compound-head word, pgmap lives in the folio, pins add refs and _pincount); legacy keeps every 4 KiB page order-0 with page->pgmap in word 1 (pins add 1024 per page).',
-  association: () => 'The association words encode sharing differently: legacy sets mapping = PAGE_MAPPING_DAX_SHARED and counts per page (dax_page_share_get); unified keeps one share count on the folio with mapping NULL (dax_folio_make_shared), and dax_folio_put leaves index/share stale on order-0 folios.',
-  wake: () => 'Wake-ups come from different places: legacy from __put_devmap_managed_folio_refs when a put leaves the count at 1 (a put path without that hook wakes nobody); unified from free_zone_device_folio when the count reaches 0.',
-  finding: () => 'A kernel check or hazard fires in one model only.',
-  refcount: () => 'The models take different numbers of references for the same operation.',
-};
-
-/** The explanation of one divergence. */
-export function explain(cls: DivergenceClass, field: string, op: Op, lo: number, hi: number, [a, b]: readonly [Side, Side]): string {
-  const where = hi - lo > 1 ? `pfns ${hex(lo)}–${hex(hi - 1)}` : `pfn ${hex(lo)}`;
-  const head = `At #${op.seq} (${op.type}${op.line !== undefined ? `, trace line ${op.line}` : ''}) on ${where}`;
-  if (cls === 'finding') {
-    const fa = a.findings.filter((f) => f.pfn >= lo && f.pfn < hi);
-    const fb = b.findings.filter((f) => f.pfn >= lo && f.pfn < hi);
-    const only = (x: readonly Finding[], y: readonly Finding[]) => x.filter((f) => !y.some((g) => g.code === f.code));
-    const say = (s: Side, fs: readonly Finding[]) => (fs.length ? `${s.model.name} reports ${fs.map((f) => `${f.code} in ${f.function}: ${f.message}`).join('; ')}` : `${s.model.name} reports nothing`);
-    return `${head}, ${say(a, only(fa, fb))}; ${say(b, only(fb, fa))}.`;
-  }
-  void field;
-  return `${head}, ${state(a, lo, hi)}; ${state(b, lo, hi)}. ${WHY[cls](a, b)}`;
+  return [...out];
 }

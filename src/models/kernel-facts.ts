@@ -30,6 +30,13 @@ export interface KernelNames {
    * (events/traces/k612-devdax-devdaxwork.trace.txt:215-218).
    */
   readonly slowPudWalk: 'follow_devmap_pud' | 'follow_huge_pud';
+  /**
+   * The core of munmap(): do_mas_munmap() in 6.1 (the maple-tree rework removed
+   * __do_munmap() there), do_vmi_munmap() from 6.2 (the VMA-iterator conversion; the
+   * 6.2 boundary is not pinned by a recording); the symbol tables of the Debian 6.1.192, 6.12.107, 7.2.13 and
+   * 7.3.4 kernels (src/models/kernel-symbols.ts) have exactly these.
+   */
+  readonly munmap: 'do_mas_munmap' | 'do_vmi_munmap';
 }
 
 /**
@@ -46,12 +53,12 @@ export function kernelNames(v: readonly [number, number]): KernelNames {
     ? {
         slowGrab: 'try_grab_folio', fastGrab: 'try_grab_folio_fast', fastFallback: 'gup_fast_fallback', devmapPutHook: '__put_devmap_managed_folio_refs',
         fastDevmapLeaf: 'gup_fast_devmap_leaf', freeZoneDevice: 'free_zone_device_folio', insertPfnPmd: 'vmf_insert_pfn_pmd', insertPfnPud: 'vmf_insert_pfn_pud',
-        slowPudWalk: 'follow_huge_pud',
+        slowPudWalk: 'follow_huge_pud', munmap: 'do_vmi_munmap',
       }
     : {
         slowGrab: 'try_grab_page', fastGrab: 'try_grab_folio', fastFallback: 'internal_get_user_pages_fast', devmapPutHook: '__put_devmap_managed_page_refs',
         fastDevmapLeaf: '__gup_device_huge', freeZoneDevice: 'free_zone_device_page', insertPfnPmd: 'vmf_insert_pfn_pmd_prot', insertPfnPud: 'vmf_insert_pfn_pud_prot',
-        slowPudWalk: 'follow_devmap_pud',
+        slowPudWalk: 'follow_devmap_pud', munmap: v[0] === 6 && v[1] <= 1 ? 'do_mas_munmap' : 'do_vmi_munmap',
       };
 }
 

@@ -27,18 +27,26 @@ describe('dax-refsim diff', () => {
   it('prints the JSON shape with resolved profile names', async () => {
     const r = await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--format', 'json', '--models', 'legacy@6.12,unified');
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(doc)).toEqual(['models', 'ops', 'divergences', 'summary']);
+    expect(Object.keys(doc)).toEqual(['models', 'ops', 'divergences', 'summary', 'episodes']);
     expect(doc.models).toEqual(['legacy@6.12', 'unified@7.2']);
     expect(doc.ops).toBe(5);
     expect((doc.divergences as Record<string, unknown>[])[1]).toMatchObject({ seq: 2, op: 'dax.fault', pfn: '0x48050', pfns: ['0x48050', '0x48050'], class: 'map-reference', field: 'mapcount', a: 0, b: 1 });
-    expect(doc.summary).toEqual({ baseline: 2, 'map-reference': 1, busy: 0, 'folio-shape': 0, association: 0, wake: 1, finding: 0, refcount: 0 });
+    // the munmap's wake_up_var() finds no waiter: not a wake divergence (issue #13)
+    expect(doc.summary).toEqual({ baseline: 2, 'map-reference': 1, busy: 0, 'folio-shape': 0, association: 0, wake: 0, finding: 0, refcount: 0 });
+    expect((doc.episodes as { class: string; start: { seq: number }; end: { seq: number } | null }[]).map((e) => [e.class, e.start.seq, e.end?.seq ?? null])).toEqual([
+      ['baseline', 1, null], ['map-reference', 2, 4], ['baseline', 4, null],
+    ]);
   });
 
-  it('explains the munmap of S1 in words a reviewer can paste', async () => {
+  it('explains the munmap of S1 from what the runs did: no waiter, so no wake-up', async () => {
     const r = await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--format', 'json');
-    const wake = (JSON.parse(r.stdout) as { divergences: { class: string; explanation: string }[] }).divergences.find((d) => d.class === 'wake')!;
-    expect(wake.explanation).toMatch(/^At #4 \(munmap\) on pfn 0x48050, legacy@6\.14: page refcount 1, mapcount 0; unified@7\.2: page refcount 0, mapcount 0, freed \(free_zone_device_folio\), woke waiters/);
-    expect(wake.explanation).toContain('unified from free_zone_device_folio when the count reaches 0');
+    const ep = (JSON.parse(r.stdout) as { episodes: { class: string; explanation: string[] }[] }).episodes.find((e) => e.class === 'map-reference')!;
+    expect(ep.explanation.slice(-3)).toEqual([
+      '#4 munmap of 4096 KiB at 0x7f0000000000 in mm A:',
+      '  legacy@6.14: cleared a page-table entry; now page 0x48050: r=1, m=0, map=F.',
+      '  unified@7.2 [do_vmi_munmap → zap_present_ptes → folio_remove_rmap_ptes; do_vmi_munmap → folios_put_refs → free_zone_device_folio → wake_up_var]: '
+        + 'cleared a page-table entry, −1 reference, mapcount −1, freed the folio (free_zone_device_folio), called wake_up_var() with no waiter on the range; now page 0x48050: r=0, m=0, map=F.',
+    ]);
   });
 
   it('S7 reports a busy divergence and a legacy-only finding', async () => {
@@ -52,9 +60,11 @@ describe('dax-refsim diff', () => {
     expect(r.status).toBe(1);
   });
 
-  it('--semantic hides baseline and re-encodings: S1 keeps only map-reference and wake', async () => {
+  it('--semantic hides baseline and re-encodings: S1 keeps only map-reference', async () => {
     const r = await cli('diff', 'replays/s1-pte-fault-munmap-truncate', '--format', 'json', '--semantic');
-    expect((JSON.parse(r.stdout) as { divergences: { class: string }[] }).divergences.map((d) => d.class)).toEqual(['map-reference', 'wake']);
+    const doc = JSON.parse(r.stdout) as { divergences: { class: string }[]; episodes: { class: string }[] };
+    expect(doc.divergences.map((d) => d.class)).toEqual(['map-reference']);
+    expect(doc.episodes.map((d) => d.class)).toEqual(['map-reference']);
   });
 
   it('a stream with only private/coherent pages gives no divergence and exit 0', async () => {
@@ -81,10 +91,13 @@ describe('dax-refsim diff', () => {
 
   it('prints text with a summary table, and Markdown', async () => {
     const t = await cli('diff', 'replays/s2-gup-get-across-truncate');
-    expect(t.stdout).toMatch(/^dax-refsim diff: legacy@6\.14 vs unified@7\.2, 5 ops, 3 divergence\(s\)\n\nclass +count\nbaseline +2\n/);
+    expect(t.stdout).toMatch(/^dax-refsim diff: legacy@6\.14 vs unified@7\.2, 5 ops, \d+ episode\(s\) of difference\n\nclass +count\nbaseline +\d+\n/);
+    for (const l of t.stdout.split('\n')) expect([...l].length).toBeLessThanOrEqual(80);
+    const f = await cli('diff', 'replays/s2-gup-get-across-truncate', '--first');
+    expect(f.stdout).toMatch(/^dax-refsim diff: legacy@6\.14 vs unified@7\.2, 5 ops, 3 first divergence\(s\)\n/);
     const m = await cli('diff', 'replays/s2-gup-get-across-truncate', '--format', 'md');
     expect(m.stdout).toContain('| class | count |');
-    expect(m.stdout).toContain('## Explanations');
+    expect(m.stdout).toContain('## What the runs did');
   });
 
   it('exits 2 on a missing file, a bad line, bad --models, and leaves no --out file', async () => {

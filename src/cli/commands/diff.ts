@@ -30,6 +30,7 @@ export interface DiffArgs {
   readonly models: string;
   readonly kconfig?: string;
   readonly semantic: boolean;
+  readonly first: boolean;
   readonly format: 'text' | 'json' | 'md';
   readonly out?: string;
 }
@@ -117,7 +118,8 @@ export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResu
   const result: DiffResult = phaseOf
     ? { ...raw, divergences: raw.divergences.map((d) => { const phase = d.line === undefined ? undefined : phaseOf(d.line); return phase === undefined ? d : { ...d, phase }; }) }
     : raw;
-  const text = args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result) : diffText(result);
+  const view = { first: args.first };
+  const text = args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result, view) : diffText(result, view);
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: [file] });
   else ctx.io.stdout(text);
   ctx.exit(result.divergences.length > 0 ? EXIT.findings : EXIT.ok);
@@ -135,6 +137,7 @@ export function diffCommand(ctx: CliContext): CommandModule<object, DiffArgs> {
         .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles: a,b (e.g. legacy@6.12,unified@7.2)' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to both profiles' })
         .option('semantic', { type: 'boolean', default: false, describe: 'hide baseline shifts and other pure re-encodings' })
+        .option('first', { type: 'boolean', default: false, describe: 'show the first divergence per range and class instead of every episode' })
         .option('format', { choices: ['text', 'json', 'md'] as const, default: 'text' as const })
         .option('out', { type: 'string', describe: 'write the report to FILE (atomically)' }) as unknown as Argv<DiffArgs>,
     handler: async (args) => void (await runDiff(args, ctx)),

@@ -149,8 +149,12 @@ export function fork(ctx: ModelCtx, op: OpOf<'fork'>): void {
   });
 }
 
-/** munmap(): split huge entries that straddle the range, zap the rest, drop the VMAs. */
-export function munmap(ctx: ModelCtx, hooks: FamilyHooks, mm: string, start: number, end: number, fn = '__do_munmap'): void {
+/**
+ * munmap(): split huge entries that straddle the range, zap the rest, drop the VMAs.
+ * The marker is the version's munmap core (do_mas_munmap() in 6.1, do_vmi_munmap()
+ * since the VMA iterator), or `fn` (exit_mmap).
+ */
+export function munmap(ctx: ModelCtx, hooks: FamilyHooks, mm: string, start: number, end: number, fn: string = ctx.profile.names.munmap): void {
   call(ctx, fn, undefined, () => {
     for (const pte of ptesInRange(ctx.txn.readWorld(), mm, start - 2 ** 30, end)) {
       const size = entryPages(pte) * PAGE_SIZE;

@@ -170,7 +170,7 @@ function busyPage(ctx: ModelCtx, file: string, start: number, end: number): numb
     if (CONSTS.BUSY_SCAN_NEEDS_MAPPING && !mappingMapped(ctx.txn.readWorld(), file)) {
       const hidden = firstBusy(ctx, entries);
       if (hidden !== null) {
-        warn(ctx, 'busy-scan-skipped', 'error', hidden, 'dax_layout_busy_page_range', `${file} has no user mappings, so dax_layout_busy_page_range() returns NULL without scanning: page ${hex(hidden)} (refcount ${refcount(ctx, hidden)}) is busy but the layout break does not wait (fixed by "fs/dax: return unmapped busy pages", cee91fa13a8e)`);
+        warn(ctx, 'busy-scan-skipped', 'error', hidden, 'dax_layout_busy_page_range', `dax_layout_busy_page_range() returns NULL at its !mapping_mapped() check, since no VMA maps ${file} any more, and scans nothing: page ${hex(hidden)} (refcount ${refcount(ctx, hidden)}) is busy, yet the layout break does not wait. Fixed in v6.15 by cee91fa13a8e "fs/dax: return unmapped busy pages from dax_layout_busy_page_range()"`);
       }
       return null;
     }
@@ -192,7 +192,7 @@ function deleteEntries(ctx: ModelCtx, file: string, start: number, end: number, 
     call(ctx, 'dax_delete_mapping_entry', e.pfn < 0 ? undefined : e.pfn, () => {
       if (kind === 'evict' && !CONSTS.EVICT_WAITS) {
         const busy = firstBusy(ctx, [e]);
-        if (busy !== null) warn(ctx, 'evict-without-wait', 'error', busy, 'dax_delete_mapping_entry', `inode eviction deletes the DAX entry of ${file} while page ${hex(busy)} has refcount ${refcount(ctx, busy)}: no wait for busy pages before v6.15 (dax_break_layout_final(), 0e2f80afcfa6), so the block can be reused under DMA`);
+        if (busy !== null) warn(ctx, 'evict-without-wait', 'error', busy, 'dax_delete_mapping_entry', `inode eviction deletes the DAX entry of ${file} while page ${hex(busy)} has refcount ${refcount(ctx, busy)}: eviction does not wait for busy pages before v6.15, so the block can be reused under DMA. Fixed by 0e2f80afcfa6 "fs/dax: ensure all pages are idle prior to filesystem unmount"`);
       }
       disassociate(ctx, file, e, true);
       ctx.emit({ type: 'xa_erase', file, pgoff: e.pgoff });

@@ -194,13 +194,19 @@ function fsBreakFn(op: { fs?: 'ext4' | 'xfs' }): string {
   return op.fs === 'xfs' ? 'xfs_break_dax_layouts' : 'ext4_break_layouts';
 }
 
+/** The filesystem's evict_inode, the caller of dax_break_layout_final(). */
+function fsEvictFn(op: { fs?: 'ext4' | 'xfs' }): string {
+  return op.fs === 'xfs' ? 'xfs_fs_evict_inode' : 'ext4_evict_inode';
+}
+
 /**
  * dax_break_layout(): loop { busy page → wait_page_idle() (interruptible) } and,
  * once nothing is busy, dax_delete_mapping_range(). Eviction uses
  * dax_break_layout_final(): an uninterruptible wait, then every entry goes.
  */
 export function breakLayouts(ctx: ModelCtx, op: OpOf<'fs.break_layout' | 'fs.truncate' | 'fs.evict'>, kind: BreakKind): void {
-  const fn = kind === 'evict' ? 'dax_break_layout_final' : fsBreakFn(op);
+  // eviction: ext4_evict_inode()/xfs_fs_evict_inode() call dax_break_layout_final()
+  const fn = kind === 'evict' ? fsEvictFn(op) : fsBreakFn(op);
   // Model change (issue #5): ext4_break_layouts() and xfs_break_dax_layouts() call
   // dax_break_layout_inode() = dax_break_layout(inode, 0, LLONG_MAX), so the scan, the
   // unmap and dax_delete_mapping_range() cover the whole file, whatever range is truncated:

@@ -1,0 +1,192 @@
+/**
+ * What one model's run did to a pfn range during one Op, read from the RefEvents it
+ * emitted: the kernel functions it passed through (from the enter/exit markers), the
+ * net reference and mapcount changes, a compound prep or split, frees, wake-ups and
+ * whether a waiter was actually there to be released, waits begun, association
+ * changes. Explanations say only what this shows.
+ */
+import type { RefEvent } from '../events/ref-event.ts';
+
+/** One model's actions on [lo, hi) in one Op. */
+export interface SideActions {
+  /** Call paths, outermost caller first, of the events that changed the range (no repeats, no prefixes). */
+  readonly paths: readonly (readonly string[])[];
+  /** Net page_ref change on the range. */
+  readonly refDelta: number;
+  /** page_ref events on the range. */
+  readonly refEvents: number;
+  /** Net mapcount change (rmap adds minus removes; a PMD/PUD rmap counts once). */
+  readonly rmapDelta: number;
+  readonly rmapLevels: readonly string[];
+  /** _pincount change of large folios. */
+  readonly pinDelta: number;
+  /** prep_compound order, if the Op made a compound folio. */
+  readonly compound: number | null;
+  readonly split: boolean;
+  /** The function that freed the folio (free_zone_device_folio), if any. */
+  readonly freedBy: string | null;
+  /** wake_up_var() calls on the range (by whom). */
+  readonly wakes: readonly string[];
+  /** Waiters released (woken) by this Op whose page is in the range, by their Op seq. */
+  readonly released: readonly number[];
+  /** Waits begun on the range: the function and the refcount it waits for. */
+  readonly waits: readonly { readonly fn: string; readonly until: number; readonly interruptible: boolean; readonly waiter: number }[];
+  /** Association changes: mapping words set and share counts written. */
+  readonly mappings: readonly (string | null)[];
+  readonly shares: readonly number[];
+  /** A shared (IOMAP_F_SHARED) xarray entry was stored in the range. */
+  readonly sharedEntry: boolean;
+  /** Page-table entries installed on the range: level, and whether the entry holds a reference. */
+  readonly entries: readonly { readonly level: string; readonly refcounted: boolean }[];
+  /** Page-table entries cleared (zapped) on the range. */
+  readonly cleared: number;
+  /** memmap_init_zone_device() of the range's struct pages: their initial refcount. */
+  readonly initRefcount: number | null;
+}
+
+const REF_TYPES = new Set<RefEvent['type']>(['set', 'mod', 'mod_and_test', 'mod_and_return', 'mod_unless', 'freeze', 'unfreeze']);
+/** Events that mark where a function acted on the range (a `warn` marks where its check fired). */
+const CHANGES = new Set<RefEvent['type']>([...REF_TYPES, 'prep_compound', 'split', 'set_mapping', 'share', 'add_rmap', 'remove_rmap', 'pin_count', 'wake', 'free', 'wait', 'pt_set', 'xa_store', 'warn', 'memmap_init']);
+
+function inRange(e: RefEvent, lo: number, hi: number): boolean {
+  if (!('pfn' in e) || typeof e.pfn !== 'number') return false;
+  if (e.pfn >= lo && e.pfn < hi) return true;
+  return (e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= lo && e.page < hi;
+}
+
+/**
+ * The paths of the kernel functions that changed the range: at each changing event,
+ * the stack of open enter markers, outermost first. A waiter woken inside a put runs
+ * in its own task: from its `wait_end` on, until the put's stack unwinds below that
+ * point, its frames form a path of their own, opened by `(woken #N)`. A function that
+ * appears twice in a row is named once, and a path that is a prefix of a later one is
+ * dropped.
+ */
+export function callPaths(events: readonly RefEvent[], lo: number, hi: number): string[][] {
+  const stack: string[] = [];
+  // the woken task's frames start at `base`; the waker's frames are below it
+  const bases: { base: number; label: string }[] = [];
+  const out: string[][] = [];
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'enter') stack.push(e.fn);
+    else if (e.type === 'exit') {
+      stack.pop();
+      while (bases.length && stack.length < bases[bases.length - 1]!.base) bases.pop();
+    } else if (e.type === 'wait_end') bases.push({ base: stack.length, label: `(woken #${e.waiter})` });
+    else if (CHANGES.has(e.type) && inRange(e, lo, hi)) {
+      const top = bases[bases.length - 1];
+      const frames = stack.slice(top?.base ?? 0);
+      if (frames.length === 0) continue;
+      const path = frames.filter((fn, i) => i === 0 || frames[i - 1] !== fn);
+      if (top) path.unshift(top.label);
+      const key = path.join('>');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(path);
+    }
+  }
+  // a path that is a prefix of another says nothing the longer one does not
+  return out.filter((p, i) => !out.some((q, j) => j !== i && q.length > p.length && p.every((fn, k) => q[k] === fn)));
+}
+
+/**
+ * Reads what a side did on [lo, hi). `waiterPfn` maps a waiter's Op seq to the page it
+ * waits on. A pt_clear names no pfn: one of an entry this Op did not install is counted
+ * only when the range is the only one the Op touched (`soleRange`).
+ */
+export function sideActions(events: readonly RefEvent[], lo: number, hi: number, waiterPfn: (waiter: number) => number | undefined, soleRange = false): SideActions {
+  let refDelta = 0;
+  let refEvents = 0;
+  let rmapDelta = 0;
+  let pinDelta = 0;
+  let compound: number | null = null;
+  let split = false;
+  let freedBy: string | null = null;
+  let sharedEntry = false;
+  const rmapLevels = new Set<string>();
+  const wakes: string[] = [];
+  const released: number[] = [];
+  const waits: { fn: string; until: number; interruptible: boolean; waiter: number }[] = [];
+  const mappings: (string | null)[] = [];
+  const shares: number[] = [];
+  const entries: { level: string; refcounted: boolean }[] = [];
+  let cleared = 0;
+  let initRefcount: number | null = null;
+  // pt_clear names no pfn: the entries this Op installed or found are matched by address
+  const ptPfn = new Map<string, number>();
+  for (const e of events) {
+    if (e.type === 'pt_clear') {
+      const p = ptPfn.get(`${e.mm}:${e.addr}`);
+      if (p === undefined ? soleRange : p >= lo && p < hi) cleared++;
+      continue;
+    }
+    if (e.type === 'pt_set') ptPfn.set(`${e.mm}:${e.addr}`, e.pfn);
+    if (e.type === 'wait_end') {
+      const p = waiterPfn(e.waiter);
+      if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) released.push(e.waiter);
+      continue;
+    }
+    if (!inRange(e, lo, hi)) continue;
+    switch (e.type) {
+      case 'set':
+        refEvents++;
+        break;
+      case 'mod': case 'mod_and_test': case 'mod_and_return': case 'freeze': case 'unfreeze':
+        refEvents++;
+        refDelta += e.type === 'freeze' ? -e.val : e.val;
+        break;
+      case 'mod_unless':
+        refEvents++;
+        if (e.ret !== 0) refDelta += e.val;
+        break;
+      case 'add_rmap':
+        rmapDelta += e.level === 'pte' ? e.nr : 1;
+        rmapLevels.add(e.level);
+        break;
+      case 'remove_rmap':
+        rmapDelta -= e.level === 'pte' ? e.nr : 1;
+        rmapLevels.add(e.level);
+        break;
+      case 'pin_count':
+        pinDelta += e.val;
+        break;
+      case 'prep_compound':
+        compound = e.order;
+        break;
+      case 'split':
+        split = true;
+        break;
+      case 'free':
+        freedBy = e.fn;
+        break;
+      case 'wake':
+        wakes.push(e.fn);
+        break;
+      case 'wait':
+        waits.push({ fn: e.fn, until: e.until, interruptible: e.interruptible, waiter: e.waiter });
+        break;
+      case 'set_mapping':
+        mappings.push(e.mapping);
+        break;
+      case 'share':
+        shares.push(e.share);
+        break;
+      case 'xa_store':
+        if (e.shared) sharedEntry = true;
+        break;
+      case 'memmap_init':
+        initRefcount = e.refcount;
+        break;
+      case 'pt_set':
+        entries.push({ level: e.level, refcounted: e.refcounted });
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    paths: callPaths(events, lo, hi), refDelta, refEvents, rmapDelta, rmapLevels: [...rmapLevels], pinDelta, compound, split, freedBy,
+    wakes, released, waits, mappings, shares, sharedEntry, entries, cleared, initRefcount,
+  };
+}

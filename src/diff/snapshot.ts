@@ -1,0 +1,49 @@
+/**
+ * The values one model holds on a compared range, in the spec's notation (§11): an
+ * order-0 page `r=`/`m=`, a large folio's head `R=`/`M=`/`P=`, the association word and
+ * the layout breakers waiting on it. An episode records these at its start, at every
+ * Op that changes them and at its end.
+ */
+import { hex } from '../kernel/constants.ts';
+import type { Waiter } from '../state/world.ts';
+import type { RangeView } from './folio-view.ts';
+
+/** The rendered values of one side (equal strings = equal values). */
+export type Snapshot = string;
+
+/** Most per-page exceptions named before "…". */
+const MAX_EXCEPTIONS = 3;
+
+/** The refcounts of many order-0 pages: the common value and the pages that differ. */
+function manyRefcounts(v: RangeView): string {
+  const counts = new Map<number, number>();
+  for (const r of v.refcounts) counts.set(r, (counts.get(r) ?? 0) + 1);
+  let mode = v.refcounts[0] ?? 0;
+  for (const [r, n] of counts) if (n > (counts.get(mode) ?? 0)) mode = r;
+  const odd: string[] = [];
+  let more = 0;
+  v.heads.forEach((h, i) => {
+    const r = v.refcounts[i] ?? 0;
+    if (r === mode) return;
+    if (odd.length < MAX_EXCEPTIONS) odd.push(`${hex(h)} r=${r}`);
+    else more++;
+  });
+  const others = odd.length ? ` except ${odd.join(', ')}${more ? ` and ${more} more` : ''}` : '';
+  return `r=${mode}${others}`;
+}
+
+/** What one side holds on the range after an Op. */
+export function snapshot(v: RangeView, waiters: readonly Waiter[]): Snapshot {
+  const parts: string[] = [];
+  if (v.heads.length === 1) {
+    const head = v.heads[0]!;
+    if (v.order > 0) parts.push(`order-${v.order} folio ${hex(head)}: R=${v.refcounts[0] ?? 0}, M=${v.mapcount}${v.pincount ? `, P=${v.pincount}` : ''}`);
+    else parts.push(`page ${hex(head)}: r=${v.refcounts[0] ?? 0}, m=${v.mapcount}`);
+  } else {
+    const shape = v.order > 0 ? `${v.heads.length} folios (largest order ${v.order})` : `${v.heads.length} order-0 pages`;
+    parts.push(`${shape}: ${manyRefcounts(v)}, m=${v.mapcount}${v.pincount ? `, P=${v.pincount}` : ''}`);
+  }
+  parts.push(`map=${v.mapping ?? '∅'}`);
+  if (waiters.length) parts.push(waiters.map((w) => `${w.fn} waits for ${w.until}`).join(', '));
+  return parts.join(', ');
+}
