@@ -66,7 +66,7 @@ for (const arg of process.argv.slice(2)) {
     else if (mods.has(n)) rows[n] = `${mods.get(n)}.ko`;
     else {
       // a definition: the name followed by "(" on a line that starts a declaration and does not end in ";"
-      let hit = '';
+      let hit;
       try {
         hit = execFileSync('grep', ['-rnE', `^[a-z_].*[ *]${n}\\(`, '--include=*.c', '--include=*.h', 'mm', 'fs/dax.c', 'fs/ext4', 'fs/xfs', 'include/linux', 'drivers/dax', 'block', 'kernel/fork.c'], { cwd: src, encoding: 'utf8' });
       } catch {
