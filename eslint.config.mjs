@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 const builtins = builtinModules.filter((m) => !m.startsWith('_'));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**', 'vmtest/build/**', 'vmtest/out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BOOT_RETRIES, judgeBoot } from '../../vmtest/src/retry.ts';
+import { parseConsole, parseDataLog } from '../../vmtest/src/serial.ts';
+
+const EARLY_PANIC = 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\nKernel panic - not syncing: Fatal exception in interrupt\n';
+
+describe('judgeBoot', () => {
+  it('boots again, at most twice, when the kernel dies before the first workload starts', () => {
+    const p = parseConsole(EARLY_PANIC);
+    expect(MAX_BOOT_RETRIES).toBe(2);
+    expect(judgeBoot(p, 1, 'exited')).toEqual({ kind: 'retry', reason: 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI before the first workload (retry 1 of 2)' });
+    expect(judgeBoot(p, 2, 'exited').kind).toBe('retry');
+    expect(judgeBoot(p, 3, 'exited')).toEqual({ kind: 'failed', reason: 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI before the first workload, 3 boots' });
+  });
+
+  it('never retries once a workload has started', () => {
+    const p = parseConsole('VMTEST: booted 6.1.0-57-amd64 [3.1s]\nVMTEST: run-start ext4 w [9.0s]\nKernel panic - not syncing: Fatal exception\n');
+    expect(judgeBoot(p, 1, 'exited')).toEqual({ kind: 'failed', reason: 'Kernel panic - not syncing: Fatal exception (after the first workload started: not retried)' });
+  });
+
+  it('a boot that finished is ok, whatever its traces hold (a mismatch is never a reason to boot again)', () => {
+    const p = parseConsole('VMTEST: booted x\nVMTEST: run-start ext4 w\nVMTEST: run-end ext4 w rc=1\nVMTEST: done\n');
+    expect(judgeBoot(p, 1, 'exited')).toEqual({ kind: 'ok' });
+  });
+
+  it('a hang before the first workload is retried and says it timed out', () => {
+    expect(judgeBoot(parseConsole('VMTEST: booted x\n'), 1, 'timeout')).toEqual({ kind: 'retry', reason: 'boot timed out before the first workload (retry 1 of 2)' });
+    expect(judgeBoot(parseConsole(''), 1, 'exited').kind).toBe('retry');
+  });
+});
+
+describe('parseConsole / parseDataLog', () => {
+  it('collects target failures', () => {
+    expect(parseConsole('VMTEST: target-failed xfs: mkfs: bad [2.0s]\r\n').targetFailures).toEqual(['target-failed xfs: mkfs: bad [2.0s]']);
+  });
+
+  it('splits the data port into runs, keeping each trace byte for byte, and marks a cut-short run', () => {
+    const text = 'noise\r\nVMTEST-TRACE-BEGIN target=ext4 workload=a rc=0\r\nKTRACE-BEGIN kernel=7.3\r\n  x-1 [000] ....\r\nKTRACE-END\r\nVMTEST-TRACE-END\r\n' +
+      'VMTEST-TRACE-BEGIN target=xfs workload=a rc=setup-failed\nVMTEST-TRACE-END\nVMTEST-TRACE-BEGIN target=devdax-1G workload=b rc=0\nKTRACE-BEGIN kernel=7.3\n';
+    const d = parseDataLog(text);
+    expect(d.done).toBe(false);
+    expect(d.runs).toEqual([
+      { target: 'ext4', workload: 'a', rc: '0', trace: 'KTRACE-BEGIN kernel=7.3\n  x-1 [000] ....\nKTRACE-END\n', complete: true },
+      { target: 'xfs', workload: 'a', rc: 'setup-failed', trace: '', complete: true },
+      { target: 'devdax-1G', workload: 'b', rc: '0', trace: 'KTRACE-BEGIN kernel=7.3\n', complete: false },
+    ]);
+    expect(parseDataLog('VMTEST-DONE\n').done).toBe(true);
+  });
+});
