@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, type CliContext, type CliIo, type ExitCode } from './context.ts';
-import { isInputError, isYargsUsage, UsageError } from './errors.ts';
+import { DEFAULT_MAX_LINE_BYTES, setMaxLineBytes } from '../io/line-limit.ts';
+import { asFileSystemError, isInputError, isYargsUsage, UsageError } from './errors.ts';
 import { replayCommand } from './commands/replay.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
 import { corpusCommand } from './commands/corpus.ts';
@@ -18,8 +19,20 @@ import { diffCommand } from './commands/diff.ts';
 import { checkCommand } from './commands/check.ts';
 import { opsCommand } from './commands/ops.ts';
 
+/** Printed after an internal error: exit 3 is always a bug in dax-refsim, never the input's fault. */
+export const REPORT_BUG =
+  'This is a bug in dax-refsim, not a problem with your input. Please report it with the command line, the stack above and, if you can share it, the input file.';
+
 /** The commands, one module each (add new ones here). */
 const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand];
+
+/** The --max-line-bytes value: a positive integer, else a usage error; the default when absent. */
+function parseMaxLineBytes(v: unknown): number {
+  if (v === undefined) return DEFAULT_MAX_LINE_BYTES;
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-line-bytes ${typeof v === 'string' ? v : JSON.stringify(v)}: expected a positive integer (bytes)`);
+  return n;
+}
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -27,6 +40,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
   const ctx: CliContext = { io, exit: (c) => void (code = c) };
   let parser = yargs([...argv])
     .scriptName('dax-refsim')
+    // messages in one language whatever LANG/LC_ALL say: output is byte-identical everywhere
+    .locale('en')
     .usage('$0 <command> [options]\n\nReplay ZONE_DEVICE / FS DAX page reference events under the legacy (v6.6–v6.14) and unified (v6.15+) refcount models.')
     .strict()
     .demandCommand(1, 'give a command (see --help)')
@@ -34,10 +49,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .exitProcess(false)
     .help()
     .fail((msg, err) => {
-      // a handler's own error arrives here too: pass it through unchanged
-      if (err) throw err;
-      throw new UsageError(msg);
+      // a handler's own error arrives here too: pass it through unchanged (yargs' own
+      // validation errors come as a message, or as a YError)
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(msg ?? err?.message ?? 'bad usage', { fromYargs: true });
     })
+    .option('max-line-bytes', {
+      type: 'string',
+      global: true,
+      describe: `longest input line read, in bytes (default ${DEFAULT_MAX_LINE_BYTES}); a longer line is a LINE_TOO_LONG error`,
+    })
+    .middleware((argv) => setMaxLineBytes(parseMaxLineBytes(argv['maxLineBytes'])))
     .epilog('Exit codes: 0 no findings, 1 findings, 2 bad input or usage, 3 internal error.');
   // Each module is typed by its own arguments; yargs takes them as untyped modules.
   for (const command of COMMANDS) parser = parser.command(command(ctx) as unknown as CommandModule);
@@ -50,7 +72,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
       if (isYargsUsage(e)) io.stderr('Run dax-refsim --help for usage.\n');
       return EXIT.usage;
     }
+    const fsError = asFileSystemError(e);
+    if (fsError) {
+      io.stderr(`${fsError.message}\n`);
+      return EXIT.usage;
+    }
     io.stderr(`dax-refsim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr(`${REPORT_BUG}\n`);
     return EXIT.internal;
   }
 }

@@ -5,7 +5,7 @@
  * last seq and the findings count, so `stateAt` can restart from it mid-file.
  */
 import { filter, first, lastValueFrom, map, take, type Observable } from 'rxjs';
-import { readLines$, type LineRecord } from '../io/read-lines.ts';
+import { maxLineBytes, readLines$, type LineRecord } from '../io/read-lines.ts';
 import { JsonlDecoder, type DecodedLine } from '../events/jsonl-decoder.ts';
 import type { JsonlHeader, JsonlKind } from '../events/jsonl.ts';
 import type { JsonlIssue } from '../events/issues.ts';
@@ -142,7 +142,7 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
     map((rec) => {
       current = rec;
       lines++;
-      const d = decoder.decode(rec.text, rec.line, rec.terminated);
+      const d = decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes());
       if (d.kind === 'issue' && issueCount++ < maxIssues) issues.push(d.issue);
       return toItem(d, rec, model, file);
     }),
@@ -206,7 +206,7 @@ export async function stateAt(path: string, n: number, checkpoints: readonly Fil
   const decoder = new JsonlDecoder(file, { prevSeq: cp.prevSeq, ...(cp.kind ? { kind: cp.kind } : {}), ...(cp.header ? { header: cp.header } : {}) });
   const items$: Observable<ReplayItem> = readLines$(path, { start: cp.offset, firstLine: cp.line }).pipe(
     map((rec) => {
-      const d = decoder.decode(rec.text, rec.line, rec.terminated);
+      const d = decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes());
       if (d.kind === 'issue') throw new Error(`${d.issue.file}:${d.issue.line}:${d.issue.column} ${d.issue.code} ${d.issue.message}`);
       return toItem(d, rec, model, file);
     }),
@@ -237,7 +237,7 @@ export async function sniffJsonl(path: string, file = path): Promise<Sniffed> {
   const decoder = new JsonlDecoder(file);
   const d = await lastValueFrom(
     readLines$(path).pipe(
-      map((rec) => decoder.decode(rec.text, rec.line, rec.terminated)),
+      map((rec) => decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes())),
       first((x) => x.kind !== 'blank', null),
     ),
   ).catch(notFound(file));

@@ -13,11 +13,12 @@
  * - `TRUNCATED_LINE`: the last line has no trailing newline and does not parse (the
  *   file was cut while being written).
  * - `BAD_SEQ`: `seq` is not 1-based or not greater than the previous event's.
+ * - `LINE_TOO_LONG`: the line is longer than the line-length limit (not read).
  */
-export type JsonlIssueCode = 'BAD_JSON' | 'BAD_FIELD' | 'UNKNOWN_TYPE' | 'TRUNCATED_LINE' | 'BAD_SEQ';
+export type JsonlIssueCode = 'BAD_JSON' | 'BAD_FIELD' | 'UNKNOWN_TYPE' | 'TRUNCATED_LINE' | 'BAD_SEQ' | 'LINE_TOO_LONG';
 
 /** Every JsonlIssueCode. */
-export const JSONL_ISSUE_CODES: readonly JsonlIssueCode[] = ['BAD_JSON', 'BAD_FIELD', 'UNKNOWN_TYPE', 'TRUNCATED_LINE', 'BAD_SEQ'];
+export const JSONL_ISSUE_CODES: readonly JsonlIssueCode[] = ['BAD_JSON', 'BAD_FIELD', 'UNKNOWN_TYPE', 'TRUNCATED_LINE', 'BAD_SEQ', 'LINE_TOO_LONG'];
 
 /** One bad line. */
 export interface JsonlIssue {

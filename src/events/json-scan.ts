@@ -39,6 +39,13 @@ class Stop extends Error {
   }
 }
 
+/**
+ * Deepest nesting the scan follows. No event nests deeper than 2 (an Op's `vma`), and
+ * the scan is a recursive descent: past this depth a line is an error at the bracket
+ * that goes too deep, not a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
 
@@ -47,6 +54,7 @@ export function scanJsonLine(text: string): ScanOk | ScanError {
   const keys = new Map<string, KeyPosition>();
   const objects = new Map<string, number>();
   let i = 0;
+  let depth = 0;
 
   const ws = (): void => {
     while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
@@ -97,12 +105,17 @@ export function scanJsonLine(text: string): ScanOk | ScanError {
     }
     stop('a JSON value');
   };
+  const nest = (): void => {
+    if (++depth > MAX_JSON_DEPTH) stop(`at most ${MAX_JSON_DEPTH} levels of nested objects and arrays`);
+  };
   const object = (path: string): void => {
+    nest();
     objects.set(path, i);
     i++;
     ws();
     if (text[i] === '}') {
       i++;
+      depth--;
       return;
     }
     for (;;) {
@@ -125,16 +138,19 @@ export function scanJsonLine(text: string): ScanOk | ScanError {
       }
       if (text[i] === '}') {
         i++;
+        depth--;
         return;
       }
       stop("',' or '}' after a value");
     }
   };
   const array = (path: string): void => {
+    nest();
     i++;
     ws();
     if (text[i] === ']') {
       i++;
+      depth--;
       return;
     }
     for (let n = 0; ; n++) {
@@ -146,6 +162,7 @@ export function scanJsonLine(text: string): ScanOk | ScanError {
       }
       if (text[i] === ']') {
         i++;
+        depth--;
         return;
       }
       stop("',' or ']' after a value");

@@ -49,10 +49,16 @@ export class JsonlDecoder {
   /**
    * Decodes line `line` (1-based). `terminated` is false only for a last line with
    * no trailing newline: if that line does not parse, the file was cut mid-write.
-   * Whitespace-only lines are skipped (they hold no event).
+   * Whitespace-only lines are skipped (they hold no event). `tooLong` is the
+   * line-length limit when the reader found the line longer than it (and kept no text).
    */
-  decode(text: string, line: number, terminated = true): DecodedLine {
+  decode(text: string, line: number, terminated = true, tooLong?: number): DecodedLine {
     const site = { file: this.file, line };
+    // a line over the length limit was not read (its text is empty): an issue just past the limit
+    if (tooLong !== undefined) {
+      const issue = jsonlIssue(site, 'LINE_TOO_LONG', tooLong, `line longer than ${tooLong} bytes (the limit; see --max-line-bytes): not read`, `a line of at most ${tooLong} bytes`);
+      return { kind: 'issue', issue };
+    }
     // an event line starts with '{': only other lines need the (allocating) blank check
     if (text.charCodeAt(0) !== 0x7b && text.trim() === '') return { kind: 'blank' };
     const json = parseJsonObject(text, site);

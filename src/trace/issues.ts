@@ -16,6 +16,7 @@
  * - `NON_MONOTONIC_TS`: a timestamp lower than the previous event's.
  * - `LOST_EVENTS`: the ring buffer dropped events here (`CPU:N [LOST n EVENTS]`);
  *   a replay across this point cannot be exact.
+ * - `LINE_TOO_LONG`: the line is longer than the line-length limit (not read).
  */
 export type ParseIssueCode =
   | 'BAD_LINE'
@@ -24,7 +25,8 @@ export type ParseIssueCode =
   | 'TRUNCATED_LINE'
   | 'BAD_HEADER'
   | 'NON_MONOTONIC_TS'
-  | 'LOST_EVENTS';
+  | 'LOST_EVENTS'
+  | 'LINE_TOO_LONG';
 
 /** How bad an issue is: `error` means the line's data is lost or untrustworthy. */
 export type ParseIssueSeverity = 'error' | 'warning';
@@ -78,6 +80,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<ParseIssueCode, ParseIssueSeverit
   BAD_HEADER: 'warning',
   NON_MONOTONIC_TS: 'warning',
   LOST_EVENTS: 'warning',
+  LINE_TOO_LONG: 'error',
 };
 
 /** Where an issue is: the file, the 1-based line number and the line's text. */

@@ -41,13 +41,24 @@ export interface EventLineError {
   readonly truncated: boolean;
 }
 
+// Sticky, matched from the first non-blank character: a leading `\s*` before the lazy
+// task name made a failing match try every split of the leading blanks (quadratic).
 const FULL =
-  /^\s*(.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([^\s:]{4,5})\s+)?(\d+(?:\.\d+)?):\s+([\w.-]+):( |$)/;
+  /(.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([^\s:]{4,5})\s+)?(\d+(?:\.\d+)?):\s+([\w.-]+):( |$)/y;
+
+/** Offset of the first character that is not a space or a tab. */
+function firstNonBlank(text: string): number {
+  let p = 0;
+  while (p < text.length && (text.charCodeAt(p) === 0x20 || text.charCodeAt(p) === 0x09)) p++;
+  return p;
+}
 
 /** Parses an event line's prefix, or explains (with a column) why it is not one. */
 export function parseEventLine(text: string): EventLine | EventLineError {
+  const start = firstNonBlank(text);
+  FULL.lastIndex = start;
   const m = FULL.exec(text);
-  if (!m) return diagnose(text);
+  if (!m) return diagnose(text, start);
   const tgid = m[3] === undefined || m[3].startsWith('-') ? null : Number(m[3]);
   const tsText = m[6] ?? '';
   return {
@@ -59,8 +70,8 @@ export function parseEventLine(text: string): EventLine | EventLineError {
     ts: Number(tsText),
     tsText,
     event: m[7] ?? '',
-    body: text.slice(m[0].length),
-    bodyOffset: m[0].length,
+    body: text.slice(start + m[0].length),
+    bodyOffset: start + m[0].length,
   };
 }
 
@@ -70,16 +81,15 @@ export function isEventLineError(r: EventLine | EventLineError): r is EventLineE
 }
 
 /** Steps through the prefix to find the first column that breaks the layout. */
-function diagnose(text: string): EventLineError {
-  const start = text.length - text.trimStart().length;
+function diagnose(text: string, start: number): EventLineError {
   const fail = (offset: number, message: string): EventLineError => ({
     offset,
     message,
     truncated: offset >= text.trimEnd().length && offset > start,
   });
-  const taskPid = /^\s*(.*?)-(\d+)(?=\s|$)/.exec(text);
+  const taskPid = TASK_PID.exec(text.slice(start));
   if (!taskPid) return fail(start, 'not an ftrace event line: expected TASK-PID');
-  let pos = skipSpaces(text, taskPid[0].length);
+  let pos = skipSpaces(text, start + taskPid[0].length);
   const tgid = /^\(\s*(\d+|-+)\)/.exec(text.slice(pos));
   if (tgid) pos = skipSpaces(text, pos + tgid[0].length);
   const cpu = /^\[(\d+)\]/.exec(text.slice(pos));
@@ -94,6 +104,8 @@ function diagnose(text: string): EventLineError {
   if (!ev) return fail(pos, 'expected EVENT: after the timestamp');
   return fail(pos + ev[0].length, 'expected a space after EVENT:');
 }
+
+const TASK_PID = /^(.*?)-(\d+)(?=\s|$)/;
 
 function skipSpaces(text: string, pos: number): number {
   let p = pos;

@@ -15,6 +15,7 @@ import type { ParseIssue } from './issues.ts';
 import { FAST_OK, PAGE_REF_PREFIX, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
 import type { PageRefRead } from './page-ref-events.ts';
 import { TraceReader, type TraceItem, type TraceReaderOptions } from './trace-reader.ts';
+import { maxLineBytes } from '../io/line-limit.ts';
 
 /** Where PageRefStream delivers what it reads. */
 export interface PageRefHandler {
@@ -51,6 +52,9 @@ export class PageRefStream {
   readonly reader: TraceReader;
   private readonly handler: PageRefHandler;
   private carry: Buffer | null = null;
+  /** Bytes so far of a line already over the length limit (-1: none); its bytes are counted, not kept. */
+  private overlong = -1;
+  private readonly limit = maxLineBytes();
   private offset: number;
   private lineNo: number;
   private headerDone: boolean;
@@ -83,16 +87,36 @@ export class PageRefStream {
   push(chunk: Buffer): boolean {
     if (this.stopped) return false;
     let from = 0;
-    if (this.carry !== null) {
+    // a carried line longer than the limit plus one byte (a CR) is too long whatever follows
+    const cap = this.limit + 1;
+    if (this.overlong >= 0) {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
-        this.carry = Buffer.concat([this.carry, chunk]);
+        this.overlong += chunk.length;
         return true;
       }
-      const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
-      this.carry = null;
-      this.refFrom = Number.POSITIVE_INFINITY;
-      this.line(line, 0, line.length, line.length + 1);
+      this.tooLong(this.overlong + nl + 1);
+      this.overlong = -1;
+      from = nl + 1;
+    } else if (this.carry !== null) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        if (this.carry.length + chunk.length > cap) {
+          this.overlong = this.carry.length + chunk.length;
+          this.carry = null;
+        } else this.carry = Buffer.concat([this.carry, chunk]);
+        return true;
+      }
+      if (this.carry.length + nl > cap) {
+        const bytes = this.carry.length + nl + 1;
+        this.carry = null;
+        this.tooLong(bytes);
+      } else {
+        const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+        this.carry = null;
+        this.refFrom = Number.POSITIVE_INFINITY;
+        this.line(line, 0, line.length, line.length + 1);
+      }
       from = nl + 1;
     }
     this.refFrom = Number.POSITIVE_INFINITY;
@@ -102,21 +126,35 @@ export class PageRefStream {
       this.line(chunk, from, nl, nl - from + 1);
       from = nl + 1;
     }
-    // keep a copy: the stream may reuse its buffer for the next chunk
-    if (!this.stopped && from < chunk.length) this.carry = Buffer.from(chunk.subarray(from));
+    if (!this.stopped && from < chunk.length) {
+      if (chunk.length - from > cap) this.overlong = chunk.length - from;
+      // keep a copy: the stream may reuse its buffer for the next chunk
+      else this.carry = Buffer.from(chunk.subarray(from));
+    }
     return !this.stopped;
   }
 
   /** Ends the input: a last line without a newline, then the reader's end-of-input checks. */
   end(): void {
-    if (!this.stopped && this.carry !== null && this.carry.length > 0) this.line(this.carry, 0, this.carry.length, this.carry.length);
+    if (!this.stopped && this.overlong >= 0) this.tooLong(this.overlong);
+    else if (!this.stopped && this.carry !== null && this.carry.length > 0) this.line(this.carry, 0, this.carry.length, this.carry.length);
     this.carry = null;
+    this.overlong = -1;
     if (this.stopped) return;
     this.deliver(this.reader.end());
   }
 
+  /** A line of `bytes` bytes (with its newline) over the length limit: reported, not read. */
+  private tooLong(bytes: number): void {
+    this.lineNo++;
+    this.offset += bytes;
+    if (this.headerDone) this.deliver(this.reader.skipTo(this.lineNo));
+    this.deliver(this.reader.pushTooLong(this.limit));
+  }
+
   /** One line `buf[a, b)` of `bytes` bytes including its newline. */
   private line(buf: Buffer, a: number, b: number, bytes: number): void {
+    if (b - a > this.limit && !(b - a === this.limit + 1 && buf[b - 1] === 0x0d)) return this.tooLong(bytes);
     this.lineNo++;
     this.offset += bytes;
     if (!this.headerDone || this.ended) return this.slow(buf, a, b);

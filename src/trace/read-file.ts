@@ -3,26 +3,18 @@
  * built-ins. Lines come from `readline` over a file stream, so a trace of any size is
  * read in constant memory.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { collectTraceAsync, parseTraceLines, type ParsedTrace } from './read-trace.ts';
+import { maxLineBytes, readLines } from '../io/read-lines.ts';
+import { collectTraceAsync, parseTraceLines, type ParsedTrace, type TooLongLine } from './read-trace.ts';
 import type { TraceItem, TraceReaderOptions } from './trace-reader.ts';
 
 /**
- * The lines of a UTF-8 text file, streamed (`\r\n` and `\n` both end a line). The file
- * is opened when iteration starts: a readline interface created earlier starts emitting
- * lines at once, and lines emitted before its async iterator is attached are lost (a
- * stream created, then awaited after other work, never ended).
+ * The lines of a UTF-8 text file, streamed (`\r\n` and `\n` both end a line). A line
+ * longer than the line-length limit is not kept: it comes as a {@link TooLongLine}, so
+ * a damaged file costs time and memory bounded by the limit, not by the damage.
  */
-export async function* readFileLines(path: string): AsyncGenerator<string, void, undefined> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    yield* lines;
-  } finally {
-    lines.close();
-    input.destroy();
-  }
+export async function* readFileLines(path: string): AsyncGenerator<string | TooLongLine, void, undefined> {
+  const limit = maxLineBytes();
+  for await (const rec of readLines(path, { maxLineBytes: limit })) yield rec.tooLong ? { limit } : rec.text;
 }
 
 /**

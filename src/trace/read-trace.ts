@@ -9,6 +9,11 @@ import type { ParseIssue } from './issues.ts';
 import type { TraceRecord } from './record-types.ts';
 import { TraceReader, type TraceItem, type TraceReaderOptions, type TraceSummary } from './trace-reader.ts';
 
+/** A line the file reader did not keep because it is longer than `limit` bytes. */
+export interface TooLongLine {
+  readonly limit: number;
+}
+
 /** A whole trace, read. */
 export interface ParsedTrace {
   readonly file: string;
@@ -85,12 +90,12 @@ export function* parseTraceLinesSync(
  * Same items as {@link parseTraceLinesSync}.
  */
 export async function* parseTraceLines(
-  lines: Iterable<string> | AsyncIterable<string>,
+  lines: Iterable<string | TooLongLine> | AsyncIterable<string | TooLongLine>,
   file: string,
   options: TraceReaderOptions = {},
 ): AsyncGenerator<TraceItem, void, undefined> {
   const reader = new TraceReader(file, options);
-  for await (const line of lines) yield* reader.push(line);
+  for await (const line of lines) yield* typeof line === 'string' ? reader.push(line) : reader.pushTooLong(line.limit);
   yield* reader.end();
 }
 

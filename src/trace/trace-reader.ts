@@ -113,6 +113,18 @@ export class TraceReader {
     return this.out;
   }
 
+  /**
+   * Counts a line the file reader found longer than `limit` bytes and did not keep
+   * (so reading it cost time in proportion to the limit): LINE_TOO_LONG just past it.
+   */
+  pushTooLong(limit: number): TraceItem[] {
+    this.out = [];
+    this.lineNo++;
+    this.settlePending(false);
+    this.issue('', limit, 'LINE_TOO_LONG', `line longer than ${limit} bytes (the limit; see --max-line-bytes): not read`);
+    return this.out;
+  }
+
   /** Signals the end of input: flushes the header, a pending cut line and the summary. */
   end(): TraceItem[] {
     this.out = [];

@@ -13,7 +13,7 @@ import { checkJson } from '../../check/result.ts';
 import { formatCheckText } from '../../check/report-text.ts';
 import type { CheckOptions } from '../../check/run-check.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
-import { writeFileAtomic } from '../../io/write-file.ts';
+import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { parseKconfig, type Kconfig } from '../../models/index.ts';
 import { prettyJson } from '../../report/replay-json.ts';
 import { formatIssue } from '../../trace/issues.ts';
@@ -56,6 +56,8 @@ function parseBase(arg: string | undefined): bigint | undefined {
 /** Runs the check command; reports its exit code through `ctx`, throws input errors. */
 export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> {
   requireFile(args.trace);
+  // a bad --out fails before any work, not after a long replay
+  if (args.out !== undefined) checkOutputTarget(args.out);
   if (args.against !== undefined) requireFile(args.against);
   const kconfig = readKconfig(args.kconfig);
   const vmemmapBase = parseBase(args['vmemmap-base']);

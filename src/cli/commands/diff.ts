@@ -13,8 +13,8 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Op } from '../../events/op.ts';
 import { JsonlDecoder } from '../../events/jsonl-decoder.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
-import { readLines$ } from '../../io/read-lines.ts';
-import { writeFileAtomic } from '../../io/write-file.ts';
+import { maxLineBytes, readLines$ } from '../../io/read-lines.ts';
+import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
 import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
@@ -51,7 +51,7 @@ export function opsOf(file: string, issues: string[]): Observable<Op> {
   const decoder = new JsonlDecoder(file);
   let count = 0;
   return readLines$(file).pipe(
-    map((rec) => decoder.decode(rec.text, rec.line, rec.terminated)),
+    map((rec) => decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes())),
     filter((d): d is Extract<typeof d, { kind: 'op' }> => {
       if (d.kind === 'issue') {
         if (count++ < MAX_ISSUES) issues.push(formatJsonlIssue(d.issue));
@@ -109,6 +109,8 @@ async function inputOps(file: string, issues: string[]): Promise<{ ops$: Observa
 export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResult> {
   const [a, b] = parseModels(args.models, args.kconfig);
   const file = inputFile(args.input);
+  // a bad --out fails before any work, not after a long replay
+  if (args.out !== undefined) checkOutputTarget(args.out);
   const issues: string[] = [];
   const { ops$, phaseOf } = await inputOps(file, issues);
   if (issues.length) throw new InputIssues(issues);

@@ -12,7 +12,7 @@ import { formatJsonlIssue } from '../../events/issues.ts';
 import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
 import { formatReplayJson, type ReplayReportInput } from '../../report/replay-json.ts';
 import { formatReplayText } from '../../report/replay-text.ts';
-import { writeFileAtomic } from '../../io/write-file.ts';
+import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { InputIssues, UsageError } from '../errors.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
@@ -58,6 +58,8 @@ function chooseModel(args: ReplayArgs, kind: string | undefined, header: { profi
 /** Runs the replay command; reports its exit code through `ctx`, throws input errors. */
 export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void> {
   const file = args.file;
+  // a bad --out fails before any work, not after a long replay
+  if (args.out !== undefined) checkOutputTarget(args.out);
   if (!existsSync(file) || !statSync(file).isFile()) throw new FileNotFoundError(`${file}: not found`);
   const { kconfig, file: kconfigFile } = readKconfig(args.kconfig);
   const pfn = args.pfn === undefined ? undefined : parsePfnArg('pfn', args.pfn);
