@@ -18,13 +18,14 @@ import { corpusCommand } from './commands/corpus.ts';
 import { diffCommand } from './commands/diff.ts';
 import { checkCommand } from './commands/check.ts';
 import { opsCommand } from './commands/ops.ts';
+import { minimizeCommand } from './commands/minimize.ts';
 
 /** Printed after an internal error: exit 3 is always a bug in dax-refsim, never the input's fault. */
 export const REPORT_BUG =
   'This is a bug in dax-refsim, not a problem with your input. Please report it with the command line, the stack above and, if you can share it, the input file.';
 
 /** The commands, one module each (add new ones here). */
-const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand];
+const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand, minimizeCommand];
 
 /** The --max-line-bytes value: a positive integer, else a usage error; the default when absent. */
 function parseMaxLineBytes(v: unknown): number {

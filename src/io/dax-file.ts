@@ -7,12 +7,17 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { parseDax } from '../scenario/parser.ts';
 import { formatDaxIssue, type DaxIssue, type DaxScenario } from '../scenario/types.ts';
 
+/** Most bad lines printed (the rest are counted). */
+const MAX_PRINTED = 20;
+
 /** Bad lines of a `.dax` file (exit 2): every issue, `file:line:column CODE message`. */
 export class DaxInputError extends Error {
   override readonly name = 'DaxInputError';
   readonly issues: readonly DaxIssue[];
   constructor(issues: readonly DaxIssue[]) {
-    super(issues.map(formatDaxIssue).join('\n'));
+    const shown = issues.slice(0, MAX_PRINTED).map(formatDaxIssue);
+    if (issues.length > MAX_PRINTED) shown.push(`… and ${issues.length - MAX_PRINTED} more bad lines`);
+    super(shown.join('\n'));
     this.issues = issues;
   }
 }
