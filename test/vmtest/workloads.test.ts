@@ -196,7 +196,7 @@ describe('vmtest workloads on tmpfs: refusals are recorded, not skipped', () => 
     const r = run('fsdax-race', [scratch]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('PHASE punch_during_dio_pte skipped reason=no_slowdev\n');
-    expect(r.stdout).toMatch(/^PHASE punch_while_held ok$/m);
+    expect(r.stdout).toMatch(/^PHASE punch_while_held ok alarm_fired=0$/m);
     expect(r.stdout).toMatch(/^RESULT fsdax-race punch_while_held wait=\d+\.\d\ds completed$/m);
     expect(r.stdout).toMatch(/^PHASE release_pipe_punch ok bytes=4096$/m);
   });
@@ -207,7 +207,19 @@ describe('vmtest workloads on tmpfs: refusals are recorded, not skipped', () => 
     expect(r.stdout).toContain('PHASE ficlone refused errno=95 (EOPNOTSUPP)\n');
     expect(r.stdout).toContain('PHASE cow_pte_write_after_read begin\nPHASE cow_pte_write_after_read skipped reason=ficlone_refused\n');
     expect(r.stdout).toContain('PHASE punch_one_sharer skipped reason=ficlone_refused\n');
-    expect(r.stdout).toMatch(/^PHASE done steps_ok=5 refused=2 skipped=14$/m);
+    expect(r.stdout).toMatch(/^PHASE done steps_ok=5 refused=2 skipped=16$/m);
+  });
+
+  it('fsdax-reflink: the step that panics kernels runs only when asked for by name', () => {
+    const off = run('fsdax-reflink', [scratch]);
+    expect(off.stdout).toContain('PHASE cow_pmd_write_after_read skipped reason=opt_in_panics_6.1_6.12_7.3(clear_inode_nrpages)\n');
+    const bad = run('fsdax-reflink', [scratch, 'pmd-cow']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('[pmd-cow-after-read]');
+    const on = run('fsdax-reflink', [scratch, 'pmd-cow-after-read']);
+    expect(on.status).toBe(0);
+    // tmpfs shares nothing, so the opted-in step is skipped for that reason instead
+    expect(on.stdout).toContain('PHASE cow_pmd_write_after_read skipped reason=ficlone_refused\n');
   });
 
   it('devdax on a stand-in file: the device-only refusals do not happen, the blockdev open is recorded', () => {

@@ -68,11 +68,12 @@ static __attribute__((unused)) void wl_vmark(const char *prefix, const char *fmt
 	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	if (n >= (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 2, buf[n] = 0;
-	printf("%s\n", buf);
-	/* one write = one trace line; trace_marker keeps a single final newline */
+	/* one write = one trace line (trace_marker keeps a single final newline) and
+	 * one stdout line that a forked helper cannot split */
 	buf[n++] = '\n';
 	if (wl_marker >= 0)
 		(void)!write(wl_marker, buf, n);
+	(void)!write(STDOUT_FILENO, buf, n);
 	fflush(stdout);
 }
 
@@ -85,17 +86,20 @@ static __attribute__((unused)) void wl_phase(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* RESULT lines go to stdout only: measured values and the run's summary. */
+/* RESULT lines go to stdout only: measured values and the run's summary. One write each. */
 static __attribute__((unused)) void wl_result(const char *fmt, ...)
 {
+	char buf[480];
 	va_list ap;
+	int n = snprintf(buf, sizeof(buf), "RESULT %s ", wl_name);
 
 	va_start(ap, fmt);
-	printf("RESULT %s ", wl_name);
-	vprintf(fmt, ap);
-	printf("\n");
-	fflush(stdout);
+	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(STDOUT_FILENO, buf, n);
 }
 
 static __attribute__((unused)) const char *wl_errname(int e)
