@@ -9,8 +9,14 @@ import { chmodSync, copyFileSync, symlinkSync, existsSync, mkdirSync, readFileSy
 import { basename, dirname, join } from 'node:path';
 import { run, runBytes, runOk } from './proc.ts';
 
-/** Modules the guest needs; their dependencies come from modinfo. Built-in ones are skipped. */
-export const WANTED_MODULES = ['nd_e820', 'nd_pmem', 'dax_pmem', 'device_dax', 'ext4', 'xfs', 'brd', 'virtio_blk'] as const;
+/**
+ * Modules the guest needs; their dependencies come from modinfo. Built-in or absent
+ * ones are skipped. The crc32c crypto driver comes first: libcrc32c (xfs) and ext4's
+ * metadata_csum ask the crypto API for "crc32c" (a softdep, which modinfo's depends
+ * does not list); without it xfs does not load and an ext4 mount fails with ENOENT
+ * (6.1, 6.12). 7.x provides it as crc32c-cryptoapi.
+ */
+export const WANTED_MODULES = ['crc32c_generic', 'crc32c_cryptoapi', 'nd_e820', 'nd_pmem', 'dax_pmem', 'device_dax', 'ext4', 'xfs', 'brd', 'virtio_blk'] as const;
 
 /** Host tools copied with their libraries: [path on the host, path in the image]. */
 const HOST_TOOLS: readonly (readonly [string, string])[] = [
