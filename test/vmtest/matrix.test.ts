@@ -38,16 +38,16 @@ describe('formatMatrix', () => {
   it('prints one row per cell, numbers right-aligned, then each mismatch with trace:line, field, recorded and simulated', () => {
     const cells = [
       cellFromCheck({ ...base, kernel: '6.1', trace: 'vmtest/out/stock/6.1/ext4-onepage.trace.txt' }, 1, bad, ''),
-      cellFromCheck(base, 0, clean, ''),
+      { ...cellFromCheck(base, 0, clean, ''), seconds: 12.25 },
       noTraceCell({ kernel: '7.3', target: 'devdax-1G', workload: 'onepage', rc: 'setup-failed' }, 'target setup failed (see console.log)'),
     ];
     expect(formatMatrix(cells)).toBe(
       [
-        'kernel  target     workload  profile      obs  matched  unknown  untraced  mismatch  result',
-        '------  ---------  --------  -----------  ---  -------  -------  --------  --------  --------',
-        '6.1     ext4       onepage   legacy@6.1    12       11        0         0         1  MISMATCH',
-        '7.3     ext4       onepage   unified@7.3    7        6        1         1         0  ok',
-        '7.3     devdax-1G  onepage   -              0        0        0         0         0  NO TRACE',
+        'kernel  target     workload  profile      obs  matched  unknown  untraced  mismatch  secs  result',
+        '------  ---------  --------  -----------  ---  -------  -------  --------  --------  ----  --------',
+        '6.1     ext4       onepage   legacy@6.1    12       11        0         0         1     -  MISMATCH',
+        '7.3     ext4       onepage   unified@7.3    7        6        1         1         0  12.3  ok',
+        '7.3     devdax-1G  onepage   -              0        0        0         0         0     -  NO TRACE',
         '',
         'mismatches and cells without a verdict:',
         '  vmtest/out/stock/6.1/ext4-onepage.trace.txt:88 ref pfn 0x40010: recorded 2, simulated 1 (insert_pfn)',

@@ -30,6 +30,11 @@ describe('judgeBoot', () => {
 });
 
 describe('parseConsole / parseDataLog', () => {
+  it('measures each run from its run-start to its run-end line', () => {
+    const p = parseConsole('VMTEST: run-start ext4 fsdax-faults [16.93s]\nx\nVMTEST: run-end ext4 fsdax-faults rc=0 trace_lines=576 [93.44s]\nVMTEST: run-start xfs w [100s]\n');
+    expect([...p.seconds]).toEqual([['ext4 fsdax-faults', 76.5]]);
+  });
+
   it('collects target failures', () => {
     expect(parseConsole('VMTEST: target-failed xfs: mkfs: bad [2.0s]\r\n').targetFailures).toEqual(['target-failed xfs: mkfs: bad [2.0s]']);
   });

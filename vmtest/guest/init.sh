@@ -103,7 +103,9 @@ while read -r t base w args; do
 	rm -f /tmp/trace.txt
 	# $args is split on purpose: the manifest's arguments, one word each
 	# shellcheck disable=SC2086
-	/vmtest/record.sh -o /tmp/trace.txt --pfn-range "$PFN_RANGE" \
+	# -v: the recorder's steps with uptimes on the console; --comm: the workload's task name (15 characters), not timeout's, for the recorder's
+	# process-level probes and snaps
+	/vmtest/record.sh -v -o /tmp/trace.txt --pfn-range "$PFN_RANGE" --comm "$(echo "$w" | cut -c1-15)" \
 		--label "vmtest.kernel=$VMTEST_KERNEL_ID" --label "vmtest.target=$t" --label "vmtest.workload=$w" \
 		--header "vmtest packages: $VMTEST_PACKAGES" \
 		-- timeout -s KILL "$VMTEST_WORKLOAD_TIMEOUT" "/w/$w" "$TARGET_PATH" $args < /dev/null

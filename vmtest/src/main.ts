@@ -17,6 +17,7 @@
  * sources), XDG_CACHE_HOME.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { cachePaths, cacheRoot } from './cache.ts';
 import { ensureStockKernel, resolveStock } from './fetch.ts';
@@ -84,7 +85,7 @@ function compileWorkloads(dir: string, ws: readonly Workload[], outDir: string):
 }
 
 /** Runs the plan on one kernel: boots (with the retry policy) and returns the runs. */
-function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[], accel: Accel, dir: string, image: string): { runs: ReturnType<typeof parseDataLog>['runs']; failure: string | null } {
+function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[], accel: Accel, dir: string, image: string): { runs: ReturnType<typeof parseDataLog>['runs']; failure: string | null; seconds: Map<string, number> } {
   const targets = [...new Set(plan.map((p) => p.target))];
   const slowdev = plan.some((p) => p.workload.needs.includes('slowdev'));
   const timeoutS = 150 + plan.length * (Number(env.VMTEST_WORKLOAD_TIMEOUT ?? 120) + 30);
@@ -108,7 +109,7 @@ function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[],
       log(`kernel ${k.id}: RETRY: ${verdict.reason}`);
       continue;
     }
-    return { runs: data.runs, failure: verdict.kind === 'failed' ? verdict.reason : null };
+    return { runs: data.runs, failure: verdict.kind === 'failed' ? verdict.reason : null, seconds: progress.seconds };
   }
 }
 
@@ -142,7 +143,7 @@ function main(): number {
   }
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(outRoot, { recursive: true });
-  log(`vmtest (${tier} tier): ${workloads.length} workloads, ${plan.length} runs per kernel; cache ${root}; output ${relative(repo, outRoot)}/`);
+  log(`vmtest (${tier} tier): ${workloads.length} workloads, ${plan.length} runs per kernel; cache ${root}; output ${relative(repo, outRoot)}/; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   const kernels = pageref ? pagerefKernels(root) : stockKernels(root);
   if (kernels.length === 0) {
@@ -168,8 +169,9 @@ function main(): number {
     });
     rmSync(join(dir, 'stage'), { recursive: true, force: true });
     log(`kernel ${k.id}: initramfs ${(statSync(image).size / 1048576).toFixed(1)} MiB in ${((Date.now() - t1) / 1000).toFixed(1)}s, modules: ${mods.join(' ') || '(none: all built in)'}`);
-    const { runs, failure } = bootKernel(k, plan, accel, dir, image);
+    const { runs, failure, seconds } = bootKernel(k, plan, accel, dir, image);
     for (const p of plan) {
+      const secs = seconds.get(`${p.target} ${p.workload.name}`);
       const base = { kernel: k.id, target: p.target, workload: p.workload.name };
       const r = runs.find((x) => x.target === p.target && x.workload === p.workload.name);
       if (r === undefined) {
@@ -185,7 +187,8 @@ function main(): number {
       const rel = relative(repo, tracePath);
       const c = run('node', [cli, 'check', '--format', 'json', tracePath]);
       writeFileSync(join(dir, `${p.target}-${p.workload.name}.check.json`), c.stdout);
-      cells.push(cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr));
+      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr);
+      cells.push(secs === undefined ? cell : { ...cell, seconds: secs });
     }
   }
   const wall = (Date.now() - t0) / 1000;
@@ -193,7 +196,7 @@ function main(): number {
   log('');
   process.stdout.write(formatMatrix(cells));
   log('');
-  log(`vmtest ${tier}: ${t.cells} cells, ${t.passed} passed, ${t.failed} failed, ${t.mismatches} mismatches, ${t.observations} observations; wall ${Math.floor(wall / 60)}m${Math.round(wall % 60)}s (${accel})`);
+  log(`vmtest ${tier}: ${t.cells} cells, ${t.passed} passed, ${t.failed} failed, ${t.mismatches} mismatches, ${t.observations} observations; wall ${Math.floor(wall / 60)}m${Math.round(wall % 60)}s (${accel}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   writeFileSync(join(outRoot, 'summary.json'), JSON.stringify({ tier, accel, wallSeconds: Math.round(wall), kernels: kernels.map((k) => ({ id: k.id, packages: k.packages })), totals: t, cells }, null, 2) + '\n');
   return t.failed === 0 ? 0 : 1;
 }

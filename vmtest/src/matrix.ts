@@ -34,6 +34,8 @@ export interface Cell {
   mismatches: CheckJson['mismatches'];
   /** Why a cell has no verdict (no trace, check failed). */
   note: string | null;
+  /** Guest seconds the run took (recorder set-up, workload, trace output), when known. */
+  seconds?: number;
 }
 
 /** Validates check's JSON enough to count on it; throws with what is missing. */
@@ -87,9 +89,9 @@ const STATUS_TEXT: Readonly<Record<CellStatus, string>> = { ok: 'ok', mismatch: 
 
 /** The matrix table, then one line per mismatch and per cell without a verdict. */
 export function formatMatrix(cells: readonly Cell[]): string {
-  const head = ['kernel', 'target', 'workload', 'profile', 'obs', 'matched', 'unknown', 'untraced', 'mismatch', 'result'];
-  const rows = cells.map((c) => [c.kernel, c.target, c.workload, c.profile ?? '-', String(c.observations), String(c.matched), String(c.unknown), String(c.untraced), String(c.mismatches.length), STATUS_TEXT[c.status]]);
-  const numeric = new Set([4, 5, 6, 7, 8]);
+  const head = ['kernel', 'target', 'workload', 'profile', 'obs', 'matched', 'unknown', 'untraced', 'mismatch', 'secs', 'result'];
+  const rows = cells.map((c) => [c.kernel, c.target, c.workload, c.profile ?? '-', String(c.observations), String(c.matched), String(c.unknown), String(c.untraced), String(c.mismatches.length), c.seconds === undefined ? '-' : c.seconds.toFixed(1), STATUS_TEXT[c.status]]);
+  const numeric = new Set([4, 5, 6, 7, 8, 9]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: readonly string[]): string => r.map((s, i) => pad(s, widths[i]!, numeric.has(i))).join('  ').trimEnd();
   const lines = [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];

@@ -61,14 +61,24 @@ export interface BootProgress {
   panic: string | null;
   /** `target-failed` lines. */
   targetFailures: string[];
+  /** Guest seconds from run-start to run-end, by `<target> <workload>`. */
+  seconds: Map<string, number>;
 }
 
 const PANIC = /(Kernel panic - not syncing.*|BUG: .*|Oops: .*|general protection fault.*|KVM internal error.*)/;
 
 export function parseConsole(text: string): BootProgress {
-  const p: BootProgress = { booted: false, started: false, done: false, panic: null, targetFailures: [] };
+  const p: BootProgress = { booted: false, started: false, done: false, panic: null, targetFailures: [], seconds: new Map() };
+  const starts = new Map<string, number>();
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
+    const run = /VMTEST: run-(start|end) (\S+) (\S+)(?: .*)? \[([0-9.]+)s\]$/.exec(line);
+    if (run) {
+      const key = `${run[2]!} ${run[3]!}`;
+      const at = Number(run[4]);
+      if (run[1] === 'start') starts.set(key, at);
+      else if (starts.has(key)) p.seconds.set(key, Math.round((at - starts.get(key)!) * 10) / 10);
+    }
     if (/VMTEST: booted /.test(line)) p.booted = true;
     else if (/VMTEST: run-start /.test(line)) p.started = true;
     else if (/VMTEST: done/.test(line)) p.done = true;
