@@ -28,6 +28,11 @@ describe('cells from check --format json', () => {
     expect(cellFromCheck(base, 0, '{"observations":"x"}', '').status).toBe('check-error');
   });
 
+  it('on the page_ref tier a clean check with untraced changes does not pass; on the stock tier it does', () => {
+    expect(cellFromCheck(base, 0, clean, '', true)).toMatchObject({ status: 'untraced', note: '1 refcount changes untraced on a page_ref kernel' });
+    expect(cellFromCheck(base, 0, clean, '', false).status).toBe('ok');
+  });
+
   it('a clean check of a trace without observations does not pass: it checked nothing', () => {
     const empty = JSON.stringify({ kernel: 'k', profile: 'unified@7.3', observations: 0, matched: 0, unknown: 0, untraced: [], mismatches: [] });
     expect(cellFromCheck(base, 0, empty, '')).toMatchObject({ status: 'no-observations', note: 'check found no observation in the trace' });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { moduleLoadOrder, moduleName, shellAssign } from '../../vmtest/src/initramfs.ts';
 import { expandArgs, parseManifest } from '../../vmtest/src/manifest.ts';
@@ -55,5 +56,13 @@ describe('QEMU command line', () => {
     const a = qemuArgs({ kernel: 'k', initrd: 'i', targets: ['ext4'], accel: 'tcg', consoleLog: 'c', dataLog: 'd', slowdev: true });
     expect(a).toContain('if=none,id=slow,driver=null-co,size=64M,latency-ns=3000000000,read-zeroes=on');
     expect(a).toContain('virtio-blk-pci,drive=slow');
+  });
+});
+
+describe('guest /init', () => {
+  it('is valid POSIX sh', () => {
+    const r = spawnSync('sh', ['-n', 'vmtest/guest/init.sh'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

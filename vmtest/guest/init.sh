@@ -5,7 +5,8 @@
 # recorder, one trace per run, and write every trace to the second serial port.
 #
 #   /vmtest/env          shell assignments from the host (VMTEST_KERNEL_ID, VMTEST_PACKAGES,
-#                        VMTEST_WORKLOAD_TIMEOUT)
+#                        VMTEST_WORKLOAD_TIMEOUT, VMTEST_RECORD_ARGS: --page-ref on the
+#                        page_ref tier, so a kernel without the tracepoints records nothing)
 #   /vmtest/modules      modules to insmod, dependencies first
 #   /vmtest/plan         one run per line: <target> <region base> <workload> [args...]
 #   /vmtest/record.sh    the recorder (dax-refsim-record.sh)
@@ -105,7 +106,8 @@ while read -r t base w args; do
 	# shellcheck disable=SC2086
 	# -v: the recorder's steps with uptimes on the console; --comm: the workload's task name (15 characters), not timeout's, for the recorder's
 	# process-level probes and snaps
-	/vmtest/record.sh -v -o /tmp/trace.txt --pfn-range "$PFN_RANGE" --comm "$(echo "$w" | cut -c1-15)" \
+	# shellcheck disable=SC2086
+	/vmtest/record.sh -v $VMTEST_RECORD_ARGS -o /tmp/trace.txt --pfn-range "$PFN_RANGE" --comm "$(echo "$w" | cut -c1-15)" \
 		--label "vmtest.kernel=$VMTEST_KERNEL_ID" --label "vmtest.target=$t" --label "vmtest.workload=$w" \
 		--header "vmtest packages: $VMTEST_PACKAGES" \
 		-- timeout -s KILL "$VMTEST_WORKLOAD_TIMEOUT" "/w/$w" "$TARGET_PATH" $args < /dev/null

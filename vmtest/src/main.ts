@@ -165,7 +165,7 @@ function main(): number {
     const mods = buildInitramfs({
       out: image, stage: join(dir, 'stage'), release: k.release ?? 'none', modulesDir: k.modules, config: k.config, recorder,
       initScript: join(repo, 'vmtest/guest/init.sh'), workloads: bins, plan: planText,
-      env: { VMTEST_KERNEL_ID: k.id, VMTEST_PACKAGES: k.packages, VMTEST_WORKLOAD_TIMEOUT: env.VMTEST_WORKLOAD_TIMEOUT ?? '120' },
+      env: { VMTEST_KERNEL_ID: k.id, VMTEST_PACKAGES: k.packages, VMTEST_WORKLOAD_TIMEOUT: env.VMTEST_WORKLOAD_TIMEOUT ?? '120', VMTEST_RECORD_ARGS: pageref ? '--page-ref' : '' },
     });
     rmSync(join(dir, 'stage'), { recursive: true, force: true });
     log(`kernel ${k.id}: initramfs ${(statSync(image).size / 1048576).toFixed(1)} MiB in ${((Date.now() - t1) / 1000).toFixed(1)}s, modules: ${mods.join(' ') || '(none: all built in)'}`);
@@ -187,7 +187,7 @@ function main(): number {
       const rel = relative(repo, tracePath);
       const c = run('node', [cli, 'check', '--format', 'json', tracePath]);
       writeFileSync(join(dir, `${p.target}-${p.workload.name}.check.json`), c.stdout);
-      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr);
+      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr, pageref);
       cells.push(secs === undefined ? cell : { ...cell, seconds: secs });
     }
   }

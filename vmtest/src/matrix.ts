@@ -15,7 +15,7 @@ export interface CheckJson {
   mismatches: { line: number; pfn: string | null; field: string; recorded: unknown; simulated: unknown; function: string | null }[];
 }
 
-export type CellStatus = 'ok' | 'mismatch' | 'no-observations' | 'no-trace' | 'check-error';
+export type CellStatus = 'ok' | 'mismatch' | 'untraced' | 'no-observations' | 'no-trace' | 'check-error';
 
 export interface Cell {
   kernel: string;
@@ -48,8 +48,12 @@ export function parseCheckJson(text: string): CheckJson {
   return v as unknown as CheckJson;
 }
 
-/** A cell from a check run: exit 0 → ok, 1 with mismatches → mismatch, anything else → check-error. */
-export function cellFromCheck(base: Pick<Cell, 'kernel' | 'target' | 'workload' | 'trace' | 'rc'>, exit: number | null, stdout: string, stderr: string): Cell {
+/**
+ * A cell from a check run: exit 0 → ok, 1 with mismatches → mismatch, anything else →
+ * check-error. With `strictUntraced` (the page_ref tier, where every refcount change
+ * is a tracepoint) a clean check that still reports untraced changes does not pass.
+ */
+export function cellFromCheck(base: Pick<Cell, 'kernel' | 'target' | 'workload' | 'trace' | 'rc'>, exit: number | null, stdout: string, stderr: string, strictUntraced = false): Cell {
   let j: CheckJson | null = null;
   let err: string | null = null;
   try {
@@ -67,6 +71,9 @@ export function cellFromCheck(base: Pick<Cell, 'kernel' | 'target' | 'workload' 
   };
   // a trace with nothing to compare checks nothing: the recorder's probes saw none of the workload's pages
   if (j !== null && exit === 0 && j.observations === 0) return { ...base, ...counts, status: 'no-observations', note: 'check found no observation in the trace' };
+  if (j !== null && exit === 0 && strictUntraced && j.untraced.length > 0) {
+    return { ...base, ...counts, status: 'untraced', note: `${j.untraced.length} refcount changes untraced on a page_ref kernel` };
+  }
   if (j !== null && exit === 0) return { ...base, ...counts, status: 'ok', note: null };
   if (j !== null && exit === 1 && j.mismatches.length > 0) return { ...base, ...counts, status: 'mismatch', note: null };
   const why = stderr.trim().split('\n').slice(0, 3).join(' | ') || err || 'no output';
@@ -85,7 +92,7 @@ function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }
 
-const STATUS_TEXT: Readonly<Record<CellStatus, string>> = { ok: 'ok', mismatch: 'MISMATCH', 'no-observations': 'NO OBSERVATIONS', 'no-trace': 'NO TRACE', 'check-error': 'CHECK ERROR' };
+const STATUS_TEXT: Readonly<Record<CellStatus, string>> = { ok: 'ok', mismatch: 'MISMATCH', untraced: 'UNTRACED', 'no-observations': 'NO OBSERVATIONS', 'no-trace': 'NO TRACE', 'check-error': 'CHECK ERROR' };
 
 /** The matrix table, then one line per mismatch and per cell without a verdict. */
 export function formatMatrix(cells: readonly Cell[]): string {
