@@ -10,11 +10,19 @@ import type { TraceItem } from '../trace/trace-reader.ts';
 import { streamTraceFile } from '../trace/read-file.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import { checkAgainst } from './against.ts';
-import { checkStream, type CheckOptions, type CheckRun } from './run-check.ts';
+import { type CheckOptions, type CheckRun } from './run-check.ts';
+import { checkPipeline, type PipelineOptions } from './pipeline.ts';
+import { inputLines, inputName } from '../io/open-input.ts';
+import { parseTraceLines } from '../trace/read-trace.ts';
 
-/** Checks one trace file under the profile its header names. */
-export async function checkTraceFile(path: string, opts: CheckOptions = {}): Promise<CheckRun> {
-  return checkStream(liftItems(streamTraceFile(path), liftOptions(opts)), opts);
+/**
+ * Checks one trace (a path, or `-` for stdin; text, gzip, zstd or a trace.dat) under
+ * the profile its header names, through the one-way pipeline (pipeline.ts).
+ */
+export async function checkTraceFile(path: string, opts: PipelineOptions = {}): Promise<CheckRun> {
+  const name = inputName(path);
+  const items = parseTraceLines(inputLines(path), name, opts.probes !== undefined ? { probes: opts.probes } : {});
+  return checkPipeline(items, opts);
 }
 
 /**

@@ -12,7 +12,7 @@ import { pageAddrToPfn } from '../trace/address.ts';
 import { stateView } from '../state/accessors.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
 import type { Profile } from '../models/profile.ts';
-import { ModelLog, touchedPfns } from './model-log.ts';
+import { ModelLog, touchedPfns, type LoggedOp } from './model-log.ts';
 import { locate, type Pending } from './matcher.ts';
 import { pageRefObservation, probeObservations, snapObservations } from './observations.ts';
 import { pageRefMapcount, readField } from './read-field.ts';
@@ -61,11 +61,22 @@ export class Checker {
   /** Takes the next lifted item. */
   onItem(item: LiftItem): void {
     if (item.kind === 'op') {
-      const before = this.log.runner.findings.length;
-      const logged = this.log.push(item.op);
+      this.onLogged(this.log.push(item.op), item);
+      return;
+    }
+    this.onRecord(item.record);
+  }
+
+  /**
+   * Takes an Op the model run already replayed (pipeline.ts: the run stage pushes it
+   * into this checker's log, the comparer matches its records' observations).
+   */
+  onLogged(logged: LoggedOp, item: Extract<LiftItem, { kind: 'op' }>): void {
+    {
+      const added = logged.findings;
       // the lines of Ops that raised findings, or that wait (a finding may name the waiter)
       const waits = logged.events.some((e) => e.type === 'wait');
-      if ((this.log.runner.findings.length > before || waits) && item.op.line !== undefined) this.opLines.set(item.op.seq, item.op.line);
+      if ((added > 0 || waits) && item.op.line !== undefined) this.opLines.set(item.op.seq, item.op.line);
       for (const r of item.records) {
         // a page_ref event is a traced change itself; other records of an Op count through the Op
         if (r.kind === 'page_ref') this.snaps.note([r.pfn]);
@@ -74,9 +85,11 @@ export class Checker {
       this.snaps.noteOp(item.op, touchedPfns(logged));
       this.match();
       this.bound();
-      return;
     }
-    const r = item.record;
+  }
+
+  /** Takes a record that is no part of an Op (a snap line, a stray probe event). */
+  private onRecord(r: TraceRecord): void {
     if (r.kind === 'kprobe' && isSnapProbe(r)) {
       this.match();
       this.expire(r.line);

@@ -4,7 +4,13 @@
  */
 export { Checker } from './checker.ts';
 export type { CheckerOptions } from './checker.ts';
-export { checkStream, outcomeOf } from './run-check.ts';
+export { outcomeOf } from './run-check.ts';
+export { checkPipeline, liftStage, runStage, compareStage, reportOf, CheckContext, pageRefInput } from './pipeline.ts';
+export type { PipelineOptions, Lifted, Run, LiftMode } from './pipeline.ts';
+export { RefChecker } from './ref-check.ts';
+export type { PageRefInput, RefCheckOptions } from './ref-check.ts';
+export { EvidenceCollector, evidenceWarning } from './evidence.ts';
+export type { Evidence, Family } from './evidence.ts';
 export type { CheckOptions, CheckRun } from './run-check.ts';
 export { checkAgainst, snapsByPhase } from './against.ts';
 export type { Reference } from './against.ts';

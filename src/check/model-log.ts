@@ -25,6 +25,8 @@ export interface LoggedOp {
   readonly events: readonly RefEvent[];
   /** Events already matched to an observation. */
   readonly used: boolean[];
+  /** Findings the Op raised. */
+  readonly findings: number;
 }
 
 /** A position in the log: an event of an Op (or its start, at −1). */
@@ -49,8 +51,9 @@ export class ModelLog {
   /** Replays one Op and logs it. */
   push(op: Op): LoggedOp {
     const before = this.runner.state();
+    const found = this.runner.findings.length;
     const events = this.runner.pushOp(op);
-    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false) };
+    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false), findings: this.runner.findings.length - found };
     this.window.push(logged);
     return logged;
   }

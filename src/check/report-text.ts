@@ -7,8 +7,11 @@ import type { CheckOutcome } from './result.ts';
 
 /** The one-line verdict. */
 export function checkSummary(o: CheckOutcome): string {
-  const verdict = o.mismatches.length === 0 ? 'ok' : 'MISMATCH';
-  return `${verdict}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${o.untraced.length} untraced, ${o.mismatches.length} mismatches, ${o.findings.length} findings`;
+  const errors = o.findings.filter((f) => f.severity === 'error').length;
+  const verdict = o.observations === 0 ? 'nothing compared' : o.mismatches.length > 0 ? 'MISMATCH' : errors > 0 ? 'FINDINGS' : 'ok';
+  const resting = (o.assumptions ?? []).length > 0 ? ` (assuming the ${(o.assumptions ?? []).length} assumption(s) below)` : '';
+  const lost = o.lost !== undefined && o.lost.events > 0 ? `, ${o.lost.events} events lost` : '';
+  return `${verdict}${resting}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${o.untraced.length} untraced, ${o.mismatches.length} mismatches, ${o.findings.length} findings${lost}`;
 }
 
 /** The whole text report. `lineText` gives a trace line's text (of the checked trace, or B's with --against). */
@@ -26,7 +29,13 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
   } else out.push(`${file}: kernel ${o.kernel}, profile ${o.profile}`);
   if (kconfig !== '') out.push(`kconfig: ${kconfig}`);
   for (const d of o.details ?? []) out.push(`  ${d}`);
+  for (const w of o.warnings ?? []) out.push(`warning: ${w}`);
   out.push(checkSummary(o));
+  for (const a of o.assumptions ?? []) out.push(`assumption: ${a}`);
+  for (const l of o.lost?.at ?? []) {
+    out.push(`lost: ${l.events} event(s) ${l.line === 0 ? 'before the first event (entries-in-buffer/entries-written: the ring buffer overwrote them)' : `at line ${l.line}${l.cpu === null ? '' : ` (CPU ${l.cpu}, ${l.how})`}`}; later disagreements are unknown`);
+  }
+  if ((o.skipped ?? []).length > 0) out.push(`skipped (not lifted): ${(o.skipped ?? []).map((s) => `${s.count} ${s.event}`).join(', ')}`);
   for (const m of o.mismatches) {
     out.push(`mismatch at line ${m.line} (${m.function}): pfn ${m.pfn} ${m.field} recorded ${m.recorded}, simulated ${m.simulated ?? 'none'}`);
     const text = lineText(m.line);

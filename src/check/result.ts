@@ -62,6 +62,18 @@ export interface CheckOutcome {
   readonly unknowns: readonly Unknown[];
   /** Trace line of the Op each finding names (by its seq), where known. */
   readonly findingLines: ReadonlyMap<number, number>;
+  /** How the trace was lifted: `ops` (probe events → Ops) or `refs` (page_ref events as RefEvents). */
+  readonly mode?: 'ops' | 'refs';
+  /** What the check assumed because the input does not say it; a verdict rests on these. */
+  readonly assumptions?: readonly string[];
+  /** The profile the header or --kernel names disagrees with the trace's evidence. */
+  readonly warnings?: readonly string[];
+  /** Facts only one model family produces, with their lines. */
+  readonly evidence?: readonly { readonly family: string; readonly kind: string; readonly line: number; readonly text: string }[];
+  /** Events the trace says were lost (ring buffer overflow or overwrite), and where. */
+  readonly lost?: { readonly events: number; readonly at: readonly { readonly line: number; readonly cpu: number | null; readonly events: number; readonly how: string }[] };
+  /** Records not lifted (other tracers, the scheduler; kprobes without definitions), by event. */
+  readonly skipped?: readonly { readonly event: string; readonly count: number }[];
   /** check --against: the replayed trace, and what its probe set cannot observe. */
   readonly against?: {
     readonly trace: string;
@@ -85,6 +97,16 @@ export function checkJson(o: CheckOutcome): Record<string, unknown> {
     mismatches: o.mismatches.map((m) => ({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function })),
     findings: o.findings,
   };
+  if (o.mode !== undefined) {
+    // the pipeline's additions (issue #12): what the verdict rests on and what it could not see
+    doc['mode'] = o.mode;
+    doc['assumptions'] = o.assumptions ?? [];
+    doc['warnings'] = o.warnings ?? [];
+    doc['evidence'] = o.evidence ?? [];
+    doc['lost'] = o.lost ?? { events: 0, at: [] };
+    doc['skipped'] = o.skipped ?? [];
+    doc['unknowns'] = o.unknowns.map((u) => ({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, function: u.function, reason: u.reason }));
+  }
   if (o.against === undefined) return doc;
   // --against adds what the single-trace document has no room for: whose Ops were replayed,
   // and which Op kinds it cannot observe (each unknown names the ones that may explain it)

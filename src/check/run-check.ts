@@ -1,15 +1,13 @@
 /**
- * `check` on one recording: lift it, replay it under the profile its header names, and
- * compare every observation (pure: takes the lifted stream; check-file.ts reads files).
+ * The options and outcome of a check, and the outcome of a finished Checker (`check
+ * --against`). A single trace goes through pipeline.ts.
  */
-import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
-import type { LiftStreamItem } from '../lift/lift-trace.ts';
-import { createModel, describeProfile } from '../models/index.ts';
+import { describeProfile } from '../models/index.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { findingJson } from '../report/replay-json.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import { Checker } from './checker.ts';
-import { kernelOf, pickProfile, recordingProfile, type ProfileChoice } from './profile-pick.ts';
+import type { ProfileChoice } from './profile-pick.ts';
 import type { CheckOutcome } from './result.ts';
 
 /** Options of a check. */
@@ -23,25 +21,6 @@ export interface CheckRun {
   readonly outcome: CheckOutcome;
   readonly issues: readonly ParseIssue[];
   readonly model: RefcountModel;
-}
-
-/** Checks a lifted stream against the profile its header names. */
-export async function checkStream(stream: AsyncIterable<LiftStreamItem> | Iterable<LiftStreamItem>, opts: CheckOptions = {}): Promise<CheckRun> {
-  let checker: Checker | null = null;
-  let model: RefcountModel | null = null;
-  let kernel = 'unknown';
-  const issues: ParseIssue[] = [];
-  for await (const s of stream) {
-    if (s.type === 'header') {
-      model = createModel(pickProfile(s.header, opts));
-      kernel = kernelOf(s.header, opts);
-      checker = new Checker(model, { vmemmapBase: opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE, recording: recordingProfile(s.header, opts) });
-    } else if (s.type === 'item') checker?.onItem(s.item);
-    else if (s.type === 'issue') issues.push(s.issue);
-  }
-  if (checker === null || model === null) throw new Error('lifted stream without a header');
-  checker.finish();
-  return { outcome: outcomeOf(checker, model, kernel), issues, model };
 }
 
 /** The outcome of a finished checker. */

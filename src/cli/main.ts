@@ -23,6 +23,7 @@ import { minimizeCommand } from './commands/minimize.ts';
 /** Printed after an internal error: exit 3 is always a bug in dax-refsim, never the input's fault. */
 export const REPORT_BUG =
   'This is a bug in dax-refsim, not a problem with your input. Please report it with the command line, the stack above and, if you can share it, the input file.';
+import { STDIN_TOKEN } from '../io/open-input.ts';
 
 /** The commands, one module each (add new ones here). */
 const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand, minimizeCommand];
@@ -39,7 +40,8 @@ function parseMaxLineBytes(v: unknown): number {
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
   const ctx: CliContext = { io, exit: (c) => void (code = c) };
-  let parser = yargs([...argv])
+  // a lone `-` (stdin) would reach yargs' parser as an empty flag
+  let parser = yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
     .scriptName('dax-refsim')
     // messages in one language whatever LANG/LC_ALL say: output is byte-identical everywhere
     .locale('en')

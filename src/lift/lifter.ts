@@ -52,7 +52,7 @@ export class Lifter {
     const release = header.release ?? (opts.kernel !== undefined ? parseKernelRelease(opts.kernel) : null);
     const fs = header.fs === 'xfs' ? 'xfs' : header.fs === 'ext4' ? 'ext4' : undefined;
     const vmemmapBase = opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE;
-    this.env = { world: new LiftWorld(deviceRanges(header, vmemmapBase)), release, foll: follLayoutFor(release), vmemmapBase, fs };
+    this.env = { world: new LiftWorld(opts.ranges !== undefined && opts.ranges.length > 0 ? opts.ranges : deviceRanges(header, vmemmapBase)), release, foll: follLayoutFor(release), vmemmapBase, fs };
   }
 
   /** The pgmap.register Ops of the header's device ranges (emitted before any record). */

@@ -65,6 +65,8 @@ export interface LiftOptions {
   readonly vmemmapBase?: bigint;
   /** The recording kernel's release when the header lacks it (`--kernel`). */
   readonly kernel?: string;
+  /** The device ranges (pgmaps) to use instead of the header's (`--pmem`). */
+  readonly ranges?: readonly import('./world.ts').DeviceRange[];
 }
 
 /** A PHASE marker as a boundary of the lifted stream. */

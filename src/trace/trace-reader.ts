@@ -47,6 +47,17 @@ export type TraceItem =
   | { readonly type: 'end'; readonly summary: TraceSummary };
 
 const LOST = /^\s*CPU:\s*(\d+)\s+\[LOST (\d+) EVENTS\]\s*$/;
+/** trace-cmd report's form of the same loss. */
+const DROPPED = /^\s*CPU:\s*(\d+)\s+\[(\d+) EVENTS DROPPED\]\s*$/;
+
+/** The CPU and event count of a lost-events line (ftrace `LOST n EVENTS`, trace-cmd `n EVENTS DROPPED`), or null. */
+export function lostEventsOf(text: string): { readonly cpu: number; readonly events: number; readonly how: 'LOST' | 'DROPPED' } | null {
+  const lost = LOST.exec(text);
+  if (lost) return { cpu: Number(lost[1]), events: Number(lost[2]), how: 'LOST' };
+  const dropped = DROPPED.exec(text);
+  if (dropped) return { cpu: Number(dropped[1]), events: Number(dropped[2]), how: 'DROPPED' };
+  return null;
+}
 
 /** Line-at-a-time trace reader (pure: no I/O). */
 export class TraceReader {
@@ -154,10 +165,10 @@ export class TraceReader {
 
   private body(text: string): void {
     if (text.startsWith('#')) return;
-    const lost = LOST.exec(text);
+    const lost = lostEventsOf(text);
     if (lost) {
-      this.lostEvents += Number(lost[2]);
-      return this.issue(text, text.indexOf('['), 'LOST_EVENTS', `CPU ${lost[1]} lost ${lost[2]} events here`);
+      this.lostEvents += lost.events;
+      return this.issue(text, text.indexOf('['), 'LOST_EVENTS', `CPU ${lost.cpu} lost ${lost.events} events here`);
     }
     const ev = parseEventLine(text);
     if (isEventLineError(ev)) {

@@ -23,7 +23,8 @@ const PAIRS = [
 describe.each(PAIRS)('check $a --against $b (7.x → legacy)', ({ a, b, profile, observations }) => {
   it(`matches all ${observations} snap observations under ${profile}`, async () => {
     const { code, doc } = await checkDoc({ trace: tracePath(`${a}.trace.txt`), against: tracePath(`${b}.trace.txt`) });
-    expect(code).toBe(0);
+    // 6.1's O_DIRECT release misses the hole punch's wakeup: an error finding, exit 1 (issue #12)
+    expect(code).toBe(b === 'k61-ext4-daxrace' ? 1 : 0);
     expect(doc).toMatchObject({ profile, observations, matched: observations, unknown: 0, mismatches: [] });
   });
 });
@@ -51,8 +52,8 @@ describe.each(REVERSE)('check $a --against $b (legacy → 7.x)', ({ a, b, profil
     // a stock legacy trace has no event for a PTE unmap (vm_normal_page() is NULL for a devmap PTE)
     expect(unseen.has('munmap:pte')).toBe(true);
     for (const u of doc.unknowns ?? []) {
-      expect(u.kinds.length).toBeGreaterThan(0);
-      for (const k of u.kinds) expect(unseen.has(k)).toBe(true);
+      expect(u.kinds?.length).toBeGreaterThan(0);
+      for (const k of u.kinds ?? []) expect(unseen.has(k)).toBe(true);
     }
   });
 });

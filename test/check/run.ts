@@ -24,7 +24,13 @@ export interface CheckDoc {
   readonly mismatches: { line: number; pfn: string; field: string; recorded: number | string; simulated: number | string | null; function: string }[];
   readonly findings: { code: string; pfn?: string; function?: string; message?: string }[];
   readonly against?: { trace: string; kernel: string; unobservable: { kind: string; reason: string }[]; replayed: { pfn: string; field: string; before: number; after: number; lines: number[] }[] };
-  readonly unknowns?: { kinds: string[]; reason: string }[];
+  readonly unknowns?: { kinds?: string[]; reason: string; line?: number; pfn?: string; field?: string; recorded?: number | string; simulated?: number | string | null; function?: string }[];
+  readonly mode?: 'ops' | 'refs';
+  readonly assumptions?: string[];
+  readonly warnings?: string[];
+  readonly evidence?: { family: string; kind: string; line: number; text: string }[];
+  readonly lost?: { events: number; at: { line: number; cpu: number | null; events: number; how: string }[] };
+  readonly skipped?: { event: string; count: number }[];
 }
 
 /** Runs `check` with the given arguments. */

@@ -4,20 +4,24 @@
  * observation (probe fields at their function's entry or return, snap lines, page_ref
  * counts) with the simulated state; with `--against`, replays the trace under the
  * reference trace's profile and compares with the reference's snap lines phase by phase.
- * Exit 0 when nothing mismatches, 1 on any mismatch, 2 on bad input.
+ * Exit codes: {@link CHECK_EXIT_CODES}.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { checkTraceAgainst, checkTraceFile } from '../../check/check-file.ts';
 import { checkJson } from '../../check/result.ts';
 import { formatCheckText } from '../../check/report-text.ts';
-import type { CheckOptions } from '../../check/run-check.ts';
+import type { PipelineOptions } from '../../check/pipeline.ts';
+import type { CheckOutcome } from '../../check/result.ts';
+import { InputOptionError, parsePmem, parseProbesFile } from '../../check/inputs.ts';
+import { inputName, isPlainText, isStdin, requireInput } from '../../io/open-input.ts';
+import type { ProbeDefinition } from '../../trace/probe-definition.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { parseKconfig, type Kconfig } from '../../models/index.ts';
 import { prettyJson } from '../../report/replay-json.ts';
 import { formatIssue } from '../../trace/issues.ts';
-import { EXIT, type CliContext } from '../context.ts';
+import { EXIT, type CliContext, type ExitCode } from '../context.ts';
 import { InputIssues, UsageError } from '../errors.ts';
 
 /** The check command's arguments. */
@@ -28,9 +32,21 @@ export interface CheckArgs {
   readonly kernel?: string;
   readonly kconfig?: string;
   readonly 'vmemmap-base'?: string;
+  readonly pmem?: string | readonly string[];
+  readonly probes?: string;
   readonly format: 'text' | 'json';
   readonly out?: string;
 }
+
+/** What --help says about exit codes (README.md says the same). */
+export const CHECK_EXIT_CODES = [
+  'Exit codes:',
+  '  0  something was compared; no mismatch and no error-severity finding (warnings, unknowns allowed)',
+  '  1  a mismatch, or an error-severity finding (a WARN/BUG condition the kernel would raise)',
+  '  2  bad input or usage (unreadable line, missing file, bad option, no kernel and no evidence of the model),',
+  '     or nothing compared (no observation could be read)',
+  '  3  internal error (a bug: please report it)',
+].join('\n');
 
 /** Most reader issues printed before the rest are only counted. */
 const MAX_PRINTED_ISSUES = 20;
@@ -55,17 +71,21 @@ function parseBase(arg: string | undefined): bigint | undefined {
 
 /** Runs the check command; reports its exit code through `ctx`, throws input errors. */
 export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> {
-  requireFile(args.trace);
+  requireInput(args.trace);
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
   if (args.against !== undefined) requireFile(args.against);
   const kconfig = readKconfig(args.kconfig);
   const vmemmapBase = parseBase(args['vmemmap-base']);
-  const opts: CheckOptions = {
+  const pmem = optionValue(() => [args.pmem ?? []].flat().map((p, i) => parsePmem(String(p), i)));
+  const probes = args.probes === undefined ? undefined : optionValue(() => readProbes(args.probes!));
+  const opts: PipelineOptions = {
     ...(args.model !== undefined ? { model: args.model } : {}),
     ...(args.kernel !== undefined ? { kernel: args.kernel } : {}),
     ...(kconfig !== undefined ? { kconfig } : {}),
     ...(vmemmapBase !== undefined ? { vmemmapBase } : {}),
+    ...(pmem.length > 0 ? { pmem } : {}),
+    ...(probes !== undefined ? { probes } : {}),
   };
   // --against: the trace's Ops under the reference's profile; its lines are the reference's
   const run = args.against !== undefined ? await checkTraceAgainst(args.trace, args.against, opts) : await checkTraceFile(args.trace, opts);
@@ -79,15 +99,43 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   const o = run.outcome;
   const linesOf = args.against ?? args.trace;
   const wanted = new Set([...o.mismatches.map((m) => m.line)]);
-  const text = args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(linesOf, o, lineReader(linesOf, wanted));
+  const text = args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(inputName(linesOf), o, lineReader(linesOf, wanted));
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: args.against !== undefined ? [args.trace, args.against] : [args.trace] });
   else ctx.io.stdout(text);
-  ctx.exit(o.mismatches.length > 0 ? EXIT.findings : EXIT.ok);
+  for (const w of o.warnings ?? []) ctx.io.stderr(`dax-refsim: warning: ${w}\n`);
+  ctx.exit(checkExit(o));
+}
+
+/**
+ * The exit code of a check: 2 when it compared nothing (an `ok` would claim what it
+ * never saw), 1 on a mismatch or an error-severity finding, else 0.
+ */
+export function checkExit(o: CheckOutcome): ExitCode {
+  if (o.observations === 0) return EXIT.usage;
+  if (o.mismatches.length > 0 || o.findings.some((f) => f.severity === 'error')) return EXIT.findings;
+  return EXIT.ok;
+}
+
+/** A bad --pmem/--probes value is a usage error (exit 2). */
+function optionValue<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputOptionError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The definitions of a --probes file. */
+function readProbes(path: string): ProbeDefinition[] {
+  requireFile(path);
+  return parseProbesFile(readFileSync(path, 'utf8'), path);
 }
 
 /** The text of the wanted lines of a file (read once, only when there are some). */
 function lineReader(path: string, wanted: ReadonlySet<number>): (line: number) => string | undefined {
-  if (wanted.size === 0) return () => undefined;
+  // stdin was read once, and a compressed or binary input is not the text the lines number
+  if (wanted.size === 0 || isStdin(path) || !isPlainText(path)) return () => undefined;
   const lines = readFileSync(path, 'utf8').split('\n');
   return (line) => (wanted.has(line) ? lines[line - 1] : undefined);
 }
@@ -99,14 +147,17 @@ export function checkCommand(ctx: CliContext): CommandModule<object, CheckArgs> 
     describe: 'Replay a recorded ftrace / trace-cmd trace under its kernel\'s model and compare every observation (or predict --against another kernel\'s trace)',
     builder: (y: Argv) =>
       y
-        .positional('trace', { type: 'string', demandOption: true, describe: 'recorded trace (tracefs text or trace-cmd report output)' })
+        .positional('trace', { type: 'string', demandOption: true, describe: 'recorded trace: tracefs text or trace-cmd report output, gzip or zstd compressed, a trace.dat (through trace-cmd report), or - for stdin' })
         .option('against', { type: 'string', describe: 'replay <trace> under this trace\'s profile and compare with its snap lines, phase by phase' })
         .option('model', { type: 'string', describe: 'legacy | unified | <family>@<version> instead of the header\'s kernel' })
         .option('kernel', { type: 'string', describe: 'kernel release to pick the profile by, e.g. 6.12 (default: the header\'s)' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… or a kernel .config file (on top of the header\'s # kconfig:)' })
         .option('vmemmap-base', { type: 'string', describe: 'VMEMMAP_START of the recording kernel (default 0xffffea0000000000)' })
+        .option('pmem', { type: 'string', describe: 'a pgmap the header would give: START-END[:fsdax|devdax[@4K|2M|1G]] (physical bytes in hex, END inclusive; repeatable)' })
+        .option('probes', { type: 'string', describe: 'a kprobe_events file: the probe definitions the header would give' })
         .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
-        .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' }) as unknown as Argv<CheckArgs>,
+        .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' })
+        .epilogue(CHECK_EXIT_CODES) as unknown as Argv<CheckArgs>,
     handler: (args) => runCheck(args, ctx),
   };
 }

@@ -1,0 +1,117 @@
+/**
+ * Which refcount model recorded a trace, from the trace itself: the facts that only
+ * one family can produce, each with the line that shows it. The header's
+ * `KTRACE-BEGIN kernel=` or `--kernel` names a profile; when the evidence points at the
+ * other family, `check` and `replay` warn and name the evidence (a wrong `--kernel` is
+ * otherwise blamed on lost events).
+ *
+ * - **idle values**: an FS DAX page is at rest at `_refcount` 1 under legacy
+ *   (`free_zone_device_page()` leaves it at 1) and 0 under unified
+ *   (`free_zone_device_folio()`); a page_ref event's count minus its val is the count
+ *   before it, which at a page's first event is its resting count; a legacy DAX page
+ *   never reaches 0 while its pgmap lives.
+ * - **map references**: legacy DAX PTEs/PMDs take no mapcount (`insert_pfn()` of a
+ *   pfn_t devmap entry); unified maps with `folio_add_file_rmap_*()`, so a raw
+ *   `_mapcount` ≥ 0 (or a `page_mapcount()` ≥ 1) on a DAX page is a unified mapping.
+ * - **compound FS DAX folios**: only unified `dax_folio_init()` makes an FS DAX folio
+ *   compound (the page_ref `head` flag on an fsdax page).
+ * - **devmap hooks**: `__put_devmap_managed_page_refs()` / `..._folio_refs()` exist only
+ *   in legacy kernels; `vmf_insert_folio_pmd()` / `dax_folio_reset_order()` only in
+ *   unified ones.
+ *
+ * Pure: values in, values out.
+ */
+import type { PgmapType } from '../events/op.ts';
+import { hex } from '../kernel/constants.ts';
+
+/** A model family. */
+export type Family = 'legacy' | 'unified';
+
+/** One fact that only one family produces. */
+export interface Evidence {
+  readonly family: Family;
+  /** `idle value`, `map reference`, `compound fsdax folio`, `devmap hook`. */
+  readonly kind: string;
+  readonly line: number;
+  /** What the line shows and why only that family does it. */
+  readonly text: string;
+}
+
+/** Functions present in one family's kernels only (a probe event on them proves the family). */
+const LEGACY_ONLY: ReadonlySet<string> = new Set(['__put_devmap_managed_page_refs', '__put_devmap_managed_folio_refs', 'put_devmap_managed_page', '__put_devmap_managed_page']);
+const UNIFIED_ONLY: ReadonlySet<string> = new Set(['vmf_insert_folio_pmd', 'vmf_insert_folio_pud', 'dax_folio_reset_order', 'dax_folio_put']);
+
+/** Collects evidence, at most one item per family and kind (the first line that shows it). */
+export class EvidenceCollector {
+  private readonly items = new Map<string, Evidence>();
+  /** pfns seen by a page_ref event (a first event shows the resting count). */
+  private readonly seen = new Set<number>();
+  /** A raw `_mapcount` was printed (−1 appears): 6.10+, where 0 means mapped once. */
+  private rawMapcount = false;
+
+  /** The evidence so far, legacy first, then by line. */
+  get list(): readonly Evidence[] {
+    return [...this.items.values()].sort((a, b) => (a.family === b.family ? a.line - b.line : a.family === 'legacy' ? -1 : 1));
+  }
+
+  /** The family all the evidence points to, `null` when there is none, `'mixed'` when it disagrees. */
+  verdict(): Family | 'mixed' | null {
+    const fams = new Set([...this.items.values()].map((e) => e.family));
+    if (fams.size === 0) return null;
+    if (fams.size > 1) return 'mixed';
+    return [...fams][0]!;
+  }
+
+  private add(e: Evidence): void {
+    const key = `${e.family}:${e.kind}`;
+    if (!this.items.has(key)) this.items.set(key, e);
+  }
+
+  /**
+   * A page_ref event. `prior` is the count before it (null for a set), `type` the pgmap
+   * type of its page when known for certain (the header or --pmem; not an inference).
+   */
+  pageRef(line: number, pfn: number, prior: number | null, mapcount: number | null, head: boolean | null, type: PgmapType | null): void {
+    const first = !this.seen.has(pfn);
+    if (first) this.seen.add(pfn);
+    if (first && prior === 0) {
+      this.add({ family: 'unified', kind: 'idle value', line, text: `pfn ${hex(pfn)} is at count 0 before its first event (unified idles an FS DAX folio at 0; a legacy DAX page rests at 1 and never reaches 0 while its pgmap lives)` });
+    }
+    if (first && prior === 1 && type === 'fsdax') {
+      this.add({ family: 'legacy', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} is at count 1 before its first event (legacy idles an FS DAX page at 1; unified at 0)` });
+    }
+    if (mapcount !== null) {
+      if (mapcount === -1) this.rawMapcount = true;
+      if (mapcount >= 1 || (mapcount === 0 && this.rawMapcount)) {
+        this.add({ family: 'unified', kind: 'map reference', line, text: `pfn ${hex(pfn)} has mapcount=${mapcount}: it is rmapped (unified maps DAX folios with folio_add_file_rmap_*(); legacy DAX mappings take no mapcount)` });
+      }
+    }
+    if (head === true && type === 'fsdax') {
+      this.add({ family: 'unified', kind: 'compound fsdax folio', line, text: `fsdax pfn ${hex(pfn)} has the head flag (only unified dax_folio_init() makes an FS DAX folio compound; legacy FS DAX pages are order 0)` });
+    }
+  }
+
+  /** A probe event on kernel function `fn`. */
+  probe(line: number, fn: string): void {
+    if (LEGACY_ONLY.has(fn)) this.add({ family: 'legacy', kind: 'devmap hook', line, text: `${fn}() ran (the devmap put hook exists only in legacy kernels)` });
+    if (UNIFIED_ONLY.has(fn)) this.add({ family: 'unified', kind: 'folio mapping', line, text: `${fn}() ran (it exists only in unified kernels, 6.15+)` });
+  }
+
+  /** A snap line's `r_` value of an fsdax pfn at the first snap (a resting count, before the workload touched it). */
+  restingSnap(line: number, pfn: number, refcount: number): void {
+    if (refcount === 0) this.add({ family: 'unified', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} rests at refcount 0 in the first snap (unified idle; legacy rests at 1)` });
+    else if (refcount === 1) this.add({ family: 'legacy', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} rests at refcount 1 in the first snap (legacy idle; unified rests at 0)` });
+  }
+}
+
+/**
+ * The warning for a profile the evidence contradicts, or null. `source` says where the
+ * profile came from (`--kernel 6.12`, `the header's kernel=6.12.117`).
+ */
+export function evidenceWarning(profileFamily: Family, profile: string, source: string, evidence: readonly Evidence[]): string | null {
+  const against = evidence.filter((e) => e.family !== profileFamily);
+  if (against.length === 0 || evidence.some((e) => e.family === profileFamily)) return null;
+  const other = against[0]!.family;
+  const lines = against.map((e) => `line ${e.line}: ${e.text}`).join('; ');
+  return `the trace shows a ${other} kernel, not ${profile} as ${source} says: ${lines}`;
+}

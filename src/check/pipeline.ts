@@ -1,0 +1,375 @@
+/**
+ * `check` as a one-way pipeline of streaming stages, each an async generator with a
+ * typed boundary (docs/architecture.md §6c):
+ *
+ * ```
+ * reader ──TraceItem──► lifter ──Lifted──► model run ──Run──► comparer ──► report (CheckOutcome)
+ * ```
+ *
+ * - **reader** (src/trace, fed by src/io/open-input.ts): lines → header, records, issues.
+ * - **lifter** ({@link liftStage}): picks the mode at the header. With probe definitions
+ *   (the header's `# kprobe_events:` or `--probes`), records become Ops (src/lift); with
+ *   none, every `page_ref_*` event is a RefEvent ({@link PageRefInput}), since a
+ *   page_ref-only trace records every refcount change itself. Unrelated events (other
+ *   tracers, scheduler, IRQ) are skipped and counted before the lifter sees them, so
+ *   they never split or reorder what they sit between; lost-event lines become losses.
+ * - **model run** ({@link runStage}): chooses the profile (the header's kernel,
+ *   `--kernel`/`--model`, or, when neither names one, the evidence of the trace, with
+ *   the items held until it decides), gathers the evidence of which model recorded
+ *   the trace, and replays each Op through the model (its RefEvents and markers).
+ * - **comparer** ({@link compareStage}): the Checker (Ops: observations at markers) or
+ *   the RefChecker (page_ref events: each against the state it reads).
+ * - **report**: the outcome, with assumptions, evidence warnings, losses and counts of
+ *   what was skipped.
+ *
+ * A new input form is a new reader (src/io); nothing downstream changes. The one
+ * value that flows back is a resync: the comparer adjusts the run's state to a
+ * recorded value after reporting a difference, through the ModelLog it is handed.
+ */
+import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
+import { Lifter } from '../lift/lifter.ts';
+import { deviceRanges } from '../lift/pgmap.ts';
+import { isSnapProbe, probeFunction } from '../lift/record-view.ts';
+import type { LiftItem, Observability } from '../lift/types.ts';
+import type { DeviceRange } from '../lift/world.ts';
+import { createModel, describeProfile, resolveProfile, ProfileError, type Profile, type RefcountModel } from '../models/index.ts';
+import { findingJson } from '../report/replay-json.ts';
+import type { TraceHeader } from '../trace/header-types.ts';
+import type { ParseIssue } from '../trace/issues.ts';
+import type { PageRefRecord, TraceRecord } from '../trace/record-types.ts';
+import type { ProbeDefinition } from '../trace/probe-definition.ts';
+import { lostEventsOf, type TraceItem } from '../trace/trace-reader.ts';
+import { priorCount } from '../trace/page-ref-events.ts';
+import { Assumptions } from './assumptions.ts';
+import { Checker } from './checker.ts';
+import { EvidenceCollector, evidenceWarning } from './evidence.ts';
+import { LossTracker } from './loss.ts';
+import type { LoggedOp } from './model-log.ts';
+import { headerKconfig, type ProfileChoice } from './profile-pick.ts';
+import { RefChecker, type PageRefInput } from './ref-check.ts';
+import type { CheckOutcome } from './result.ts';
+import { snapObservations } from './observations.ts';
+
+/** Options of a pipeline check. */
+export interface PipelineOptions extends ProfileChoice {
+  readonly vmemmapBase?: bigint;
+  /** pgmaps given with --pmem (they replace the header's). */
+  readonly pmem?: readonly DeviceRange[];
+  /** Probe definitions given with --probes (added to the header's). */
+  readonly probes?: readonly ProbeDefinition[];
+}
+
+/** How the lifter reads a trace. */
+export type LiftMode = 'ops' | 'refs';
+
+/** What the lifter hands to the model run. */
+export type Lifted =
+  | { readonly type: 'start'; readonly header: TraceHeader; readonly mode: LiftMode; readonly ranges: readonly DeviceRange[]; readonly rangeSource: 'header' | '--pmem' | 'none'; readonly lifter: Lifter | null }
+  | { readonly type: 'item'; readonly item: LiftItem }
+  | { readonly type: 'ref'; readonly ref: PageRefInput }
+  | { readonly type: 'skipped'; readonly what: string; readonly line: number }
+  | { readonly type: 'loss'; readonly line: number; readonly cpu: number | null; readonly events: number; readonly how: 'LOST' | 'DROPPED' | 'overwritten' }
+  | { readonly type: 'issue'; readonly issue: ParseIssue }
+  | { readonly type: 'end'; readonly observability: Observability | null };
+
+/** What the model run hands to the comparer. */
+export type Run =
+  | { readonly type: 'start'; readonly header: TraceHeader; readonly mode: LiftMode; readonly model: RefcountModel; readonly ranges: readonly DeviceRange[]; readonly infer: boolean }
+  | { readonly type: 'op'; readonly logged: LoggedOp; readonly item: Extract<LiftItem, { kind: 'op' }> }
+  | { readonly type: 'record'; readonly record: TraceRecord }
+  | { readonly type: 'ref'; readonly ref: PageRefInput }
+  | { readonly type: 'end' };
+
+/** What every stage adds to the report as it goes. */
+export class CheckContext {
+  readonly assumptions = new Assumptions();
+  readonly evidence = new EvidenceCollector();
+  readonly loss = new LossTracker();
+  readonly issues: ParseIssue[] = [];
+  readonly warnings: string[] = [];
+  /** Records not lifted, by what they are. */
+  readonly skipped = new Map<string, number>();
+  kernel = 'unknown';
+  mode: LiftMode = 'ops';
+  model: RefcountModel | null = null;
+  checker: Checker | null = null;
+  refChecker: RefChecker | null = null;
+
+  skip(what: string): void {
+    this.skipped.set(what, (this.skipped.get(what) ?? 0) + 1);
+  }
+}
+
+/** The `head` flag of a page_ref record (null when its flags could not be decoded). */
+function headFlag(r: PageRefRecord): boolean | null {
+  return r.flags.names === null ? null : r.flags.names.includes('head');
+}
+
+/** A page_ref record as the comparer reads it. */
+export function pageRefInput(r: PageRefRecord): PageRefInput {
+  return { line: r.line, op: r.op, pfn: r.pfn, count: r.count, mapcount: r.mapcount, val: r.val, ret: r.ret, head: headFlag(r) };
+}
+
+/** Records no lifter reads: other tracers, the scheduler, IRQs (their event name, for the count). */
+function unrelated(r: TraceRecord): string | null {
+  return r.kind === 'generic' ? r.event : null;
+}
+
+/** The lifter stage; see the file comment. */
+export async function* liftStage(items: AsyncIterable<TraceItem>, opts: PipelineOptions): AsyncGenerator<Lifted> {
+  let lifter: Lifter | null = null;
+  let mode: LiftMode = 'ops';
+  for await (const it of items) {
+    if (it.type === 'header') {
+      const h = it.header;
+      const probes = h.probes.length + h.attachStatus.filter((s) => s.probe !== null).length + (opts.probes?.length ?? 0);
+      mode = probes > 0 ? 'ops' : 'refs';
+      const fromHeader = deviceRanges(h, opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE);
+      const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
+      const rangeSource = opts.pmem !== undefined && opts.pmem.length > 0 ? '--pmem' : fromHeader.length > 0 ? 'header' : 'none';
+      if (mode === 'ops') {
+        lifter = new Lifter(h, { ...(opts.vmemmapBase !== undefined ? { vmemmapBase: opts.vmemmapBase } : {}), ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}), ranges });
+      }
+      yield { type: 'start', header: h, mode, ranges, rangeSource, lifter };
+      if (h.entries !== null && h.entries.written > h.entries.inBuffer) {
+        yield { type: 'loss', line: 0, cpu: null, events: h.entries.written - h.entries.inBuffer, how: 'overwritten' };
+      }
+      if (lifter) for (const item of lifter.start()) yield { type: 'item', item };
+    } else if (it.type === 'record') {
+      const r = it.record;
+      const other = unrelated(r);
+      if (other !== null) {
+        yield { type: 'skipped', what: other, line: r.line };
+        continue;
+      }
+      if (mode === 'refs') {
+        if (r.kind === 'page_ref') yield { type: 'ref', ref: pageRefInput(r) };
+        else yield { type: 'skipped', what: r.kind === 'kprobe' ? `kprobe ${r.event} (no probe definition: give --probes)` : r.event, line: r.line };
+        continue;
+      }
+      for (const item of lifter!.push(r)) yield { type: 'item', item };
+    } else if (it.type === 'issue') {
+      if (it.issue.code === 'LOST_EVENTS') {
+        const lost = lostEventsOf(it.issue.text);
+        if (lost !== null) yield { type: 'loss', line: it.issue.line, cpu: lost.cpu, events: lost.events, how: lost.how };
+      }
+      yield { type: 'issue', issue: it.issue };
+    } else {
+      if (lifter) for (const item of lifter.end()) yield { type: 'item', item };
+      yield { type: 'end', observability: lifter?.observability() ?? null };
+    }
+  }
+}
+
+/** Items the model run may hold while the evidence decides the profile. */
+const MAX_HELD = 65536;
+
+/** Where the profile came from, for messages. */
+function profileSource(header: TraceHeader, opts: ProfileChoice): string | null {
+  if (opts.model !== undefined) return `--model ${opts.model}`;
+  if (opts.kernel !== undefined) return `--kernel ${opts.kernel}`;
+  if (header.kernel !== null) return `the header's kernel=${header.kernel}`;
+  return null;
+}
+
+/** The model run stage; see the file comment. */
+export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOptions, ctx: CheckContext): AsyncGenerator<Run> {
+  let start: Extract<Lifted, { type: 'start' }> | null = null;
+  let model: RefcountModel | null = null;
+  let checker: Checker | null = null;
+  const held: Lifted[] = [];
+  let firstSnap = true;
+  const certainType = (pfn: number): DeviceRange['type'] | null => {
+    if (start === null || start.rangeSource === 'none') return null;
+    return start.ranges.find((x) => pfn >= x.pfn && pfn < x.pfn + x.nr)?.type ?? null;
+  };
+  const observe = (l: Lifted): void => {
+    // evidence of the recording model, from recorded values alone (no model needed)
+    if (l.type === 'ref') ctx.evidence.pageRef(l.ref.line, l.ref.pfn, priorCount(l.ref), l.ref.mapcount, l.ref.head, certainType(l.ref.pfn));
+    else if (l.type === 'item') {
+      const recs = l.item.kind === 'op' ? l.item.records : [l.item.record];
+      for (const r of recs) {
+        if (r.kind === 'page_ref') ctx.evidence.pageRef(r.line, r.pfn, priorCount(r), r.mapcount, headFlag(r), certainType(r.pfn));
+        else if (r.kind === 'kprobe' && isSnapProbe(r)) {
+          if (firstSnap) for (const f of snapObservations(r)) if (f.field === 'refcount' && typeof f.recorded === 'number' && certainType(f.pfn) === 'fsdax') ctx.evidence.restingSnap(r.line, f.pfn, f.recorded);
+          firstSnap = false;
+        } else if (r.kind === 'kprobe') ctx.evidence.probe(r.line, probeFunction(r));
+      }
+    }
+  };
+  const begin = (): Run => {
+    const s = start!;
+    const profile = chooseProfile(s.header, opts, ctx);
+    model = createModel(profile);
+    ctx.model = model;
+    if (s.mode === 'ops') {
+      checker = new Checker(model, { vmemmapBase: opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE, recording: recordingOf(s.header, opts) });
+      ctx.checker = checker;
+    }
+    return { type: 'start', header: s.header, mode: s.mode, model, ranges: s.ranges, infer: s.rangeSource === 'none' };
+  };
+  function* forward(l: Lifted): Generator<Run> {
+    if (l.type === 'item') {
+      if (l.item.kind === 'op') yield { type: 'op', logged: checker!.log.push(l.item.op), item: l.item };
+      else yield { type: 'record', record: l.item.record };
+    } else if (l.type === 'ref') yield { type: 'ref', ref: l.ref };
+  }
+  for await (const l of lifted) {
+    if (l.type === 'start') {
+      start = l;
+      ctx.mode = l.mode;
+      ctx.kernel = opts.kernel ?? l.header.kernel ?? 'unknown';
+      if (l.mode === 'refs') ctx.assumptions.add('no probe definitions (no # kprobe_events: header, no --probes): every page_ref event is checked as a RefEvent, other events are not lifted');
+      if (profileSource(l.header, opts) !== null) yield begin();
+      continue;
+    }
+    if (l.type === 'loss') {
+      ctx.loss.note({ line: l.line, cpu: l.cpu, events: l.events, how: l.how });
+      continue;
+    }
+    if (l.type === 'issue') {
+      ctx.issues.push(l.issue);
+      continue;
+    }
+    if (l.type === 'skipped') {
+      ctx.skip(l.what);
+      continue;
+    }
+    if (l.type === 'end') {
+      if (model === null && start !== null) {
+        yield begin();
+        for (const h of held.splice(0)) yield* forward(h);
+      }
+      yield { type: 'end' };
+      continue;
+    }
+    observe(l);
+    if (model === null) {
+      held.push(l);
+      const v = ctx.evidence.verdict();
+      if (v === 'legacy' || v === 'unified' || held.length >= MAX_HELD) {
+        yield begin();
+        for (const h of held.splice(0)) yield* forward(h);
+      }
+      continue;
+    }
+    yield* forward(l);
+  }
+}
+
+/** The profile of a check: the options', the header's, or (neither naming a kernel) the evidence's. */
+function chooseProfile(header: TraceHeader, opts: ProfileChoice, ctx: CheckContext): Profile {
+  const kconfig = { ...headerKconfig(header), ...(opts.kconfig ?? {}) };
+  const source = profileSource(header, opts);
+  if (source !== null) {
+    const kernel = opts.kernel ?? (opts.model === undefined ? (header.kernel ?? undefined) : undefined);
+    return resolveProfile(opts.model, { ...(kernel !== undefined ? { kernel } : {}), kconfig });
+  }
+  const v = ctx.evidence.verdict();
+  if (v === null || v === 'mixed') {
+    const why = v === null ? 'shows nothing only one model does' : `shows both: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}`;
+    throw new ProfileError(`the trace names no kernel (no KTRACE-BEGIN kernel=) and ${why}: give --kernel or --model`);
+  }
+  const profile = resolveProfile(v, { kconfig });
+  ctx.assumptions.add(`profile ${profile.name} (the newest ${v} profile) chosen from the evidence, the trace naming no kernel: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}; give --kernel for the exact one`);
+  return profile;
+}
+
+/** The recording kernel's own profile (its print formats and offsets), whatever --model says. */
+function recordingOf(header: TraceHeader, opts: ProfileChoice): Profile | null {
+  const kernel = opts.kernel ?? header.kernel ?? undefined;
+  if (kernel === undefined) return null;
+  try {
+    return resolveProfile(undefined, { kernel, kconfig: { ...headerKconfig(header), ...(opts.kconfig ?? {}) } });
+  } catch (e) {
+    if (e instanceof ProfileError) return null;
+    throw e;
+  }
+}
+
+/** The comparer stage: consumes the run and leaves its verdicts in `ctx`. */
+export async function compareStage(run: AsyncIterable<Run>, ctx: CheckContext): Promise<void> {
+  for await (const r of run) {
+    if (r.type === 'start') {
+      if (r.mode === 'refs') {
+        ctx.refChecker = new RefChecker(r.model, {
+          ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, evidence: ctx.evidence, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
+        });
+      }
+    } else if (r.type === 'op') ctx.checker!.onLogged(r.logged, r.item);
+    else if (r.type === 'record') ctx.checker!.onItem({ kind: 'record', record: r.record });
+    else if (r.type === 'ref') ctx.refChecker!.push(r.ref);
+    else ctx.checker?.finish();
+  }
+}
+
+/** The report stage: the outcome of a finished check. */
+export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: ProfileChoice): CheckOutcome {
+  const model = ctx.model;
+  if (model === null) throw new ProfileError('the trace has no header and no events: nothing to check');
+  const tally = ctx.checker?.tally ?? ctx.refChecker?.tally;
+  const runner = ctx.checker?.log.runner ?? ctx.refChecker?.runner;
+  if (tally === undefined || runner === undefined) throw new Error('check pipeline ended without a comparer');
+  const source = header === null ? null : profileSource(header, opts);
+  if (source !== null) {
+    const w = evidenceWarning(model.profile.family, model.profile.name, source, ctx.evidence.list);
+    if (w !== null) ctx.warnings.push(w);
+  }
+  // a finding after lost events may be the loss's doing: it is not asserted
+  const lossy = ctx.loss.list.length > 0;
+  const findings = runner.findings.map(findingJson);
+  const lines = ctx.checker?.opLines ?? ctx.refChecker?.findingLines ?? new Map<number, number>();
+  const kept = lossy ? findings.filter((f) => ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) === null) : findings;
+  const unknowns = [...tally.unknowns];
+  // the Op comparer knows nothing of losses: its disagreements after one are undecidable
+  const mismatches = tally.mismatches.filter((m) => {
+    const why = ctx.loss.since(m.line);
+    if (why !== null) unknowns.push({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function, reason: why });
+    return why === null;
+  });
+  const untraced = tally.untraced.filter((u) => {
+    const why = ctx.loss.since(u.lines[1]);
+    if (why !== null) unknowns.push({ line: u.lines[1], pfn: u.pfn, field: u.field, recorded: u.after, simulated: u.before, function: 'ksys_write', reason: why });
+    return why === null;
+  });
+  for (const f of findings) {
+    if (kept.includes(f)) continue;
+    unknowns.push({ line: lines.get(f.seq) ?? 0, pfn: f.pfn ?? 'none', field: `finding ${f.code}`, recorded: 0, simulated: null, function: f.function, reason: ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) ?? '' });
+  }
+  const skipped = [...ctx.skipped].sort((a, b) => a[0].localeCompare(b[0])).map(([what, n]) => ({ event: what, count: n }));
+  return {
+    kernel: ctx.kernel,
+    profile: model.profile.name,
+    kconfig: model.profile.kconfig,
+    details: describeProfile(model.profile),
+    observations: tally.observations + (unknowns.length - tally.unknowns.length),
+    matched: tally.matched,
+    unknown: unknowns.length,
+    untraced,
+    mismatches,
+    findings: kept,
+    unknowns,
+    findingLines: lines,
+    mode: ctx.mode,
+    assumptions: ctx.assumptions.list,
+    warnings: ctx.warnings,
+    evidence: ctx.evidence.list,
+    lost: { events: ctx.loss.events, at: ctx.loss.list.map((l) => ({ line: l.line, cpu: l.cpu, events: l.events, how: l.how })) },
+    skipped,
+  };
+}
+
+/** The whole check of one reader stream. */
+export async function checkPipeline(items: AsyncIterable<TraceItem>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
+  const ctx = new CheckContext();
+  let header: TraceHeader | null = null;
+  async function* tap(src: AsyncIterable<Lifted>): AsyncGenerator<Lifted> {
+    for await (const l of src) {
+      if (l.type === 'start') header = l.header;
+      yield l;
+    }
+  }
+  await compareStage(runStage(tap(liftStage(items, opts)), opts, ctx), ctx);
+  const outcome = reportOf(ctx, header, opts);
+  return { outcome, issues: ctx.issues, model: ctx.model! };
+}

@@ -1,0 +1,245 @@
+/**
+ * The comparer of a page_ref-only check: every `page_ref_*` event is a RefEvent with
+ * its recorded `val` (spec §9.1), folded into the state of the recording kernel's
+ * profile, and every value it printed is an observation compared with that state:
+ *
+ * - `count` before the event (count − val, what the recorded operation started from):
+ *   at a page's first event this is the model's resting count of its pgmap type
+ *   (`IDLE_REFCOUNT`: legacy FS DAX 1, unified 0), so a wrong model mismatches here;
+ *   later, a difference is a change no event shows (a filter, or lost events): untraced.
+ * - `count` after it (what page_ref printed), which then follows;
+ * - `mapcount` (raw `_mapcount` from 6.10, `page_mapcount()` before): a legacy DAX
+ *   page is never rmapped, so any other value mismatches; under unified an rmap
+ *   (`folio_add_file_rmap_*()`) is no page_ref event, so a changed mapcount is unknown
+ *   (the reason says so) and the state takes the recorded value;
+ * - `ret` of the mod_and_test class (`page_ref_sub_and_test()`: 1 when the count
+ *   reached 0; `page_ref_add_unless()`: 1 when it added; `page_ref_freeze()`: 1 when it
+ *   froze; `page_ref_sub_return()`: the new count).
+ *
+ * Compound folios come from the `head` flag, which page_ref prints on a head page: a
+ * head the state does not have is a `prep_compound_page()` (unified `dax_folio_init()`),
+ * one that lost the flag was split (`dax_folio_reset_order()`); the order is not printed,
+ * so it is inferred (an FS DAX folio is PMD-sized; a device-dax one is the pgmap's
+ * `vmemmap_shift`) and said as an assumption. A `val=-1024` is one page's pin bias
+ * (`GUP_PIN_COUNTING_BIAS`), never 1024 pages.
+ *
+ * Linear: each event is compared when it arrives, against the state it reads, and
+ * nothing is kept per event. Pure (no I/O).
+ */
+import type { PgmapType } from '../events/op.ts';
+import type { RefEvent } from '../events/ref-event.ts';
+import { PAGES_PER_SECTION, PMD_ORDER, PUD_ORDER, hex } from '../kernel/constants.ts';
+import { PG_head } from '../kernel/page-flags.ts';
+import type { RefcountModel } from '../models/model.ts';
+import { Runner } from '../engine/runner.ts';
+import { compoundHead, folioOrder } from '../state/accessors.ts';
+import type { DeviceRange } from '../lift/world.ts';
+import { pageRefEvent, priorCount, sectionMemmap, type PageRefRead } from '../trace/page-ref-events.ts';
+import type { EvidenceCollector } from './evidence.ts';
+import { pageRefMapcount } from './read-field.ts';
+import { resyncEvents } from './resync.ts';
+import { Tally } from './tally.ts';
+import type { Assumptions } from './assumptions.ts';
+import type { LossTracker } from './loss.ts';
+
+/** A page_ref event as the comparer reads it. */
+export interface PageRefInput extends PageRefRead {
+  readonly line: number;
+  /** Recorded `mapcount`, null when not printed. */
+  readonly mapcount: number | null;
+  /** The `head` flag; null when the flags could not be decoded (trace-cmd hex without a known kernel). */
+  readonly head: boolean | null;
+}
+
+/** Options of a page_ref comparer. */
+export interface RefCheckOptions {
+  /** pgmaps the header or --pmem gave (certain). */
+  readonly ranges: readonly DeviceRange[];
+  /** Infer a pgmap per 128 MiB section for pfns no range covers (else: no struct page). */
+  readonly infer: boolean;
+  readonly assumptions: Assumptions;
+  readonly evidence: EvidenceCollector;
+  readonly loss: LossTracker;
+  /** How the recording kernel printed page_ref's mapcount. */
+  readonly mapcountStyle: 'raw' | 'page_mapcount';
+}
+
+/** Compares page_ref events with the folded state; see the file comment. */
+export class RefChecker {
+  readonly runner: Runner;
+  readonly tally = new Tally();
+  /** Trace line of the event each finding names (by its seq). */
+  readonly findingLines = new Map<number, number>();
+  private readonly model: RefcountModel;
+  private readonly opts: RefCheckOptions;
+  /** pfns whose resting count has been compared (their first event). */
+  private readonly seen = new Set<number>();
+  /** Line of each pfn's last event (the untraced window's start). */
+  private readonly lastLine = new Map<number, number>();
+  /** pgmap types of ranges the input gave (not inferred). */
+  private readonly certain: readonly DeviceRange[];
+  private seq = 0;
+
+  constructor(model: RefcountModel, opts: RefCheckOptions) {
+    this.model = model;
+    this.opts = opts;
+    this.certain = opts.ranges;
+    this.runner = new Runner(model, { checkpointEvery: 0, state: { tailEncoding: model.profile.tailEncoding } });
+    for (const r of opts.ranges) {
+      this.runner.foldOnly({ seq: 0, type: 'memmap_init', pfn: r.pfn, nr: r.nr, pgmap: r.pgmap, pgmapType: r.type, refcount: model.idleRefcount(r.type), vmemmapShift: r.vmemmapShift });
+    }
+  }
+
+  /** The pgmap type of a pfn as the input gave it, or null (inferred or unknown). */
+  private certainType(pfn: number): PgmapType | null {
+    const r = this.certain.find((x) => pfn >= x.pfn && pfn < x.pfn + x.nr);
+    return r === undefined ? null : r.type;
+  }
+
+  /** Compares and folds one page_ref event. */
+  push(r: PageRefInput): void {
+    const seq = ++this.seq;
+    const runner = this.runner;
+    const prior = priorCount(r);
+    this.opts.evidence.pageRef(r.line, r.pfn, prior, r.mapcount, r.head, this.certainType(r.pfn));
+    if (runner.refcountOf(r.pfn) === undefined && !this.structPage(r, prior, seq)) {
+      this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: `page_ref_${r.op}`, reason: `no pgmap covers pfn ${hex(r.pfn)} (give --pmem START-END)` });
+      return;
+    }
+    this.shape(r, seq);
+    const fn = `page_ref_${r.op}`;
+    const lost = this.opts.loss.since(r.line);
+    const first = !this.seen.has(r.pfn);
+    this.seen.add(r.pfn);
+    const current = runner.refcountOf(r.pfn)!;
+    if (prior !== null) {
+      if (prior === current) this.tally.match();
+      else if (lost !== null) this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, function: fn, reason: lost });
+      else if (first) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
+      else this.tally.untracedChange(r.pfn, 'count', current, prior, [this.lastLine.get(r.pfn) ?? r.line, r.line]);
+      if (prior !== current) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: prior });
+    }
+    const ret = expectedRet(r, prior ?? current);
+    // the recorded ret is compared here (an observation), not left to the fold's finding
+    const e = pageRefEvent(r, seq);
+    const plain: RefEvent = 'ret' in e ? withoutRet(e) : e;
+    const before = runner.findings.length;
+    runner.pushRef(plain);
+    if (runner.findings.length > before) this.findingLines.set(seq, r.line);
+    const after = runner.refcountOf(r.pfn)!;
+    this.compare(r.line, r.pfn, 'count', r.count, after, fn, lost);
+    if (r.ret !== null && ret !== null) this.compare(r.line, r.pfn, 'ret', r.ret, ret, fn, lost);
+    if (r.count !== after) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: r.count });
+    if (r.mapcount !== null) this.mapcount(r, fn, lost);
+    this.lastLine.set(r.pfn, r.line);
+  }
+
+  private compare(line: number, pfn: number, field: string, recorded: number, simulated: number, fn: string, lost: string | null): void {
+    if (recorded === simulated) this.tally.match();
+    else if (lost !== null) this.tally.unknown({ line, pfn, field, recorded, simulated, function: fn, reason: lost });
+    else this.tally.mismatch(line, pfn, field, recorded, simulated, fn);
+  }
+
+  /** The recorded mapcount against the model's (see the file comment). */
+  private mapcount(r: PageRefInput, fn: string, lost: string | null): void {
+    const src = this.runner.draft;
+    const sim = pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
+    if (sim === null || r.mapcount === null) return;
+    if (sim === r.mapcount) {
+      this.tally.match();
+      return;
+    }
+    if (this.model.profile.family === 'unified' || lost !== null) {
+      const reason = lost ?? 'an rmap change (folio_add_file_rmap_*() / folio_remove_rmap_*()) is no page_ref event: the trace cannot show when it happened';
+      this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'mapcount', recorded: r.mapcount, simulated: sim, function: fn, reason });
+    } else this.tally.mismatch(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
+    const raw = this.opts.mapcountStyle === 'raw' ? r.mapcount : r.mapcount - 1;
+    const simRaw = src.page(r.pfn)?.mapcount ?? -1;
+    for (const e of resyncEvents(this.runner.draft.view(), r.pfn, 'mapcount', simRaw, raw)) this.runner.foldOnly({ ...e, seq: this.seq });
+  }
+
+  /**
+   * Gives a pfn no range covers a struct page: its 128 MiB section (sparse-vmemmap's
+   * unit), of the type its resting count suggests. False when inference is off.
+   */
+  private structPage(r: PageRefInput, prior: number | null, seq: number): boolean {
+    if (!this.opts.infer) return false;
+    const type = this.inferType(prior);
+    const e = sectionMemmap(r.pfn, this.runner.draft.ranges, { pgmapType: type.type, refcount: this.model.idleRefcount(type.type) }, seq);
+    this.runner.foldOnly(e);
+    this.opts.assumptions.add(`pfns ${hex(e.pfn)}-${hex(e.pfn + e.nr - 1)} (section ${hex(Math.floor(r.pfn / PAGES_PER_SECTION))}): a ${type.type === 'generic' ? 'devdax' : 'fsdax'} pgmap inferred from the pfns seen (no # pmem: header and no --pmem), ${type.why}`);
+    return true;
+  }
+
+  /** The pgmap type a first event's resting count points to under this model. */
+  private inferType(prior: number | null): { type: PgmapType; why: string } {
+    const idleFs = this.model.idleRefcount('fsdax');
+    const idleDev = this.model.idleRefcount('generic');
+    if (prior !== null && idleFs !== idleDev) {
+      if (prior === idleDev) return { type: 'generic', why: `type from its first count ${prior} (the ${this.model.profile.family} device-dax idle)` };
+      if (prior === idleFs) return { type: 'fsdax', why: `type from its first count ${prior} (the ${this.model.profile.family} FS DAX idle)` };
+    }
+    return { type: 'fsdax', why: `type assumed fsdax (${this.model.profile.family} idles FS DAX and device-dax alike, or the first count ${prior ?? 'unknown'} is neither idle)` };
+  }
+
+  /** Folds the compound shape the event's `head` flag shows (see the file comment). */
+  private shape(r: PageRefInput, seq: number): void {
+    if (r.head === null) return;
+    const src = this.runner.draft;
+    const page = src.page(r.pfn);
+    if (page === undefined) return;
+    const isHead = (page.flags & PG_head) !== 0;
+    const head = compoundHead(src, r.pfn);
+    if (r.head && !isHead) {
+      // a tail (or an order-0 page inside an old folio) became a head: the old folio went first
+      if (head !== r.pfn) this.runner.foldOnly({ seq, type: 'split', pfn: head });
+      const order = this.orderOf(r.pfn);
+      this.runner.foldOnly({ seq, type: 'prep_compound', pfn: r.pfn, order });
+    } else if (!r.head && (isHead || head !== r.pfn)) {
+      // dax_folio_reset_order(): the folio was split back to order-0 pages
+      this.runner.foldOnly({ seq, type: 'split', pfn: head });
+    }
+  }
+
+  /** The order of a new compound head at pfn: PMD for FS DAX (dax_folio_init() of a PMD entry), the pgmap's shift for device-dax. */
+  private orderOf(pfn: number): number {
+    const range = this.runner.draft.ranges.find((x) => pfn >= x.pfn && pfn < x.pfn + x.nr);
+    const type = range?.pgmapType ?? 'fsdax';
+    if (range !== undefined && range.vmemmapShift > 0) return range.vmemmapShift;
+    if (type === 'fsdax') {
+      this.opts.assumptions.add(`compound FS DAX folios are order ${PMD_ORDER} (page_ref prints the head flag, not the order; dax_folio_init() makes a folio per PMD entry)`);
+      return PMD_ORDER;
+    }
+    const fits = (o: number): boolean => range !== undefined && pfn % 2 ** o === 0 && pfn + 2 ** o <= range.pfn + range.nr;
+    const order = fits(PUD_ORDER) ? PUD_ORDER : PMD_ORDER;
+    this.opts.assumptions.add(`device-dax compound folios at ${hex(pfn)} are order ${order} (the largest PUD/PMD alignment that fits; give the instance's align in a # dax header)`);
+    return order;
+  }
+
+  /** The folio order the state holds at a head (for reports). */
+  orderAt(pfn: number): number {
+    return folioOrder(this.runner.draft, pfn);
+  }
+}
+
+/** What `ret` the kernel returns for an event that started at count `prior`, or null (no ret). */
+function expectedRet(r: PageRefRead, prior: number): number | null {
+  switch (r.op) {
+    case 'mod_and_test':
+      return prior + r.val === 0 ? 1 : 0;
+    case 'mod_and_return':
+      return prior + r.val;
+    case 'mod_unless':
+      // page_ref_add_unless(page, nr, 0): every caller the spec lists passes u = 0
+      return prior !== 0 ? 1 : 0;
+    case 'freeze':
+      return prior === r.val ? 1 : 0;
+    default:
+      return null;
+  }
+}
+
+function withoutRet(e: RefEvent): RefEvent {
+  const { ret: _ret, ...rest } = e as RefEvent & { ret?: number };
+  return rest;
+}
