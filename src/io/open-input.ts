@@ -13,6 +13,8 @@ import { createGunzip } from 'node:zlib';
 import { delimiter, join } from 'node:path';
 import { Decompress } from 'fzstd';
 import { FileNotFoundError } from '../engine/replay.ts';
+import type { TooLongLine } from '../trace/read-trace.ts';
+import { LineSplitter, maxLineBytes } from './read-lines.ts';
 
 /** The forms an input can take. */
 export type InputForm = 'text' | 'gzip' | 'zstd' | 'trace.dat';
@@ -148,22 +150,21 @@ export async function* inputBytes(path: string): AsyncGenerator<Buffer> {
   else yield* all();
 }
 
-/** The lines of an input (without their newline; a trailing `\r` is left to the reader). */
-export async function* inputLines(path: string): AsyncGenerator<string> {
-  let carry: Buffer | null = null;
+/**
+ * The lines of an input (the `\r` of a `\r\n` removed). A line longer than the
+ * line-length limit (--max-line-bytes) comes as a TooLongLine, read in time and memory
+ * bounded by the limit (read-lines.ts's LineSplitter).
+ */
+export async function* inputLines(path: string): AsyncGenerator<string | TooLongLine> {
+  const limit = maxLineBytes();
+  const ready: (string | TooLongLine)[] = [];
+  const splitter = new LineSplitter(0, 1, (r) => ready.push(r.tooLong ? { limit } : r.text) > 0, limit);
   for await (const chunk of inputBytes(path)) {
-    const buf: Buffer = carry === null ? chunk : Buffer.concat([carry, chunk]);
-    carry = null;
-    let from = 0;
-    for (;;) {
-      const nl = buf.indexOf(0x0a, from);
-      if (nl < 0) break;
-      yield buf.toString('utf8', from, nl);
-      from = nl + 1;
-    }
-    if (from < buf.length) carry = Buffer.from(buf.subarray(from));
+    splitter.push(chunk);
+    yield* ready.splice(0);
   }
-  if (carry !== null && carry.length > 0) yield carry.toString('utf8');
+  splitter.end();
+  yield* ready.splice(0);
 }
 
 /** True when a file's first bytes show plain text (not gzip, zstd or trace.dat). */
