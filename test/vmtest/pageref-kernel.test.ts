@@ -236,4 +236,21 @@ describe('private apt view', () => {
     expect(sh('pr_private_suites', { DAX_REFSIM_APT_SUITES: 'experimental' }).stdout).toBe('experimental\n');
     expect(sh('pr_debian_mirror', { DAX_REFSIM_DEBIAN_MIRROR: 'http://m.invalid/debian/' }).stdout).toBe('http://m.invalid/debian\n');
   });
+
+  it('picks the newest version and the newest X.Y series from what apt-cache lists, passing the view options on', () => {
+    write('stubs/apt-cache', [
+      '#!/bin/sh',
+      `echo "$@" >> "${tmp}/apt-cache-args"`,
+      'case "$*" in',
+      '  *madison*) printf "%s\\n" " linux-source-7.2 |   7.2.13-1 | m sid/main amd64 Packages" " linux-source-7.2 | 7.2.9-1~bpo13+1 | m trixie-backports/main amd64 Packages" " linux-source-7.2 | 7.2.12-1~bpo13+1 | m trixie-backports/main amd64 Packages" ;;',
+      '  *pkgnames*) printf "%s\\n" linux-source-7.2 linux-source-6.12 linux-source-7.10 linux-source-7.3 linux-source-7.3-extra ;;',
+      'esac',
+      '',
+    ].join('\n'));
+    spawnSync('chmod', ['+x', join(tmp, 'stubs/apt-cache')]);
+    const env = { PATH: `${join(tmp, 'stubs')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+    expect(sh('pr_newest_version linux-source-7.2 -o Dir::State::status=/dev/null', env).stdout).toBe('7.2.13-1\n');
+    expect(sh('pr_newest_series -o X=1', env).stdout).toBe('7.10\n');
+    expect(readFileSync(join(tmp, 'apt-cache-args'), 'utf8')).toBe('-o Dir::State::status=/dev/null madison linux-source-7.2\n-o X=1 pkgnames linux-source-\n');
+  });
 });
