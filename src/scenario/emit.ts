@@ -124,14 +124,16 @@ function fileLines(ops: readonly Op[], devdax: ReadonlySet<string>): string[] {
       if (devdax.has(op.file)) continue;
       const pages = op.type === 'dax.fault' ? 2 ** levelOrder(op.level) : 1;
       const reflink = op.type === 'dax.fault' ? op.reflink : false;
+      // a huge fault's pfn is its block's head
+      const at = op.pgoff - (op.pgoff % pages);
       const list = runs.get(op.file) ?? [];
       runs.set(op.file, list);
       need(op.file, 0);
-      const covered = list.find((x) => op.pgoff >= x.start && op.pgoff < x.end);
+      const covered = list.find((x) => at >= x.start && at < x.end);
       if (covered) continue;
-      const prev = list.find((x) => x.end === op.pgoff && x.pfn + (x.end - x.start) === op.pfn && x.reflink === reflink && op.pgoff + pages <= (list.find((y) => y.start > x.start)?.start ?? Infinity));
-      if (prev) prev.end = op.pgoff + pages;
-      else if (!list.some((x) => x.start < op.pgoff + pages && op.pgoff < x.end)) list.push({ start: op.pgoff, end: op.pgoff + pages, pfn: op.pfn, reflink });
+      const prev = list.find((x) => x.end === at && x.pfn + (x.end - x.start) === op.pfn && x.reflink === reflink && at + pages <= (list.find((y) => y.start > x.start)?.start ?? Infinity));
+      if (prev) prev.end = at + pages;
+      else if (!list.some((x) => x.start < at + pages && at < x.end)) list.push({ start: at, end: at + pages, pfn: op.pfn, reflink });
     } else if (op.type === 'dax.hole_read') {
       if (!devdax.has(op.file)) need(op.file, (op.pgoff + 1) * PAGE_SIZE);
     } else if (op.type === 'fs.truncate' || op.type === 'fs.break_layout' || op.type === 'fs.evict') {
@@ -230,10 +232,11 @@ function declarations(op: Op, r: DaxReader): string[] {
   const f = nameText(op.file);
   if (op.type !== 'dax.hole_read') {
     const pages = op.type === 'dax.fault' ? 2 ** levelOrder(op.level) : 1;
-    const x = r.env.extentAt(op.file, op.pgoff);
+    const at = op.pgoff - (op.pgoff % pages);
+    const x = r.env.extentAt(op.file, at);
     const reflink = op.type === 'dax.fault' ? op.reflink : false;
-    if (!x || x.pfn + (op.pgoff - x.start) !== op.pfn || x.reflink !== reflink) {
-      out.push(`file ${f} ${sizeText(op.pgoff * PAGE_SIZE)}..${sizeText((op.pgoff + pages) * PAGE_SIZE)} -> ${hexText(op.pfn)}${reflink ? ' reflink' : ''}`);
+    if (!x || x.pfn + (at - x.start) !== op.pfn || x.reflink !== reflink) {
+      out.push(`file ${f} ${sizeText(at * PAGE_SIZE)}..${sizeText((at + pages) * PAGE_SIZE)} -> ${hexText(op.pfn)}${reflink ? ' reflink' : ''}`);
     }
   } else if (!r.env.file(op.file) || r.env.file(op.file)!.size < (op.pgoff + 1) * PAGE_SIZE) out.push(`file ${f} +${sizeText((op.pgoff + 1) * PAGE_SIZE)}`);
   if (op.type !== 'dax.mkwrite') {

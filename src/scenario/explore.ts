@@ -192,7 +192,7 @@ export function explore(ops: readonly Op[], threadNames: readonly (string | null
 
   const leaf = (): void => {
     explored++;
-    const stream = order.map((i, k) => ({ ...ops[i]!, seq: k + 1 }) as Op);
+    const stream = order.map((i, k) => ({ ...ops[i]!, seq: k + 1 }));
     for (const o of outcomesOf(stream, opts)) {
       const example = order.slice(0, o.length);
       const switches = example.reduce((n, i, k) => (k > 0 && threadOf.get(i) !== threadOf.get(example[k - 1]!) ? n + 1 : n), 0);

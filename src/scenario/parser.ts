@@ -405,15 +405,17 @@ export class DaxReader {
           else if (c.eat('write')) write = true;
           else break;
         }
+        // a huge fault may come at any page of its block (the faulting address); its pfn
+        // is the block's head, as dax_iomap_pmd_fault() maps the aligned block
         const pages = 2 ** levelOrder(level);
-        if (a.offset % (pages * PAGE_SIZE) !== 0) throw new Fail(a.offsetColumn, 'BAD_ADDRESS', `a ${level} fault at ${hexText(a.offset)} is not ${sizeText(pages * PAGE_SIZE)} aligned`, `a multiple of ${sizeText(pages * PAGE_SIZE)}`);
-        this.inFile(a, pages);
-        const m = this.mapping(mm, a);
         const pgoff = a.offset / PAGE_SIZE;
-        const x = this.env.extentAt(a.file, pgoff);
-        if (!x) throw new Fail(a.offsetColumn, 'BAD_ADDRESS', `offset ${hexText(a.offset)} of ${a.file} is a hole (no extent; a read of a hole is hole-read)`, `an offset inside an extent of ${a.file}`);
-        const pfn = x.pfn + (pgoff - x.start);
-        if (!this.env.pgmapOf(pfn)) throw new Fail(a.offsetColumn, 'BAD_ADDRESS', `pfn ${hexText(pfn)} behind ${a.file}+${hexText(a.offset)} is in no declared pgmap`, 'an extent inside a pgmap declared above');
+        const head: FileAddr = { ...a, offset: (pgoff - (pgoff % pages)) * PAGE_SIZE };
+        this.inFile(head, pages);
+        const m = this.mapping(mm, a);
+        const x = this.env.extentAt(a.file, head.offset / PAGE_SIZE);
+        if (!x) throw new Fail(a.offsetColumn, 'BAD_ADDRESS', `offset ${hexText(head.offset)} of ${a.file} is a hole (no extent; a read of a hole is hole-read)`, `an offset inside an extent of ${a.file}`);
+        const pfn = x.pfn + (head.offset / PAGE_SIZE - x.start);
+        if (!this.env.pgmapOf(pfn)) throw new Fail(a.offsetColumn, 'BAD_ADDRESS', `pfn ${hexText(pfn)} behind ${a.file}+${hexText(head.offset)} is in no declared pgmap`, 'an extent inside a pgmap declared above');
         return { type: 'dax.fault', mm, vma: vmaOf(m), address: this.vaOf(m, a), file: a.file, pgoff, pfn, level, write, vmaShared: m.shared, reflink: x.reflink };
       }
       case 'mkwrite': {
