@@ -4,6 +4,8 @@
  * and the model's findings. Values in, a string out; the caller supplies the lines.
  */
 import type { CheckOutcome } from './result.ts';
+import type { EvidenceLine } from './finding-evidence.ts';
+import { wrap } from '../report/wrap.ts';
 
 /** The one-line verdict. */
 export function checkSummary(o: CheckOutcome): string {
@@ -14,8 +16,12 @@ export function checkSummary(o: CheckOutcome): string {
   return `${verdict}${resting}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${o.untraced.length} untraced, ${o.mismatches.length} mismatches, ${o.findings.length} findings${lost}`;
 }
 
-/** The whole text report. `lineText` gives a trace line's text (of the checked trace, or B's with --against). */
-export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: number) => string | undefined): string {
+/**
+ * The whole text report. `lineText` gives a trace line's text (of the checked trace, or
+ * B's with --against); `evidence` the trace's evidence per finding (by index), printed
+ * under it: prose wrapped at 80 columns, trace lines quoted whole.
+ */
+export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: number) => string | undefined, evidence: ReadonlyMap<number, readonly EvidenceLine[]> = new Map()): string {
   const out: string[] = [];
   const kconfig = Object.entries(o.kconfig).map(([k, v]) => `${k}=${v}`).join(' ');
   if (o.against) {
@@ -49,14 +55,21 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
   }
   // in --against mode the Ops and their lines are the replayed trace's
   const of = o.against ? ` of ${o.against.trace}` : '';
-  const opLine = (seq: number): string => {
-    const line = o.findingLines.get(seq);
-    return line === undefined ? '' : ` (line ${line}${of})`;
-  };
-  for (const f of o.findings) {
-    // name the trace line of every Op the message mentions (the waiter of a missed wakeup)
-    const message = f.message.replace(/Op #(\d+)/g, (m, n: string) => `${m}${opLine(Number(n))}`);
-    out.push(`finding ${f.code} (${f.severity}) at Op #${f.seq}${opLine(f.seq)}${f.pfn === null ? '' : ` pfn ${f.pfn}`} in ${f.function}: ${message}`);
-  }
+  o.findings.forEach((f, i) => {
+    // a kernel reader knows the trace's lines, not the lifter's Op numbers
+    const message = f.message.replace(/\(Op #(\d+)\)|Op #(\d+)/g, (m, a: string | undefined, b: string | undefined) => {
+      const line = o.findingLines.get(Number(a ?? b));
+      if (line === undefined) return m;
+      return a !== undefined ? `(line ${line}${of})` : `the Op at line ${line}${of}`;
+    });
+    const line = o.findingLines.get(f.seq);
+    const at = line === undefined ? `Op #${f.seq}` : `line ${line}${of}`;
+    out.push(`finding ${f.code} (${f.severity}) at ${at}${f.pfn === null ? '' : `, pfn ${f.pfn}`}, in ${f.function}:`);
+    out.push(...wrap(`${message.charAt(0).toUpperCase()}${message.slice(1)}.`, '  ', '  '));
+    for (const e of evidence.get(i) ?? []) {
+      if ('quote' in e) out.push(`    ${e.line} | ${e.quote}`);
+      else out.push(...wrap(e.text, '  ', '    '));
+    }
+  });
   return `${out.join('\n')}\n`;
 }

@@ -6,11 +6,13 @@
  */
 import { hex, PAGE_SHIFT } from '../kernel/constants.ts';
 import type { Op } from '../events/op.ts';
+import { fileWords } from '../events/file-words.ts';
 
-/** A file as the lifter names it (`259:0/0xc` = dev 259:0, inode 0xc) in words. */
-export function fileWords(file: string): string {
-  const m = /^(\d+:\d+)\/(0x[0-9a-f]+)$/.exec(file);
-  return m ? `inode ${m[2]} on ${m[1]}` : file;
+export { fileWords };
+
+
+function pages(n: number): string {
+  return n === 1 ? '1 page' : `${n} pages`;
 }
 
 function bytes(pgoff: number): number {
@@ -39,17 +41,17 @@ export function opWords(op: Op): string {
     case 'exit':
       return `exit_mmap of mm ${op.mm}`;
     case 'gup.get':
-      return `${op.fast ? 'GUP-fast' : 'GUP'} FOLL_GET of ${op.nr} page(s) at pfn ${hex(op.pfn)}`;
+      return `${op.fast ? 'GUP-fast' : 'GUP'} FOLL_GET of ${pages(op.nr)} at pfn ${hex(op.pfn)}`;
     case 'gup.pin':
-      return `${op.fast ? 'GUP-fast' : 'GUP'} FOLL_PIN${op.longterm ? '|FOLL_LONGTERM' : ''} of ${op.nr} page(s) at pfn ${hex(op.pfn)}`;
+      return `${op.fast ? 'GUP-fast' : 'GUP'} FOLL_PIN${op.longterm ? '|FOLL_LONGTERM' : ''} of ${pages(op.nr)} at pfn ${hex(op.pfn)}`;
     case 'put':
-      return `${op.via === 'bio_release' ? 'O_DIRECT bio release' : op.via ?? 'put_page'} of ${op.nr} reference(s) on pfn ${hex(op.pfn)}`;
+      return `${op.via === 'bio_release' ? 'O_DIRECT bio release' : op.via ?? 'put_page'} of ${op.nr === 1 ? '1 reference' : `${op.nr} references`} on pfn ${hex(op.pfn)}`;
     case 'unpin':
-      return `${op.via ?? 'unpin_user_pages'} of ${op.nr} page(s) at pfn ${hex(op.pfn)}`;
+      return `${op.via ?? 'unpin_user_pages'} of ${pages(op.nr)} at pfn ${hex(op.pfn)}`;
     case 'dio.grab':
-      return `O_DIRECT submission taking ${op.nr} page(s) at pfn ${hex(op.pfn)}`;
+      return `O_DIRECT submission of ${pages(op.nr)} at pfn ${hex(op.pfn)}`;
     case 'dio.release':
-      return `O_DIRECT completion releasing ${op.nr} page(s) at pfn ${hex(op.pfn)}`;
+      return `O_DIRECT completion of ${pages(op.nr)} at pfn ${hex(op.pfn)}`;
     case 'cow':
       return `CoW write fault at ${hex(op.address)} in mm ${op.mm}`;
     case 'fs.break_layout':
@@ -66,7 +68,7 @@ export function opWords(op: Op): string {
     case 'devpriv.free':
       return `device-private free of pfn ${hex(op.pfn)} (order ${op.order})`;
     case 'p2p.alloc_mmap':
-      return `p2pmem_alloc_mmap of ${op.nr} page(s) at pfn ${hex(op.pfn)}`;
+      return `p2pmem_alloc_mmap of ${pages(op.nr)} at pfn ${hex(op.pfn)}`;
   }
 }
 

@@ -16,6 +16,11 @@ import type { CheckOutcome } from '../../check/result.ts';
 import { InputOptionError, parsePmem, parseProbesFile } from '../../check/inputs.ts';
 import { inputName, isPlainText, isStdin, requireInput } from '../../io/open-input.ts';
 import type { ProbeDefinition } from '../../trace/probe-definition.ts';
+import type { CheckRun } from '../../check/run-check.ts';
+import { findingEvidence, type EvidenceLine } from '../../check/finding-evidence.ts';
+import { liftForDiff } from '../../lift/lift-file.ts';
+import { streamTraceFile } from '../../trace/read-file.ts';
+import type { TraceRecord } from '../../trace/record-types.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { parseKconfig, type Kconfig } from '../../models/index.ts';
@@ -99,7 +104,9 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   const o = run.outcome;
   const linesOf = args.against ?? args.trace;
   const wanted = new Set([...o.mismatches.map((m) => m.line)]);
-  const text = args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(inputName(linesOf), o, lineReader(linesOf, wanted));
+  // the evidence re-reads the trace: a plain-text file only (not stdin, not compressed)
+  const evidence = args.format === 'text' && args.against === undefined && !isStdin(args.trace) && isPlainText(args.trace) ? await evidenceOf(args.trace, run, vmemmapBase) : new Map<number, EvidenceLine[]>();
+  const text = args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(inputName(linesOf), o, lineReader(linesOf, wanted), evidence);
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: args.against !== undefined ? [args.trace, args.against] : [args.trace] });
   else ctx.io.stdout(text);
   for (const w of o.warnings ?? []) ctx.io.stderr(`dax-refsim: warning: ${w}\n`);
@@ -130,6 +137,22 @@ function optionValue<T>(f: () => T): T {
 function readProbes(path: string): ProbeDefinition[] {
   requireFile(path);
   return parseProbesFile(readFileSync(path, 'utf8'), path);
+}
+
+/**
+ * The trace's evidence for the findings that need it (a missed wakeup is proven by what
+ * the trace does not record after the put): a second read of the trace, only then.
+ */
+async function evidenceOf(trace: string, run: CheckRun, vmemmapBase: bigint | undefined): Promise<Map<number, EvidenceLine[]>> {
+  if (!run.outcome.findings.some((f) => f.code === 'missed-wakeup')) return new Map();
+  const lifted = await liftForDiff(trace, vmemmapBase !== undefined ? { vmemmapBase } : {});
+  const records: TraceRecord[] = [];
+  for await (const it of streamTraceFile(trace)) if (it.type === 'record') records.push(it.record);
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  return findingEvidence(run.outcome.findings, {
+    header: lifted.header, records, ops: new Map(lifted.ops.map((op) => [op.seq, op])), lineText: (l) => lines[l - 1],
+    putPath: run.model.profile.dio.note, profile: run.model.profile.name, ...(vmemmapBase !== undefined ? { vmemmapBase } : {}),
+  });
 }
 
 /** The text of the wanted lines of a file (read once, only when there are some). */

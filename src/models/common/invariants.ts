@@ -6,6 +6,7 @@ import { compoundHead, folioOrder, pagePgmap } from '../../state/accessors.ts';
 import { findRange } from '../../state/sim-state.ts';
 import type { Invariant } from '../model.ts';
 import { refcount } from './kernel.ts';
+import { fileWords } from '../../events/file-words.ts';
 
 /**
  * missed-wakeup: a put brought a page to the value a layout breaker waits for, and
@@ -28,15 +29,17 @@ export const missedWakeup: Invariant = {
       const put = [...events].reverse().find((e) => e.type === 'enter' && (e.fn === 'folio_put_refs' || e.fn === 'folio_put' || e.fn === 'folios_put_refs') && e.pfn === w.pfn);
       const fn = put?.type === 'enter' ? put.fn : 'folio_put_refs';
       const bio = ctx.op.type === 'dio.release' || (ctx.op.type === 'put' && ctx.op.via === 'bio_release');
-      const path = bio ? `${fn} from __bio_release_pages` : put?.type === 'enter' ? put.fn : 'a put path without the devmap hook';
-      const at = ctx.op.line === undefined ? '' : ` (trace line ${ctx.op.line})`;
+      const path = bio ? `${fn}() from __bio_release_pages()` : put?.type === 'enter' ? `${put.fn}()` : 'a put path without the devmap hook';
+      const what = bio ? 'the O_DIRECT completion' : `the ${ctx.op.type}`;
+      // truncate runs to EOF; a waiter over a bounded range is a hole punch
+      const waits = w.kind === 'evict' ? 'the eviction' : w.kind === 'truncate' ? (w.end < Number.MAX_SAFE_INTEGER ? 'the hole punch' : 'the truncate') : 'the layout break';
       ctx.report({
         code: 'missed-wakeup',
         severity: 'error',
         seq: ctx.op.seq,
         pfn: w.pfn,
         function: fn,
-        message: `#${ctx.op.seq} (${ctx.op.type})${at} brings page ${hex(w.pfn)} to refcount ${w.until}, the value ${w.fn} (waiting since Op #${w.waiter}, ${w.kind} of ${w.file}) waits for, through ${path}, which does not call wake_up_var(): the waiter sleeps on`,
+        message: `${what} brings page ${hex(w.pfn)} to refcount ${w.until}, the value ${waits} of ${fileWords(w.file)} (Op #${w.waiter}) waits for in ${w.fn}, but ${path} does not call wake_up_var(), so that waiter is not woken`,
       });
     }
   },
