@@ -49,7 +49,7 @@ describe('dio.grab / dio.release under the recorded kernels', () => {
     const release = enters(events.filter((e) => e.op === 5));
     expect(release).toEqual(['__bio_release_pages', 'folio_put_refs']);
     expect(findings).toEqual([expect.objectContaining({ code: 'missed-wakeup', seq: 5, pfn: 0x48052, function: 'folio_put_refs' })]);
-    expect(findings[0]!.message).toContain('folio_put_refs from __bio_release_pages');
+    expect(findings[0]!.message).toContain('but folio_put_refs() from __bio_release_pages() does not call wake_up_var(), so that waiter is not woken');
     expect(state.world.waiters.map((w) => w.pfn)).toEqual([0x48052]);
     expect(getPage(state, 0x48052)!.refcount).toBe(1);
   });
