@@ -28,13 +28,12 @@
  */
 import type { PgmapType } from '../events/op.ts';
 import type { RefEvent } from '../events/ref-event.ts';
-import { PAGES_PER_SECTION, PMD_ORDER, PUD_ORDER, hex } from '../kernel/constants.ts';
-import { PG_head } from '../kernel/page-flags.ts';
+import { PAGES_PER_SECTION, hex } from '../kernel/constants.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
-import { compoundHead, folioOrder } from '../state/accessors.ts';
+import { folioOrder } from '../state/accessors.ts';
 import type { DeviceRange } from '../lift/world.ts';
-import { pageRefEvent, priorCount, sectionMemmap, type PageRefRead } from '../trace/page-ref-events.ts';
+import { pageRefEvent, priorCount, sectionMemmap, shapeChange, type PageRefRead } from '../trace/page-ref-events.ts';
 import type { EvidenceCollector } from './evidence.ts';
 import { pageRefMapcount } from './read-field.ts';
 import { resyncEvents } from './resync.ts';
@@ -182,38 +181,11 @@ export class RefChecker {
     return { type: 'fsdax', why: `type assumed fsdax (${this.model.profile.family} idles FS DAX and device-dax alike, or the first count ${prior ?? 'unknown'} is neither idle)` };
   }
 
-  /** Folds the compound shape the event's `head` flag shows (see the file comment). */
+  /** Folds the compound shape the event's `head` flag shows (page-ref-events.ts shapeChange). */
   private shape(r: PageRefInput, seq: number): void {
-    if (r.head === null) return;
-    const src = this.runner.draft;
-    const page = src.page(r.pfn);
-    if (page === undefined) return;
-    const isHead = (page.flags & PG_head) !== 0;
-    const head = compoundHead(src, r.pfn);
-    if (r.head && !isHead) {
-      // a tail (or an order-0 page inside an old folio) became a head: the old folio went first
-      if (head !== r.pfn) this.runner.foldOnly({ seq, type: 'split', pfn: head });
-      const order = this.orderOf(r.pfn);
-      this.runner.foldOnly({ seq, type: 'prep_compound', pfn: r.pfn, order });
-    } else if (!r.head && (isHead || head !== r.pfn)) {
-      // dax_folio_reset_order(): the folio was split back to order-0 pages
-      this.runner.foldOnly({ seq, type: 'split', pfn: head });
-    }
-  }
-
-  /** The order of a new compound head at pfn: PMD for FS DAX (dax_folio_init() of a PMD entry), the pgmap's shift for device-dax. */
-  private orderOf(pfn: number): number {
-    const range = this.runner.draft.ranges.find((x) => pfn >= x.pfn && pfn < x.pfn + x.nr);
-    const type = range?.pgmapType ?? 'fsdax';
-    if (range !== undefined && range.vmemmapShift > 0) return range.vmemmapShift;
-    if (type === 'fsdax') {
-      this.opts.assumptions.add(`compound FS DAX folios are order ${PMD_ORDER} (page_ref prints the head flag, not the order; dax_folio_init() makes a folio per PMD entry)`);
-      return PMD_ORDER;
-    }
-    const fits = (o: number): boolean => range !== undefined && pfn % 2 ** o === 0 && pfn + 2 ** o <= range.pfn + range.nr;
-    const order = fits(PUD_ORDER) ? PUD_ORDER : PMD_ORDER;
-    this.opts.assumptions.add(`device-dax compound folios at ${hex(pfn)} are order ${order} (the largest PUD/PMD alignment that fits; give the instance's align in a # dax header)`);
-    return order;
+    const change = shapeChange(this.runner.draft, r, seq);
+    for (const e of change.events) this.runner.foldOnly(e);
+    if (change.assumption !== null) this.opts.assumptions.add(change.assumption);
   }
 
   /** The folio order the state holds at a head (for reports). */

@@ -19,6 +19,8 @@ import { readHead } from '../io/read-chunks.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import { replayTraceFile, stateAtTrace, type TraceResume } from './replay-trace.ts';
+import type { PageRefRead } from '../trace/page-ref-events.ts';
+import type { PgmapType } from '../events/op.ts';
 
 /** A checkpoint of a file replay: the state after `inputs` inputs and where to resume reading. */
 export interface FileCheckpoint {
@@ -50,6 +52,8 @@ export interface ReplayFileOptions extends RunnerOptions {
   readonly maxIssues?: number;
   /** For a trace without --model: kconfig merged over its header's. */
   readonly kconfig?: Readonly<Record<string, string>>;
+  /** For a trace: called with every page_ref event (and its pgmap type when the header gave it) before it is folded. */
+  readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
 }
 
 /** What a file holds, told by its content (never by its name). */
@@ -79,6 +83,8 @@ export interface ReplayFileResult {
     readonly header: TraceHeader | undefined;
     readonly issues: readonly ParseIssue[];
     readonly issueCount: number;
+    /** What the replay inferred (a compound folio's order). */
+    readonly assumptions: readonly string[];
     readonly errorCount: number;
   };
 }
@@ -175,7 +181,7 @@ async function replayTrace(path: string, opts: ReplayFileOptions): Promise<Repla
   return {
     file, kind: 'refevents', header: undefined, state: r.state, findings: r.findings, checkpoints,
     inputs: r.inputs, refEvents: r.refEvents, lines: r.lines, issues: [], issueCount: 0, format: 'trace', model: r.model,
-    trace: { header: r.header, issues: r.issues, issueCount: r.issueCount, errorCount: r.errorCount },
+    trace: { header: r.header, issues: r.issues, issueCount: r.issueCount, errorCount: r.errorCount, assumptions: r.assumptions },
   };
 }
 

@@ -17,7 +17,7 @@ import { createState } from '../state/sim-state.ts';
 import { modelFor, ProfileError, type RefcountModel } from '../models/index.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
-import { headerMemmaps, pageRefEvent, priorCount, sectionMemmap, untracedChange, type PageRefRead, type PageTemplate } from '../trace/page-ref-events.ts';
+import { headerMemmaps, pageRefEvent, priorCount, sectionMemmap, shapeChange, untracedChange, type PageRefRead, type PageTemplate } from '../trace/page-ref-events.ts';
 import { PageRefStream } from '../trace/page-ref-stream.ts';
 import { readChunks } from '../io/read-chunks.ts';
 import { Runner, checkpointFor, checkpointTracker, stateOptionsOf, type RunnerOptions } from './runner.ts';
@@ -54,6 +54,8 @@ export interface TraceReplayOptions extends RunnerOptions {
   readonly maxIssues?: number;
   /** Read size in bytes. Default 1 MiB. */
   readonly chunkBytes?: number;
+  /** Called with every page_ref event before it is folded (replay's model evidence), with its pgmap type when the header gave it. */
+  readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
 }
 
 /** The result of replaying a trace. */
@@ -74,6 +76,8 @@ export interface TraceReplayResult {
   readonly issues: readonly ParseIssue[];
   readonly issueCount: number;
   readonly errorCount: number;
+  /** What the replay inferred (the order of a compound folio page_ref shows by its head flag only). */
+  readonly assumptions: readonly string[];
 }
 
 /** The model a trace replays under: the given one, else the header kernel's profile. */
@@ -92,8 +96,13 @@ class TraceFolder {
   private seq: number;
   private readonly stopAt: number;
 
-  constructor(runner: Runner, template: PageTemplate, inputs: number, stopAt = Number.POSITIVE_INFINITY) {
+  /** Inferences the replay rests on (a compound order page_ref does not print). */
+  readonly assumptions = new Set<string>();
+  private readonly onEvent: ((r: PageRefRead, line: number, type: PgmapType | null) => void) | undefined;
+
+  constructor(runner: Runner, template: PageTemplate, inputs: number, stopAt = Number.POSITIVE_INFINITY, onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void) {
     this.runner = runner;
+    this.onEvent = onEvent;
     this.template = template;
     this.seq = inputs;
     this.stopAt = stopAt;
@@ -108,6 +117,15 @@ class TraceFolder {
       runner.foldOnly(sectionMemmap(r.pfn, runner.draft.ranges, this.template, seq));
       current = this.template.refcount;
     }
+    // the head flag: a compound folio made or split before this event (page_ref prints no order)
+    const shape = shapeChange(runner.draft, r, seq);
+    for (const e of shape.events) runner.foldOnly(e);
+    if (shape.assumption !== null) this.assumptions.add(shape.assumption);
+    if (this.onEvent) {
+      // a header's range is certain; a section the replay gave a struct page is not
+      const range = runner.draft.ranges.find((x) => r.pfn >= x.pfn && r.pfn < x.pfn + x.nr);
+      this.onEvent(r, line, range === undefined || range.pgmap.startsWith('section-') ? null : range.pgmapType);
+    }
     const prior = priorCount(r);
     if (prior !== null && prior !== current) {
       runner.report(untracedChange(r, seq, line, current, prior));
@@ -120,7 +138,7 @@ class TraceFolder {
 
 /** Streams a page_ref trace through a Runner; see the file comment. */
 export async function replayTraceFile(path: string, opts: TraceReplayOptions = {}): Promise<TraceReplayResult> {
-  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, ...runnerOpts } = opts;
+  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, ...runnerOpts } = opts;
   const issues: ParseIssue[] = [];
   let issueCount = 0;
   let errorCount = 0;
@@ -148,7 +166,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
       const init = new Runner(m, { checkpointEvery: 0 });
       for (const e of headerMemmaps(h, idle)) init.foldOnly(e);
       const initial = init.state();
-      folder = new TraceFolder(new Runner(m, runnerOpts, initial), template, 0);
+      folder = new TraceFolder(new Runner(m, runnerOpts, initial), template, 0, Number.POSITIVE_INFINITY, onEvent);
       for (const f of init.findings) folder.runner.report(f);
       annotate(folder.runner);
     },
@@ -172,6 +190,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   return {
     file, header, model, state, findings: runner?.findings ?? [], checkpoints, resume,
     inputs: runner?.count ?? 0, refEvents: runner?.refEvents ?? 0, lines: stream.lines, issues, issueCount, errorCount,
+    assumptions: [...(folder?.assumptions ?? [])],
   };
 }
 

@@ -13,13 +13,15 @@
  *   prior count is folded first and reported as an `untraced-change` finding, never
  *   silently.
  */
-import { PAGES_PER_SECTION, PAGE_SHIFT, hex } from '../kernel/constants.ts';
+import { PAGES_PER_SECTION, PAGE_SHIFT, PMD_ORDER, PUD_ORDER, hex } from '../kernel/constants.ts';
+import { PG_head } from '../kernel/page-flags.ts';
+import { compoundHead, type PageSource } from '../state/accessors.ts';
 import type { PgmapType } from '../events/op.ts';
 import type { RefEvent, RefEventOf } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
 import type { MemmapRange } from '../state/page.ts';
 import type { TraceHeader } from './header-types.ts';
-import type { PageRefOp } from './record-types.ts';
+import type { PageRefOp, PageRefRecord } from './record-types.ts';
 
 /** The fields of a page_ref event that replay uses (a PageRefRecord, or the fast path's scratch). */
 export interface PageRefRead {
@@ -29,6 +31,64 @@ export interface PageRefRead {
   readonly count: number;
   readonly val: number;
   readonly ret: number | null;
+  /** The `head` page flag; null or absent when the flags could not be decoded (trace-cmd's hex without a kernel). */
+  readonly head?: boolean | null;
+  /** `mapcount` as printed, when the reader kept it. */
+  readonly mapcount?: number | null;
+}
+
+/** The `head` flag of a page_ref record (null when its flags could not be decoded). */
+export function headFlag(r: PageRefRecord): boolean | null {
+  return r.flags.names === null ? null : r.flags.names.includes('head');
+}
+
+/** What a page_ref event's `head` flag says about the folio shape, as RefEvents to fold first. */
+export interface ShapeChange {
+  readonly events: RefEvent[];
+  /** An inference the order rests on (page_ref prints no order), or null. */
+  readonly assumption: string | null;
+}
+
+/**
+ * The compound shape a page_ref event shows: page_ref prints PG_head on a folio's head
+ * page. A head the state does not have was made by prep_compound_page() (unified
+ * dax_folio_init(), or a device-dax pgmap's vmemmap_shift); a page of a compound folio
+ * seen without the flag means the folio was split back to order-0 pages
+ * (dax_folio_reset_order()), which the kernel does only to a free folio, so only when
+ * the head's count is 0 (an inconsistent trace changes no shape). The order is not
+ * printed: an FS DAX folio is PMD-sized (dax_folio_init() of a PMD entry), a device-dax
+ * one the pgmap's vmemmap_shift (else the largest PUD/PMD alignment that fits its
+ * range). Empty when nothing changes.
+ */
+export function shapeChange(src: PageSource & { readonly ranges: readonly MemmapRange[] }, r: PageRefRead, seq: number): ShapeChange {
+  const none = { events: [], assumption: null };
+  if (r.head === undefined || r.head === null) return none;
+  const page = src.page(r.pfn);
+  if (page === undefined) return none;
+  const isHead = (page.flags & PG_head) !== 0;
+  const head = compoundHead(src, r.pfn);
+  if (r.head && !isHead) {
+    const range = src.ranges.find((x) => r.pfn >= x.pfn && r.pfn < x.pfn + x.nr);
+    if (range === undefined) return none;
+    const { order, assumption } = compoundOrder(range, r.pfn);
+    const events: RefEvent[] = [];
+    if (head !== r.pfn) events.push({ seq, type: 'split', pfn: head });
+    events.push({ seq, type: 'prep_compound', pfn: r.pfn, order });
+    return { events, assumption };
+  }
+  if (!r.head && (isHead || head !== r.pfn) && src.page(head)?.refcount === 0) return { events: [{ seq, type: 'split', pfn: head }], assumption: null };
+  return none;
+}
+
+/** The order of a new compound head at `pfn` in `range`, and the assumption it rests on. */
+function compoundOrder(range: MemmapRange, pfn: number): { order: number; assumption: string | null } {
+  if (range.vmemmapShift > 0) return { order: range.vmemmapShift, assumption: null };
+  if (range.pgmapType === 'fsdax') {
+    return { order: PMD_ORDER, assumption: `compound FS DAX folios are order ${PMD_ORDER} (page_ref prints the head flag, not the order; dax_folio_init() makes a folio per PMD entry)` };
+  }
+  const fits = (o: number): boolean => pfn % 2 ** o === 0 && pfn + 2 ** o <= range.pfn + range.nr;
+  const order = fits(PUD_ORDER) ? PUD_ORDER : PMD_ORDER;
+  return { order, assumption: `device-dax compound folios at ${hex(pfn)} are order ${order} (the largest PUD/PMD alignment that fits; give the instance's align)` };
 }
 
 /** The RefEvent a recorded page_ref event is, numbered `seq`. */

@@ -21,6 +21,8 @@ export interface PageRefFields {
   val: number;
   /** null when the event class prints no `ret=`. */
   ret: number | null;
+  /** The `head` page flag (tracefs prints flags by name; a hex word goes to the full reader). */
+  head: boolean;
 }
 
 /** The line is a canonical page_ref event; the scratch holds its fields. */
@@ -38,6 +40,7 @@ const LBRACK = 0x5b;
 const RBRACK = 0x5d;
 const LPAREN = 0x28;
 const RPAREN = 0x29;
+const PIPE = 0x7c;
 const ZERO = 0x30;
 const NINE = 0x39;
 
@@ -115,7 +118,19 @@ export function scanPageRefLine(buf: Uint8Array, a: number, b: number, at: numbe
   if (i === pfnStart || i - pfnStart > 13) return FAST_FALLBACK;
   if (!matches(buf, i, end, FLAGS)) return FAST_FALLBACK;
   i += FLAGS.length;
-  while (i < end && isNonSpace(buf[i])) i++;
+  // `reserved|head`: the head flag is one `|`-separated name; a `0x…` word needs the kernel's flag table
+  if (buf[i] === ZERO && buf[i + 1] === 0x78) return FAST_FALLBACK;
+  let head = false;
+  let word = i;
+  while (i <= end) {
+    const c = i < end ? buf[i] : SP;
+    if (c === PIPE || !isNonSpace(c)) {
+      if (i - word === 4 && buf[word] === 0x68 && buf[word + 1] === 0x65 && buf[word + 2] === 0x61 && buf[word + 3] === 0x64) head = true;
+      if (c !== PIPE) break;
+      word = i + 1;
+    }
+    i++;
+  }
   if (!matches(buf, i, end, COUNT)) return FAST_FALLBACK;
   i = readInt(buf, i + COUNT.length, end);
   if (i < 0) return FAST_FALLBACK;
@@ -148,6 +163,7 @@ export function scanPageRefLine(buf: Uint8Array, a: number, b: number, at: numbe
   out.mapcount = mapcount;
   out.val = val;
   out.ret = ret;
+  out.head = head;
   return FAST_OK;
 }
 

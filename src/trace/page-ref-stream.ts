@@ -13,7 +13,7 @@
 import type { TraceHeader } from './header-types.ts';
 import type { ParseIssue } from './issues.ts';
 import { FAST_OK, PAGE_REF_PREFIX, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
-import type { PageRefRead } from './page-ref-events.ts';
+import { headFlag, type PageRefRead } from './page-ref-events.ts';
 import { TraceReader, type TraceItem, type TraceReaderOptions } from './trace-reader.ts';
 import { maxLineBytes } from '../io/line-limit.ts';
 
@@ -63,7 +63,7 @@ export class PageRefStream {
   /** Index of the next `page_ref_` in the current chunk at or after the current line; -1 when none is left. */
   private nextRef = -1;
   private refFrom = Number.POSITIVE_INFINITY;
-  private readonly scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null };
+  private readonly scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
 
   constructor(file: string, handler: PageRefHandler, start: PageRefStreamStart = {}, options: TraceReaderOptions = {}) {
     this.handler = handler;
@@ -196,7 +196,8 @@ export class PageRefStream {
         this.handler.header(item.header);
       } else if (item.type === 'issue') this.handler.issue(item.issue);
       else if (item.type === 'record' && item.record.kind === 'page_ref') {
-        if (!this.handler.pageRef(item.record, this.lineNo, this.offset)) this.stopped = true;
+        const r = item.record;
+        if (!this.handler.pageRef({ op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, head: headFlag(r), mapcount: r.mapcount }, this.lineNo, this.offset)) this.stopped = true;
       }
     }
   }

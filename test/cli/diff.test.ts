@@ -137,3 +137,22 @@ describe('lockstep replay', () => {
     expect(r.divergences.length).toBe(3);
   });
 });
+
+describe('diff on a recorded trace: the recording kernel\'s profile on its side (issue #12)', () => {
+  it('k61-ext4-daxrace without --models: legacy@6.1 keeps the FOLL_GET O_DIRECT and so the missed wakeup on the legacy side', async () => {
+    const r = await cli('diff', 'events/traces/k61-ext4-daxrace.trace.txt', '--semantic', '--format', 'json');
+    expect(r.status).toBe(1);
+    const doc = JSON.parse(r.stdout) as { models: string[]; divergences: { class: string; field: string; a: unknown; b: unknown }[] };
+    expect(doc.models).toEqual(['legacy@6.1', 'unified@7.2']);
+    expect(doc.divergences.filter((d) => d.class === 'wake' || d.class === 'finding').map((d) => [d.class, d.field, d.a, d.b])).toEqual([
+      ['wake', 'wake', false, true],
+      ['finding', 'findings', ['missed-wakeup'], []],
+    ]);
+  });
+  it('a unified recording keeps its own profile on the unified side; --models still wins', async () => {
+    const own = JSON.parse((await cli('diff', 'events/traces/k73-ext4-daxrace.trace.txt', '--format', 'json')).stdout) as { models: string[] };
+    expect(own.models).toEqual(['legacy@6.14', 'unified@7.3']);
+    const given = JSON.parse((await cli('diff', 'events/traces/k61-ext4-daxrace.trace.txt', '--models', 'legacy@6.12,unified@7.2', '--format', 'json')).stdout) as { models: string[] };
+    expect(given.models).toEqual(['legacy@6.12', 'unified@7.2']);
+  });
+});

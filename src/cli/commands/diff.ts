@@ -8,6 +8,8 @@ import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { filter, from, lastValueFrom, map, type Observable } from 'rxjs';
 import { liftForDiff } from '../../lift/lift-file.ts';
+import { recordingProfile } from '../../check/profile-pick.ts';
+import type { TraceHeader } from '../../trace/header-types.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import type { Argv, CommandModule } from 'yargs';
 import type { Op } from '../../events/op.ts';
@@ -27,7 +29,7 @@ import { SCENARIO_FILE } from '../../io/corpus.ts';
 /** The diff command's arguments. */
 export interface DiffArgs {
   readonly input: string;
-  readonly models: string;
+  readonly models?: string;
   readonly kconfig?: string;
   readonly semantic: boolean;
   readonly first: boolean;
@@ -97,23 +99,43 @@ function isJsonl(file: string): boolean {
  * The Ops of the input: a JSONL stream read once, or a recorded trace lifted to Ops
  * (each Op keeps its trace line; divergences then name the line and its PHASE).
  */
-async function inputOps(file: string, issues: string[]): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined }> {
+async function inputOps(file: string, issues: string[]): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined; header?: TraceHeader }> {
   if (isDaxFile(file)) return { ops$: from(readDaxFile(file).ops) };
   if (isJsonl(file)) return { ops$: opsOf(file, issues) };
   const lifted = await liftForDiff(file);
   for (const i of lifted.issues) if (i.severity === 'error' && issues.length < MAX_ISSUES) issues.push(formatIssue(i));
-  return { ops$: from(lifted.ops), phaseOf: (line) => lifted.phases.get(line) };
+  return { ops$: from(lifted.ops), phaseOf: (line) => lifted.phases.get(line), header: lifted.header };
+}
+
+/** The default pair when --models is not given. */
+const DEFAULT_MODELS = 'legacy,unified';
+
+/**
+ * The two models of a diff. Without --models, a recorded trace is diffed under its
+ * recording kernel's own profile on its family's side (6.1's O_DIRECT FOLL_GET, and so
+ * its missed wakeup, exist only under legacy@6.1) and the newest profile of the other
+ * family; anything else under `legacy,unified`.
+ */
+function modelsFor(args: DiffArgs, header: TraceHeader | undefined): [RefcountModel, RefcountModel] {
+  if (args.models !== undefined) return parseModels(args.models, args.kconfig);
+  const recording = header === undefined ? null : recordingProfile(header, args.kconfig === undefined ? {} : { kconfig: parseKconfig(args.kconfig) });
+  if (recording === null) return parseModels(DEFAULT_MODELS, args.kconfig);
+  const kc = { ...recording.kconfig };
+  const own = modelFor(recording.name, { kconfig: kc });
+  const other = modelFor(recording.family === 'legacy' ? 'unified' : 'legacy', args.kconfig === undefined ? {} : { kconfig: parseKconfig(args.kconfig) });
+  return recording.family === 'legacy' ? [own, other] : [other, own];
 }
 
 /** Runs the diff. */
 export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResult> {
-  const [a, b] = parseModels(args.models, args.kconfig);
+  if (args.models !== undefined) parseModels(args.models, args.kconfig);
   const file = inputFile(args.input);
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
   const issues: string[] = [];
-  const { ops$, phaseOf } = await inputOps(file, issues);
+  const { ops$, phaseOf, header } = await inputOps(file, issues);
   if (issues.length) throw new InputIssues(issues);
+  const [a, b] = modelsFor(args, header);
   const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic })));
   if (issues.length) throw new InputIssues(issues);
   // a lifted Op keeps its trace line; name the PHASE it fell in too
@@ -136,7 +158,7 @@ export function diffCommand(ctx: CliContext): CommandModule<object, DiffArgs> {
     builder: (y: Argv) =>
       y
         .positional('input', { type: 'string', demandOption: true, describe: 'Op JSONL file, a .dax scenario, a scenario folder, or a recorded ftrace/trace-cmd trace' })
-        .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles: a,b (e.g. legacy@6.12,unified@7.2)' })
+        .option('models', { type: 'string', describe: 'two profiles: a,b (e.g. legacy@6.12,unified@7.2); default legacy,unified, and for a recorded trace its recording kernel\'s profile on its side' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to both profiles' })
         .option('semantic', { type: 'boolean', default: false, describe: 'hide baseline shifts and other pure re-encodings' })
         .option('first', { type: 'boolean', default: false, describe: 'show the first divergence per range and class instead of every episode' })

@@ -6,6 +6,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import { EvidenceCollector, evidenceWarning } from '../../check/evidence.ts';
+import { priorCount, type PageRefRead } from '../../trace/page-ref-events.ts';
+import type { PgmapType } from '../../events/op.ts';
 import { findingsAt, replayFile, sniffFormat, sniffJsonl, stateAt, FileNotFoundError, type ReplayFileResult } from '../../engine/replay.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
@@ -79,9 +82,18 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   if (format === 'trace') {
     // a trace's model: --model/--kernel, else the profile of the kernel its header names
     model = args.model !== undefined || args.kernel !== undefined ? chooseModel(args, 'refevents', undefined, kconfig) : undefined;
-    full = await replayFile(file, { ...(model ? { model } : {}), kconfig, maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at) });
+    // which model recorded it, from the events themselves (check/evidence.ts)
+    const evidence = new EvidenceCollector();
+    const onEvent = (r: PageRefRead, line: number, type: PgmapType | null): void => evidence.pageRef(line, r.pfn, priorCount(r), r.mapcount ?? null, r.head ?? null, type);
+    full = await replayFile(file, { ...(model ? { model } : {}), kconfig, maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at), onEvent });
     model = full.model;
     const t = full.trace!;
+    if (model !== undefined) {
+      const source = args.model !== undefined ? `--model ${args.model}` : args.kernel !== undefined ? `--kernel ${args.kernel}` : `the header's kernel=${t.header?.kernel ?? '?'}`;
+      const w = evidenceWarning(model.profile.family, model.profile.name, source, evidence.list);
+      if (w !== null) ctx.io.stderr(`dax-refsim: warning: ${w}\n`);
+    }
+    for (const a of t.assumptions) ctx.io.stderr(`dax-refsim: assumption: ${a}\n`);
     if (t.errorCount > 0) {
       const lines = t.issues.filter((i) => i.severity === 'error').map(formatIssue);
       if (t.errorCount > lines.length) lines.push(`${file}: … and ${t.errorCount - lines.length} more bad lines`);
