@@ -1,7 +1,8 @@
 /**
  * Every interleaving of a scenario's threads: each thread's Ops stay in program order,
- * the threads' Ops are merged in every order, and each merged stream is replayed under
- * the chosen models. Partial-order reduction (sleep sets, Godefroid 1996) skips the
+ * an Op without a thread stays a barrier between what is written above and below it,
+ * the threads' Ops are merged in every other order, and each merged stream is replayed
+ * under the chosen models. Partial-order reduction (sleep sets, Godefroid 1996) skips the
  * orders that only swap independent Ops: two Ops are independent when they touch
  * disjoint folios (the pages they reference, map, unmap or truncate, widened to the
  * PMD or PUD block where the scenario maps one huge) and neither is global (fork,
@@ -42,8 +43,8 @@ export interface ExploreResult {
   readonly total: bigint;
   /** True when the bound stopped the search before every class was replayed. */
   readonly bounded: boolean;
-  /** Ops run first, in order, before any thread (the unthreaded Ops that open the file). */
-  readonly prologue: readonly number[];
+  /** The unthreaded Ops: each is ordered against every other Op (a barrier). */
+  readonly barriers: readonly number[];
   /** Each thread's name and Op indices. */
   readonly threads: readonly { readonly name: string; readonly ops: readonly number[] }[];
   readonly outcomes: readonly OutcomeSummary[];
@@ -57,25 +58,44 @@ export interface ExploreOptions {
   readonly maxInterleavings: number;
 }
 
-/** The thread of an unthreaded Op that follows a threaded one. */
-export const MAIN_THREAD = '-';
-
 /**
- * Splits a scenario into its prologue (the unthreaded Ops before the first threaded
- * one: the setup every interleaving starts with) and its threads, in order of first
- * appearance; later unthreaded Ops form the thread `-`.
+ * Splits a scenario into its threads (in order of first appearance) and its barriers:
+ * an Op without a thread is ordered against every other Op (all Ops above it run
+ * before it, all below after it), so the setup at the top and a teardown at the end
+ * run where they are written.
  */
-export function threadsOf(threads: readonly (string | null)[]): { prologue: number[]; threads: { name: string; ops: number[] }[] } {
-  const prologue: number[] = [];
+export function threadsOf(threads: readonly (string | null)[]): { barriers: number[]; threads: { name: string; ops: number[] }[] } {
+  const barriers: number[] = [];
   const byName = new Map<string, number[]>();
-  let started = false;
   threads.forEach((t, i) => {
-    if (t === null && !started) return void prologue.push(i);
-    started = true;
-    const name = t ?? MAIN_THREAD;
-    byName.set(name, [...(byName.get(name) ?? []), i]);
+    if (t === null) return void barriers.push(i);
+    byName.set(t, [...(byName.get(t) ?? []), i]);
   });
-  return { prologue, threads: [...byName].map(([name, ops]) => ({ name, ops })) };
+  return { barriers, threads: [...byName].map(([name, ops]) => ({ name, ops })) };
+}
+
+/** For each Op, the Ops that must run before it: its thread's previous Op and the barriers around it. */
+export function predecessors(threads: readonly (string | null)[]): number[][] {
+  const preds: number[][] = threads.map(() => []);
+  const last = new Map<string, number>();
+  let barrier: number | undefined;
+  let since: number[] = [];
+  threads.forEach((t, i) => {
+    if (t === null) {
+      // a barrier waits for everything since the previous one (and that one)
+      preds[i] = [...(barrier !== undefined ? [barrier] : []), ...since];
+      barrier = i;
+      since = [];
+      last.clear();
+      return;
+    }
+    const prev = last.get(t);
+    if (prev !== undefined) preds[i]!.push(prev);
+    else if (barrier !== undefined) preds[i]!.push(barrier);
+    last.set(t, i);
+    since.push(i);
+  });
+  return preds;
 }
 
 /** The folios an Op may touch (null: global, dependent on every Op). */
@@ -148,6 +168,22 @@ export function interleavings(sizes: readonly number[]): bigint {
   return total;
 }
 
+/** The orders of a scenario: between barriers, the multinomial of the threads' Op counts. */
+function totalOrders(threads: readonly (string | null)[]): bigint {
+  let total = 1n;
+  let counts = new Map<string, number>();
+  const flush = (): void => {
+    total *= interleavings([...counts.values()]);
+    counts = new Map();
+  };
+  for (const t of threads) {
+    if (t === null) flush();
+    else counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  flush();
+  return total;
+}
+
 /** What one order shows under the models (and their diff). */
 function outcomesOf(ops: readonly Op[], opts: ExploreOptions): Outcome[] {
   const out: Outcome[] = [];
@@ -179,23 +215,22 @@ function outcomesOf(ops: readonly Op[], opts: ExploreOptions): Outcome[] {
  * replayed order renumbers seq 1…n so findings and divergences name positions in it.
  */
 export function explore(ops: readonly Op[], threadNames: readonly (string | null)[], opts: ExploreOptions): ExploreResult {
-  const { prologue, threads } = threadsOf(threadNames);
+  const { barriers, threads } = threadsOf(threadNames);
   const fp = footprints(ops);
-  const total = interleavings(threads.map((t) => t.ops.length));
-  const pos = threads.map(() => 0);
-  const threadOf = new Map<number, number>();
-  threads.forEach((t, ti) => t.ops.forEach((i) => threadOf.set(i, ti)));
+  const preds = predecessors(threadNames);
+  const total = totalOrders(threadNames);
+  const done = ops.map(() => false);
   const summaries = new Map<string, { what: string; model: string; count: number; example: number[]; switches: number }>();
   let explored = 0;
   let bounded = false;
-  const order: number[] = [...prologue];
+  const order: number[] = [];
 
   const leaf = (): void => {
     explored++;
     const stream = order.map((i, k) => ({ ...ops[i]!, seq: k + 1 }));
     for (const o of outcomesOf(stream, opts)) {
       const example = order.slice(0, o.length);
-      const switches = example.reduce((n, i, k) => (k > 0 && threadOf.get(i) !== threadOf.get(example[k - 1]!) ? n + 1 : n), 0);
+      const switches = example.reduce((n, i, k) => (k > 0 && threadNames[i] !== threadNames[example[k - 1]!] ? n + 1 : n), 0);
       const key = `${o.model}\u0000${o.what}`;
       const s = summaries.get(key);
       if (!s) summaries.set(key, { what: o.what, model: o.model, count: 1, example, switches });
@@ -206,11 +241,11 @@ export function explore(ops: readonly Op[], threadNames: readonly (string | null
     }
   };
 
-  // sleep-set DFS: `sleep` holds threads whose next Op was already explored from an
-  // equivalent state and is independent of everything run since
+  // sleep-set DFS over Ops: `sleep` holds Ops already explored from an equivalent
+  // state that are independent of everything run since
   const dfs = (sleep: ReadonlySet<number>): void => {
     if (bounded) return;
-    const enabled = threads.map((t, ti) => (pos[ti]! < t.ops.length ? ti : -1)).filter((ti) => ti >= 0);
+    const enabled = ops.map((_, i) => i).filter((i) => !done[i] && preds[i]!.every((j) => done[j]));
     if (enabled.length === 0) {
       if (explored >= opts.maxInterleavings) {
         bounded = true;
@@ -219,21 +254,20 @@ export function explore(ops: readonly Op[], threadNames: readonly (string | null
       leaf();
       return;
     }
-    const done = new Set(sleep);
-    for (const ti of enabled) {
-      if (done.has(ti)) continue;
-      const i = threads[ti]!.ops[pos[ti]!]!;
-      const next = new Set([...done].filter((u) => independent(fp[threads[u]!.ops[pos[u]!]!]!, fp[i]!)));
-      pos[ti]!++;
+    const tried = new Set(sleep);
+    for (const i of enabled) {
+      if (tried.has(i)) continue;
+      const next = new Set([...tried].filter((u) => independent(fp[u]!, fp[i]!)));
+      done[i] = true;
       order.push(i);
       dfs(next);
       order.pop();
-      pos[ti]!--;
+      done[i] = false;
       if (bounded) return;
-      done.add(ti);
+      tried.add(i);
     }
   };
   dfs(new Set());
   const outcomes = [...summaries.values()].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : a.what < b.what ? -1 : a.what > b.what ? 1 : 0));
-  return { explored, total, bounded, prologue, threads, outcomes };
+  return { explored, total, bounded, barriers, threads, outcomes };
 }

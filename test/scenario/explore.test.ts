@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDax } from '../../src/scenario/parser.ts';
-import { explore, interleavings, threadsOf } from '../../src/scenario/explore.ts';
+import { explore, interleavings, predecessors, threadsOf } from '../../src/scenario/explore.ts';
 import { checkExpectations } from '../../src/scenario/expect.ts';
 import { modelFor } from '../../src/models/index.ts';
 import type { DaxScenario } from '../../src/scenario/types.ts';
@@ -22,8 +22,10 @@ function ok(text: string): DaxScenario {
 }
 
 describe('explore', () => {
-  it('threads: the unthreaded Ops before the first threaded one are the prologue, later ones the thread "-"', () => {
-    expect(threadsOf([null, null, 'A', 'B', 'A.1', null, 'A'])).toEqual({ prologue: [0, 1], threads: [{ name: 'A', ops: [2, 6] }, { name: 'B', ops: [3] }, { name: 'A.1', ops: [4] }, { name: '-', ops: [5] }] });
+  it('threads keep program order; an Op without a thread is a barrier ordered against every other Op', () => {
+    const t = [null, null, 'A', 'B', 'A.1', 'A', null, 'A', 'B'];
+    expect(threadsOf(t)).toEqual({ barriers: [0, 1, 6], threads: [{ name: 'A', ops: [2, 5, 7] }, { name: 'B', ops: [3, 8] }, { name: 'A.1', ops: [4] }] });
+    expect(predecessors(t)).toEqual([[], [0], [1], [1], [1], [2], [1, 2, 3, 4, 5], [6], [6]]);
     expect(interleavings([3, 1])).toBe(4n);
     expect(interleavings([3, 1, 2])).toBe(60n);
     expect(interleavings([10, 10])).toBe(184756n);
@@ -34,7 +36,7 @@ describe('explore', () => {
     expect(r.status).toBe(1);
     const lines = r.stdout.split('\n');
     expect(lines.slice(0, 8)).toEqual([
-      `${RACE}: 2 thread(s) (A: 3, B: 1) after a prologue of 1 Op(s); models legacy@6.1, unified@7.2`,
+      `${RACE}: 2 thread(s) (A: 3, B: 1) and 1 Op(s) without a thread (ordered against all others); models legacy@6.1, unified@7.2`,
       "explored 4 interleaving(s) of 4 that keep each thread's order (partial-order reduction: the others only reorder Ops on disjoint folios)",
       '',
       'unified@7.2: no hang in any interleaving',
@@ -77,6 +79,14 @@ describe('explore', () => {
     // on the same page nothing commutes: every order is replayed
     const same = ok(`${race}C: mmap F 0..16K shared\nC: fault F+8K\nC: get F+8K\nC: put F+8K\n`);
     expect(explore(same.ops, same.threads, { models: [modelFor('legacy@6.1')], diff: false, maxInterleavings: 10_000 }).explored).toBe(140);
+  });
+
+  it('an unthreaded put is a barrier: it never runs before the get above it', () => {
+    const s = ok('process A B\npgmap pmem0 fsdax 0x40000 +512M\nfile F 0..16K -> 0x48050\nA: mmap F 0..16K shared\nA: fault F\nA: get F\nput F\nB: truncate F\nA: munmap F\n');
+    const r = explore(s.ops, s.threads, { models: [modelFor('unified')], diff: false, maxInterleavings: 100 });
+    // {fault, get} then put, then {truncate ∥ munmap}: 2 orders
+    expect([r.total, r.explored]).toEqual([2n, 2]);
+    expect(r.outcomes.map((o) => o.what)).not.toContain('hang');
   });
 
   it('--max-interleavings stops with a clear message and says how many were explored', async () => {

@@ -36,7 +36,7 @@ function expectLine(o: OutcomeSummary): string {
 export function exploreText(file: string, s: DaxScenario, r: ExploreResult, models: readonly string[]): string {
   const lines: string[] = [];
   const threads = r.threads.map((t) => `${t.name}: ${t.ops.length}`).join(', ');
-  lines.push(`${file}: ${r.threads.length} thread(s) (${threads}) after a prologue of ${r.prologue.length} Op(s); models ${models.join(', ')}`);
+  lines.push(`${file}: ${r.threads.length} thread(s) (${threads}) and ${r.barriers.length} Op(s) without a thread (ordered against all others); models ${models.join(', ')}`);
   lines.push(`explored ${r.explored} interleaving(s) of ${r.total} that keep each thread's order (partial-order reduction: the others only reorder Ops on disjoint folios)`);
   if (r.bounded) lines.push(`stopped at --max-interleavings ${r.explored}: the outcomes below cover only the interleavings explored`);
   lines.push('');
