@@ -6,7 +6,8 @@
 #
 #   /vmtest/env          shell assignments from the host (VMTEST_KERNEL_ID, VMTEST_PACKAGES,
 #                        VMTEST_WORKLOAD_TIMEOUT, VMTEST_RECORD_ARGS: --page-ref on the
-#                        page_ref tier, so a kernel without the tracepoints records nothing)
+#                        page_ref tier, so a kernel without the tracepoints records nothing;
+#                        VMTEST_SNAP=1: snap the workload's pages, see snap_fs)
 #   /vmtest/modules      modules to insmod, dependencies first
 #   /vmtest/plan         one run per line: <target> <region base> <workload> [args...]
 #   /vmtest/record.sh    the recorder (dax-refsim-record.sh)
@@ -53,25 +54,23 @@ region_at() {
 	return 1
 }
 
-# Sets TARGET_PATH (what the workload is given) and PFN_RANGE for target $1 at base $2.
+# Sets TARGET_PATH (what the workload is given), PFN_RANGE and RS_PFN (the region's
+# first pfn) for target $1 at base $2; a filesystem target also gets its block device
+# in B (each workload then gets a fresh filesystem: fresh_fs).
 setup_target() {
 	t=$1 base=$2
 	R=$(region_at "$base") || { log "target-failed $t: no region at $base"; return 1; }
 	RS=$(($(cat /sys/bus/nd/devices/$R/resource))); RZ=$(cat /sys/bus/nd/devices/$R/size)
-	PFN_RANGE=$(printf '0x%x-0x%x' $((RS >> 12)) $(((RS + RZ) >> 12)))
+	RS_PFN=$((RS >> 12))
+	PFN_RANGE=$(printf '0x%x-0x%x' $RS_PFN $(((RS + RZ) >> 12)))
 	NS=$(cd /sys/bus/nd/devices/$R && ls -d namespace* 2>/dev/null | head -1)
 	case $t in
 	ext4 | xfs)
 		B=$(ls /sys/bus/nd/devices/$R/$NS/block 2>/dev/null | head -1)
 		[ -b "/dev/$B" ] || { log "target-failed $t: no pmem block device on $R"; return 1; }
 		mkdir -p /mnt/$t
-		if [ $t = ext4 ]; then
-			/usr/sbin/mke2fs -q -F -t ext4 -b 4096 -O ^has_journal -E stride=512,stripe_width=512,nodiscard,lazy_itable_init=1 /dev/$B > /tmp/mkfs.out 2>&1
-		else
-			/usr/sbin/mkfs.xfs -f -m reflink=1 -d su=2m,sw=1,agcount=2 -l size=64m /dev/$B > /tmp/mkfs.out 2>&1
-		fi || { log "target-failed $t: mkfs: $(tr '\n' ' ' < /tmp/mkfs.out)"; return 1; }
-		mount -t $t -o dax=always /dev/$B /mnt/$t 2>/tmp/mount.err || { log "target-failed $t: mount: $(cat /tmp/mount.err)"; return 1; }
 		TARGET_PATH=/mnt/$t
+		fresh_fs || return 1
 		log "target $t: /dev/$B on $R ($PFN_RANGE) mounted dax=always: $(grep " /mnt/$t " /proc/mounts)"
 		;;
 	devdax-*)
@@ -82,10 +81,47 @@ setup_target() {
 		i=0; while [ $i -lt 10 ] && [ ! -c /dev/$DEV ]; do sleep 0.5; i=$((i + 1)); done
 		[ -c "/dev/$DEV" ] || { log "target-failed $t: no /dev/$DEV: $(tr '\n' ' ' < /tmp/ns.out)"; return 1; }
 		TARGET_PATH=/dev/$DEV
-		log "target $t: /dev/$DEV on $R ($PFN_RANGE) align=$(cat /sys/bus/dax/devices/$DEV/align 2>/dev/null) resource=$(cat /sys/bus/dax/devices/$DEV/resource 2>/dev/null) size=$(cat /sys/bus/dax/devices/$DEV/size 2>/dev/null)"
+		DXR=$(($(cat /sys/bus/dax/devices/$DEV/resource))); DXA=$(cat /sys/bus/dax/devices/$DEV/align)
+		log "target $t: /dev/$DEV on $R ($PFN_RANGE) align=$DXA resource=$(printf '0x%x' $DXR) size=$(cat /sys/bus/dax/devices/$DEV/size 2>/dev/null)"
 		;;
 	*) log "target-failed $t: unknown target"; return 1 ;;
 	esac
+}
+
+# A new filesystem on $B mounted at $TARGET_PATH: every workload starts from the same
+# empty filesystem, so its file layout (and its pfns) do not depend on the runs before.
+fresh_fs() {
+	umount "$TARGET_PATH" 2>/dev/null
+	if [ $t = ext4 ]; then
+		/usr/sbin/mke2fs -q -F -t ext4 -b 4096 -O ^has_journal -E stride=512,stripe_width=512,nodiscard,lazy_itable_init=1 /dev/$B > /tmp/mkfs.out 2>&1
+	else
+		/usr/sbin/mkfs.xfs -f -m reflink=1 -d su=2m,sw=1,agcount=2 -l size=64m /dev/$B > /tmp/mkfs.out 2>&1
+	fi || { log "target-failed $t: mkfs: $(tr '\n' ' ' < /tmp/mkfs.out)"; return 1; }
+	mount -t $t -o dax=always /dev/$B "$TARGET_PATH" 2>/tmp/mount.err || { log "target-failed $t: mount: $(cat /tmp/mount.err)"; return 1; }
+}
+
+# The pfns to snap (hex, comma-separated, at most 16): from a first, unrecorded run of
+# the workload on a fresh filesystem, whose "PHASE file <name> ... phys=<byte offset>
+# run=<bytes> pmd_aligned=<0|1>" markers say where each file landed (a fresh
+# filesystem and the same steps put them at the same place again): each file's first
+# page, its second, and the head of its second PMD. On a stock kernel (no page_ref
+# tracepoints) a fault or an unmap changes no probe-read count on a legacy kernel:
+# the snaps are what check compares there.
+snap_fs() {
+	sed -n 's/.*PHASE file .* phys=\(0x[0-9a-fA-F]*\) run=\([0-9]*\) pmd_aligned=\([01]\).*/\1 \2 \3/p' "$1" |
+	while read -r phys run pmd; do
+		p=$((RS_PFN + phys / 4096))
+		echo $p
+		[ "$run" -ge 8192 ] && echo $((p + 1))
+		[ "$pmd" = 1 ] && [ "$run" -ge 4194304 ] && echo $((p + 512))
+	done | awk '!s[$1]++' | head -16 | while read -r p; do printf '%x\n' "$p"; done | paste -sd, -
+}
+# device-dax: the first folio's head and a tail, a tail in section 1 and in section 8 of a
+# 1 GiB folio, or the second 2 MiB folio's head and a tail of it
+snap_devdax() {
+	H=$((DXR >> 12))
+	if [ "$DXA" = 1073741824 ]; then printf '%x,%x,%x,%x' $H $((H + 1)) $((H + 0x4000)) $((H + 0x3c000))
+	else printf '%x,%x,%x,%x,%x' $H $((H + 1)) $((H + 0x80)) $((H + 0x200)) $((H + 0x201)); fi
 }
 
 CUR=""; OK=0
@@ -95,19 +131,34 @@ while read -r t base w args; do
 		CUR=$t; OK=0
 		setup_target "$t" "$base" && OK=1
 	fi
+	if [ $OK = 1 ]; then
+		SNAP=""
+		case $t in
+		ext4 | xfs)
+			if [ "$VMTEST_SNAP" = 1 ]; then
+				# $args is split on purpose: the manifest's arguments, one word each
+				# shellcheck disable=SC2086
+				fresh_fs && timeout -s KILL "$VMTEST_WORKLOAD_TIMEOUT" "/w/$w" "$TARGET_PATH" $args < /dev/null > /tmp/pass1.out 2>&1
+				SNAP=$(snap_fs /tmp/pass1.out)
+			fi
+			fresh_fs || OK=0
+			;;
+		devdax-*) [ "$VMTEST_SNAP" = 1 ] && SNAP=$(snap_devdax) ;;
+		esac
+	fi
 	if [ $OK != 1 ]; then
 		data "VMTEST-TRACE-BEGIN target=$t workload=$w rc=setup-failed"
 		data "VMTEST-TRACE-END"
 		continue
 	fi
-	log "run-start $t $w"
+	log "run-start $t $w snap=${SNAP:-none}"
 	rm -f /tmp/trace.txt
-	# $args is split on purpose: the manifest's arguments, one word each
+	# DAX_REFSIM_VERBOSE=1: the recorder's steps with uptimes on the console; --comm: the
+	# workload's task name (15 characters), not timeout's, for the recorder's
+	# process-level probes and snaps; $args is split on purpose (one word each)
 	# shellcheck disable=SC2086
-	# -v: the recorder's steps with uptimes on the console; --comm: the workload's task name (15 characters), not timeout's, for the recorder's
-	# process-level probes and snaps
-	# shellcheck disable=SC2086
-	/vmtest/record.sh -v $VMTEST_RECORD_ARGS -o /tmp/trace.txt --pfn-range "$PFN_RANGE" --comm "$(echo "$w" | cut -c1-15)" \
+	DAX_REFSIM_VERBOSE=1 /vmtest/record.sh $VMTEST_RECORD_ARGS -o /tmp/trace.txt --pfn-range "$PFN_RANGE" \
+		--comm "$(echo "$w" | cut -c1-15)" ${SNAP:+--snap "$SNAP"} \
 		--label "vmtest.kernel=$VMTEST_KERNEL_ID" --label "vmtest.target=$t" --label "vmtest.workload=$w" \
 		--header "vmtest packages: $VMTEST_PACKAGES" \
 		-- timeout -s KILL "$VMTEST_WORKLOAD_TIMEOUT" "/w/$w" "$TARGET_PATH" $args < /dev/null

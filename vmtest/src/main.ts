@@ -12,7 +12,8 @@
  *
  * Environment: VMTEST_PAGEREF=1, VMTEST_KERNELS (ids, comma-separated: 6.1,6.12,7),
  * VMTEST_TARGETS, VMTEST_WORKLOADS (names), VMTEST_ACCEL (kvm|tcg), VMTEST_REFRESH=1
- * (update the apt lists), VMTEST_WORKLOAD_TIMEOUT (seconds, 120), VMTEST_APPEND (extra
+ * (update the apt lists), VMTEST_SNAP=0 (no first pass to learn the pages to snap),
+ * VMTEST_WORKLOAD_TIMEOUT (seconds, 120), VMTEST_APPEND (extra
  * kernel arguments), VMTEST_RECORDER and VMTEST_WORKLOADS_DIR (other recorder / workload
  * sources), XDG_CACHE_HOME.
  */
@@ -165,7 +166,7 @@ function main(): number {
     const mods = buildInitramfs({
       out: image, stage: join(dir, 'stage'), release: k.release ?? 'none', modulesDir: k.modules, config: k.config, recorder,
       initScript: join(repo, 'vmtest/guest/init.sh'), workloads: bins, plan: planText,
-      env: { VMTEST_KERNEL_ID: k.id, VMTEST_PACKAGES: k.packages, VMTEST_WORKLOAD_TIMEOUT: env.VMTEST_WORKLOAD_TIMEOUT ?? '120', VMTEST_RECORD_ARGS: pageref ? '--page-ref' : '' },
+      env: { VMTEST_KERNEL_ID: k.id, VMTEST_PACKAGES: k.packages, VMTEST_WORKLOAD_TIMEOUT: env.VMTEST_WORKLOAD_TIMEOUT ?? '120', VMTEST_RECORD_ARGS: pageref ? '--page-ref' : '', VMTEST_SNAP: env.VMTEST_SNAP === '0' ? '0' : '1' },
     });
     rmSync(join(dir, 'stage'), { recursive: true, force: true });
     log(`kernel ${k.id}: initramfs ${(statSync(image).size / 1048576).toFixed(1)} MiB in ${((Date.now() - t1) / 1000).toFixed(1)}s, modules: ${mods.join(' ') || '(none: all built in)'}`);
