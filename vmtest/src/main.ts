@@ -114,6 +114,27 @@ function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[],
   }
 }
 
+/** One vmtest per checkout: the lock holds the pid; a lock whose process is gone is taken over. */
+function takeLock(path: string): boolean {
+  mkdirSync(join(path, '..'), { recursive: true });
+  try {
+    const pid = Number(readFileSync(path, 'utf8'));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        /* gone: take it over */
+      }
+    }
+  } catch {
+    /* no lock */
+  }
+  writeFileSync(path, String(process.pid));
+  process.on('exit', () => rmSync(path, { force: true }));
+  return true;
+}
+
 function main(): number {
   const t0 = Date.now();
   const pageref = env.VMTEST_PAGEREF === '1';
@@ -140,6 +161,10 @@ function main(): number {
   }
   if (plan.length === 0) {
     console.error('vmtest: the plan is empty (no workload for the chosen targets)');
+    return 2;
+  }
+  if (!takeLock(join(repo, 'vmtest/out/.lock'))) {
+    console.error('vmtest: another vmtest of this checkout is running (vmtest/out/.lock); its output would be removed under it');
     return 2;
   }
   rmSync(outRoot, { recursive: true, force: true });
