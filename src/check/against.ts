@@ -12,6 +12,7 @@
  * that happened, so it is replayed under B as one, at that snap.
  */
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
+import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import type { LiftStreamItem } from '../lift/lift-trace.ts';
 import { PhaseCounter, phaseKey } from '../lift/phases.ts';
 import { isSnapProbe } from '../lift/record-view.ts';
@@ -58,7 +59,8 @@ export async function snapsByPhase(records: Iterable<TraceRecord> | AsyncIterabl
  */
 export async function checkAgainst(a: AsyncIterable<LiftStreamItem> | Iterable<LiftStreamItem>, aName: string, seen: Observability, b: Reference, opts: CheckOptions = {}): Promise<CheckRun> {
   const model = createModel(pickProfile(b.header, opts));
-  const base = opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE;
+  // each trace's pointers are read with its own kernel's base (a KASLR boot moves it)
+  const base = vmemmapBaseOf(b.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE);
   const checker = new Checker(model, { vmemmapBase: base });
   // B's snaps are read at B's own offsets, whatever model --model asks for
   const reference = await snapsByPhase(b.records, (recordingProfile(b.header, opts) ?? model.profile).layout, base);
@@ -73,7 +75,7 @@ export async function checkAgainst(a: AsyncIterable<LiftStreamItem> | Iterable<L
   for await (const s of a) {
     if (s.type === 'header') {
       aKernel = s.header.kernel ?? 'unknown';
-      self = new Checker(createModel(pickProfile(s.header, {})), { vmemmapBase: base });
+      self = new Checker(createModel(pickProfile(s.header, {})), { vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE) });
     } else if (s.type === 'issue') issues.push(s.issue);
     else if (s.type === 'end') continue;
     else if (s.item.kind === 'op') {

@@ -45,7 +45,8 @@ import { Checker } from './checker.ts';
 import { EvidenceCollector, evidenceWarning } from './evidence.ts';
 import { LossTracker } from './loss.ts';
 import type { LoggedOp } from './model-log.ts';
-import { headerKconfig, type ProfileChoice } from './profile-pick.ts';
+import { headerKconfig, headerLayout, type ProfileChoice } from './profile-pick.ts';
+import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import { RefChecker, type PageRefInput } from './ref-check.ts';
 import type { CheckOutcome } from './result.ts';
 import { snapObservations } from './observations.ts';
@@ -124,7 +125,7 @@ export async function* liftStage(items: AsyncIterable<TraceItem>, opts: Pipeline
       const h = it.header;
       const probes = h.probes.length + h.attachStatus.filter((s) => s.probe !== null).length + (opts.probes?.length ?? 0);
       mode = probes > 0 ? 'ops' : 'refs';
-      const fromHeader = deviceRanges(h, opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE);
+      const fromHeader = deviceRanges(h, vmemmapBaseOf(h, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE));
       const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
       const rangeSource = opts.pmem !== undefined && opts.pmem.length > 0 ? '--pmem' : fromHeader.length > 0 ? 'header' : 'none';
       if (mode === 'ops') {
@@ -203,7 +204,7 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
     model = createModel(profile);
     ctx.model = model;
     if (s.mode === 'ops') {
-      checker = new Checker(model, { vmemmapBase: opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE, recording: recordingOf(s.header, opts) });
+      checker = new Checker(model, { vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts) });
       ctx.checker = checker;
     }
     return { type: 'start', header: s.header, mode: s.mode, model, ranges: s.ranges, infer: s.rangeSource === 'none' };
@@ -275,12 +276,17 @@ function chooseProfile(header: TraceHeader, opts: ProfileChoice, ctx: CheckConte
   return profile;
 }
 
-/** The recording kernel's own profile (its print formats and offsets), whatever --model says. */
+/**
+ * The recording kernel's own profile (its print formats and offsets), whatever --model
+ * says; its struct page layout is the kernel's own BTF where the header carries it.
+ */
 function recordingOf(header: TraceHeader, opts: ProfileChoice): Profile | null {
   const kernel = opts.kernel ?? header.kernel ?? undefined;
   if (kernel === undefined) return null;
   try {
-    return resolveProfile(undefined, { kernel, kconfig: { ...headerKconfig(header), ...(opts.kconfig ?? {}) } });
+    const profile = resolveProfile(undefined, { kernel, kconfig: { ...headerKconfig(header), ...(opts.kconfig ?? {}) } });
+    const layout = headerLayout(header);
+    return layout === null ? profile : { ...profile, layout };
   } catch (e) {
     if (e instanceof ProfileError) return null;
     throw e;

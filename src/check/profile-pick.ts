@@ -4,6 +4,7 @@
  * be observed), unless `--model`, `--kernel` or `--kconfig` say otherwise.
  */
 import { resolveProfile, ProfileError, type Kconfig, type Profile } from '../models/profile.ts';
+import type { PageLayout } from '../models/kernel-facts.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 
 /** What a caller may override. */
@@ -47,9 +48,25 @@ export function recordingProfile(header: TraceHeader, choice: ProfileChoice = {}
   const kernel = choice.kernel ?? header.kernel ?? undefined;
   if (kernel === undefined) return null;
   try {
-    return resolveProfile(undefined, { kernel, kconfig: { ...headerKconfig(header), ...(choice.kconfig ?? {}) } });
+    const profile = resolveProfile(undefined, { kernel, kconfig: { ...headerKconfig(header), ...(choice.kconfig ?? {}) } });
+    const layout = headerLayout(header);
+    return layout === null ? profile : { ...profile, layout };
   } catch (e) {
     if (e instanceof ProfileError) return null;
     throw e;
   }
+}
+
+/**
+ * The struct page layout the recording kernel's own BTF gave (`# vmemmap: layout_from=btf
+ * …`, written by `dax-refsim record`): it outranks the per-version table, which only
+ * knows the kernels recorded so far. Null without such a line or with a field missing.
+ */
+export function headerLayout(header: TraceHeader): PageLayout | null {
+  const v = header.vmemmap;
+  if (v === null || v.layoutFrom !== 'btf') return null;
+  const o = v.offsets;
+  const { word1, mapcount, refcount, order, entire, pincount } = o;
+  if (word1 == null || mapcount == null || refcount == null || order == null || entire == null || pincount == null) return null;
+  return { name: `BTF of ${header.kernel ?? 'the recording kernel'}`, word1, mapcount, refcount, order, entire, large: o['large'] ?? null, pincount };
 }

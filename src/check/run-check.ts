@@ -12,7 +12,7 @@ import type { CheckOutcome } from './result.ts';
 
 /** Options of a check. */
 export interface CheckOptions extends ProfileChoice {
-  /** VMEMMAP_START of the recording kernel. */
+  /** VMEMMAP_START of the recording kernel (default: the header's `# vmemmap:`, else nokaslr's). */
   readonly vmemmapBase?: bigint;
 }
 

@@ -17,8 +17,19 @@ export const EXIT = {
   internal: 3,
 } as const;
 
+/**
+ * The status of a program a command ran, passed through unchanged (`record` exits with
+ * its workload's status): any 0–255, not only the codes above.
+ */
+export type ChildStatus = number & { readonly childStatus: true };
+
 /** An exit code. */
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT] | ChildStatus;
+
+/** Marks a child program's exit status as an {@link ExitCode}. */
+export function childStatus(status: number): ChildStatus {
+  return status as ChildStatus;
+}
 
 /** The streams a command writes to. */
 export interface CliIo {

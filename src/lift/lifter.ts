@@ -11,6 +11,7 @@ import type { TraceHeader } from '../trace/header-types.ts';
 import { parseKernelRelease } from '../trace/kernel-release.ts';
 import type { TraceRecord } from '../trace/record-types.ts';
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
+import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import type { Builder, Closed, LiftEnv, LiftedOp } from './builder.ts';
 import { BreakBuilder, opensBreak } from './break-builder.ts';
 import { FaultBuilder } from './fault-builder.ts';
@@ -51,7 +52,7 @@ export class Lifter {
     this.header = header;
     const release = header.release ?? (opts.kernel !== undefined ? parseKernelRelease(opts.kernel) : null);
     const fs = header.fs === 'xfs' ? 'xfs' : header.fs === 'ext4' ? 'ext4' : undefined;
-    const vmemmapBase = opts.vmemmapBase ?? DEFAULT_VMEMMAP_BASE;
+    const vmemmapBase = vmemmapBaseOf(header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE);
     this.env = { world: new LiftWorld(opts.ranges !== undefined && opts.ranges.length > 0 ? opts.ranges : deviceRanges(header, vmemmapBase)), release, foll: follLayoutFor(release), vmemmapBase, fs };
   }
 

@@ -7,6 +7,7 @@
  */
 import type { KernelRelease } from './kernel-release.ts';
 import type { ProbeDefinition } from './probe-definition.ts';
+import type { VmemmapInfo } from './vmemmap.ts';
 
 /** Which tool rendered the event lines. */
 export type TraceDialect = 'tracefs' | 'trace-cmd' | 'unknown';
@@ -100,6 +101,8 @@ export interface TraceHeader {
   readonly cmdline: string | null;
   readonly pmem: readonly IomemRange[];
   readonly daxDevices: readonly DaxDeviceInfo[];
+  /** `# vmemmap:` (written by `dax-refsim record`): VMEMMAP_START and the struct page layout. */
+  readonly vmemmap: VmemmapInfo | null;
   /** `# kprobe_events:` definitions (what the kernel accepted). */
   readonly probes: readonly ProbeDefinition[];
   readonly attachStatus: readonly ProbeAttachStatus[];

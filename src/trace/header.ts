@@ -10,6 +10,8 @@ import type {
   ProbeAttachStatus, TraceCmdInfo, TraceDialect, TraceHeader,
 } from './header-types.ts';
 import { parseDaxDevice, parseKallsyms, parseKconfig, parsePmem, parseFilter } from './header-items.ts';
+import { STRUCT_PAGE_SIZE } from './address.ts';
+import { parseVmemmap, type VmemmapInfo } from './vmemmap.ts';
 
 type Section = 'probes' | 'attach' | 'filters' | 'kallsyms' | null;
 
@@ -35,6 +37,7 @@ export class HeaderBuilder {
   private cmdline: string | null = null;
   private readonly pmem: IomemRange[] = [];
   private readonly dax: DaxDeviceInfo[] = [];
+  private vmemmap: VmemmapInfo | null = null;
   private readonly probes: ProbeDefinition[] = [];
   private readonly attach: ProbeAttachStatus[] = [];
   private readonly filters: EventFilter[] = [];
@@ -81,6 +84,7 @@ export class HeaderBuilder {
       cmdline: this.cmdline,
       pmem: [...this.pmem],
       daxDevices: [...this.dax],
+      vmemmap: this.vmemmap,
       probes: [...this.probes],
       attachStatus: [...this.attach],
       filters: [...this.filters],
@@ -132,6 +136,7 @@ export class HeaderBuilder {
     else if (key === 'cmdline') this.cmdline = value;
     else if (key === 'pmem') this.pmem.push(...parsePmem(value, site, at, this.report));
     else if (/^dax\d+\.\d+$/.test(key)) this.dax.push(parseDaxDevice(key, value, line));
+    else if (key === 'vmemmap') this.acceptVmemmap(value, site, at);
     else if (key === 'tracer') {
       this.tracer = value.trim();
       this.dialect = 'tracefs';
@@ -163,6 +168,19 @@ export class HeaderBuilder {
       const k = parseKallsyms(item);
       if (k) this.kallsyms.push(k);
       else this.report(makeIssue(site, 'BAD_HEADER', at, 'expected "ADDRESS TYPE NAME [MODULE]"'));
+    }
+  }
+
+  private acceptVmemmap(value: string, site: { file: string; line: number; text: string }, at: number): void {
+    const v = parseVmemmap(value, site, at, this.report);
+    if (this.vmemmap !== null) return this.issue(site.text, site.line, 0, 'second # vmemmap: line; keeping the first');
+    this.vmemmap = v;
+    // Every pointer → pfn conversion (lift, check, page_ref ranges) divides by 64: a
+    // kernel with another sizeof(struct page) (6.1 without CONFIG_MEMCG: 56) would be
+    // read at the wrong pfns, so such a trace is refused rather than misread.
+    if (v.structPage !== null && v.structPage !== STRUCT_PAGE_SIZE) {
+      const col = Math.max(0, site.text.indexOf('struct_page='));
+      this.report(makeIssue(site, 'BAD_HEADER', col, `struct_page=${v.structPage}: dax-refsim reads struct page pointers as ${STRUCT_PAGE_SIZE}-byte entries and cannot place this kernel's pages`, 'error'));
     }
   }
 

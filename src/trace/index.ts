@@ -23,6 +23,8 @@ export type { ProbeArg, ProbeDefinition, ProbeDefinitionResult, ProbeKind, Probe
 export { parseProbeArgType, convertProbeValue, inferProbeValue, isStringType } from './probe-arg-type.ts';
 export type { ProbeArgType, ProbeBaseType, ProbeScalar, ProbeValue } from './probe-arg-type.ts';
 export { HeaderBuilder, emptyHeader } from './header.ts';
+export { parseVmemmap, vmemmapBaseOf } from './vmemmap.ts';
+export type { VmemmapInfo, VmemmapOffsets } from './vmemmap.ts';
 export type {
   TraceHeader, TraceDialect, KconfigValue, IomemRange, DaxDeviceInfo, ProbeAttachStatus, EventFilter,
   KallsymsEntry, HeaderComment, TraceCmdInfo,
