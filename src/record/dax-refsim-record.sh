@@ -34,10 +34,13 @@ usage: dax-refsim-record.sh [options] -- COMMAND [ARG...]
                        without it they are enabled when the kernel has them
   --snap PFN[,PFN...]  snapshot _refcount, _mapcount, order, entire mapcount, pincount
                        and word 1 of these pfns (hex) at every marker write
+  --snap-fd N          the file descriptor the command writes its markers to (default
+                       3: the first file a fresh process opens); snaps fire on it only
   --comm NAME          task name process-level probes and snaps are filtered to
                        (default: the command's basename)
   --label KEY=VALUE    add KEY=VALUE to the KTRACE-BEGIN line (fs=ext4, work=daxwork)
   --header TEXT        add "# TEXT" to the header
+  -v, --verbose        print each step (with the uptime) to stderr
 The command runs with DAX_REFSIM_MARKER=<tracefs>/trace_marker in its environment;
 "PHASE <word> ..." lines written there mark the phases of the workload.
 EOF
@@ -45,9 +48,12 @@ EOF
 
 die() { echo "$PROG: $*" >&2; exit 2; }
 warn() { echo "$PROG: $*" >&2; }
+# -v: each step with the uptime it started at (the slow ones show under emulation)
+VERBOSE=${DAX_REFSIM_VERBOSE:-0}
+step() { [ "$VERBOSE" = 1 ] && echo "$PROG: [$(cut -d' ' -f1 /proc/uptime 2>/dev/null)] $*" >&2; return 0; }
 
 # ------------------------------------------------------------------ arguments
-OUT=""; PFN_RANGE=""; PAGE_REF=auto; SNAP=""; COMM=""; LABELS=""; HEADERS=""
+OUT=""; PFN_RANGE=""; PAGE_REF=auto; SNAP=""; SNAP_FD=3; COMM=""; LABELS=""; HEADERS=""
 NL='
 '
 while [ $# -gt 0 ]; do
@@ -59,6 +65,9 @@ while [ $# -gt 0 ]; do
 	--page-ref) PAGE_REF=force; shift ;;
 	--snap) [ $# -ge 2 ] || die "--snap needs PFN[,PFN...]"; SNAP=$2; shift 2 ;;
 	--snap=*) SNAP=${1#*=}; shift ;;
+	--snap-fd) [ $# -ge 2 ] || die "--snap-fd needs a number"
+		case $2 in ''|*[!0-9]*) die "--snap-fd $2: expected a file descriptor number" ;; esac
+		SNAP_FD=$2; shift 2 ;;
 	--comm) [ $# -ge 2 ] || die "--comm needs a name"; COMM=$2; shift 2 ;;
 	--label) [ $# -ge 2 ] || die "--label needs KEY=VALUE"
 		case $2 in *=*) ;; *) die "--label $2: expected KEY=VALUE" ;; esac
@@ -67,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--header) [ $# -ge 2 ] || die "--header needs a text"
 		case $2 in *"$NL"*) die "--header: one line per --header" ;; esac
 		HEADERS="$HEADERS$2$NL"; shift 2 ;;
+	-v|--verbose) VERBOSE=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) usage >&2; die "unknown argument: $1 (the command follows --)" ;;
@@ -134,48 +144,49 @@ fi
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/dax-refsim-record.XXXXXX") || die "mktemp failed"
 TMPOUT=""
 NSAVED=0
+SAVED_LIST="|"
+ADDED_PROBES=0
 CHILD=""
 
 # ------------------------------------------------------------------ restoration
 # set_file PATH VALUE: remember PATH's value the first time it is changed, then write.
-# The originals are restored in reverse order by restore(): enables go off before the
-# probes they enable are removed, filters before their events, tracing_on first.
-saved() { grep -qxF "$1" "$STATE/saved.list" 2>/dev/null; }
+# The originals are restored in reverse order by restore(): tracing_on goes off first,
+# the recorder's own kprobe events are disabled and removed, then every file changed
+# gets its first value back. Kept in shell variables, without a process per file: under
+# emulation (QEMU TCG) every fork costs tens of milliseconds.
 remember() {
-	saved "$1" && return 0
+	case $SAVED_LIST in *"|$1|"*) return 0 ;; esac
 	[ -e "$1" ] || return 0
+	SAVED_LIST="$SAVED_LIST$1|"
 	NSAVED=$((NSAVED + 1))
-	v=$(cat "$1" 2>/dev/null)
+	v=""; IFS= read -r v < "$1" 2>/dev/null
 	case $1 in
 	*/buffer_size_kb) case $v in *expanded:*) v=${v##*expanded: }; v=${v%%)*} ;; *) v=${v%% *} ;; esac ;;   # "7 (expanded: 1408)": 1408, what the buffer grows to on first use
-	*/enable) v=$(printf '%s' "$v" | tr -dc '01') ;;          # "1*" (soft-disabled) -> 1
+	*/enable) case $v in 1*) v=1 ;; *) v=0 ;; esac ;;        # "1*" (soft-disabled): 1
 	*/filter) [ "$v" = none ] && v=0 ;;                       # "0" clears a filter
 	*/current_tracer) v=${v:-nop} ;;
 	esac
-	printf '%s' "$v" > "$STATE/v.$NSAVED"
-	printf '%s\n' "$1" > "$STATE/p.$NSAVED"
-	printf '%s\n' "$1" >> "$STATE/saved.list"
+	eval "SV_$NSAVED=\$v; SP_$NSAVED=\$1"
 }
 set_file() {
 	remember "$1"
 	{ printf '%s\n' "$2" > "$1"; } 2>/dev/null
 }
-# probes this run added (removed in reverse order at the end)
-note_probe() { NSAVED=$((NSAVED + 1)); printf '%s\n' "$1" > "$STATE/k.$NSAVED"; LASTK=$NSAVED; }
+# a kprobe event this run added (removed at the end, in reverse order)
+note_probe() { NSAVED=$((NSAVED + 1)); eval "SK_$NSAVED=\$1"; LASTK=$NSAVED; ADDED_PROBES=$((ADDED_PROBES + 1)); }
 
 restore() {
-	[ -n "$STATE" ] && [ -d "$STATE" ] || return 0
-	[ -f "$T/tracing_on" ] && echo 0 > "$T/tracing_on" 2>/dev/null
+	[ -n "$STATE" ] || return 0
+	[ -f "$T/tracing_on" ] && { echo 0 > "$T/tracing_on"; } 2>/dev/null
+	# the events of a kprobe must be off before it can be removed
+	[ $ADDED_PROBES -gt 0 ] && [ -f "$T/events/$GROUP/enable" ] && { echo 0 > "$T/events/$GROUP/enable"; } 2>/dev/null
 	i=$NSAVED
 	while [ "$i" -gt 0 ]; do
-		if [ -f "$STATE/k.$i" ]; then
-			n=$(cat "$STATE/k.$i")
-			# a kprobe event must be disabled before it can be removed
-			[ -f "$T/events/$n/enable" ] && echo 0 > "$T/events/$n/enable" 2>/dev/null
-			echo "-:$n" >> "$T/kprobe_events" 2>/dev/null || warn "could not remove kprobe $n"
-		elif [ -f "$STATE/p.$i" ]; then
-			p=$(cat "$STATE/p.$i")
-			cat "$STATE/v.$i" > "$p" 2>/dev/null || warn "could not restore $p"
+		eval "k=\${SK_$i-}; p=\${SP_$i-}; v=\${SV_$i-}"
+		if [ -n "$k" ]; then
+			{ echo "-:$k" >> "$T/kprobe_events"; } 2>/dev/null || warn "could not remove kprobe $k"
+		elif [ -n "$p" ]; then
+			{ printf '%s\n' "$v" > "$p"; } 2>/dev/null || warn "could not restore $p"
 		fi
 		i=$((i - 1))
 	done
@@ -196,6 +207,7 @@ trap 'on_signal TERM' TERM
 trap 'on_signal HUP' HUP
 
 # ------------------------------------------------------------------ the kernel
+step "reading the kernel release and config"
 KV=$(cat "$ROOT/proc/sys/kernel/osrelease" 2>/dev/null)
 [ -n "$KV" ] || KV=$(uname -r)
 KMAJ=${KV%%.*}; KMIN=$(echo "$KV" | cut -d. -f2 | sed 's/[^0-9].*//')
@@ -223,6 +235,7 @@ kconfig_line() {
 config_value() { [ -n "$CONFIG" ] && sed -n "s/^CONFIG_$1=\(.*\)/\1/p" "$CONFIG" | head -n 1; }
 
 # ------------------------------------------------------------------ ZONE_DEVICE ranges
+step "reading the ZONE_DEVICE ranges"
 # legacy (memmap=) and NFIT pmem as /proc/iomem lists it: "START-END : Persistent Memory..."
 PMEM=$(grep -i 'persistent memory' "$ROOT/proc/iomem" 2>/dev/null | sed 's/^[[:space:]]*//')
 RANGES=""   # "LO HI" pfn pairs (decimal), one a line
@@ -265,6 +278,7 @@ RANGES=$(printf '%s' "$RANGES" | sed '/^$/d')
 [ -n "$RANGES" ] || die "no ZONE_DEVICE memory found (no 'Persistent Memory' in /proc/iomem, no /sys/bus/dax/devices/dax*); give --pfn-range A-B"
 
 # ------------------------------------------------------------------ functions the kernel has
+step "reading the functions the kernel has"
 # available_filter_functions lists what kprobes can attach to; kallsyms is the fallback
 # when the kernel has no dynamic ftrace. One pass over the (large) list, not one grep a probe.
 FUNCS_FROM=""
@@ -370,12 +384,14 @@ EOF
 # the functions of every set, then the ones the kernel has (one pass over its list)
 cut -d'|' -f3 "$STATE/probes.in" | awk '{ print $2 }' > "$STATE/wanted"
 echo ksys_write >> "$STATE/wanted"; echo __x64_sys_write >> "$STATE/wanted"
+# (cut and grep, not awk: the list has ~10^5 lines and awk is slow under emulation)
 if [ "$FUNCS_FROM" = kallsyms ]; then
-	awk 'NR == FNR { w[$1] = 1; next } ($2 == "T" || $2 == "t") && ($3 in w) { print $3 }' "$STATE/wanted" "$FUNCS_SRC"
+	grep -E '^[0-9a-fA-F]+ [Tt] ' "$FUNCS_SRC" | cut -d' ' -f3 | cut -f1
 else
-	awk 'NR == FNR { w[$1] = 1; next } ($1 in w) { print $1 }' "$STATE/wanted" "$FUNCS_SRC"
-fi | sort -u > "$STATE/have"
-have() { [ "$FUNCS_FROM" = none ] || grep -qxF "$1" "$STATE/have"; }
+	cut -d' ' -f1 "$FUNCS_SRC"
+fi | grep -Fx -f "$STATE/wanted" | sort -u > "$STATE/have"
+HAVE=" $(tr '\n' ' ' < "$STATE/have") "
+have() { [ "$FUNCS_FROM" = none ] && return 0; case $HAVE in *" $1 "*) return 0 ;; esac; return 1; }
 
 # GUP generation: "mm: gup: stop abusing try_grab_folio" (6.10) renamed the slow grab
 # try_grab_page -> try_grab_folio(folio) and the fast one try_grab_folio(page) ->
@@ -398,6 +414,7 @@ DEVX=""; [ $FAMILY = unified ] && DEVX=dev_uni; [ $GUP = old ] && DEVX=dev_old
 SETS="gup_$GUP common $LEG $DEVF dev $DEVX lt share"
 
 # ------------------------------------------------------------------ struct page layout
+step "reading the struct page layout"
 # Offsets from the running kernel's BTF where it has one; else the layout recorded for the
 # nearest kernel family (events/traces), written into the header as such.
 LAYOUT_FROM=""; LAYOUT=""
@@ -406,14 +423,29 @@ btf_layout() { # btf_layout FILE -> "struct_page=64 refcount=52 …" (offsets in
 	[ $# -ge 6 ] && [ $(($1 & 65535)) -eq 60319 ] || return 1   # BTF_MAGIC 0xeB9F, little endian
 	hl=$2; to=$3; tl=$4; so=$5; sl=$6
 	# the string offsets of the names looked for (btf strings are NUL-separated)
-	names=$(tail -c +$((hl + so + 1)) "$BTF" | head -c "$sl" | strings -n 1 -t d | awk '
-		BEGIN { n = split("page folio dev_pagemap _refcount _mapcount compound_head compound_info pgmap _flags_1 _folio_order _large_mapcount _entire_mapcount _total_mapcount _nr_pages_mapped _pincount type vmemmap_shift nr_range range", w, " "); for (i = 1; i <= n; i++) want[w[i]] = 1 }
-		NF == 2 && ($2 in want) && !($2 in seen) { seen[$2] = 1; printf "%s %s ", $1, $2 }')
+	# (grep, not awk, sifts the ~10^5 strings: awk is slow under emulation)
+	names=$(tail -c +$((hl + so + 1)) "$BTF" | head -c "$sl" | strings -n 1 -t d |
+		grep -E '^ *[0-9]+ (page|folio|dev_pagemap|_refcount|_mapcount|compound_head|compound_info|pgmap|_flags_1|_folio_order|_large_mapcount|_entire_mapcount|_total_mapcount|_nr_pages_mapped|_pincount|type|vmemmap_shift|nr_range|range)$' |
+		awk '!($2 in seen) { seen[$2] = 1; printf "%s %s ", $1, $2 }')
 	# walk the type section (every record is a multiple of 4 bytes), keeping the members
 	# of struct page, folio, dev_pagemap and of every anonymous struct/union (fields sit
-	# in nested anonymous unions)
+	# in nested anonymous unions). The three are among the first types of vmlinux BTF
+	# (mm_types.h comes with the first compilation unit): the walk stops once they and
+	# the anonymous types they contain are read, a few thousand words instead of ~10^6.
 	tail -c +$((hl + to + 1)) "$BTF" | head -c "$tl" | od -An -v -tu4 | awk -v S="$names" '
-	BEGIN { id = 0; st = 0; n = split(S, a, " "); for (i = 1; i <= n; i += 2) { NAME[a[i]] = a[i + 1]; OFF[a[i + 1]] = a[i] } }
+	BEGIN { id = 0; st = 0; found = 0; npend = 0; n = split(S, a, " "); for (i = 1; i <= n; i += 2) { NAME[a[i]] = a[i + 1]; OFF[a[i + 1]] = a[i] }
+		TOP[OFF["page"]] = 1; TOP[OFF["folio"]] = 1; TOP[OFF["dev_pagemap"]] = 1 }
+	function need(t,    c) {   # t is read: ask for the anonymous types inside it
+		for (c = 0; c < NM[t]; c++) if (MN[t, c] == 0) {
+			if (MT[t, c] in NM) need(MT[t, c])
+			else if (!(MT[t, c] in PEND)) { PEND[MT[t, c]] = 1; npend++ }
+		}
+	}
+	function done(t) {
+		if (K[t] == 4 && (N[t] in TOP) && NM[t] > 0 && !(N[t] in SEEN)) { SEEN[N[t]] = 1; found++; need(t) }
+		else if (t in PEND) { delete PEND[t]; npend--; need(t) }
+		if (found == 3 && npend == 0) exit
+	}
 	{
 		for (i = 1; i <= NF; i++) {
 			if (st == 3) {
@@ -423,7 +455,7 @@ btf_layout() { # btf_layout FILE -> "struct_page=64 refcount=52 …" (offsets in
 					else { v = $i; o = kflag ? v % 16777216 : v; c = NM[id]++; MN[id, c] = mn; MT[id, c] = mt; MO[id, c] = o; m = -1 }
 					m++
 				}
-				if (--rem == 0) st = 0
+				if (--rem == 0) { st = 0; if (rec) done(id) }
 				continue
 			}
 			if (st == 0) { id++; nameoff = $i; st = 1; continue }
@@ -438,6 +470,7 @@ btf_layout() { # btf_layout FILE -> "struct_page=64 refcount=52 …" (offsets in
 			else if (kind == 6 || kind == 13) rem = 2 * vlen
 			else rem = 0
 			st = rem > 0 ? 3 : 0
+			if (st == 0 && rec) done(id)
 		}
 	}
 	function find(t, want,    c, r) {
@@ -487,6 +520,7 @@ for v in "$PGSZ" "$REF" "$MAPC" "$ORD" "$ENT"; do
 done
 
 # ------------------------------------------------------------------ vmemmap base
+step "reading vmemmap_base"
 # pfn_to_page(pfn) = vmemmap_base + pfn * sizeof(struct page). With KASLR (and 5-level
 # paging) vmemmap_base is a variable (CONFIG_DYNAMIC_MEMORY_LAYOUT): read it with a
 # one-shot kprobe fetching @vmemmap_base, fired by a marker write of this shell.
@@ -503,7 +537,7 @@ if grep -q ' vmemmap_base$' "$ROOT/proc/kallsyms" 2>/dev/null; then
 		VMEMMAP=$(sed -n 's/.* base: .* vmemmap=\(0x[0-9a-fA-F]*\).*/\1/p' "$T/trace" 2>/dev/null | tail -n 1)
 		{ echo 0 > "$T/events/$VMGROUP/base/enable"; } 2>/dev/null
 		# removed now, not at the end: the recording must not carry it
-		echo "-:$VMGROUP/base" >> "$T/kprobe_events" 2>/dev/null && rm -f "$STATE/k.$LASTK"
+		{ echo "-:$VMGROUP/base" >> "$T/kprobe_events"; } 2>/dev/null && eval "SK_$LASTK=" && ADDED_PROBES=$((ADDED_PROBES - 1))
 		[ -n "$VMEMMAP" ] && VMEMMAP_FROM=kprobe || VMEMMAP_NOTE="the vmemmap_base probe recorded nothing"
 	else VMEMMAP_NOTE="a kprobe fetching @vmemmap_base was refused"; fi
 else
@@ -541,8 +575,10 @@ if [ -d "$T/events/page_ref" ]; then PAGEREF=yes
 elif [ $PAGE_REF = force ]; then die "--page-ref: this kernel has no page_ref tracepoints ($T/events/page_ref missing: CONFIG_DEBUG_PAGE_REF is not set)"; fi
 
 # ------------------------------------------------------------------ set up
+step "setting up tracefs"
 set_file "$T/tracing_on" 0
-[ -f "$T/current_tracer" ] && [ "$(cat "$T/current_tracer")" != nop ] && set_file "$T/current_tracer" nop
+cur=""; [ -f "$T/current_tracer" ] && IFS= read -r cur < "$T/current_tracer"
+[ -n "$cur" ] && [ "$cur" != nop ] && set_file "$T/current_tracer" nop
 set_file "$T/buffer_size_kb" "$BUFFER_KB" || warn "could not set buffer_size_kb to $BUFFER_KB"
 set_file "$T/options/record-tgid" 1   # check keys address spaces by thread group
 
@@ -556,10 +592,9 @@ for set in $SETS; do
 	grep "^$set|" "$STATE/probes.in" | sub_layout
 done > "$STATE/probes"
 while IFS='|' read -r set filt def; do
-	name=${def%% *}; name=${name#*:}; fn=$(echo "$def" | awk '{ print $2 }')
+	name=${def%% *}; name=${name#*:}; rest=${def#* }; fn=${rest%% *}
 	case $def in *+-1\(*) echo "FAILED $def" >> "$STATE/attach"; continue ;; esac   # a field this kernel lacks
-	if ! have "$fn"; then echo "FAILED $def" >> "$STATE/attach"; continue; fi
-	if echo "$def" >> "$T/kprobe_events" 2>/dev/null && live_probes | grep -q "^[pr][0-9]*:$name "; then
+	if have "$fn" && { echo "$def" >> "$T/kprobe_events"; } 2>/dev/null; then
 		note_probe "$name"; echo "ok $def" >> "$STATE/attach"; echo "$name|$filt|$def" >> "$STATE/added"
 	else echo "FAILED $def" >> "$STATE/attach"; fi
 done < "$STATE/probes"
@@ -578,33 +613,41 @@ if [ -n "$SNAP_PFNS" ]; then
 	TRIG=ksys_write; have ksys_write || TRIG=__x64_sys_write
 	if [ $TRIG = ksys_write ]; then def="p:$GROUP/snap ksys_write fd=%di:u32 txt=+0(%si):ustring$sa"
 	else def="p:$GROUP/snap __x64_sys_write fd=+112(%di):u32 txt=+0(+104(%di)):ustring$sa"; fi
-	if have $TRIG && echo "$def" >> "$T/kprobe_events" 2>/dev/null && live_probes | grep -q "^p:$GROUP/snap "; then
+	if have $TRIG && { echo "$def" >> "$T/kprobe_events"; } 2>/dev/null; then
 		note_probe "$GROUP/snap"; echo "ok $def" >> "$STATE/attach"; echo "$GROUP/snap|snap|$def" >> "$STATE/added"
 	else echo "FAILED $def" >> "$STATE/attach"; warn "the snap probe did not attach"; fi
 fi
 
-# filters, then enables
+# A write the kernel took is a probe it defines; read the list back once to be sure
+# (an accepted write that did not define the probe is FAILED like a refused one).
+live_probes | sed -n "s/^[pr][0-9]*:\([^ ]*\) .*/\1/p" > "$STATE/live"
+awk -F'|' 'NR == FNR { live[$1] = 1; next } ($1 in live)' "$STATE/live" "$STATE/added" > "$STATE/added.live"
+awk 'NR == FNR { live[$1] = 1; next } $1 == "ok" { split($2, a, ":"); if (!(a[2] in live)) $1 = "FAILED" } { print }' "$STATE/live" "$STATE/attach" > "$STATE/attach.live"
+mv "$STATE/added.live" "$STATE/added"; mv "$STATE/attach.live" "$STATE/attach"
+
+# filters, then one enable for the whole group
+step "setting filters and enabling events"
+for a in folio page page0 var; do eval "PF_$a=\$(echo \"\$PAGE_FILTER\" | sed \"s/@F@/$a/g\")"; done
 while IFS='|' read -r name filt def; do
 	f=""
 	case $filt in
 	page)
 		for a in folio page page0 var; do
-			case " $def " in *" $a="*:x64" "*) f=$(echo "$PAGE_FILTER" | sed "s/@F@/$a/g"); break ;; esac
+			case " $def " in *" $a="*:x64" "*) eval "f=\$PF_$a"; break ;; esac
 		done ;;
 	comm) f=$COMM_FILTER ;;
-	snap) f="$COMM_FILTER && txt ~ \"PHASE*\"" ;;
+	# the workload writes each marker to stdout too: only the trace_marker fd's write is a snap
+	snap) f="fd == $SNAP_FD && $COMM_FILTER" ;;
 	esac
-	ev=$T/events/$name
-	if [ -n "$f" ]; then
-		if ! set_file "$ev/filter" "$f"; then
-			# a kernel that cannot filter on the marker text: the task name alone
-			if [ $filt = snap ] && set_file "$ev/filter" "$COMM_FILTER"; then f=$COMM_FILTER
-			else warn "filter refused on $name: $f"; f=""; fi
-		fi
+	# the recorder's own events vanish with their probes: their filters need no restoring
+	if [ -n "$f" ] && ! { printf '%s\n' "$f" > "$T/events/$name/filter"; } 2>/dev/null; then
+		warn "filter refused on $name: $f"; f=""
 	fi
 	echo "${name#*/}: ${f:-none}" >> "$STATE/filters"
-	set_file "$ev/enable" 1 || warn "could not enable $name"
 done < "$STATE/added"
+if [ -s "$STATE/added" ]; then
+	{ echo 1 > "$T/events/$GROUP/enable"; } 2>/dev/null || warn "could not enable the $GROUP events"
+fi
 
 if [ -d "$T/events/fs_dax" ]; then
 	for e in "$T"/events/fs_dax/*/; do [ -f "$e/enable" ] && set_file "${e%/}/enable" 1; done
@@ -619,6 +662,7 @@ if [ $PAGEREF = yes ]; then
 fi
 
 # ------------------------------------------------------------------ record
+step "running the command"
 echo > "$T/trace" 2>/dev/null    # drop what an earlier user left in the buffer
 MARKER=${T#"$ROOT"}/trace_marker
 [ -n "$ROOT" ] && MARKER=$T/trace_marker
@@ -635,6 +679,7 @@ CHILD=""
 echo 0 > "$T/tracing_on"
 
 # ------------------------------------------------------------------ dump
+step "writing the trace"
 if [ -n "$OUT" ]; then TMPOUT=$OUT.tmp.$$; exec 3> "$TMPOUT" || die "cannot write $TMPOUT"
 else exec 3>&1; fi
 {
@@ -657,7 +702,16 @@ else exec 3>&1; fi
 	sed 's/^/#   /' "$STATE/attach"
 	echo "# filters:"
 	sort "$STATE/filters" | sed 's/^/#   /'
-	cat "$T/trace"
+	# The snap probe reads the marker text as a C string from the workload's buffer: a
+	# marker written with its newline, from a buffer not NUL-terminated after it, prints
+	# the newline and the bytes after it inside txt="…", breaking the event line. Such a
+	# line is joined again, its text cut at the newline (what trace_marker records).
+	if grep -q ' snap: .* txt="[^"]*$' "$T/trace"; then
+		awk 'cut { if (index($0, "\" r_")) { print head substr($0, index($0, "\" r_")); cut = 0 } next }
+			/ snap: .* txt="[^"]*$/ { head = $0; cut = 1; next }
+			{ print }
+			END { if (cut) print head }' "$T/trace"
+	else cat "$T/trace"; fi
 	echo "KTRACE-END"
 } >&3 || { exec 3>&-; die "writing the trace failed"; }
 exec 3>&-

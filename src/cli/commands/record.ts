@@ -19,6 +19,7 @@ export interface RecordArgs {
   readonly 'pfn-range'?: string;
   readonly 'page-ref'?: boolean;
   readonly snap?: string;
+  readonly 'snap-fd'?: number;
   readonly comm?: string;
   readonly label?: readonly string[];
   readonly header?: readonly string[];
@@ -38,6 +39,7 @@ export function recorderArgv(args: RecordArgs): string[] {
   if (args['pfn-range'] !== undefined) out.push('--pfn-range', args['pfn-range']);
   if (args['page-ref'] === true) out.push('--page-ref');
   if (args.snap !== undefined) out.push('--snap', args.snap);
+  if (args['snap-fd'] !== undefined) out.push('--snap-fd', String(args['snap-fd']));
   if (args.comm !== undefined) out.push('--comm', args.comm);
   for (const l of args.label ?? []) out.push('--label', l);
   for (const h of args.header ?? []) out.push('--header', h);
@@ -95,6 +97,7 @@ export function recordCommand(ctx: CliContext): CommandModule<object, RecordArgs
         .option('pfn-range', { type: 'string', describe: 'filter page/folio events to pfns [A,B) (hex) instead of the ZONE_DEVICE ranges found' })
         .option('page-ref', { type: 'boolean', describe: 'require the page_ref tracepoints (CONFIG_DEBUG_PAGE_REF=y); they are used whenever present' })
         .option('snap', { type: 'string', describe: 'PFN[,PFN…] (hex): snapshot their struct page words at every PHASE marker' })
+        .option('snap-fd', { type: 'number', describe: 'the fd the command writes its PHASE markers to (default 3); snaps fire on writes to it only' })
         .option('comm', { type: 'string', describe: 'task name process-level probes and snaps are filtered to (default: the command\'s basename)' })
         .option('label', { type: 'string', array: true, describe: 'KEY=VALUE for the KTRACE-BEGIN line (fs=ext4, work=daxwork)' })
         .option('header', { type: 'string', array: true, describe: 'a "# TEXT" line for the header' }) as unknown as Argv<RecordArgs>,
