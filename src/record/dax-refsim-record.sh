@@ -691,7 +691,7 @@ else exec 3>&1; fi
 	printf '%s' "$DAXLINES"
 	printf '%s' "$NDLINES"
 	printf '%s' "$HEADERS" | sed 's/^/# /'
-	echo "# recorder: dax-refsim-record.sh command=$(echo "$*" | tr '\n' ' ') exit=$RC comm=$COMM"
+	echo "# recorder: dax-refsim-record.sh command=$(printf '%s' "$*" | tr '\n' ' ') exit=$RC comm=$COMM"
 	echo "# probe sets: $SETS (model: $FAMILY by $FAMILY_WHY; gup: $GUP by $GUP_WHY; functions from $FUNCS_FROM)"
 	echo "# vmemmap: base=$VMEMMAP base_from=$VMEMMAP_FROM layout_from=$LAYOUT_FROM $LAYOUT"
 	[ $VMEMMAP_FROM = default ] && echo "# vmemmap fallback: $VMEMMAP_NOTE; assumed VMEMMAP_START $VMEMMAP_DEFAULT (4-level paging, no KASLR)"
