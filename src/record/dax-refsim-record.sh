@@ -177,7 +177,8 @@ note_probe() { NSAVED=$((NSAVED + 1)); eval "SK_$NSAVED=\$1"; LASTK=$NSAVED; ADD
 
 restore() {
 	[ -n "$STATE" ] || return 0
-	[ -f "$T/tracing_on" ] && { echo 0 > "$T/tracing_on"; } 2>/dev/null
+	# tracing off first (its own value comes back last), if this run turned it on at all
+	case $SAVED_LIST in *"|$T/tracing_on|"*) { echo 0 > "$T/tracing_on"; } 2>/dev/null ;; esac
 	# the events of a kprobe must be off before it can be removed
 	[ $ADDED_PROBES -gt 0 ] && [ -f "$T/events/$GROUP/enable" ] && { echo 0 > "$T/events/$GROUP/enable"; } 2>/dev/null
 	i=$NSAVED
@@ -553,8 +554,15 @@ if [ -z "$VMEMMAP" ]; then
 	esac
 	grep -qw la57 "$ROOT/proc/cpuinfo" 2>/dev/null && warn "$VMEMMAP_NOTE; this CPU has 5-level paging: the default base $VMEMMAP_DEFAULT may be wrong"
 fi
-BASE=$(($VMEMMAP))
-page_addr() { printf '0x%x' $((BASE + $1 * PGSZ + ${2:-0})); }
+# Kernel addresses do not fit shell arithmetic (signed 64-bit; dash saturates where busybox
+# wraps): the base is added in two 32-bit halves.
+b=${VMEMMAP#0x}; b=${b#0X}
+while [ ${#b} -lt 16 ]; do b=0$b; done
+BASE_HI=$((0x${b%????????})); BASE_LO=$((0x${b#????????}))
+page_addr() { # page_addr PFN [OFFSET]: the address of byte OFFSET of PFN's struct page
+	lo=$((BASE_LO + $1 * PGSZ + ${2:-0}))
+	printf '0x%08x%08x' $(((BASE_HI + (lo >> 32)) & 0xffffffff)) $((lo & 0xffffffff))
+}
 
 # ------------------------------------------------------------------ filters
 PAGE_FILTER=""; PFN_FILTER=""
