@@ -433,7 +433,18 @@ btf_layout() { # btf_layout FILE -> "struct_page=64 refcount=52 …" (offsets in
 	# in nested anonymous unions). The three are among the first types of vmlinux BTF
 	# (mm_types.h comes with the first compilation unit): the walk stops once they and
 	# the anonymous types they contain are read, a few thousand words instead of ~10^6.
-	tail -c +$((hl + to + 1)) "$BTF" | head -c "$tl" | od -An -v -tu4 | awk -v S="$names" '
+	# The input is cut to a first 64 KiB (then 1 MiB, then all) rather than left to SIGPIPE
+	# to stop: a shell started with SIGPIPE ignored (some inits) would run od to the end.
+	lim=65536
+	while :; do
+		[ "$lim" -ge "$tl" ] && lim=$tl
+		out=$(btf_walk "$lim" "$([ "$lim" -ge "$tl" ] && echo 1 || echo 0)") && { printf '%s\n' "$out"; return 0; }
+		[ "$lim" -ge "$tl" ] && return 1
+		lim=$((lim * 16))
+	done
+}
+btf_walk() { # btf_walk BYTES FULL: the layout from the first BYTES of the type section
+	tail -c +$((hl + to + 1)) "$BTF" | head -c "$1" | od -An -v -tu4 | awk -v S="$names" -v full="$2" '
 	BEGIN { id = 0; st = 0; found = 0; npend = 0; n = split(S, a, " "); for (i = 1; i <= n; i += 2) { NAME[a[i]] = a[i + 1]; OFF[a[i + 1]] = a[i] }
 		TOP[OFF["page"]] = 1; TOP[OFF["folio"]] = 1; TOP[OFF["dev_pagemap"]] = 1 }
 	function need(t,    c) {   # t is read: ask for the anonymous types inside it
@@ -488,6 +499,7 @@ btf_layout() { # btf_layout FILE -> "struct_page=64 refcount=52 …" (offsets in
 	}
 	function field(t, name) { if (t == 0 || !(name in OFF)) return -1; return find(t, OFF[name]) }
 	END {
+		if (!full && (found < 3 || npend > 0)) exit 1   # not all read yet: a longer prefix
 		p = top("page"); f = top("folio"); d = top("dev_pagemap")
 		if (p == 0) exit 1
 		w = field(p, "compound_head"); if (w < 0) w = field(p, "compound_info")
