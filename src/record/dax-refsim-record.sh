@@ -412,7 +412,7 @@ if [ $FAMILY = legacy ]; then LEG=leg_$GUP; else LEG=uni; fi
 # page_entry_size to an order" (6.6), the order after. Not in any list: the version decides.
 if version_ge 6 6; then DEVF=dev_order; else DEVF=dev_pesize; fi
 DEVX=""; [ $FAMILY = unified ] && DEVX=dev_uni; [ $GUP = old ] && DEVX=dev_old
-SETS="gup_$GUP common $LEG $DEVF dev $DEVX lt share"
+SETS="gup_$GUP common $LEG $DEVF dev${DEVX:+ $DEVX} lt share"
 
 # ------------------------------------------------------------------ struct page layout
 step "reading the struct page layout"
