@@ -1,7 +1,7 @@
 /** `dax-refsim record`: the shipped script with the same arguments, its exit status passed through. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { recorderArgv, runRecord } from '../../src/cli/commands/record.ts';
 import type { CliContext, ExitCode } from '../../src/cli/context.ts';
 import { UsageError } from '../../src/cli/errors.ts';
@@ -25,6 +25,17 @@ describe('dax-refsim record', () => {
       '-o', 't.txt', '--pfn-range', '40000-60000', '--page-ref', '--snap', '48050', '--snap-fd', '4', '--comm', 'w', '--label', 'fs=ext4', '--header', 'x: y', '--', './w', '-n', '3',
     ]);
     expect(() => recorderArgv({})).toThrow(UsageError);
+  });
+
+  it('refuses to run as another user than root, before touching anything', async () => {
+    const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      const env = { ...process.env };
+      delete env['DAX_REFSIM_ROOT'];
+      await expect(record({ '--': ['true'] }, env)).rejects.toThrow(new UsageError('record: must run as root (it writes kprobes and filters to /sys/kernel/tracing): sudo dax-refsim record …'));
+    } finally {
+      getuid.mockRestore();
+    }
   });
 
   it('records on a fake machine and exits with the command\'s status', async () => {
