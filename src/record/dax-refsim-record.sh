@@ -27,7 +27,8 @@ VMGROUP=ktr_layout
 usage() {
 	cat <<'EOF'
 usage: dax-refsim-record.sh [options] -- COMMAND [ARG...]
-  -o FILE              write the trace to FILE (default: standard output)
+  -o FILE              write the trace to FILE (default: standard output, and then
+                       the command's standard output goes to standard error)
   --pfn-range A-B      filter page/folio events to pfns [A,B) (hex) instead of the
                        ZONE_DEVICE ranges found in /proc/iomem and /sys/bus/dax
   --page-ref           require the page_ref tracepoints (CONFIG_DEBUG_PAGE_REF=y);
@@ -692,7 +693,10 @@ export DAX_REFSIM_MARKER
 # the command runs in the background so that a signal to this script runs its trap at
 # once (a foreground child would delay it until the child exits); stdin stays the
 # terminal's, and an interrupt stops the command before tracefs is restored
-"$@" <&0 &
+# (with the trace on stdout, the command's own stdout goes to stderr: it would precede
+# the trace in the same stream)
+if [ -n "$OUT" ]; then "$@" <&0 &
+else "$@" <&0 >&2 & fi
 CHILD=$!
 wait "$CHILD"; RC=$?
 CHILD=""

@@ -133,6 +133,22 @@ describe('the header', () => {
     expect(headerLines(r.stdout)).toContain('# vmemmap: base=0xffffea0000000000 base_from=kprobe layout_from=btf struct_page=64 refcount=52 mapcount=48 word1=8 order=64 large=80 entire=84 pincount=92 pgmap_type=104 pgmap_shift=104 pgmap_nr_range=128 pgmap_range=136');
     expect(block(r.stdout, 'kprobe_events')).toContain('p:ktr/rmap_add_pmd folio_add_file_rmap_pmd folio=%di:x64 ref=+52(%di):s32 order=+64(%di):u8 entire=+84(%di):s32');
   });
+  it('joins a snap line the marker text broke (a newline and an unterminated buffer inside txt=)', () => {
+    const t = tree({ ...KERNELS['7.2'], vmemmapBase: '0xffffea0000000000' });
+    // what the kernel prints for write(3, "PHASE a begin\n<junk>", …) read as a C string
+    const body = '     w-5       (      5) [000] .....     1.000001: snap: (ksys_write+0x4/0xe0) fd=3 txt="PHASE a begin\n\u0001\u0002junk" r_48050=1 m_48050=-1\n     w-5       (      5) [000] .....     1.000002: tracing_mark_write: PHASE a begin\n';
+    const r = runRecorder(t, ['--', 'sh', '-c', `printf '%s' '${body.replace(/'/g, "'\\''")}' >> ${t.tracing}/trace; echo from-the-command`]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(lines.length - 4)).toEqual([
+      '     w-5       (      5) [000] .....     1.000001: snap: (ksys_write+0x4/0xe0) fd=3 txt="PHASE a begin" r_48050=1 m_48050=-1',
+      '     w-5       (      5) [000] .....     1.000002: tracing_mark_write: PHASE a begin',
+      'KTRACE-END',
+      '',
+    ]);
+    // the command's own output went to stderr, not into the trace on stdout
+    expect(r.stderr).toBe('from-the-command\n');
+  });
 });
 
 describe('the probe set of each kernel family', () => {
