@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { recorderArgv, runRecord } from '../../src/cli/commands/record.ts';
 import type { CliContext, ExitCode } from '../../src/cli/context.ts';
 import { UsageError } from '../../src/cli/errors.ts';
+import { run } from '../../src/cli/main.ts';
 import { functionsOf, makeTree, type FakeTree } from './fixture.ts';
 
 let t: FakeTree | null = null;
@@ -44,6 +45,26 @@ describe('dax-refsim record', () => {
     const r = await record({ o: out, '--': ['sh', '-c', 'exit 5'] }, { ...process.env, DAX_REFSIM_ROOT: t.root, TMPDIR: t.tmp });
     expect(r.code).toBe(5);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('KTRACE-BEGIN kernel=7.2.13+deb14-amd64');
+  });
+
+  it('takes the command after -- with its own flags through the CLI parser', async () => {
+    t = makeTree({ release: '6.12.117+deb13-amd64', functions: functionsOf('k612-ext4-daxwork'), vmemmapBase: '0xffffea0000000000' });
+    const out = join(t.tmp, 't.txt');
+    const saved = { root: process.env['DAX_REFSIM_ROOT'], tmp: process.env['TMPDIR'] };
+    process.env['DAX_REFSIM_ROOT'] = t.root;
+    process.env['TMPDIR'] = t.tmp;
+    let stderr = '';
+    try {
+      const code = await run(['record', '-o', out, '--label', 'work=w', '--', 'sh', '-c', 'echo "$0" >&2; exit 4', 'x'], { stdout: () => undefined, stderr: (s) => void (stderr += s) });
+      expect(code).toBe(4);
+    } finally {
+      for (const [k, v] of [['DAX_REFSIM_ROOT', saved.root], ['TMPDIR', saved.tmp]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    expect(stderr).toBe('x\n');
+    expect(readFileSync(out, 'utf8')).toContain('# recorder: dax-refsim-record.sh command=sh -c echo "$0" >&2; exit 4 x exit=4 comm=sh\n');
   });
 
   it('exits 2 with the script\'s message on a recorder usage error, writing nothing', async () => {
