@@ -560,12 +560,18 @@ else
 	VMEMMAP_NOTE="no vmemmap_base in /proc/kallsyms"
 fi
 if [ -z "$VMEMMAP" ]; then
+	# 5-level paging moves VMEMMAP_START to 0xffd4000000000000: in use when the CPU has
+	# la57, the command line has no no5lvl, and the kernel was built for it (always since
+	# 6.16, which dropped CONFIG_X86_5LEVEL)
+	if grep -qw la57 "$ROOT/proc/cpuinfo" 2>/dev/null && ! grep -qw no5lvl "$ROOT/proc/cmdline" 2>/dev/null &&
+		{ [ "$(config_value X86_5LEVEL)" = y ] || version_ge 6 16 || [ -z "$CONFIG" ]; }; then
+		VMEMMAP_DEFAULT=0xffd4000000000000; VMEMMAP_PAGING="5-level paging (la57, no no5lvl)"
+	else VMEMMAP_PAGING="4-level paging"; fi
 	VMEMMAP=$VMEMMAP_DEFAULT; VMEMMAP_FROM=default
 	case $(config_value RANDOMIZE_MEMORY) in
 	y) grep -qw nokaslr "$ROOT/proc/cmdline" 2>/dev/null ||
 		warn "$VMEMMAP_NOTE; CONFIG_RANDOMIZE_MEMORY=y without nokaslr: the default base $VMEMMAP_DEFAULT is probably wrong" ;;
 	esac
-	grep -qw la57 "$ROOT/proc/cpuinfo" 2>/dev/null && warn "$VMEMMAP_NOTE; this CPU has 5-level paging: the default base $VMEMMAP_DEFAULT may be wrong"
 fi
 # Kernel addresses do not fit shell arithmetic (signed 64-bit; dash saturates where busybox
 # wraps): the base is added in two 32-bit halves.
@@ -718,7 +724,7 @@ else exec 3>&1; fi
 	echo "# recorder: dax-refsim-record.sh command=$(printf '%s' "$*" | tr '\n' ' ') exit=$RC comm=$COMM"
 	echo "# probe sets: $SETS (model: $FAMILY by $FAMILY_WHY; gup: $GUP by $GUP_WHY; functions from $FUNCS_FROM)"
 	echo "# vmemmap: base=$VMEMMAP base_from=$VMEMMAP_FROM layout_from=$LAYOUT_FROM $LAYOUT"
-	[ $VMEMMAP_FROM = default ] && echo "# vmemmap fallback: $VMEMMAP_NOTE; assumed VMEMMAP_START $VMEMMAP_DEFAULT (4-level paging, no KASLR)"
+	[ $VMEMMAP_FROM = default ] && echo "# vmemmap fallback: $VMEMMAP_NOTE; assumed VMEMMAP_START $VMEMMAP_DEFAULT ($VMEMMAP_PAGING, no KASLR)"
 	case $LAYOUT_FROM in default*) echo "# layout fallback: no usable BTF; assumed the struct page layout recorded for ${LAYOUT_FROM#default-}" ;; esac
 	echo "# kprobe_events:"
 	live_probes | grep "^[pr][0-9]*:$GROUP/" | sed 's/^/#   /'

@@ -4,7 +4,7 @@
  * and the tracefs settings it leaves behind after a normal exit, a failing command and
  * SIGINT/SIGTERM.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTraceText } from '../../src/trace/read-trace.ts';
@@ -124,6 +124,17 @@ describe('the header', () => {
     expect(lines).toContain('# vmemmap: base=0xffffea0000000000 base_from=default layout_from=default-7.2 struct_page=64 refcount=52 mapcount=48 word1=8 order=64 large=80 entire=88 pincount=92 pgmap_type=96 pgmap_shift=104 pgmap_nr_range=128 pgmap_range=136');
     expect(lines).toContain('# vmemmap fallback: no vmemmap_base in /proc/kallsyms; assumed VMEMMAP_START 0xffffea0000000000 (4-level paging, no KASLR)');
     expect(lines).toContain('# layout fallback: no usable BTF; assumed the struct page layout recorded for 7.2');
+  });
+
+  it('without vmemmap_base on a 5-level-paging CPU assumes 5-level VMEMMAP_START, and says so', () => {
+    const t = tree({ release: '6.12.118', functions: KERNELS['6.12'].functions, config: 'CONFIG_X86_5LEVEL=y\n' });
+    writeFileSync(join(t.root, 'proc/cpuinfo'), 'processor\t: 0\nflags\t\t: fpu vme la57 pku\n');
+    const r = runRecorder(t, ['--', 'true']);
+    expect(r.status).toBe(0);
+    const lines = headerLines(r.stdout);
+    expect(lines.find((l) => l.startsWith('# vmemmap:'))).toMatch(/^# vmemmap: base=0xffd4000000000000 base_from=default /);
+    expect(lines).toContain('# vmemmap fallback: no vmemmap_base in /proc/kallsyms; assumed VMEMMAP_START 0xffd4000000000000 (5-level paging (la57, no no5lvl), no KASLR)');
+    expect(block(r.stdout, 'filters')).toContain('folio_put: folio >= 0xffd4000001000000 && folio < 0xffd4000001800000');
   });
 
   it('reads another layout from BTF and puts its offsets into the probes', () => {
