@@ -160,7 +160,9 @@ remember() {
 	[ -e "$1" ] || return 0
 	SAVED_LIST="$SAVED_LIST$1|"
 	NSAVED=$((NSAVED + 1))
-	v=""; IFS= read -r v < "$1" 2>/dev/null
+	# cat, not the read builtin: read takes a byte per read(2), and a tracefs filter
+	# file answers only the first read (event_filter_read() returns 0 past offset 0)
+	v=$(cat "$1" 2>/dev/null); v=${v%%"$NL"*}
 	case $1 in
 	*/buffer_size_kb) case $v in *expanded:*) v=${v##*expanded: }; v=${v%%)*} ;; *) v=${v%% *} ;; esac ;;   # "7 (expanded: 1408)": 1408, what the buffer grows to on first use
 	*/enable) case $v in 1*) v=1 ;; *) v=0 ;; esac ;;        # "1*" (soft-disabled): 1
