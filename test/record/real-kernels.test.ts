@@ -42,3 +42,17 @@ describe('real recordings with and without KASLR', () => {
     });
   }
 });
+
+describe('a real page_ref recording', () => {
+  it('6.12 with CONFIG_DEBUG_PAGE_REF=y (no BTF, no vmemmap_base symbol, 5-level paging): every page_ref change seen, nothing untraced', async () => {
+    const text = readFileSync(fixture('k612dbg-fsdax-gup'), 'utf8');
+    const header = parseTraceText(text, 'k612dbg').header;
+    // the recorder's documented fallbacks, written into the header
+    expect(header.vmemmap).toMatchObject({ base: 0xffd4000000000000n, baseFrom: 'default', layoutFrom: 'default-6.12' });
+    expect(header.filters.find((f) => f.event === 'page_ref')).toMatchObject({ scope: 'system', filter: 'pfn >= 0x40000 && pfn < 0x60000' });
+    expect(text.match(/ page_ref_\w+: /g)?.length).toBe(34);
+    const { code, doc } = await checkDoc({ trace: fixture('k612dbg-fsdax-gup') });
+    expect(code).toBe(0);
+    expect({ observations: doc.observations, matched: doc.matched, unknown: doc.unknown, untraced: doc.untraced.length, mismatches: doc.mismatches.length }).toEqual({ observations: 347, matched: 344, unknown: 3, untraced: 0, mismatches: 0 });
+  });
+});
