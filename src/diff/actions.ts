@@ -48,46 +48,129 @@ const REF_TYPES = new Set<RefEvent['type']>(['set', 'mod', 'mod_and_test', 'mod_
 /** Events that mark where a function acted on the range (a `warn` marks where its check fired). */
 const CHANGES = new Set<RefEvent['type']>([...REF_TYPES, 'prep_compound', 'split', 'set_mapping', 'share', 'add_rmap', 'remove_rmap', 'pin_count', 'wake', 'free', 'wait', 'pt_set', 'xa_store', 'warn', 'memmap_init']);
 
-function inRange(e: RefEvent, lo: number, hi: number): boolean {
-  if (!('pfn' in e) || typeof e.pfn !== 'number') return false;
-  if (e.pfn >= lo && e.pfn < hi) return true;
-  return (e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= lo && e.page < hi;
+/** One event of an Op placed on a page: its position in the Op and its call path's id. */
+interface Placed {
+  readonly pfn: number;
+  readonly idx: number;
+  readonly path: number;
 }
 
 /**
- * The paths of the kernel functions that changed the range: at each changing event,
- * the stack of open enter markers, outermost first. A waiter woken inside a put runs
- * in its own task: from its `wait_end` on, until the put's stack unwinds below that
- * point, its frames form a path of their own, opened by `(woken #N)`. A function that
- * appears twice in a row is named once, and a path that is a prefix of a later one is
- * dropped.
+ * One side's events of one Op, indexed once (an Op can touch hundreds of compared
+ * ranges, and reading every event per range was quadratic): each event that acts on a
+ * page, sorted by pfn, with the id of its call path. The call path is the stack of
+ * open enter markers, outermost first; a waiter woken inside a put runs in its own
+ * task, so from its `wait_end` on, until the put's stack unwinds below that point, its
+ * frames form a path of their own, opened by `(woken #N)`. A function that appears
+ * twice in a row is named once.
  */
-export function callPaths(events: readonly RefEvent[], lo: number, hi: number): string[][] {
-  const stack: string[] = [];
-  // the woken task's frames start at `base`; the waker's frames are below it
-  const bases: { base: number; label: string }[] = [];
-  const out: string[][] = [];
-  const seen = new Set<string>();
-  for (const e of events) {
-    if (e.type === 'enter') stack.push(e.fn);
-    else if (e.type === 'exit') {
-      stack.pop();
-      while (bases.length && stack.length < bases[bases.length - 1]!.base) bases.pop();
-    } else if (e.type === 'wait_end') bases.push({ base: stack.length, label: `(woken #${e.waiter})` });
-    else if (CHANGES.has(e.type) && inRange(e, lo, hi)) {
+export class OpEvents {
+  readonly events: readonly RefEvent[];
+  private readonly placed: Placed[] = [];
+  private readonly paths: string[][] = [];
+  private readonly waitEnds: RefEvent[] = [];
+  /** pt_clear events with the pfn of the entry when this Op installed it (else undefined). */
+  private readonly clears: (number | undefined)[] = [];
+
+  constructor(events: readonly RefEvent[]) {
+    this.events = events;
+    const stack: string[] = [];
+    const bases: { base: number; label: string }[] = [];
+    const ids = new Map<string, number>();
+    const ptPfn = new Map<string, number>();
+    let current = -1;
+    let dirty = true;
+    const pathId = (): number => {
+      if (!dirty) return current;
+      dirty = false;
       const top = bases[bases.length - 1];
       const frames = stack.slice(top?.base ?? 0);
-      if (frames.length === 0) continue;
+      if (frames.length === 0) return (current = -1);
       const path = frames.filter((fn, i) => i === 0 || frames[i - 1] !== fn);
       if (top) path.unshift(top.label);
       const key = path.join('>');
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(path);
-    }
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = this.paths.length;
+        this.paths.push(path);
+        ids.set(key, id);
+      }
+      return (current = id);
+    };
+    events.forEach((e, idx) => {
+      if (e.type === 'enter') {
+        stack.push(e.fn);
+        dirty = true;
+        return;
+      }
+      if (e.type === 'exit') {
+        stack.pop();
+        while (bases.length && stack.length < bases[bases.length - 1]!.base) bases.pop();
+        dirty = true;
+        return;
+      }
+      if (e.type === 'wait_end') {
+        this.waitEnds.push(e);
+        bases.push({ base: stack.length, label: `(woken #${e.waiter})` });
+        dirty = true;
+        return;
+      }
+      if (e.type === 'pt_clear') {
+        this.clears.push(ptPfn.get(`${e.mm}:${e.addr}`));
+        return;
+      }
+      if (e.type === 'pt_set') ptPfn.set(`${e.mm}:${e.addr}`, e.pfn);
+      if (!('pfn' in e) || typeof e.pfn !== 'number' || e.pfn < 0) return;
+      const path = CHANGES.has(e.type) ? pathId() : -1;
+      this.placed.push({ pfn: e.pfn, idx, path });
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== e.pfn && e.page >= 0) this.placed.push({ pfn: e.page, idx, path });
+    });
+    this.placed.sort((x, y) => x.pfn - y.pfn || x.idx - y.idx);
   }
-  // a path that is a prefix of another says nothing the longer one does not
-  return out.filter((p, i) => !out.some((q, j) => j !== i && q.length > p.length && p.every((fn, k) => q[k] === fn)));
+
+  /** The placed events on [lo, hi), in event order, each once. */
+  in(lo: number, hi: number): Placed[] {
+    let a = 0;
+    let b = this.placed.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (this.placed[mid]!.pfn < lo) a = mid + 1;
+      else b = mid;
+    }
+    const out: Placed[] = [];
+    for (let i = a; i < this.placed.length && this.placed[i]!.pfn < hi; i++) out.push(this.placed[i]!);
+    out.sort((x, y) => x.idx - y.idx);
+    return out.filter((p, i) => i === 0 || out[i - 1]!.idx !== p.idx);
+  }
+
+  /** The call paths of the events that changed [lo, hi), in event order; a path that is a prefix of another is dropped. */
+  callPaths(lo: number, hi: number): string[][] {
+    const seen = new Set<number>();
+    const out: string[][] = [];
+    for (const p of this.in(lo, hi)) {
+      if (p.path < 0 || seen.has(p.path)) continue;
+      seen.add(p.path);
+      out.push(this.paths[p.path]!);
+    }
+    return out.filter((p, i) => !out.some((q, j) => j !== i && q.length > p.length && p.every((fn, k) => q[k] === fn)));
+  }
+
+  /** The wait_end events of the Op. */
+  ends(): readonly RefEvent[] {
+    return this.waitEnds;
+  }
+
+  /** Page-table entries cleared on [lo, hi); one whose pfn is unknown counts only for `soleRange`. */
+  cleared(lo: number, hi: number, soleRange: boolean): number {
+    let n = 0;
+    for (const p of this.clears) if (p === undefined ? soleRange : p >= lo && p < hi) n++;
+    return n;
+  }
+}
+
+/** The call paths of the events that changed [lo, hi) (see OpEvents). */
+export function callPaths(events: readonly RefEvent[], lo: number, hi: number): string[][] {
+  return new OpEvents(events).callPaths(lo, hi);
 }
 
 /**
@@ -95,7 +178,7 @@ export function callPaths(events: readonly RefEvent[], lo: number, hi: number): 
  * waits on. A pt_clear names no pfn: one of an entry this Op did not install is counted
  * only when the range is the only one the Op touched (`soleRange`).
  */
-export function sideActions(events: readonly RefEvent[], lo: number, hi: number, waiterPfn: (waiter: number) => number | undefined, soleRange = false): SideActions {
+export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (waiter: number) => number | undefined, soleRange = false): SideActions {
   let refDelta = 0;
   let refEvents = 0;
   let rmapDelta = 0;
@@ -104,6 +187,7 @@ export function sideActions(events: readonly RefEvent[], lo: number, hi: number,
   let split = false;
   let freedBy: string | null = null;
   let sharedEntry = false;
+  let initRefcount: number | null = null;
   const rmapLevels = new Set<string>();
   const wakes: string[] = [];
   const released: number[] = [];
@@ -111,23 +195,13 @@ export function sideActions(events: readonly RefEvent[], lo: number, hi: number,
   const mappings: (string | null)[] = [];
   const shares: number[] = [];
   const entries: { level: string; refcounted: boolean }[] = [];
-  let cleared = 0;
-  let initRefcount: number | null = null;
-  // pt_clear names no pfn: the entries this Op installed or found are matched by address
-  const ptPfn = new Map<string, number>();
-  for (const e of events) {
-    if (e.type === 'pt_clear') {
-      const p = ptPfn.get(`${e.mm}:${e.addr}`);
-      if (p === undefined ? soleRange : p >= lo && p < hi) cleared++;
-      continue;
-    }
-    if (e.type === 'pt_set') ptPfn.set(`${e.mm}:${e.addr}`, e.pfn);
-    if (e.type === 'wait_end') {
-      const p = waiterPfn(e.waiter);
-      if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) released.push(e.waiter);
-      continue;
-    }
-    if (!inRange(e, lo, hi)) continue;
+  for (const e of op.ends()) {
+    if (e.type !== 'wait_end') continue;
+    const p = waiterPfn(e.waiter);
+    if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) released.push(e.waiter);
+  }
+  for (const { idx } of op.in(lo, hi)) {
+    const e = op.events[idx]!;
     switch (e.type) {
       case 'set':
         refEvents++;
@@ -186,7 +260,7 @@ export function sideActions(events: readonly RefEvent[], lo: number, hi: number,
     }
   }
   return {
-    paths: callPaths(events, lo, hi), refDelta, refEvents, rmapDelta, rmapLevels: [...rmapLevels], pinDelta, compound, split, freedBy,
-    wakes, released, waits, mappings, shares, sharedEntry, entries, cleared, initRefcount,
+    paths: op.callPaths(lo, hi), refDelta, refEvents, rmapDelta, rmapLevels: [...rmapLevels], pinDelta, compound, split, freedBy,
+    wakes, released, waits, mappings, shares, sharedEntry, entries, cleared: op.cleared(lo, hi, soleRange), initRefcount,
   };
 }

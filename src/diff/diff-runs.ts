@@ -14,6 +14,7 @@ import { comparedRanges, compareRaws, divergenceKey, stateRaws, ViewCache, waite
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type Episode, type EpisodeStep, type EpisodeText } from './divergence.ts';
 import { headline, stepLines, type SideInput } from './explain.ts';
 import { opName } from './op-words.ts';
+import { OpEvents } from './actions.ts';
 import { snapshot } from './snapshot.ts';
 
 /** The result of a diff. */
@@ -95,11 +96,14 @@ export class DiffRunner {
     const sole = ranges.length === 1;
     const wa = ra.state.world.waiters;
     const wb = rb.state.world.waiters;
+    // each side's events indexed once per Op, on first use (most Ops explain nothing)
+    let ia: OpEvents | undefined;
+    let ib: OpEvents | undefined;
     const sides = (lo: number, hi: number): [SideInput, SideInput] => {
       const [va, vb] = views.get(lo, hi);
       return [
-        { name: this.modelA.name, events: ea, findings: ra.findings, snapshot: snapshot(va, wa.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersA.get(w) },
-        { name: this.modelB.name, events: eb, findings: rb.findings, snapshot: snapshot(vb, wb.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersB.get(w) },
+        { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, wa.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersA.get(w) },
+        { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, wb.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersB.get(w) },
       ];
     };
     const step = (lo: number, hi: number): { step: EpisodeStep; s: [SideInput, SideInput] } => {
@@ -147,14 +151,15 @@ export class DiffRunner {
     }
     for (const r of raws) {
       if (this.opts.semantic && r.reencoding) continue;
+      const point = POINT_CLASSES.has(r.cls);
+      const same = point ? [] : this.overlapping([[r.lo, r.hi]]).filter((e) => e.raw.cls === r.cls && e.raw.field === r.field);
+      if (same.some((e) => e.lo <= r.lo && r.hi <= e.hi)) continue;
       const { step: st, s } = step(r.lo, r.hi);
       const lines = stepLines(op, r.lo, r.hi, s, sole);
-      if (POINT_CLASSES.has(r.cls)) {
+      if (point) {
         this.closed.push({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0, steps: [{ seq: op.seq, lines }], explanation: lines });
         continue;
       }
-      const same = this.overlapping([[r.lo, r.hi]]).filter((e) => e.raw.cls === r.cls && e.raw.field === r.field);
-      if (same.some((e) => e.lo <= r.lo && r.hi <= e.hi)) continue;
       // the range changed shape (a folio formed or split across it): the old episode ends here
       for (const e of same) this.close(e, st, [`${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`]);
       this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, lines, lastA: st.a, lastB: st.b });

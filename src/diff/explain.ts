@@ -7,10 +7,9 @@
  * is said that the runs do not show.
  */
 import type { Op } from '../events/op.ts';
-import type { RefEvent } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
 import type { DivergenceClass, FieldValue } from './divergence.ts';
-import { sideActions, type SideActions } from './actions.ts';
+import { sideActions, type OpEvents, type SideActions } from './actions.ts';
 import { opName } from './op-words.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -45,7 +44,8 @@ export function fmtValue(v: FieldValue): string {
 /** One model's side of one Op on a range. */
 export interface SideInput {
   readonly name: string;
-  readonly events: readonly RefEvent[];
+  /** The side's events of the Op, indexed. */
+  readonly events: OpEvents;
   readonly findings: readonly Finding[];
   readonly snapshot: Snapshot;
   /** The page a waiter (by its Op seq) sleeps on, for the wake-ups this Op made. */
