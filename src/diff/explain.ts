@@ -57,7 +57,7 @@ function signed(n: number, one: string, many: string): string {
 }
 
 /** The effects a side's actions had, in words, in the order the kernel did them. */
-export function effects(x: SideActions, findings: readonly Finding[]): string[] {
+export function effects(x: SideActions): string[] {
   const out: string[] = [];
   if (x.initRefcount !== null) out.push(`initialised the struct pages at refcount ${x.initRefcount}`);
   if (x.compound !== null) out.push(`made an order-${x.compound} compound folio`);
@@ -81,7 +81,6 @@ export function effects(x: SideActions, findings: readonly Finding[]): string[] 
   if (maps.length === 1) out.push(`set ->mapping to ${maps[0]}${x.mappings.length > 1 ? ` on ${x.mappings.length} pages` : ''}`);
   else if (maps.length > 1) out.push(`set ->mapping on ${x.mappings.length} pages (${maps.join(', ')})`);
   if (x.shares.length) out.push(`share count ${x.shares[x.shares.length - 1]}`);
-  for (const f of findings) out.push(`${f.severity === 'error' ? 'reports' : 'WARNs'} ${f.code} in ${f.function}: ${f.message}`);
   return out;
 }
 
@@ -94,9 +93,11 @@ function pathWords(p: readonly string[]): string {
 export function sideSentence(s: SideInput, lo: number, hi: number, soleRange: boolean): string {
   const x = sideActions(s.events, lo, hi, s.waiterPfn, soleRange);
   const fs = s.findings.filter((f) => f.pfn >= lo && f.pfn < hi);
-  const did = effects(x, fs);
+  const did = effects(x);
   const paths = x.paths.length ? ` [${x.paths.map(pathWords).join('; ')}]` : '';
-  return `${s.name}${paths}: ${did.length ? did.join(', ') : 'no change on this range'}; now ${s.snapshot}.`;
+  // a finding's message is a sentence of its own (it has commas and semicolons of its own)
+  const reports = fs.map((f) => ` It ${f.severity === 'error' ? 'reports' : 'WARNs'} ${f.code} in ${f.function}: ${f.message}${f.message.endsWith('.') ? '' : '.'}`).join('');
+  return `${s.name}${paths}: ${did.length ? did.join(', ') : 'no change on this range'}; now ${s.snapshot}.${reports}`;
 }
 
 /** The lines of one Op on a range: the Op, then each side. */

@@ -35,7 +35,7 @@ function named(lines: readonly string[]): [string, string][] {
       const fn = part.trim().replace(/^\(woken #\d+\) /, '');
       if (fn !== '') out.push([profile, fn]);
     }
-    for (const f of m[3]!.matchAll(/(?:reports|WARNs) \S+ in ([A-Za-z_]\w*):/g)) out.push([profile, f[1]!]);
+    for (const f of m[3]!.matchAll(/It (?:reports|WARNs) \S+ in ([A-Za-z_]\w*):/g)) out.push([profile, f[1]!]);
   }
   return out;
 }
