@@ -71,6 +71,10 @@ static __attribute__((unused)) void wl_vmark(const char *prefix, const char *fmt
 	/* one write = one trace line (trace_marker keeps a single final newline) and
 	 * one stdout line that a forked helper cannot split */
 	buf[n++] = '\n';
+	/* the recorder's snap kprobe on ksys_write reads the buffer as a C string
+	 * (+0(%si):string): without a NUL after the newline it reads past the
+	 * written bytes into stale stack and splits the trace line */
+	buf[n] = 0;
 	if (wl_marker >= 0)
 		(void)!write(wl_marker, buf, n);
 	(void)!write(STDOUT_FILENO, buf, n);
