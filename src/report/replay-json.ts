@@ -21,6 +21,8 @@ export interface ReplayReportInput {
   readonly pfn?: number;
   /** Add each folio's written pages. */
   readonly pages?: boolean;
+  /** Each folio's reference holders (src/holders), by head pfn and refcount. */
+  readonly holders?: (head: number, refcount: number) => readonly Record<string, unknown>[];
 }
 
 /** One written page as `--pages` prints it. */
@@ -50,6 +52,8 @@ export interface FolioJson {
   /** `index` and `share` are one union word in struct page/folio: both print its value. */
   readonly index: number;
   readonly share: number;
+  /** Who holds the references (src/holders/tracker.ts); their `refs` sum to `refcount`. */
+  readonly holders?: readonly Record<string, unknown>[];
   readonly pages?: readonly PageJson[];
 }
 
@@ -78,10 +82,11 @@ export function reportFolios(input: ReplayReportInput): FolioSummary[] {
   return input.pfn === undefined ? summarizeFolios(input.state) : summarizeFolioAt(input.state, input.pfn);
 }
 
-function folioJson(f: FolioSummary, pages: boolean): FolioJson {
+function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput['holders']): FolioJson {
   const out: FolioJson = {
     head: hex(f.head), order: f.order, pfns: [hex(f.first), hex(f.last)], refcount: f.refcount, mapcount: f.mapcount,
     pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned, pgmap: f.pgmap, mapping: f.mapping, index: f.index, share: f.index,
+    ...(holders ? { holders: holders(f.head, f.refcount) } : {}),
   };
   if (!pages) return out;
   return {
@@ -104,7 +109,7 @@ export function replayJson(input: ReplayReportInput): ReplayJson {
     profile: input.profile,
     kconfig: input.kconfig,
     events: input.events,
-    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false)),
+    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders)),
     findings: input.findings.map(findingJson),
   };
   const waiters = input.state.world.waiters;

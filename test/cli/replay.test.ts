@@ -51,7 +51,9 @@ describe('dax-refsim replay (built CLI)', () => {
       profile: null,
       kconfig: {},
       events: 11,
-      folios: [{ head: '0x40200', order: 0, pfns: ['0x40200', '0x40200'], refcount: 1, mapcount: 0, pincount: null, maybeDmaPinned: false, pgmap: 'pmem0', mapping: 'inode:12', index: 0, share: 0 }],
+      folios: [{ head: '0x40200', order: 0, pfns: ['0x40200', '0x40200'], refcount: 1, mapcount: 0, pincount: null, maybeDmaPinned: false, pgmap: 'pmem0', mapping: 'inode:12', index: 0, share: 0,
+        // a RefEvent stream has no Ops to attribute to: the fsdax idle reference, inferred
+        holders: [{ kind: 'idle', refs: 1, pins: 0, since: 0, origin: 'memmap_init (fsdax)', pgmap: 'pmem0', inferred: true }] }],
       findings: [],
     });
   });
@@ -72,7 +74,8 @@ describe('dax-refsim replay (built CLI)', () => {
       profile: null,
       kconfig: {},
       events: 9,
-      folios: [{ head: '0x40200', order: 9, pfns: ['0x40200', '0x403ff'], refcount: 2, mapcount: 1, pincount: 1, maybeDmaPinned: true, pgmap: 'pmem0', mapping: 'inode:7', index: 0, share: 0 }],
+      folios: [{ head: '0x40200', order: 9, pfns: ['0x40200', '0x403ff'], refcount: 2, mapcount: 1, pincount: 1, maybeDmaPinned: true, pgmap: 'pmem0', mapping: 'inode:7', index: 0, share: 0,
+        holders: [{ kind: 'unattributed', refs: 2, pins: 0, since: 0, origin: 'page_ref event (no Op to attribute to)', inferred: true }] }],
       findings: [],
     });
     const dec = cli('replay', `${EX}/fsdax-order9-pin-split.jsonl`, '--at', '9', '--pfn', String(0x40305), '--format', 'json');

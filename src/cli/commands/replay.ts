@@ -18,8 +18,10 @@ import { formatReplayText } from '../../report/replay-text.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { InputIssues, UsageError } from '../errors.ts';
+import { opsOf } from './diff.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
 import { runOps } from '../../engine/runner.ts';
+import { opHolders, refHolders } from '../../holders/replay-holders.ts';
 
 /** The replay command's arguments. */
 export interface ReplayArgs {
@@ -73,12 +75,14 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     const m = chooseModel(args, 'ops', { profile: s.profile }, kconfig)!;
     if (at !== undefined && at > s.ops.length) throw new UsageError(`--at ${at}: ${file} has only ${s.ops.length} Ops`);
     const run = runOps(m, s.ops.slice(0, at ?? s.ops.length));
-    const report = { profile: m.profile.name, kconfig: m.profile.kconfig, events: at ?? s.ops.length, state: run.state, findings: run.findings, ...(pfn !== undefined ? { pfn } : {}), pages: args.pages };
+    const holders = args.format === 'json' ? await opHolders(m, s.ops.slice(0, at ?? s.ops.length)) : undefined;
+    const report = { profile: m.profile.name, kconfig: m.profile.kconfig, events: at ?? s.ops.length, state: run.state, findings: run.findings, ...(pfn !== undefined ? { pfn } : {}), pages: args.pages, ...(holders ? { holders } : {}) };
     return writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
   }
   const format = await sniffFormat(file);
   let model: RefcountModel | undefined;
   let full: ReplayFileResult;
+  let opFile = false;
   if (format === 'trace') {
     // a trace's model: --model/--kernel, else the profile of the kernel its header names
     model = args.model !== undefined || args.kernel !== undefined ? chooseModel(args, 'refevents', undefined, kconfig) : undefined;
@@ -104,6 +108,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     const sniffed = await sniffJsonl(file);
     if (sniffed.issue) throw new InputIssues([formatJsonlIssue(sniffed.issue)]);
     model = chooseModel(args, sniffed.kind, sniffed.header, kconfig);
+    opFile = sniffed.kind === 'ops';
     full = await replayFile(file, { ...(model ? { model } : {}), maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at) });
     if (full.issueCount > 0) {
       const lines = full.issues.map(formatJsonlIssue);
@@ -128,6 +133,12 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     ...(pfn !== undefined ? { pfn } : {}),
     pages: args.pages,
   };
+  if (args.format === 'json') {
+    // holders: a second pass over an Op file (the tracker stays off the fold's hot path);
+    // a RefEvent file or trace has no Ops to attribute to
+    const holders = opFile && model ? await opHolders(model, opsOf(file, []), at) : refHolders(state);
+    Object.assign(report, { holders });
+  }
   await writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
 }
 
