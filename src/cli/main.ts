@@ -22,6 +22,7 @@ import { minimizeCommand } from './commands/minimize.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { recordCommand } from './commands/record.ts';
 import { holdersCommand } from './commands/holders.ts';
+import { exportCommand } from './commands/export.ts';
 
 /** Printed after an internal error: exit 3 is always a bug in dax-refsim, never the input's fault. */
 export const REPORT_BUG =
@@ -31,6 +32,8 @@ import { STDIN_TOKEN } from '../io/open-input.ts';
 /** The commands, one module each (add new ones here). */
 const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand, minimizeCommand, exploreCommand, recordCommand,
   holdersCommand,
+  exportCommand,
+];
 ];
 
 /** The --max-line-bytes value: a positive integer, else a usage error; the default when absent. */

@@ -191,6 +191,7 @@ export class HoldersTracker {
     if (range && idle > 0) {
       const h: Holder = { id: this.nextId++, pfn, kind: 'idle', refs: idle, pins: 0, since: 0, origin: `memmap_init (${range.pgmapType})`, pgmap: range.pgmap, inferred: false };
       list.push(h);
+      this.onChange?.({ what: 'begin', holder: h, at: 0 });
     }
     return list;
   }

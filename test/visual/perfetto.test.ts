@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/in-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'perfetto-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface TraceEvent { ph: string; ts: number; pid: number; cat: string; name: string; id?: string; args?: Record<string, unknown> }
+
+function validate(path: string): { events: TraceEvent[]; open: string[] } {
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: TraceEvent[] };
+  const events = doc.traceEvents;
+  const begun = new Map<string, number>();
+  for (const e of events) {
+    expect(typeof e.ph, JSON.stringify(e)).toBe('string');
+    expect(typeof e.ts, JSON.stringify(e)).toBe('number');
+    expect(typeof e.pid, JSON.stringify(e)).toBe('number');
+    expect(typeof e.cat, JSON.stringify(e)).toBe('string');
+    if (e.ph === 'C') for (const v of Object.values(e.args ?? {})) expect(typeof v).toBe('number');
+    if (e.ph === 'b') begun.set(e.id!, (begun.get(e.id!) ?? 0) + 1);
+    if (e.ph === 'e') {
+      expect(begun.get(e.id!), `end without begin ${e.id}`).toBe(1);
+      begun.delete(e.id!);
+    }
+  }
+  return { events, open: [...begun.keys()].sort() };
+}
+
+describe('dax-refsim export --perfetto', () => {
+  it('writes valid Trace Event JSON for S3 in both models: every slice ends (no leak)', async () => {
+    const out = join(dir, 's3.json');
+    const r = await cli('export', 'replays/s3-pin-unmap-unpin', '--perfetto', out);
+    expect(r.status).toBe(0);
+    const { events, open } = validate(out);
+    expect(open).toEqual([]);
+    const names = events.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.args!['name']);
+    expect(names).toEqual(['legacy@6.14', 'unified@7.2', 'diff legacy@6.14 vs unified@7.2']);
+    // the pin of an order-0 page: refcount reaches 1025 in unified (map + 1024 bias)
+    expect(events.some((e) => e.ph === 'C' && e.pid === 2 && e.name === '0x48050 refcount' && e.args!['value'] === 1025)).toBe(true);
+    expect(events.filter((e) => e.cat.startsWith('divergence')).every((e) => typeof e.args!['explanation'] === 'string')).toBe(true);
+  });
+
+  it('leaves exactly the leaked reference open, and uses the trace timestamps', async () => {
+    const out = join(dir, 'k72.json');
+    const r = await cli('export', 'events/traces/k72-ext4-daxshare.trace.txt', '--perfetto', out, '--models', 'unified@7.2');
+    const { events, open } = validate(out);
+    // the recording pins 2 pages long-term and munmaps: the pins are its two open slices
+    expect(r.status).toBe(open.length > 0 ? 1 : 0);
+    // timestamps are µs from the first Op, not seqs: the trace spans more than the 19 Ops
+    expect(Math.max(...events.map((e) => e.ts))).toBeGreaterThan(1000);
+    const leak = join(dir, 'leak.json');
+    const src = join(dir, 'leak.dax');
+    (await import('node:fs')).writeFileSync(src, 'scenario "leak"\nprocess A\npgmap pmem0 fsdax 0x40000 +512M\nfile F 0..4M -> 0x48050\nA: mmap F 0..4M shared\nA: fault F\nA: get F line 7\n');
+    const l = await cli('export', src, '--perfetto', leak, '--models', 'unified');
+    expect(l.status).toBe(1);
+    const v = validate(leak);
+    expect(v.open).toHaveLength(1);
+    const b = v.events.find((e) => e.ph === 'b' && e.id === v.open[0]);
+    expect(b!.name).toBe('gup gup.get');
+    expect(b!.args!['line']).toBe(7);
+  });
+
+  it('leaves no file on a bad input', async () => {
+    const out = join(dir, 'bad.json');
+    const r = await cli('export', join(dir, 'missing.dax'), '--perfetto', out);
+    expect(r.status).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
