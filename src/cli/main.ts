@@ -23,6 +23,7 @@ import { exploreCommand } from './commands/explore.ts';
 import { recordCommand } from './commands/record.ts';
 import { holdersCommand } from './commands/holders.ts';
 import { exportCommand } from './commands/export.ts';
+import { reportCommand } from './commands/report.ts';
 
 /** Printed after an internal error: exit 3 is always a bug in dax-refsim, never the input's fault. */
 export const REPORT_BUG =
@@ -33,7 +34,7 @@ import { STDIN_TOKEN } from '../io/open-input.ts';
 const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand, minimizeCommand, exploreCommand, recordCommand,
   holdersCommand,
   exportCommand,
-];
+  reportCommand,
 ];
 
 /** The --max-line-bytes value: a positive integer, else a usage error; the default when absent. */

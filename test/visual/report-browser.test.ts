@@ -1,0 +1,87 @@
+/**
+ * The HTML report in a real browser: playwright-core drives Debian's chromium
+ * (`.ci/run` installs it when missing), headless, with a fresh profile. It opens the
+ * S4 report, finds the PMD folio's timeline in both models and the divergence rows,
+ * clicks a point, reads its holders, and checks the screenshot is not blank.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Locator } from 'playwright-core';
+import { cli } from '../cli/in-process.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'report-browser-'));
+let browser: BrowserContext;
+
+/** An attribute of every element a locator matches, in document order. */
+async function attrs(loc: Locator, name: string): Promise<(string | null)[]> {
+  return Promise.all((await loc.all()).map((e) => e.getAttribute(name)));
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('report --html in chromium', () => {
+  it('shows the S4 PMD folio in both models, the divergence rows, and the holders of a clicked point', async () => {
+    const html = join(dir, 's4.html');
+    const r = await cli('report', 'replays/s4-pmd-split-pte-refault', '--html', html);
+    expect(r.status).toBe(1);
+    const text = readFileSync(html, 'utf8');
+    // self-contained: nothing is fetched
+    expect(text).not.toMatch(/\b(src|href)="(https?:)?\/\//);
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (q) => void requests.push(q.url()));
+    await page.goto(`file://${html}`);
+    const pmd = page.locator('section.folio[data-head="0x48400"]');
+    await expect.poll(() => pmd.count()).toBe(1);
+    expect(await attrs(pmd.locator('path.refcount'), 'data-model')).toEqual(['legacy@6.14', 'unified@7.2']);
+    expect(await pmd.locator('line.div').count()).toBeGreaterThan(0);
+    const rows = page.locator('#divergences tr.div-row[data-head="0x48400"]');
+    expect(await attrs(rows, 'data-class')).toEqual(['baseline', 'map-reference', 'folio-shape']);
+    // one explanation per class
+    expect(await page.locator('#divergences tr.explain').count()).toBe(3);
+    // click the unified point after the PMD fault (#2): the PMD mapping holds the reference
+    await pmd.locator('circle.pt[data-model="unified@7.2"][data-seq="2"]').click();
+    const holders = await page.locator('#holders').textContent();
+    expect(holders).toContain('unified@7.2 after #2: _refcount 1, mapcount 1, pins 0');
+    expect(holders).toContain('map refs 1 dax.fault #2 mm A addr 0x7f0000000000 pmd');
+    // the legacy page at the head idles at 1: the idle reference of the fsdax pgmap
+    await pmd.locator('circle.pt[data-model="legacy@6.14"]').first().click();
+    expect(await page.locator('#holders').textContent()).toContain('idle refs 1 memmap_init (fsdax) of pmem0');
+    const png = join(dir, 's4.png');
+    await page.screenshot({ path: png, fullPage: true });
+    // not blank: the screenshot, drawn on a canvas, has many colours
+    // (a string: the test's TypeScript has no DOM types)
+    const colours = await page.evaluate<number>(`(async () => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,${readFileSync(png).toString('base64')}';
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const px = g.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < px.length; i += 4 * 97) seen.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+      return seen.size;
+    })()`);
+    expect(colours).toBeGreaterThan(20);
+    expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
