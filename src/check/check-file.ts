@@ -11,18 +11,49 @@ import { streamTraceFile } from '../trace/read-file.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import { checkAgainst } from './against.ts';
 import { type CheckOptions, type CheckRun } from './run-check.ts';
-import { checkPipeline, type PipelineOptions } from './pipeline.ts';
-import { inputLines, inputName } from '../io/open-input.ts';
-import { parseTraceLines } from '../trace/read-trace.ts';
+import { checkPipeline, liftModeOf, type PipelineOptions, type ReadItem } from './pipeline.ts';
+import { inputBytes, inputName } from '../io/open-input.ts';
+import { PageRefStream } from '../trace/page-ref-stream.ts';
 
 /**
  * Checks one trace (a path, or `-` for stdin; text, gzip, zstd or a trace.dat) under
  * the profile its header names, through the one-way pipeline (pipeline.ts).
  */
 export async function checkTraceFile(path: string, opts: PipelineOptions = {}): Promise<CheckRun> {
-  const name = inputName(path);
-  const items = parseTraceLines(inputLines(path), name, opts.probes !== undefined ? { probes: opts.probes } : {});
-  return checkPipeline(items, opts);
+  return checkPipeline(readStage(path, opts), opts);
+}
+
+/**
+ * The reader stage: the input's bytes (inputBytes: stdin, gzip, zstd, trace.dat) through
+ * PageRefStream. A trace lifted to Ops (liftModeOf) is read line by line in full; a
+ * page_ref-only one takes the byte scanner for its page_ref lines and leaves the rest
+ * unread (counted), as replay does, so checking it costs about what replaying it does.
+ */
+export async function* readStage(path: string, opts: PipelineOptions = {}): AsyncGenerator<ReadItem> {
+  const out: ReadItem[] = [];
+  const stream = new PageRefStream(
+    inputName(path),
+    {
+      header: (header) => void out.push({ type: 'header', header }),
+      readsAll: (header) => liftModeOf(header, opts) === 'ops',
+      record: (record) => void out.push({ type: 'record', record }),
+      pageRef: (r, line) => {
+        out.push({ type: 'pageRef', ref: { line, op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, mapcount: r.mapcount ?? null, head: r.head ?? null } });
+        return true;
+      },
+      issue: (issue) => void out.push({ type: 'issue', issue }),
+    },
+    {},
+    opts.probes !== undefined ? { probes: opts.probes } : {},
+  );
+  for await (const chunk of inputBytes(path)) {
+    stream.push(chunk);
+    yield* out.splice(0);
+  }
+  stream.end();
+  yield* out.splice(0);
+  yield { type: 'unread', lines: stream.unreadLines };
+  yield { type: 'end', summary: stream.reader.summary() };
 }
 
 /**

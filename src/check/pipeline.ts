@@ -68,7 +68,7 @@ export type Lifted =
   | { readonly type: 'start'; readonly header: TraceHeader; readonly mode: LiftMode; readonly ranges: readonly DeviceRange[]; readonly rangeSource: 'header' | '--pmem' | 'none'; readonly lifter: Lifter | null }
   | { readonly type: 'item'; readonly item: LiftItem }
   | { readonly type: 'ref'; readonly ref: PageRefInput }
-  | { readonly type: 'skipped'; readonly what: string; readonly line: number }
+  | { readonly type: 'skipped'; readonly what: string; readonly line: number; readonly count?: number }
   | { readonly type: 'loss'; readonly line: number; readonly cpu: number | null; readonly events: number; readonly how: 'LOST' | 'DROPPED' | 'overwritten' }
   | { readonly type: 'issue'; readonly issue: ParseIssue }
   | { readonly type: 'end'; readonly observability: Observability | null };
@@ -91,13 +91,15 @@ export class CheckContext {
   /** Records not lifted, by what they are. */
   readonly skipped = new Map<string, number>();
   kernel = 'unknown';
+  /** The trace's header, once read. */
+  header: TraceHeader | null = null;
   mode: LiftMode = 'ops';
   model: RefcountModel | null = null;
   checker: Checker | null = null;
   refChecker: RefChecker | null = null;
 
-  skip(what: string): void {
-    this.skipped.set(what, (this.skipped.get(what) ?? 0) + 1);
+  skip(what: string, n = 1): void {
+    this.skipped.set(what, (this.skipped.get(what) ?? 0) + n);
   }
 }
 
@@ -116,15 +118,27 @@ function unrelated(r: TraceRecord): string | null {
   return r.kind === 'generic' ? r.event : null;
 }
 
+/**
+ * What the reader stage hands on: the full reader's items, or (for a trace read as
+ * page_ref events, see {@link liftModeOf}) page_ref events straight from the byte
+ * scanner, and the count of the lines it left unread.
+ */
+export type ReadItem = TraceItem | { readonly type: 'pageRef'; readonly ref: PageRefInput } | { readonly type: 'unread'; readonly lines: number };
+
+/** How a trace is lifted: Ops when probe definitions are known (the header's, or --probes), else page_ref events as RefEvents. */
+export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'probes'>): LiftMode {
+  const probes = header.probes.length + header.attachStatus.filter((s) => s.probe !== null).length + (opts.probes?.length ?? 0);
+  return probes > 0 ? 'ops' : 'refs';
+}
+
 /** The lifter stage; see the file comment. */
-export async function* liftStage(items: AsyncIterable<TraceItem>, opts: PipelineOptions): AsyncGenerator<Lifted> {
+export async function* liftStage(items: AsyncIterable<ReadItem>, opts: PipelineOptions): AsyncGenerator<Lifted> {
   let lifter: Lifter | null = null;
   let mode: LiftMode = 'ops';
   for await (const it of items) {
     if (it.type === 'header') {
       const h = it.header;
-      const probes = h.probes.length + h.attachStatus.filter((s) => s.probe !== null).length + (opts.probes?.length ?? 0);
-      mode = probes > 0 ? 'ops' : 'refs';
+      mode = liftModeOf(h, opts);
       const fromHeader = deviceRanges(h, vmemmapBaseOf(h, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE));
       const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
       const rangeSource = opts.pmem !== undefined && opts.pmem.length > 0 ? '--pmem' : fromHeader.length > 0 ? 'header' : 'none';
@@ -136,6 +150,10 @@ export async function* liftStage(items: AsyncIterable<TraceItem>, opts: Pipeline
         yield { type: 'loss', line: 0, cpu: null, events: h.entries.written - h.entries.inBuffer, how: 'overwritten' };
       }
       if (lifter) for (const item of lifter.start()) yield { type: 'item', item };
+    } else if (it.type === 'pageRef') {
+      yield { type: 'ref', ref: it.ref };
+    } else if (it.type === 'unread') {
+      if (it.lines > 0) yield { type: 'skipped', what: 'other lines, not read (no page_ref event)', line: 0, count: it.lines };
     } else if (it.type === 'record') {
       const r = it.record;
       const other = unrelated(r);
@@ -218,6 +236,7 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
   for await (const l of lifted) {
     if (l.type === 'start') {
       start = l;
+      ctx.header = l.header;
       ctx.mode = l.mode;
       ctx.kernel = opts.kernel ?? l.header.kernel ?? 'unknown';
       if (l.mode === 'refs') ctx.assumptions.add('no probe definitions (no # kprobe_events: header, no --probes): every page_ref event is checked as a RefEvent, other events are not lifted');
@@ -233,7 +252,7 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
       continue;
     }
     if (l.type === 'skipped') {
-      ctx.skip(l.what);
+      ctx.skip(l.what, l.count);
       continue;
     }
     if (l.type === 'end') {
@@ -245,6 +264,11 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
       continue;
     }
     observe(l);
+    // the hot path of a page_ref trace: one RefEvent, no generator per item
+    if (model !== null && l.type === 'ref') {
+      yield { type: 'ref', ref: l.ref };
+      continue;
+    }
     if (model === null) {
       held.push(l);
       const v = ctx.evidence.verdict();
@@ -309,6 +333,16 @@ export async function compareStage(run: AsyncIterable<Run>, ctx: CheckContext): 
   }
 }
 
+/**
+ * Findings the model raises only for an unshared extent: legacy dax_associate_entry()
+ * WARNs on a page already associated unless the extent is shared (dax_page_share_get()
+ * instead), and dax_disassociate_entry() on a page of another file unless it is shared.
+ */
+const SHARING_DEPENDENT: ReadonlySet<string> = new Set(['associate-mapped-page', 'disassociate-foreign-page']);
+/** Why such a finding is unknown when the filesystem can share extents (xfs reflink) and no event says whether this one is. */
+const UNSHARED_ASSUMED =
+  'dax_associate_entry()/dax_disassociate_entry() warn only for an unshared extent; whether this extent is shared (a reflink, FICLONE) no event of the trace shows, and the lifter took it as unshared (the header names no filesystem without shared extents, such as ext4)';
+
 /** The report stage: the outcome of a finished check. */
 export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: ProfileChoice): CheckOutcome {
   const model = ctx.model;
@@ -321,11 +355,14 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     const w = evidenceWarning(model.profile.family, model.profile.name, source, ctx.evidence.list);
     if (w !== null) ctx.warnings.push(w);
   }
-  // a finding after lost events may be the loss's doing: it is not asserted
-  const lossy = ctx.loss.list.length > 0;
+  // a finding after lost events may be the loss's doing, and one that rests on an extent
+  // the lifter took as unshared may not be the kernel's: neither is asserted
   const findings = runner.findings.map(findingJson);
   const lines = ctx.checker?.opLines ?? ctx.refChecker?.findingLines ?? new Map<number, number>();
-  const kept = lossy ? findings.filter((f) => ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) === null) : findings;
+  const sharingUnseen = header === null || header.fs !== 'ext4';
+  const why = (f: (typeof findings)[number]): string | null =>
+    ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
+  const kept = findings.filter((f) => why(f) === null);
   const unknowns = [...tally.unknowns];
   // the Op comparer knows nothing of losses: its disagreements after one are undecidable
   const mismatches = tally.mismatches.filter((m) => {
@@ -339,8 +376,8 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     return why === null;
   });
   for (const f of findings) {
-    if (kept.includes(f)) continue;
-    unknowns.push({ line: lines.get(f.seq) ?? 0, pfn: f.pfn ?? 'none', field: `finding ${f.code}`, recorded: 0, simulated: null, function: f.function, reason: ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) ?? '' });
+    const reason = why(f);
+    if (reason !== null) unknowns.push({ line: lines.get(f.seq) ?? 0, pfn: f.pfn ?? 'none', field: `finding ${f.code}`, recorded: 0, simulated: null, function: f.function, reason });
   }
   const skipped = [...ctx.skipped].sort((a, b) => a[0].localeCompare(b[0])).map(([what, n]) => ({ event: what, count: n }));
   return {
@@ -366,16 +403,9 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
 }
 
 /** The whole check of one reader stream. */
-export async function checkPipeline(items: AsyncIterable<TraceItem>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
+export async function checkPipeline(items: AsyncIterable<ReadItem>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
   const ctx = new CheckContext();
-  let header: TraceHeader | null = null;
-  async function* tap(src: AsyncIterable<Lifted>): AsyncGenerator<Lifted> {
-    for await (const l of src) {
-      if (l.type === 'start') header = l.header;
-      yield l;
-    }
-  }
-  await compareStage(runStage(tap(liftStage(items, opts)), opts, ctx), ctx);
-  const outcome = reportOf(ctx, header, opts);
+  await compareStage(runStage(liftStage(items, opts), opts, ctx), ctx);
+  const outcome = reportOf(ctx, ctx.header, opts);
   return { outcome, issues: ctx.issues, model: ctx.model! };
 }

@@ -7,6 +7,9 @@ import type { CheckOutcome } from './result.ts';
 import type { EvidenceLine } from './finding-evidence.ts';
 import { wrap } from '../report/wrap.ts';
 
+/** Unknowns printed one per line in the text report; the rest are counted by reason. */
+const MAX_UNKNOWN_LINES = 200;
+
 /** The one-line verdict. */
 export function checkSummary(o: CheckOutcome): string {
   const errors = o.findings.filter((f) => f.severity === 'error').length;
@@ -50,8 +53,14 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
   for (const u of o.untraced) {
     out.push(`untraced change between lines ${u.lines[0]} and ${u.lines[1]}: pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} (no recorded event explains it; continuing from the recorded value)`);
   }
-  for (const u of o.unknowns) {
+  // a long trace can have unknowns by the hundred thousand: the first ones, then a count per reason (the JSON has them all)
+  for (const u of o.unknowns.slice(0, MAX_UNKNOWN_LINES)) {
     out.push(`unknown at line ${u.line} (${u.function}): pfn ${u.pfn} ${u.field} recorded ${u.recorded}${u.simulated === null ? '' : `, simulated ${u.simulated}`}: ${u.reason}`);
+  }
+  if (o.unknowns.length > MAX_UNKNOWN_LINES) {
+    const byReason = new Map<string, number>();
+    for (const u of o.unknowns.slice(MAX_UNKNOWN_LINES)) byReason.set(`${u.field}: ${u.reason}`, (byReason.get(`${u.field}: ${u.reason}`) ?? 0) + 1);
+    for (const [why, n] of byReason) out.push(`… and ${n} more unknown ${why}`);
   }
   // in --against mode the Ops and their lines are the replayed trace's
   const of = o.against ? ` of ${o.against.trace}` : '';

@@ -55,7 +55,8 @@ export interface ShapeChange {
  * dax_folio_init(), or a device-dax pgmap's vmemmap_shift); a page of a compound folio
  * seen without the flag means the folio was split back to order-0 pages
  * (dax_folio_reset_order()), which the kernel does only to a free folio, so only when
- * the head's count is 0 (an inconsistent trace changes no shape). The order is not
+ * the head's count is 0; a head is made only over tails at count 0 (an inconsistent
+ * trace changes no shape). The order is not
  * printed: an FS DAX folio is PMD-sized (dax_folio_init() of a PMD entry), a device-dax
  * one the pgmap's vmemmap_shift (else the largest PUD/PMD alignment that fits its
  * range). Empty when nothing changes.
@@ -71,6 +72,8 @@ export function shapeChange(src: PageSource & { readonly ranges: readonly Memmap
     const range = src.ranges.find((x) => r.pfn >= x.pfn && r.pfn < x.pfn + x.nr);
     if (range === undefined) return none;
     const { order, assumption } = compoundOrder(range, r.pfn);
+    // prep_compound_page() runs on free pages only: a page of the would-be folio in use means the trace is not showing a folio
+    for (let i = 1; i < 2 ** order; i++) if ((src.page(r.pfn + i)?.refcount ?? 0) !== 0) return none;
     const events: RefEvent[] = [];
     if (head !== r.pfn) events.push({ seq, type: 'split', pfn: head });
     events.push({ seq, type: 'prep_compound', pfn: r.pfn, order });

@@ -12,6 +12,7 @@
  */
 import type { TraceHeader } from './header-types.ts';
 import type { ParseIssue } from './issues.ts';
+import type { TraceRecord } from './record-types.ts';
 import { FAST_OK, PAGE_REF_PREFIX, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
 import { headFlag, type PageRefRead } from './page-ref-events.ts';
 import { TraceReader, type TraceItem, type TraceReaderOptions } from './trace-reader.ts';
@@ -27,6 +28,14 @@ export interface PageRefHandler {
    */
   pageRef(r: PageRefRead, line: number, next: number): boolean;
   issue(issue: ParseIssue): void;
+  /**
+   * Asked once, right after the header: true to have every line read in full and
+   * every record handed to {@link record} (a trace whose other events matter), false
+   * (or absent) for the page_ref fast path.
+   */
+  readsAll?(header: TraceHeader): boolean;
+  /** Every record, when {@link readsAll} said so. */
+  record?(r: TraceRecord): void;
 }
 
 /** Where a stream starts: the beginning of a file, or a checkpoint's line after the header. */
@@ -60,6 +69,9 @@ export class PageRefStream {
   private headerDone: boolean;
   private ended = false;
   private stopped = false;
+  /** Every line to the full reader (the handler's readsAll). */
+  private all = false;
+  private unread = 0;
   /** Index of the next `page_ref_` in the current chunk at or after the current line; -1 when none is left. */
   private nextRef = -1;
   private refFrom = Number.POSITIVE_INFINITY;
@@ -71,6 +83,11 @@ export class PageRefStream {
     this.headerDone = start.reader !== undefined;
     this.offset = start.offset ?? 0;
     this.lineNo = (start.line ?? 1) - 1;
+  }
+
+  /** Lines the fast path skipped unread (neither page_ref events nor lines that change the reading). */
+  get unreadLines(): number {
+    return this.unread;
   }
 
   /** Lines read so far. */
@@ -157,7 +174,7 @@ export class PageRefStream {
     if (b - a > this.limit && !(b - a === this.limit + 1 && buf[b - 1] === 0x0d)) return this.tooLong(bytes);
     this.lineNo++;
     this.offset += bytes;
-    if (!this.headerDone || this.ended) return this.slow(buf, a, b);
+    if (!this.headerDone || this.ended || this.all) return this.slow(buf, a, b);
     if (this.refFrom > a || (this.nextRef >= 0 && this.nextRef < a)) {
       // one forward search per chunk (restarted only when a line passed the last hit)
       this.nextRef = buf.indexOf(PREFIX, a);
@@ -171,6 +188,7 @@ export class PageRefStream {
       return this.slow(buf, a, b);
     }
     // Not a page_ref line. Only the end marker and lost-events lines matter to replay.
+    this.unread++;
     const c = buf[a];
     if (c === 0x4b /* K */ && buf.subarray(a, a + KTRACE_END.length).equals(KTRACE_END)) return this.slow(buf, a, b);
     if (c === 0x43 /* C */ || c === 0x20) {
@@ -194,7 +212,9 @@ export class PageRefStream {
       if (item.type === 'header') {
         this.headerDone = true;
         this.handler.header(item.header);
+        this.all = this.handler.readsAll?.(item.header) ?? false;
       } else if (item.type === 'issue') this.handler.issue(item.issue);
+      else if (item.type === 'record' && this.all) this.handler.record?.(item.record);
       else if (item.type === 'record' && item.record.kind === 'page_ref') {
         const r = item.record;
         if (!this.handler.pageRef({ op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, head: headFlag(r), mapcount: r.mapcount }, this.lineNo, this.offset)) this.stopped = true;
