@@ -9,6 +9,7 @@ import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { htmlReport } from '../../visual/html.ts';
 import { diffOps } from '../../diff/diff-runs.ts';
 import { opTimes } from './trace-times.ts';
+import { progress } from '../progress.ts';
 
 /** The report command's arguments. */
 export interface ReportArgs {
@@ -16,6 +17,7 @@ export interface ReportArgs {
   readonly html: string;
   readonly models?: string;
   readonly kconfig?: string;
+  readonly quiet?: boolean;
 }
 
 /** Runs the report. Exit 0, or 1 when the models diverge or report findings. */
@@ -23,11 +25,14 @@ export async function runReport(args: ReportArgs, ctx: CliContext): Promise<void
   checkOutputTarget(args.html);
   const { input, models } = await readVisualInput(args.input, args.models ?? 'legacy,unified', args.kconfig);
   const diff = models.length === 2 ? diffOps(models[0]!, models[1]!, input.ops) : undefined;
+  const times = opTimes(input);
+  const bar = progress('report', input.ops.length * models.length, args.quiet ?? false);
   const page = htmlReport({
     title: `dax-refsim report: ${input.description ?? input.file}`,
-    file: input.file, models, ops: input.ops, tsOf: opTimes(input), timeUnit: input.format === 'trace' ? 'µs' : 'Op',
+    file: input.file, models, ops: input.ops, tsOf: (op) => (bar.tick(), times(op)), timeUnit: input.format === 'trace' ? 'µs' : 'Op',
     divergences: diff?.divergences ?? [], ...(diff ? { summary: diff.summary } : {}),
   });
+  bar.stop();
   await writeFileAtomic(args.html, page, { inputs: [input.file] });
   ctx.io.stderr(`${args.html}: ${page.length} bytes, ${input.ops.length} Ops, ${diff?.divergences.length ?? 0} divergences\n`);
   ctx.exit((diff?.divergences.length ?? 0) > 0 ? EXIT.findings : EXIT.ok);
@@ -43,7 +48,8 @@ export function reportCommand(ctx: CliContext): CommandModule<object, ReportArgs
         .positional('input', { type: 'string', demandOption: true, describe: 'a .dax scenario, a scenario folder, an Op JSONL file or a recorded trace' })
         .option('html', { type: 'string', demandOption: true, describe: 'the HTML file to write' })
         .option('models', { type: 'string', describe: 'profiles, comma-separated (default legacy,unified)' })
-        .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to the profiles' }) as unknown as Argv<ReportArgs>,
+        .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to the profiles' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' }) as unknown as Argv<ReportArgs>,
     handler: (args) => runReport(args, ctx),
   };
 }
