@@ -11,6 +11,19 @@ import type { Level } from '../events/op.ts';
 import type { ObsField } from './observations.ts';
 
 /**
+ * The most mappings one resync adds or removes (one rmap event each). A traced
+ * process can hold at most vm.max_map_count VMAs (DEFAULT_MAX_MAP_COUNT, 65530) and a
+ * page gains at most one mapping per VMA of each process; a larger jump between two
+ * snaps is a damaged value, and replaying it would cost work in proportion to it.
+ */
+export const MAX_RESYNC_MAPPINGS = 65536;
+
+/** A recorded mapcount too far from the replay's to be a change the probes missed: exit 2. */
+export class ResyncBoundError extends Error {
+  override readonly name = 'ResyncBoundError';
+}
+
+/**
  * Entries that map pfn at `level` (for a huge level, the folio at its head), newest
  * address space first: when a snap shows fewer mappings than the replay, the
  * unmaps the probes missed (a legacy PTE zap, an exit) are taken to be of the address
@@ -33,6 +46,11 @@ export function resyncEvents(src: StateView, pfn: number, field: ObsField, simul
   const d = recorded - simulated;
   if (d === 0) return [];
   const n = Math.abs(d);
+  if ((field === 'mapcount' || field === 'entire') && n > MAX_RESYNC_MAPPINGS) {
+    throw new ResyncBoundError(
+      `dax-refsim: pfn 0x${pfn.toString(16)}: the recorded ${field} ${recorded} is ${n} mappings from the replay's ${simulated}, more than the ${MAX_RESYNC_MAPPINGS} one missed change can add (vm.max_map_count): a damaged value`,
+    );
+  }
   switch (field) {
     case 'refcount':
       return [{ type: 'set', pfn, val: recorded }];

@@ -2,11 +2,42 @@
  * The errors a command may throw for bad input or usage (exit 2), kept apart from
  * bugs (exit 3): the CLI prints their message alone, without a stack.
  */
+import { statSync } from 'node:fs';
 import { FileNotFoundError } from '../engine/replay.ts';
 import { OutputError } from '../io/write-file.ts';
+import { OpBoundError } from '../engine/op-bounds.ts';
+import { ResyncBoundError } from '../check/resync.ts';
 import { ProfileError } from '../models/index.ts';
 import { CorpusError } from '../io/corpus.ts';
 import { DaxInputError } from '../io/dax-file.ts';
+
+/**
+ * An empty input file (0 bytes): no header, no events, nothing to replay or check.
+ * Every command refuses it alike (exit 2), rather than printing an empty report that
+ * reads as "all clean".
+ */
+export class EmptyInputError extends Error {
+  override readonly name = 'EmptyInputError';
+}
+
+/** Throws EmptyInputError when `path` is an empty regular file. */
+export function assertNotEmpty(path: string): void {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return;
+    size = st.size;
+  } catch {
+    return;
+  }
+  if (size === 0) throw new EmptyInputError(`${path}: EMPTY_INPUT the file is empty (no header and no events)`);
+}
+
+/** How an input error is printed: an OpBoundError at its line when a reader found it, else its seq. */
+export function inputErrorText(e: Error): string {
+  if (e instanceof OpBoundError) return e.located ?? `dax-refsim: Op seq ${e.seq}${e.line === undefined ? '' : ` (input line ${e.line})`}: ${e.message}`;
+  return e.message;
+}
 
 /** Bad usage or a bad option value: printed as its message, exit 2. */
 export class UsageError extends Error {
@@ -84,7 +115,10 @@ export function isInputError(e: unknown): e is Error {
     e instanceof OutputError ||
     e instanceof CorpusError ||
     e instanceof DaxInputError ||
-    e instanceof FileSystemError
+    e instanceof FileSystemError ||
+    e instanceof OpBoundError ||
+    e instanceof ResyncBoundError ||
+    e instanceof EmptyInputError
   );
 }
 

@@ -11,7 +11,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, type CliContext, type CliIo, type ExitCode } from './context.ts';
 import { DEFAULT_MAX_LINE_BYTES, setMaxLineBytes } from '../io/line-limit.ts';
-import { asFileSystemError, isInputError, isYargsUsage, UsageError } from './errors.ts';
+import { asFileSystemError, inputErrorText, isInputError, isYargsUsage, UsageError } from './errors.ts';
 import { replayCommand } from './commands/replay.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
 import { corpusCommand } from './commands/corpus.ts';
@@ -80,7 +80,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     return code;
   } catch (e) {
     if (isInputError(e)) {
-      io.stderr(`${e.message}\n`);
+      io.stderr(`${inputErrorText(e)}\n`);
       if (isYargsUsage(e)) io.stderr('Run dax-refsim --help for usage.\n');
       return EXIT.usage;
     }

@@ -21,6 +21,9 @@ import type { ParseIssue } from '../trace/issues.ts';
 import { replayTraceFile, stateAtTrace, type TraceResume } from './replay-trace.ts';
 import type { PageRefRead } from '../trace/page-ref-events.ts';
 import type { PgmapType } from '../events/op.ts';
+import { OpBoundError } from './op-bounds.ts';
+import { issueAt } from '../events/decode.ts';
+import { formatJsonlIssue } from '../events/issues.ts';
 
 /** A checkpoint of a file replay: the state after `inputs` inputs and where to resume reading. */
 export interface FileCheckpoint {
@@ -114,6 +117,23 @@ function notFound(file: string): (e: unknown) => never {
   };
 }
 
+/**
+ * Finds the line of the Op an OpBoundError names (read again: the error path only) and
+ * sets its `file:line:column` form, pointing at the offending field's value.
+ */
+export async function locateOpBound(path: string, file: string, e: OpBoundError): Promise<void> {
+  const decoder = new JsonlDecoder(file);
+  const found = await lastValueFrom(
+    readLines$(path).pipe(
+      map((rec) => ({ rec, d: decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes()) })),
+      first(({ d }) => d.kind === 'op' && d.event.seq === e.seq, undefined),
+    ),
+  );
+  if (!found) return;
+  const ctx = { file, line: found.rec.line, text: found.rec.text };
+  e.located = formatJsonlIssue(issueAt(ctx, 'BAD_FIELD', e.field, 'value', e.message, 'a count within the kernel\'s bound'));
+}
+
 /** Turns a decoded line into a replay item (null for header, blank or bad lines). */
 function toItem(d: DecodedLine, rec: LineRecord, model: RefcountModel | undefined, file: string): ReplayItem | null {
   if (d.kind === 'ref') return { kind: 'ref', event: d.event, position: rec.next };
@@ -154,7 +174,12 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
     }),
     filter((item): item is ReplayItem => item !== null),
   );
-  const runner = await lastValueFrom(items$.pipe(replayWith(model, runnerOpts, undefined, annotate))).catch(notFound(file));
+  const runner = await lastValueFrom(items$.pipe(replayWith(model, runnerOpts, undefined, annotate)))
+    .catch(async (e: unknown) => {
+      if (e instanceof OpBoundError) await locateOpBound(path, file, e);
+      throw e;
+    })
+    .catch(notFound(file));
   const state = runner.state();
   annotate(runner);
   if (checkpoints.length === 0) {

@@ -8,6 +8,7 @@ import type { Op } from '../events/op.ts';
 import type { RefEvent, RefEventInit } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
 import { applyRefEvent } from '../state/fold.ts';
+import { checkOpBounds } from './op-bounds.ts';
 import { createState, type CreateStateOptions, type SimState } from '../state/sim-state.ts';
 import { Txn } from '../state/txn.ts';
 import type { ModelCtx, RefcountModel } from '../models/model.ts';
@@ -182,6 +183,8 @@ export class Runner {
         return e;
       },
     };
+    // a count beyond the kernel's bound is an input error, before any page is walked
+    checkOpBounds(this.txn.ranges, () => this.txn.readWorld(), op);
     model.apply(ctx);
     for (const inv of model.invariants) inv.check(ctx, out);
     if (this.record) for (const e of out) this.events.push(e);

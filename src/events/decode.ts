@@ -4,7 +4,7 @@
  * refused (a misspelt optional field would otherwise be silently dropped). The
  * result is built in the schema's canonical order, so parse(format(e)) equals e.
  */
-import { describeFields, describeKind, VMA_FIELDS, type AnyFieldSpec, type FieldKind } from './schema.ts';
+import { describeFields, describeKind, MAX_FOLIO_ORDER, PFN_LIMIT, S32_MAX, S32_MIN, VMA_FIELDS, type AnyFieldSpec, type FieldKind } from './schema.ts';
 import { jsonlIssue, type JsonlIssue, type JsonlIssueCode, type LineSite } from './issues.ts';
 import { scanJsonLine } from './json-scan.ts';
 
@@ -49,10 +49,17 @@ export function checkKind(kind: FieldKind, v: unknown): unknown {
     case 'int':
       return Number.isSafeInteger(v) ? v : undefined;
     case 'pfn':
+      return belowPfnLimit(nonNegative(v));
     case 'addr':
       return nonNegative(v);
     case 'pfn-or-none':
-      return v === -1 ? v : nonNegative(v);
+      return v === -1 ? v : belowPfnLimit(nonNegative(v));
+    case 's32':
+      return Number.isInteger(v) && (v as number) >= S32_MIN && (v as number) <= S32_MAX ? v : undefined;
+    case 'order':
+      return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_FOLIO_ORDER ? v : undefined;
+    case 'folio-pages':
+      return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** MAX_FOLIO_ORDER ? v : undefined;
     case 'bool':
       return typeof v === 'boolean' ? v : undefined;
     case 'string':
@@ -62,6 +69,10 @@ export function checkKind(kind: FieldKind, v: unknown): unknown {
     case 'vma':
       return isObject(v) ? v : undefined;
   }
+}
+
+function belowPfnLimit(n: number | undefined): number | undefined {
+  return n !== undefined && n < PFN_LIMIT ? n : undefined;
 }
 
 /** A pfn or address: a non-negative safe integer, or a `0x…` string of one. */

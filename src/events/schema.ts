@@ -19,6 +19,18 @@ export const UNPIN_VIAS: readonly UnpinVia[] = ['unpin_user_pages', 'unpin_user_
 /** The filesystems whose layout-break functions the fs.* Ops name. */
 export const FILESYSTEMS: readonly NonNullable<FsBreakLayoutOp['fs']>[] = ['ext4', 'xfs'];
 
+/** The smallest kernel `int`: refcounts (atomic_t), mapcounts and their deltas are s32. */
+export const S32_MIN = -(2 ** 31);
+/** The largest kernel `int`. */
+export const S32_MAX = 2 ** 31 - 1;
+/**
+ * The largest folio order here: a PUD folio of 4 KiB pages (1 GiB, x86-64's
+ * HPAGE_PUD_ORDER); device-dax's vmemmap_shift is at most that too.
+ */
+export const MAX_FOLIO_ORDER = 18;
+/** Every pfn is below 2^52: it fits the widest physical address (52 bits) and stays exact in a number. */
+export const PFN_LIMIT = 2 ** 52;
+
 /** A number field's kind. */
 export type NumberKind =
   | 'uint' // non-negative integer (counts, orders, pgoffs)
@@ -26,7 +38,10 @@ export type NumberKind =
   | 'int' // any integer (deltas, returned values, raw counters)
   | 'pfn' // non-negative integer; "0x…" accepted on read
   | 'addr' // virtual address: as pfn
-  | 'pfn-or-none'; // a pfn, or -1 where an event names no page
+  | 'pfn-or-none' // a pfn, or -1 where an event names no page
+  | 's32' // a kernel int or atomic_t (refcounts, mapcounts and their deltas): -2^31..2^31-1
+  | 'order' // a folio order (or vmemmap_shift): 0..MAX_FOLIO_ORDER
+  | 'folio-pages'; // pages of one folio: 0..2^MAX_FOLIO_ORDER
 /** A field's kind. */
 export type FieldKind = NumberKind | 'bool' | 'string' | 'string-or-null' | 'vma' | { readonly oneOf: readonly string[] };
 
@@ -77,7 +92,7 @@ const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req
 
 /** Op fields by type. */
 export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K }>> } = {
-  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('uint'), vmemmapShift: req('uint'), line },
+  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('uint'), vmemmapShift: req('order'), line },
   'pgmap.unregister': { pgmap: req('string'), line },
   'dax.fault': {
     mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'),
@@ -96,8 +111,8 @@ export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K
   'fs.break_layout': fileRange,
   'fs.truncate': fileRange,
   'fs.evict': fileRange,
-  'devpriv.alloc': { pfn: req('pfn'), order: req('uint'), line },
-  'devpriv.free': { pfn: req('pfn'), order: req('uint'), line },
+  'devpriv.alloc': { pfn: req('pfn'), order: req('order'), line },
+  'devpriv.free': { pfn: req('pfn'), order: req('order'), line },
   'p2p.alloc_mmap': { mm: req('string'), vma: req('vma'), address: req('addr'), pfn: req('pfn'), nr: req('uint'), line },
   'dio.grab': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line },
   'dio.release': { pfn: req('pfn'), nr: req('uint'), line },
@@ -105,25 +120,25 @@ export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K
 };
 
 const op = opt('posint');
-const ref = { pfn: req('pfn'), val: req('int'), op } as const;
-const refRet = { pfn: req('pfn'), val: req('int'), ret: opt('int'), op } as const;
-const rmap = { pfn: req('pfn'), page: req('pfn'), nr: req('uint'), level: req(oneOf(LEVELS)), op } as const;
+const ref = { pfn: req('pfn'), val: req('s32'), op } as const;
+const refRet = { pfn: req('pfn'), val: req('s32'), ret: opt('s32'), op } as const;
+const rmap = { pfn: req('pfn'), page: req('pfn'), nr: req('folio-pages'), level: req(oneOf(LEVELS)), op } as const;
 
 /** RefEvent fields by type. */
 export const REF_EVENT_SCHEMA: { readonly [K in RefEventType]: FieldsOf<Extract<RefEvent, { type: K }>> } = {
   memmap_init: {
     pfn: req('pfn'), nr: req('uint'), pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)),
-    refcount: req('int'), vmemmapShift: req('uint'), op,
+    refcount: req('s32'), vmemmapShift: req('order'), op,
   },
   memmap_remove: { pgmap: req('string'), op },
   set: ref,
   mod: ref,
   mod_and_test: refRet,
   mod_and_return: refRet,
-  mod_unless: { pfn: req('pfn'), val: req('int'), unless: opt('int'), ret: opt('int'), op },
+  mod_unless: { pfn: req('pfn'), val: req('s32'), unless: opt('s32'), ret: opt('s32'), op },
   freeze: refRet,
   unfreeze: ref,
-  prep_compound: { pfn: req('pfn'), order: req('uint'), op },
+  prep_compound: { pfn: req('pfn'), order: req('order'), op },
   split: { pfn: req('pfn'), op },
   set_mapping: { pfn: req('pfn'), mapping: req('string-or-null'), index: opt('uint'), op },
   share: { pfn: req('pfn'), share: req('uint'), op },
@@ -143,7 +158,7 @@ export const REF_EVENT_SCHEMA: { readonly [K in RefEventType]: FieldsOf<Extract<
     refcounted: req('bool'), op,
   },
   pt_clear: { mm: req('string'), addr: req('addr'), level: req(oneOf(LEVELS)), op },
-  xa_store: { file: req('string'), pgoff: req('uint'), pfn: req('pfn'), order: req('uint'), zero: req('bool'), shared: req('bool'), op },
+  xa_store: { file: req('string'), pgoff: req('uint'), pfn: req('pfn'), order: req('order'), zero: req('bool'), shared: req('bool'), op },
   xa_erase: { file: req('string'), pgoff: req('uint'), op },
   rss: { mm: req('string'), val: req('int'), op },
   wait: {
@@ -169,10 +184,17 @@ export function describeKind(kind: FieldKind): string {
     case 'int':
       return 'an integer';
     case 'pfn':
+      return 'a non-negative integer below 2^52';
     case 'addr':
       return 'a non-negative integer';
     case 'pfn-or-none':
-      return 'a non-negative integer, or -1 for no page';
+      return 'a non-negative integer below 2^52, or -1 for no page';
+    case 's32':
+      return `an integer from ${S32_MIN} to ${S32_MAX} (a kernel int)`;
+    case 'order':
+      return `a folio order from 0 to ${MAX_FOLIO_ORDER}`;
+    case 'folio-pages':
+      return `a page count from 0 to ${2 ** MAX_FOLIO_ORDER} (one folio)`;
     case 'bool':
       return 'true or false';
     case 'string':

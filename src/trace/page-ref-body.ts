@@ -29,6 +29,26 @@ export const PAGE_REF_OPS: Readonly<Record<string, PageRefOp>> = {
 const WITH_RET: ReadonlySet<PageRefOp> = new Set(['mod_and_test', 'mod_and_return', 'mod_unless', 'freeze']);
 
 const INT = /^-?\d+$/;
+
+/**
+ * Bounds of the printed values: include/trace/events/page_ref.h prints count, mapcount,
+ * mt, val and ret with `%d` from `int` fields, and a pfn is below 2^52 (it fits the 52
+ * bits of the widest physical address, and stays exact as a JavaScript number).
+ */
+const S32_MIN = -(2 ** 31);
+const S32_MAX = 2 ** 31 - 1;
+const PFN_LIMIT = 2 ** 52;
+
+function inS32(text: string | undefined): boolean {
+  if (text === undefined) return true;
+  const n = Number(text);
+  return n >= S32_MIN && n <= S32_MAX;
+}
+
+/** True when every number of a CANONICAL match is in its field's range. */
+function canonicalInRange(m: RegExpExecArray): boolean {
+  return Number.parseInt(m[1] ?? '', 16) < PFN_LIMIT && inS32(m[3]) && inS32(m[4]) && inS32(m[6]) && inS32(m[7]) && inS32(m[8]);
+}
 /** The v5.x–v7.x format exactly: one regex instead of a key/value scan for the common case. */
 const CANONICAL =
   /^pfn=0x([0-9a-f]+) flags=(\S*) count=(-?\d+) mapcount=(-?\d+) mapping=(\S+) mt=(-?\d+) val=(-?\d+)(?: ret=(-?\d+))?$/;
@@ -56,7 +76,8 @@ const HEX = /^0x[0-9a-f]+$/i;
 export function parsePageRefBody(input: BodyInput, op: PageRefOp): PageRefRecord | null {
   const body = input.base.body;
   const fast = CANONICAL.exec(body);
-  if (fast !== null && (fast[8] !== undefined) === WITH_RET.has(op)) return canonical(input, op, fast);
+  // out of range: the slow path below reports the field at its column
+  if (fast !== null && (fast[8] !== undefined) === WITH_RET.has(op) && canonicalInRange(fast)) return canonical(input, op, fast);
   const scan = scanKeyValues(body);
   const byKey = new Map<string, KeyValue>(scan.pairs.map((p) => [p.key, p]));
   // `flags=` may be empty (no flag set), which the tokenizer keeps as an empty value.
@@ -90,14 +111,22 @@ function required(input: BodyInput, byKey: ReadonlyMap<string, KeyValue>, key: s
     reportAt(input, 'BAD_FIELD', kv.valueOffset, `${key}=${kv.value} is not ${pattern === HEX ? 'a hex number' : 'an integer'}`);
     return null;
   }
-  return kv.value;
+  return inRange(input, key, kv, pattern) ? kv.value : null;
+}
+
+/** Reports (and answers false for) a value outside its field's kernel type. */
+function inRange(input: BodyInput, key: string, kv: KeyValue, pattern: RegExp): boolean {
+  if (pattern === HEX ? Number.parseInt(kv.value, 16) < PFN_LIMIT : inS32(kv.value)) return true;
+  const range = pattern === HEX ? 'a pfn below 2^52' : `an int (${S32_MIN}..${S32_MAX}), as the tracepoint prints it`;
+  reportAt(input, 'BAD_FIELD', kv.valueOffset, `${key}=${kv.value} is out of range: expected ${range}`);
+  return false;
 }
 
 /** A field that may be absent; a malformed value is reported and read as absent. */
 function optional(input: BodyInput, byKey: ReadonlyMap<string, KeyValue>, key: string, pattern: RegExp): string | null {
   const kv = byKey.get(key);
   if (kv === undefined) return null;
-  if (pattern.test(kv.value)) return kv.value;
+  if (pattern.test(kv.value)) return inRange(input, key, kv, pattern) ? kv.value : null;
   reportAt(input, 'BAD_FIELD', kv.valueOffset, `${key}=${kv.value} is not an integer`);
   return null;
 }

@@ -185,6 +185,8 @@ function readInt(buf: Uint8Array, start: number, end: number): number {
   }
   if (i === digits || i - digits > 15) return -1;
   intValue = neg ? -v : v;
+  // the tracepoint prints int fields: a value outside s32 goes to the full reader, which reports it
+  if (intValue < -2147483648 || intValue > 2147483647) return -1;
   return i;
 }
 

@@ -84,15 +84,27 @@ function convertScalar(text: string, type: ProbeArgType): ProbeScalar | undefine
     case 'symbol':
       return text;
     default:
-      return convertInteger(text, type.bits);
+      return convertInteger(text, type.bits, type.base.startsWith('s'));
   }
 }
 
-/** Decimal or `0x` hex integer: a bigint when wider than 32 bits, else a number. */
-function convertInteger(text: string, bits: number): number | bigint | undefined {
+/**
+ * Decimal or `0x` hex integer: a bigint when wider than 32 bits, else a number. The
+ * value must fit the declared width (tracefs prints a fetched `s32` with `%d`, so a
+ * larger number is damage, not a kernel value): `s*` from -2^(b-1) to 2^(b-1)-1
+ * (a hex `s*`, never printed by tracefs, is read as its two's-complement bits), `u*`
+ * and `x*` from 0 to 2^b-1.
+ */
+function convertInteger(text: string, bits: number, signed: boolean): number | bigint | undefined {
   if (!isIntegerText(text)) return undefined;
-  // Number() reads both forms exactly up to 2^53; 64-bit values need BigInt.
-  return bits > 32 ? BigInt(text) : Number(text);
+  const hex = text.length > 2 && (text.charCodeAt(1) | 0x20) === 0x78;
+  let v = BigInt(text);
+  const span = 1n << BigInt(bits);
+  if (hex && signed && v < span && v >= span >> 1n) v -= span;
+  const min = signed ? -(span >> 1n) : 0n;
+  const max = signed ? (span >> 1n) - 1n : span - 1n;
+  if (v < min || v > max) return undefined;
+  return bits > 32 ? v : Number(v);
 }
 
 /** `-?[0-9]+` or `0x[0-9a-f]+`, checked without a regex (this runs for every field). */
@@ -100,8 +112,11 @@ function isIntegerText(text: string): boolean {
   const n = text.length;
   if (n > 2 && text.charCodeAt(0) === 0x30 && (text.charCodeAt(1) | 0x20) === 0x78) {
     for (let i = 2; i < n; i++) {
-      const c = text.charCodeAt(i) | 0x20;
-      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+      const c = text.charCodeAt(i);
+      // only letters are folded to lower case: `| 0x20` on 0x10-0x19 made control bytes digits
+      if (c >= 0x30 && c <= 0x39) continue;
+      const l = c | 0x20;
+      if (c < 0x41 || l < 0x61 || l > 0x66) return false;
     }
     return true;
   }

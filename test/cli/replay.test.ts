@@ -101,7 +101,7 @@ describe('dax-refsim replay (built CLI)', () => {
   it.each([
     ['a malformed line', 'bad-json.jsonl', `${INIT}\n{"seq":2,"type":"mod","pfn":1,"val":}\n`, ':2:37 BAD_JSON invalid JSON: expected a JSON value'],
     ['an unknown event type', 'unknown.jsonl', `${INIT}\n{"seq":2,"type":"page_ref_mod","pfn":1}\n`, ':2:17 UNKNOWN_TYPE type: "page_ref_mod" is not a RefEvent type'],
-    ['a bad field', 'bad-field.jsonl', `${INIT}\n{"seq":2,"type":"mod","pfn":-5,"val":1}\n`, ':2:29 BAD_FIELD pfn: expected a non-negative integer'],
+    ['a bad field', 'bad-field.jsonl', `${INIT}\n{"seq":2,"type":"mod","pfn":-5,"val":1}\n`, ':2:29 BAD_FIELD pfn: expected a non-negative integer below 2^52'],
     ['a truncated last line', 'cut.jsonl', `${INIT}\n{"seq":2,"type":"mod","pfn":"0x40`, ':2:34 TRUNCATED_LINE last line is cut (no trailing newline): invalid JSON'],
     ['a decreasing seq', 'seq.jsonl', `${INIT}\n{"seq":1,"type":"split","pfn":1}\n`, ':2:8 BAD_SEQ seq: expected an integer greater than 1'],
   ])('exits 2 on %s, with file:line:column on stderr and no --out file', (_what, name, text, where) => {

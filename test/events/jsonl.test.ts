@@ -47,8 +47,8 @@ describe('parseRefEventLine / parseOpLine', () => {
 
   it('refuses a negative pfn at its column, naming the expected shape', () => {
     const x = issue(parseOpLine('{"seq":3,"type":"put","pfn":-5,"nr":1}', site));
-    expect(x).toEqual({ file: 'replays/s1/ops.jsonl', line: 3, column: 29, code: 'BAD_FIELD', message: 'pfn: expected a non-negative integer', expected: 'a non-negative integer' });
-    expect(formatJsonlIssue(x)).toBe('replays/s1/ops.jsonl:3:29 BAD_FIELD pfn: expected a non-negative integer');
+    expect(x).toEqual({ file: 'replays/s1/ops.jsonl', line: 3, column: 29, code: 'BAD_FIELD', message: 'pfn: expected a non-negative integer below 2^52', expected: 'a non-negative integer below 2^52' });
+    expect(formatJsonlIssue(x)).toBe('replays/s1/ops.jsonl:3:29 BAD_FIELD pfn: expected a non-negative integer below 2^52');
   });
 
   it.each([
@@ -59,15 +59,15 @@ describe('parseRefEventLine / parseOpLine', () => {
     ['a number past 2^53', '9007199254740993'],
   ])('refuses a pfn given as %s', (_what, value) => {
     const x = issue(parseRefEventLine(`{"seq":1,"type":"split","pfn":${value}}`, site));
-    expect([x.code, x.column, x.message]).toEqual(['BAD_FIELD', 31, 'pfn: expected a non-negative integer']);
+    expect([x.code, x.column, x.message]).toEqual(['BAD_FIELD', 31, 'pfn: expected a non-negative integer below 2^52']);
   });
 
   it('refuses a fractional delta', () => {
-    expect(issue(parseRefEventLine('{"seq":1,"type":"mod","pfn":1,"val":1.5}', site))).toMatchObject({ code: 'BAD_FIELD', column: 37, message: 'val: expected an integer' });
+    expect(issue(parseRefEventLine('{"seq":1,"type":"mod","pfn":1,"val":1.5}', site))).toMatchObject({ code: 'BAD_FIELD', column: 37, message: 'val: expected an integer from -2147483648 to 2147483647 (a kernel int)' });
   });
 
   it('refuses a missing required field, pointing at the object', () => {
-    expect(issue(parseRefEventLine('{"seq":1,"type":"mod","pfn":1}', site))).toMatchObject({ code: 'BAD_FIELD', column: 1, message: 'val: missing, expected an integer' });
+    expect(issue(parseRefEventLine('{"seq":1,"type":"mod","pfn":1}', site))).toMatchObject({ code: 'BAD_FIELD', column: 1, message: 'val: missing, expected an integer from -2147483648 to 2147483647 (a kernel int)' });
   });
 
   it('refuses an unknown field, listing the fields of the type', () => {

@@ -172,3 +172,104 @@ describe('arguments and locale', () => {
     expect(r.stderr).toContain('Run dax-refsim --help for usage.');
   });
 });
+
+describe("numbers outside the kernel's range: an error at their position, never an allocation", () => {
+  const S3 = readFileSync(join(root, 'replays/s3-pin-unmap-unpin/ops.jsonl'), 'utf8').split('\n');
+  /** s3's Ops up to its gup.pin (line 4) with that Op replaced by `op`. */
+  const withOp = (name: string, op: object): string => put(name, [S3[0], S3[1], S3[2], JSON.stringify({ seq: 3, ...op })].join('\n') + '\n');
+
+  it.each([
+    ['gup.pin', { type: 'gup.pin', mm: 'A', pfn: 294992, nr: 2 ** 31, fast: false, longterm: false }, 'pages of the VMA of A'],
+    ['gup.get', { type: 'gup.get', mm: 'A', pfn: 294992, nr: 1e6, fast: true }, 'pages of the VMA of A'],
+    ['unpin', { type: 'unpin', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
+    ['put', { type: 'put', pfn: 294992, nr: 1e7 }, 'pages of pgmap pmem0'],
+    ['dio.release', { type: 'dio.release', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
+    ['put outside every pgmap', { type: 'put', pfn: 16, nr: 2 ** 31 }, 'pages of the largest folio'],
+  ])('an Op %s with a huge nr is BAD_FIELD at nr, exit 2', async (_what, op, bound) => {
+    const path = withOp(`nr-${op.type}-${op.nr}.jsonl`, op);
+    const r = await cli('replay', path, '--model', 'legacy@6.12');
+    expect(r.status).toBe(2);
+    const issue = firstIssue(r.stderr);
+    expect(issue).toMatchObject({ line: 4, code: 'BAD_FIELD' });
+    expect(issue!.column).toBe(readFileSync(path, 'utf8').split('\n')[3]!.indexOf('"nr":') + 6);
+    expect(r.stderr).toContain(bound);
+  });
+
+  it.each([
+    ['memmap_init vmemmapShift 1024', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":1024}', 'vmemmapShift', 'a folio order from 0 to 18'],
+    ['memmap_init vmemmapShift 53', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":53}', 'vmemmapShift', 'a folio order from 0 to 18'],
+    ['memmap_init refcount 2^31', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":2147483648,"vmemmapShift":0}', 'refcount', 'a kernel int'],
+    ['memmap_init refcount 10^20', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":100000000000000000000,"vmemmapShift":0}', 'refcount', 'a kernel int'],
+    ['set val 2^40', '{"seq":1,"type":"set","pfn":"0x40000","val":1099511627776}', 'val', 'a kernel int'],
+    ['prep_compound order 19', '{"seq":1,"type":"prep_compound","pfn":"0x40000","order":19}', 'order', 'a folio order from 0 to 18'],
+    ['a pfn of 2^53+1', '{"seq":1,"type":"split","pfn":9007199254740993}', 'pfn', 'below 2^52'],
+    ['a pfn of 2^52', '{"seq":1,"type":"split","pfn":"0x10000000000000"}', 'pfn', 'below 2^52'],
+  ])('JSONL %s is BAD_FIELD at the value, exit 2', async (name, event, field, expected) => {
+    const path = put(`${name.replace(/\W+/g, '-')}.jsonl`, `${REF_HEADER}\n${event}\n`);
+    const r = await cli('replay', path);
+    expect(r.status).toBe(2);
+    const issue = firstIssue(r.stderr);
+    expect(issue).toMatchObject({ line: 2, code: 'BAD_FIELD' });
+    expect(issue!.column).toBe(event.indexOf(`"${field}":`) + field.length + 4);
+    expect(r.stderr).toContain(expected);
+  });
+
+  /** A shipped trace with the first line holding `from` edited to hold `to`; the edited line's number. */
+  const edited = (trace: string, from: string, to: string): { path: string; line: number; column: number } => {
+    let line = 0;
+    let column = 0;
+    const path = traceWith(trace, (lines) => {
+      const i = lineIndex(lines, (l) => l.includes(from) && !l.startsWith('#'));
+      column = lines[i]!.indexOf(from) + 1;
+      lines[i] = lines[i]!.replace(from, to);
+      line = i + 1;
+    });
+    return { path, line, column };
+  };
+
+  it.each([
+    ['a snap m_ of 2^64 (s32)', 'k72-ext4-daxwork.trace.txt', ' m_48400=-1 ', ' m_48400=18446744073709551616 ', 'BAD_FIELD'],
+    ['a probe refs of 2^40 (s32)', 'k612-ext4-daxwork.trace.txt', 'refs=1 flags=0x2d0000', 'refs=1099511627776 flags=0x2d0000', 'BAD_FIELD'],
+    ['a byte 0x10 inside a 32-bit hex value', 'k612-ext4-daxwork.trace.txt', 'flags=0x2d0000', 'flags=0x2d\x1000', 'BAD_FIELD'],
+    ['a byte 0x19 inside a 32-bit hex value', 'k612-ext4-daxwork.trace.txt', 'flags=0x2d0000', 'flags=0x2d\x1900', 'BAD_FIELD'],
+    ['a page_ref count of 2^31', 'k72dbg-ext4-daxwork.trace.txt', ' count=1 ', ' count=2147483648 ', 'BAD_FIELD'],
+    ['a page_ref count of 10^20', 'k72dbg-ext4-daxwork.trace.txt', ' count=1 ', ' count=100000000000000000000 ', 'BAD_FIELD'],
+    ['a page_ref val of 2^40', 'k72dbg-ext4-daxwork.trace.txt', ' val=1', ' val=1099511627776', 'BAD_FIELD'],
+    ['a page_ref pfn of 2^53+1', 'k72dbg-ext4-daxwork.trace.txt', 'pfn=0x4', 'pfn=0x200000000000014', 'BAD_FIELD'],
+  ])('check: %s is an error on its line, exit 2', async (_what, trace, from, to, code) => {
+    const { path, line } = edited(trace, from, to);
+    const r = await cli('check', path);
+    expect(r.status).toBe(2);
+    expect(firstIssue(r.stderr)).toMatchObject({ file: path, line, code });
+  });
+
+  it('replay of a page_ref trace: a count of 2^31 is BAD_FIELD at its column', async () => {
+    const { path, line, column } = edited('k72dbg-ext4-daxwork.trace.txt', ' count=1 ', ' count=2147483648 ');
+    const r = await cli('replay', path);
+    expect(r.status).toBe(2);
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + 7, code: 'BAD_FIELD' });
+  });
+
+  it('check: a probe refs of 2^31-1 is an Op over its VMA, exit 2 naming the trace line', async () => {
+    const { path, line } = edited('k612-ext4-daxwork.trace.txt', 'refs=1 flags=0x2d0000', 'refs=2147483647 flags=0x2d0000');
+    const r = await cli('check', path);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`Op seq \\d+ \\(input line ${line}\\): nr: 2147483647 pages exceed`));
+  });
+
+  it('check: a snap m_ of 10^8 (an int, but no missed change) is exit 2, not 5 GB', async () => {
+    const { path } = edited('k72-ext4-daxwork.trace.txt', ' m_48400=-1 ', ' m_48400=100000000 ');
+    const r = await cli('check', path);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('pfn 0x48400: the recorded mapcount 100000000');
+  });
+});
+
+describe('empty input', () => {
+  const empty = put('empty.txt', '');
+  it.each([['replay'], ['check'], ['diff']])('%s of an empty file: exit 2, EMPTY_INPUT', async (cmd) => {
+    const r = await cli(cmd, empty);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`${empty}: EMPTY_INPUT the file is empty (no header and no events)\n`);
+  });
+});

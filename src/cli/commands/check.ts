@@ -27,7 +27,7 @@ import { parseKconfig, type Kconfig } from '../../models/index.ts';
 import { prettyJson } from '../../report/replay-json.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { EXIT, type CliContext, type ExitCode } from '../context.ts';
-import { InputIssues, UsageError } from '../errors.ts';
+import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 
 /** The check command's arguments. */
 export interface CheckArgs {
@@ -58,6 +58,7 @@ const MAX_PRINTED_ISSUES = 20;
 
 function requireFile(path: string): void {
   if (!existsSync(path) || !statSync(path).isFile()) throw new FileNotFoundError(`${path}: not found`);
+  assertNotEmpty(path);
 }
 
 /** `--kconfig KEY=VAL,…` or a path to a kernel .config. */
@@ -77,6 +78,7 @@ function parseBase(arg: string | undefined): bigint | undefined {
 /** Runs the check command; reports its exit code through `ctx`, throws input errors. */
 export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> {
   requireInput(args.trace);
+  assertNotEmpty(args.trace);
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
   if (args.against !== undefined) requireFile(args.against);

@@ -22,7 +22,7 @@ import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
 import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
 import { EXIT, type CliContext } from '../context.ts';
-import { InputIssues, UsageError } from '../errors.ts';
+import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
 import { SCENARIO_FILE } from '../../io/corpus.ts';
 
@@ -79,6 +79,7 @@ function inputFile(input: string): string {
     if (!existsSync(f)) throw new FileNotFoundError(`${f}: not found (expected a scenario folder holding ${SCENARIO_FILE} or ops.jsonl)`);
     return f;
   }
+  assertNotEmpty(input);
   return input;
 }
 

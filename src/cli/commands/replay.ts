@@ -17,7 +17,7 @@ import { formatReplayJson, type ReplayReportInput } from '../../report/replay-js
 import { formatReplayText } from '../../report/replay-text.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
-import { InputIssues, UsageError } from '../errors.ts';
+import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { opsOf } from './diff.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
 import { runOps } from '../../engine/runner.ts';
@@ -66,6 +66,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
   if (!existsSync(file) || !statSync(file).isFile()) throw new FileNotFoundError(`${file}: not found`);
+  assertNotEmpty(file);
   const { kconfig, file: kconfigFile } = readKconfig(args.kconfig);
   const pfn = args.pfn === undefined ? undefined : parsePfnArg('pfn', args.pfn);
   const at = args.at === undefined ? undefined : parseAt(args.at);
