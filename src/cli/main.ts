@@ -71,6 +71,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
       global: true,
       describe: `longest input line read, in bytes (default ${DEFAULT_MAX_LINE_BYTES}); a longer line is a LINE_TOO_LONG error`,
     })
+    .option('lenient', {
+      type: 'boolean',
+      global: true,
+      default: false,
+      describe: 'skip bad input lines (counted, the first 20 printed) instead of exit 2; the report is marked partial',
+    })
     .middleware((argv) => setMaxLineBytes(parseMaxLineBytes(argv['maxLineBytes'])))
     .epilog('Exit codes: 0 no findings, 1 findings, 2 bad input or usage, 3 internal error.');
   // Each module is typed by its own arguments; yargs takes them as untyped modules.

@@ -238,7 +238,7 @@ export async function stateAt(path: string, n: number, checkpoints: readonly Fil
   const items$: Observable<ReplayItem> = readLines$(path, { start: cp.offset, firstLine: cp.line }).pipe(
     map((rec) => {
       const d = decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes());
-      if (d.kind === 'issue') throw new Error(`${d.issue.file}:${d.issue.line}:${d.issue.column} ${d.issue.code} ${d.issue.message}`);
+      // a bad line: the full replay before this one reported it (or --lenient skipped it)
       return toItem(d, rec, model, file);
     }),
     filter((item): item is ReplayItem => item !== null),

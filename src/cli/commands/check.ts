@@ -26,6 +26,7 @@ import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { parseKconfig, type Kconfig } from '../../models/index.ts';
 import { prettyJson } from '../../report/replay-json.ts';
 import { formatIssue } from '../../trace/issues.ts';
+import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf } from '../issue-list.ts';
 import { EXIT, type CliContext, type ExitCode } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 
@@ -41,6 +42,7 @@ export interface CheckArgs {
   readonly probes?: string;
   readonly format: 'text' | 'json';
   readonly out?: string;
+  readonly lenient?: boolean;
 }
 
 /** What --help says about exit codes (README.md says the same). */
@@ -53,8 +55,6 @@ export const CHECK_EXIT_CODES = [
   '  3  internal error (a bug: please report it)',
 ].join('\n');
 
-/** Most reader issues printed before the rest are only counted. */
-const MAX_PRINTED_ISSUES = 20;
 
 function requireFile(path: string): void {
   if (!existsSync(path) || !statSync(path).isFile()) throw new FileNotFoundError(`${path}: not found`);
@@ -96,19 +96,18 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   };
   // --against: the trace's Ops under the reference's profile; its lines are the reference's
   const run = args.against !== undefined ? await checkTraceAgainst(args.trace, args.against, opts) : await checkTraceFile(args.trace, opts);
-  const errors = run.issues.filter((i) => i.severity === 'error');
-  if (errors.length > 0) {
-    const lines = errors.slice(0, MAX_PRINTED_ISSUES).map(formatIssue);
-    if (errors.length > MAX_PRINTED_ISSUES) lines.push(`… and ${errors.length - MAX_PRINTED_ISSUES} more`);
-    throw new InputIssues(lines);
-  }
-  for (const w of run.issues.slice(0, MAX_PRINTED_ISSUES)) ctx.io.stderr(`${formatIssue(w)}\n`);
+  const bad = new IssueList(args.trace);
+  for (const i of run.issues) if (i.severity === 'error') bad.add(formatIssue(i));
+  if (bad.count > 0 && !args.lenient) throw new InputIssues(bad.lines());
+  // --lenient: the bad lines were skipped; say so, and mark the report partial
+  for (const l of bad.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
+  for (const w of run.issues.filter((i) => i.severity !== 'error').slice(0, MAX_PRINTED_ISSUES)) ctx.io.stderr(`${formatIssue(w)}\n`);
   const o = run.outcome;
   const linesOf = args.against ?? args.trace;
   const wanted = new Set([...o.mismatches.map((m) => m.line)]);
   // the evidence re-reads the trace: a plain-text file only (not stdin, not compressed)
   const evidence = args.format === 'text' && args.against === undefined && !isStdin(args.trace) && isPlainText(args.trace) ? await evidenceOf(args.trace, run, vmemmapBase) : new Map<number, EvidenceLine[]>();
-  const text = args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(inputName(linesOf), o, lineReader(linesOf, wanted), evidence);
+  const text = markPartial(args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(inputName(linesOf), o, lineReader(linesOf, wanted), evidence), args.format, partialOf(bad));
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: args.against !== undefined ? [args.trace, args.against] : [args.trace] });
   else ctx.io.stdout(text);
   for (const w of o.warnings ?? []) ctx.io.stderr(`dax-refsim: warning: ${w}\n`);

@@ -21,6 +21,7 @@ import { FileNotFoundError } from '../../engine/replay.ts';
 import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
 import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
+import { IssueList, markPartial, partialOf } from '../issue-list.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
@@ -35,10 +36,9 @@ export interface DiffArgs {
   readonly first: boolean;
   readonly format: 'text' | 'json' | 'md';
   readonly out?: string;
+  readonly lenient?: boolean;
 }
 
-/** Most bad lines printed. */
-const MAX_ISSUES = 20;
 
 /** `--models a,b`: two profile names. */
 export function parseModels(text: string, kconfig?: string): [RefcountModel, RefcountModel] {
@@ -49,18 +49,17 @@ export function parseModels(text: string, kconfig?: string): [RefcountModel, Ref
 }
 
 /** The Ops of a JSONL file as one cold stream (read once, by the single subscription). */
-export function opsOf(file: string, issues: string[]): Observable<Op> {
+export function opsOf(file: string, issues: IssueList): Observable<Op> {
   const decoder = new JsonlDecoder(file);
-  let count = 0;
   return readLines$(file).pipe(
     map((rec) => decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes())),
     filter((d): d is Extract<typeof d, { kind: 'op' }> => {
       if (d.kind === 'issue') {
-        if (count++ < MAX_ISSUES) issues.push(formatJsonlIssue(d.issue));
+        issues.add(formatJsonlIssue(d.issue));
         return false;
       }
       if (d.kind === 'ref') {
-        if (count++ < MAX_ISSUES) issues.push(`${file}: holds RefEvents; diff needs an Op stream (RefEvents are already one model's expansion)`);
+        issues.add(`${file}: holds RefEvents; diff needs an Op stream (RefEvents are already one model's expansion)`);
         return false;
       }
       return d.kind === 'op';
@@ -100,11 +99,11 @@ function isJsonl(file: string): boolean {
  * The Ops of the input: a JSONL stream read once, or a recorded trace lifted to Ops
  * (each Op keeps its trace line; divergences then name the line and its PHASE).
  */
-async function inputOps(file: string, issues: string[]): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined; header?: TraceHeader }> {
+async function inputOps(file: string, issues: IssueList): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined; header?: TraceHeader }> {
   if (isDaxFile(file)) return { ops$: from(readDaxFile(file).ops) };
   if (isJsonl(file)) return { ops$: opsOf(file, issues) };
   const lifted = await liftForDiff(file);
-  for (const i of lifted.issues) if (i.severity === 'error' && issues.length < MAX_ISSUES) issues.push(formatIssue(i));
+  for (const i of lifted.issues) if (i.severity === 'error') issues.add(formatIssue(i));
   return { ops$: from(lifted.ops), phaseOf: (line) => lifted.phases.get(line), header: lifted.header };
 }
 
@@ -133,18 +132,20 @@ export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResu
   const file = inputFile(args.input);
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
-  const issues: string[] = [];
+  const issues = new IssueList(file);
   const { ops$, phaseOf, header } = await inputOps(file, issues);
-  if (issues.length) throw new InputIssues(issues);
+  if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
   const [a, b] = modelsFor(args, header);
   const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic })));
-  if (issues.length) throw new InputIssues(issues);
+  if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
+  // --lenient: the bad lines were skipped; say so, and mark the report partial
+  for (const l of issues.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
   // a lifted Op keeps its trace line; name the PHASE it fell in too
   const result: DiffResult = phaseOf
     ? { ...raw, divergences: raw.divergences.map((d) => { const phase = d.line === undefined ? undefined : phaseOf(d.line); return phase === undefined ? d : { ...d, phase }; }) }
     : raw;
   const view = { first: args.first };
-  const text = args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result, view) : diffText(result, view);
+  const text = markPartial(args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result, view) : diffText(result, view), args.format, partialOf(issues));
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: [file] });
   else ctx.io.stdout(text);
   ctx.exit(result.divergences.length > 0 ? EXIT.findings : EXIT.ok);

@@ -16,6 +16,7 @@ import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../
 import { formatReplayJson, type ReplayReportInput } from '../../report/replay-json.ts';
 import { formatReplayText } from '../../report/replay-text.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
+import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf, type PartialInput } from '../issue-list.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { opsOf } from './diff.ts';
@@ -34,10 +35,9 @@ export interface ReplayArgs {
   readonly pages: boolean;
   readonly format: 'text' | 'json';
   readonly out?: string;
+  readonly lenient?: boolean;
 }
 
-/** Most issues printed before the rest are only counted. */
-const MAX_PRINTED_ISSUES = 20;
 
 /** `--kconfig KEY=VAL,…` or a path to a .config-style file. */
 function readKconfig(arg: string | undefined): { kconfig: Kconfig; file?: string } {
@@ -81,6 +81,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     return writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
   }
   const format = await sniffFormat(file);
+  const bad = new IssueList(file);
   let model: RefcountModel | undefined;
   let full: ReplayFileResult;
   let opFile = false;
@@ -99,24 +100,20 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
       if (w !== null) ctx.io.stderr(`dax-refsim: warning: ${w}\n`);
     }
     for (const a of t.assumptions) ctx.io.stderr(`dax-refsim: assumption: ${a}\n`);
-    if (t.errorCount > 0) {
-      const lines = t.issues.filter((i) => i.severity === 'error').map(formatIssue);
-      if (t.errorCount > lines.length) lines.push(`${file}: … and ${t.errorCount - lines.length} more bad lines`);
-      throw new InputIssues(lines);
-    }
-    for (const i of t.issues) ctx.io.stderr(`${formatIssue(i)}\n`);
+    bad.addAll(t.issues.filter((i) => i.severity === 'error').map(formatIssue), t.errorCount);
+    if (bad.count > 0 && !args.lenient) throw new InputIssues(bad.lines());
+    for (const i of t.issues) if (i.severity !== 'error') ctx.io.stderr(`${formatIssue(i)}\n`);
   } else {
     const sniffed = await sniffJsonl(file);
     if (sniffed.issue) throw new InputIssues([formatJsonlIssue(sniffed.issue)]);
     model = chooseModel(args, sniffed.kind, sniffed.header, kconfig);
     opFile = sniffed.kind === 'ops';
     full = await replayFile(file, { ...(model ? { model } : {}), maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at) });
-    if (full.issueCount > 0) {
-      const lines = full.issues.map(formatJsonlIssue);
-      if (full.issueCount > full.issues.length) lines.push(`${file}: … and ${full.issueCount - full.issues.length} more bad lines`);
-      throw new InputIssues(lines);
-    }
+    bad.addAll(full.issues.map(formatJsonlIssue), full.issueCount);
+    if (bad.count > 0 && !args.lenient) throw new InputIssues(bad.lines());
   }
+  // --lenient: the bad lines were skipped; say so, and mark the report partial
+  for (const l of bad.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
   let state = full.state;
   let findings = full.findings;
   let events = full.inputs;
@@ -140,12 +137,12 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     const holders = opFile && model ? await opHolders(model, opsOf(file, []), at) : refHolders(state);
     Object.assign(report, { holders });
   }
-  await writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
+  await writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file], partialOf(bad));
 }
 
 /** Prints (or writes with --out) the report; exit 1 when it holds findings. */
-async function writeReport(args: ReplayArgs, ctx: CliContext, report: ReplayReportInput, inputs: readonly string[]): Promise<void> {
-  const text = args.format === 'json' ? formatReplayJson(report) : formatReplayText(report);
+async function writeReport(args: ReplayArgs, ctx: CliContext, report: ReplayReportInput, inputs: readonly string[], partial?: PartialInput): Promise<void> {
+  const text = markPartial(args.format === 'json' ? formatReplayJson(report) : formatReplayText(report), args.format, partial);
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs });
   else ctx.io.stdout(text);
   ctx.exit(report.findings.length > 0 ? EXIT.findings : EXIT.ok);

@@ -1,0 +1,197 @@
+/**
+ * Fuzzing every reader and command with mutated and generated lines (fast-check,
+ * pinned seed and numRuns). Mutations start from every shipped trace, example and
+ * corpus file: characters replaced by hostile ones (control bytes, brackets, quotes,
+ * non-ASCII), numbers swapped for boundary values (2^31, 2^53+1, 2^64, 10^20), runs
+ * of blanks, digits or brackets inserted, lines cut, doubled, emptied or replaced by
+ * generated text. What must hold, whatever the input:
+ *
+ * - the readers (trace reader, page_ref byte stream, JSONL decoder) never throw, and
+ *   every issue they report is positioned inside the file (line and column);
+ * - the commands (replay, check, diff) never exit 3, exit 2 only with positioned or
+ *   named errors, and no input runs past a generous per-input bound.
+ *
+ * At least 100,000 lines go through the readers (counted and asserted below).
+ */
+import fc from 'fast-check';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseTraceLinesSync } from '../../src/trace/read-trace.ts';
+import { PageRefStream } from '../../src/trace/page-ref-stream.ts';
+import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
+import type { ParseIssue } from '../../src/trace/issues.ts';
+import { cli } from '../cli/in-process.ts';
+import { root, scratch } from './helpers.ts';
+
+const SEED = 0x15_2026;
+const dir = scratch('dax-refsim-fuzz-');
+
+/** A source file as lines. */
+interface Source {
+  readonly name: string;
+  readonly kind: 'trace' | 'jsonl';
+  readonly lines: readonly string[];
+}
+
+function sourcesIn(folder: string, pred: (f: string) => boolean, kind: Source['kind']): Source[] {
+  return readdirSync(join(root, folder))
+    .filter(pred)
+    .sort()
+    .map((f) => ({ name: `${folder}/${f}`, kind, lines: readFileSync(join(root, folder, f), 'utf8').split('\n') }));
+}
+
+const TRACES = sourcesIn('events/traces', (f) => f.endsWith('.txt'), 'trace');
+const JSONL = [
+  ...sourcesIn('events/examples', (f) => f.endsWith('.jsonl'), 'jsonl'),
+  ...readdirSync(join(root, 'replays'))
+    .sort()
+    .flatMap((c) => sourcesIn(`replays/${c}`, (f) => f === 'ops.jsonl', 'jsonl')),
+];
+
+/** Hostile single characters: C0 controls (0x10-0x19 among them), DEL, JSON and ftrace syntax, non-ASCII. */
+const HOSTILE_CHARS = ['\x00', '\x01', '\x09', '\x0b', '\x0d', '\x10', '\x15', '\x19', '\x1b', '\x7f', '{', '}', '[', ']', '"', '\\', ':', '=', ',', ' ', '-', '(', ')', '#', '\u00e9', '\u2028', '\ufeff', '\ud800', '0', '9', 'x', 'f'];
+/** Numbers at the kernel's and JavaScript's boundaries. */
+const BOUNDARY_NUMBERS = ['0', '-1', '2147483647', '2147483648', '-2147483649', '4294967296', '4503599627370496', '9007199254740993', '18446744073709551616', '100000000000000000000', '1e400', '0x7fffffff', '0xffffffffffffffff', '0x10000000000000000', '1.5', '-0', '00', ''];
+
+/** A mutation of one line. */
+const arbLineMutation: fc.Arbitrary<(line: string) => string> = fc.oneof(
+  fc.tuple(fc.nat(), fc.constantFrom(...HOSTILE_CHARS)).map(([at, c]) => (l: string) => { const i = l.length === 0 ? 0 : at % l.length; return l.slice(0, i) + c + l.slice(i + 1); }),
+  fc.tuple(fc.nat(), fc.constantFrom(...HOSTILE_CHARS), fc.integer({ min: 1, max: 3000 })).map(([at, c, n]) => (l: string) => { const i = at % (l.length + 1); return l.slice(0, i) + c.repeat(n) + l.slice(i); }),
+  fc.tuple(fc.nat(), fc.constantFrom(...BOUNDARY_NUMBERS)).map(([k, num]) => (l: string) => {
+    const runs = [...l.matchAll(/-?(?:0x)?[0-9a-f]+/gi)];
+    if (runs.length === 0) return l + num;
+    const m = runs[k % runs.length]!;
+    return l.slice(0, m.index) + num + l.slice(m.index + m[0].length);
+  }),
+  fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => (l: string) => { const i = a % (l.length + 1); return l.slice(0, i) + l.slice(Math.min(l.length, i + (b % 40))); }),
+  fc.nat().map((at) => (l: string) => l.slice(0, at % (l.length + 1))),
+  fc.constant((l: string) => l + l),
+  fc.constant(() => ''),
+  fc.integer({ min: 1, max: 200_000 }).map((n) => (l: string) => ' '.repeat(n) + l),
+  fc.string({ unit: 'binary', maxLength: 300 }).map((s) => () => s),
+  fc.string({ unit: fc.constantFrom('{', '[', '"', ':', ',', '1', ' ', ']', '}'), maxLength: 200 }).map((s) => () => s),
+);
+
+/** A source with `edits` of its lines mutated (some lines twice). */
+function arbMutatedFile(sources: readonly Source[], maxEdits: number): fc.Arbitrary<{ source: Source; lines: string[] }> {
+  return fc
+    .tuple(fc.constantFrom(...sources), fc.array(fc.tuple(fc.nat(), arbLineMutation), { minLength: 1, maxLength: maxEdits }))
+    .map(([source, edits]) => {
+      const lines = [...source.lines];
+      for (const [at, mutate] of edits) {
+        const i = at % lines.length;
+        lines[i] = mutate(lines[i]!);
+      }
+      return { source, lines };
+    });
+}
+
+/** An issue lies inside the file: a real line, a column at most one past the line's end (or past the length limit). */
+function positioned(issue: { line: number; column: number }, lines: readonly string[]): boolean {
+  if (!Number.isInteger(issue.line) || issue.line < 1 || issue.line > lines.length + 1) return false;
+  const text = lines[issue.line - 1] ?? '';
+  return Number.isInteger(issue.column) && issue.column >= 1 && issue.column <= Math.max(text.length, Buffer.byteLength(text)) + 1;
+}
+
+let linesFed = 0;
+
+describe('readers: no throw, every issue positioned', () => {
+  it('the trace reader and the page_ref byte stream on mutated traces', () => {
+    fc.assert(
+      fc.property(arbMutatedFile(TRACES, 12), ({ source, lines }) => {
+        const issues: ParseIssue[] = [];
+        for (const item of parseTraceLinesSync(lines, source.name)) if (item.type === 'issue') issues.push(item.issue);
+        for (const i of issues) expect(positioned(i, lines), `${i.file}:${i.line}:${i.column} ${i.code}`).toBe(true);
+        const streamIssues: ParseIssue[] = [];
+        const stream = new PageRefStream(source.name, { header: () => undefined, pageRef: () => true, issue: (i) => void streamIssues.push(i) });
+        const bytes = Buffer.from(lines.join('\n'));
+        // odd chunk sizes, so lines straddle chunks
+        for (let at = 0; at < bytes.length; at += 4093) stream.push(bytes.subarray(at, at + 4093));
+        stream.end();
+        for (const i of streamIssues) expect(positioned(i, lines), `${i.file}:${i.line}:${i.column} ${i.code}`).toBe(true);
+        linesFed += 2 * lines.length;
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+
+  it('the JSONL decoder on mutated examples and corpus Op streams', () => {
+    fc.assert(
+      fc.property(arbMutatedFile(JSONL, 6), ({ source, lines }) => {
+        const decoder = new JsonlDecoder(source.name);
+        lines.forEach((text, k) => {
+          const d = decoder.decode(text, k + 1, k < lines.length - 1);
+          if (d.kind === 'issue') expect(positioned(d.issue, lines), `${d.issue.line}:${d.issue.column} ${d.issue.code}`).toBe(true);
+        });
+        linesFed += lines.length;
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('generated lines, alone after a real header', () => {
+    const header = TRACES[0]!.lines.filter((l) => l.startsWith('#') || l.startsWith('KTRACE-BEGIN'));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ unit: 'grapheme-ascii', maxLength: 400 })), { minLength: 50, maxLength: 50 }), (body) => {
+        const lines = [...header, ...body];
+        for (const item of parseTraceLinesSync(lines, 'generated')) if (item.type === 'issue') expect(positioned(item.issue, lines)).toBe(true);
+        const decoder = new JsonlDecoder('generated');
+        body.forEach((text, k) => decoder.decode(text, k + 1));
+        linesFed += lines.length + body.length;
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it('fed at least 100,000 lines', () => {
+    expect(linesFed).toBeGreaterThanOrEqual(100_000);
+  });
+});
+
+/** A bad-input run's stderr: positioned issues (`file:line:column CODE`) or a named error, never an internal one. */
+function expectUserError(stderr: string): void {
+  expect(stderr).not.toContain('internal error');
+  expect(stderr).toMatch(/^(?:.+:\d+:\d+ [A-Z_]+ |dax-refsim: |.+: EMPTY_INPUT |.+: (?:not found|refusing)|the trace header|.+ holds )/m);
+}
+
+/** Per-input bound: generous (a loaded CI machine), but far below the minutes a quadratic or unbounded input took. */
+const PER_INPUT_MS = 20_000;
+
+describe('commands: never exit 3, never unbounded', () => {
+  let n = 0;
+  const write = (lines: readonly string[], ext: string): string => {
+    const path = join(dir, `case-${++n}.${ext}`);
+    writeFileSync(path, lines.join('\n'));
+    return path;
+  };
+
+  it('replay and check on mutated traces', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbMutatedFile(TRACES, 4), fc.constantFrom('replay', 'check'), async ({ lines }, cmd) => {
+        const path = write(lines, 'txt');
+        const t0 = performance.now();
+        const r = await cli(cmd, path, '--format', 'json');
+        expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
+        expect([0, 1, 2]).toContain(r.status);
+        if (r.status === 2) expectUserError(r.stderr);
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  it('replay and diff on mutated Op and RefEvent streams', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbMutatedFile(JSONL, 3), fc.constantFrom('replay', 'diff'), async ({ source, lines }, cmd) => {
+        const path = write(lines, 'jsonl');
+        const t0 = performance.now();
+        const ops = source.name.startsWith('replays/');
+        const r = await cli(cmd, path, ...(cmd === 'replay' && ops ? ['--model', 'legacy'] : []));
+        expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
+        expect([0, 1, 2]).toContain(r.status);
+        if (r.status === 2) expectUserError(r.stderr);
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+});
