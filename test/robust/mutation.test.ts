@@ -1,8 +1,9 @@
 /**
  * Mutation test over the shipped traces: every mutation of a value `check` compares
  * (a kprobe's ref=/pref=/ref0=/mapcount=, a snap's r_/m_, a page_ref event's count and
- * mapcount) changes check's verdict or its output: nothing is silently accepted. The
- * mutated occurrences and values are drawn by fast-check (pinned seed and numRuns).
+ * mapcount) changes check's verdict or its output: nothing is silently accepted; and
+ * scheduler, IRQ and softirq lines inserted anywhere change nothing but line numbers.
+ * Occurrences, values and insertions are drawn by fast-check (pinned seed and numRuns).
  */
 import fc from 'fast-check';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -103,6 +104,52 @@ describe('check over the shipped traces: a mutated compared value never goes unn
         expect(changed, `${site.trace}:${site.line + 1} ${site.name}=${old} → ${mutated} was accepted silently`).toBe(true);
       }),
       { seed: SEED, numRuns: 80 },
+    );
+  });
+});
+
+/** Unrelated events a traced task's CPU logs between related ones: scheduler, IRQ, softirq, another tracer. */
+const UNRELATED = [
+  'sched_switch: prev_comm=daxwork prev_pid=415 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120',
+  'sched_wakeup: comm=kworker/1:1 pid=42 prio=120 target_cpu=001',
+  'softirq_entry: vec=1 [action=TIMER]',
+  'softirq_exit: vec=1 [action=TIMER]',
+  'irq_handler_entry: irq=11 name=virtio0',
+  'irq_handler_exit: irq=11 ret=handled',
+  'tick_stop: success=1 dependency=NONE',
+];
+
+/** A check report without what inserted lines may change: line numbers (shifted, also inside messages) and the skipped-event counts. */
+function verdictOf(json: string): unknown {
+  return JSON.parse(json, (key, value: unknown) => {
+    if (key === 'line' || key === 'lines' || key === 'skipped') return undefined;
+    return typeof value === 'string' ? value.replace(/\blines? \d+(?:[-–]\d+)?/g, 'line N') : value;
+  });
+}
+
+describe('check over the shipped traces: unrelated events change nothing', () => {
+  it('scheduler, IRQ and softirq lines of the traced task inserted anywhere leave the verdict as it was', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...TRACES), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...UNRELATED)), { minLength: 1, maxLength: 40 }), async (trace, inserts) => {
+        const lines = readFileSync(join(TRACE_DIR, trace), 'utf8').split('\n');
+        // the prefix (task, pid, CPU, flags, timestamp) of the event line each insert goes before
+        const events = lines.flatMap((l, i) => (/^\s*\S+-\d+\s.*? \d+\.\d+: \w+: /.test(l) ? [i] : []));
+        const at = new Map<number, string[]>();
+        for (const [k, body] of inserts) {
+          const i = events[k % events.length]!;
+          const prefix = /^(.*? \d+\.\d+: )/.exec(lines[i]!)![1]!;
+          at.set(i, [...(at.get(i) ?? []), prefix + body]);
+        }
+        const out = lines.flatMap((l, i) => [...(at.get(i) ?? []), l]);
+        const path = join(dir, `u${++n}.trace.txt`);
+        writeFileSync(path, out.join('\n'));
+        const r = await cli('check', path, '--format', 'json');
+        const before = await baseline(trace);
+        expect(r.status).toBe(before.status);
+        expect(verdictOf(r.stdout.replaceAll(path, 'TRACE'))).toEqual(verdictOf(before.stdout));
+      }),
+      { seed: SEED, numRuns: 32 },
     );
   });
 });

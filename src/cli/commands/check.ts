@@ -55,6 +55,20 @@ export const CHECK_EXIT_CODES = [
   '  3  internal error (a bug: please report it)',
 ].join('\n');
 
+/**
+ * The fields check reads but does not compare, and why (--help and the README say the
+ * same): every recorded number is an observation or is said not to be one.
+ */
+export const CHECK_NOT_COMPARED = [
+  'Read but not compared (Ops mode, with probe definitions):',
+  '  page_ref ret: compared in the page_ref mode; with probes, count and',
+  '    mapcount are compared and ret is what they imply.',
+  '  refs= of try_grab_folio(_fast), gup_put_folio, __put_devmap_managed_*_refs;',
+  '  npages=/n= of unpin_user_pages(_dirty_lock), unpin_user_folio: inputs of',
+  '    the lifter, which sizes the Op from them (from the caller\'s nr where one',
+  '    is traced); the Op\'s effect is compared through the ref= and snap values',
+  '    that follow, not the count itself.',
+].join('\n');
 
 function requireFile(path: string): void {
   if (!existsSync(path) || !statSync(path).isFile()) throw new FileNotFoundError(`${path}: not found`);
@@ -181,7 +195,7 @@ export function checkCommand(ctx: CliContext): CommandModule<object, CheckArgs> 
         .option('probes', { type: 'string', describe: 'a kprobe_events file: the probe definitions the header would give' })
         .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
         .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' })
-        .epilogue(CHECK_EXIT_CODES) as unknown as Argv<CheckArgs>,
+        .epilogue(`${CHECK_EXIT_CODES}\n\n${CHECK_NOT_COMPARED}`) as unknown as Argv<CheckArgs>,
     handler: (args) => runCheck(args, ctx),
   };
 }
