@@ -553,7 +553,10 @@ export class DaxReader {
   private expectation(c: Cursor, text: string, lineNo: number): Expectation {
     const mt = c.name('legacy, unified, <family>@<version> or diff');
     c.expect(':', '":" after the model');
-    const body = text.slice(c.peek().column - 1).replace(/\s*#.*$/, '').trim();
+    // cut at the first `#` by index (the regex `\s*#.*$` was quadratic in a run of blanks)
+    const rest = text.slice(c.peek().column - 1);
+    const hash = rest.indexOf('#');
+    const body = (hash < 0 ? rest : rest.slice(0, hash)).trim();
     const quoted = `${mt.text}: ${body}`;
     if (mt.text === 'diff') {
       const check = this.diffCheck(c);

@@ -8,7 +8,7 @@
  *
  * - the readers (trace reader, page_ref byte stream, JSONL decoder) never throw, and
  *   every issue they report is positioned inside the file (line and column);
- * - the commands (replay, check, diff) never exit 3, exit 2 only with positioned or
+ * - the commands (replay, check, diff; on traces, JSONL and .dax scenarios) never exit 3, exit 2 only with positioned or
  *   named errors, and no input runs past a generous per-input bound.
  *
  * At least 100,000 lines go through the readers (counted and asserted below).
@@ -30,7 +30,7 @@ const dir = scratch('dax-refsim-fuzz-');
 /** A source file as lines. */
 interface Source {
   readonly name: string;
-  readonly kind: 'trace' | 'jsonl';
+  readonly kind: 'trace' | 'jsonl' | 'dax';
   readonly lines: readonly string[];
 }
 
@@ -48,6 +48,9 @@ const JSONL = [
     .sort()
     .flatMap((c) => sourcesIn(`replays/${c}`, (f) => f === 'ops.jsonl', 'jsonl')),
 ];
+const SCENARIOS = readdirSync(join(root, 'replays'))
+  .sort()
+  .flatMap((c) => sourcesIn(`replays/${c}`, (f) => f.endsWith('.dax'), 'dax'));
 
 /** Hostile single characters: C0 controls (0x10-0x19 among them), DEL, JSON and ftrace syntax, non-ASCII. */
 const HOSTILE_CHARS = ['\x00', '\x01', '\x09', '\x0b', '\x0d', '\x10', '\x15', '\x19', '\x1b', '\x7f', '{', '}', '[', ']', '"', '\\', ':', '=', ',', ' ', '-', '(', ')', '#', '\u00e9', '\u2028', '\ufeff', '\ud800', '0', '9', 'x', 'f'];
@@ -177,6 +180,20 @@ describe('commands: never exit 3, never unbounded', () => {
         if (r.status === 2) expectUserError(r.stderr);
       }),
       { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  it('replay and diff on mutated .dax scenarios', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbMutatedFile(SCENARIOS, 3), fc.constantFrom('replay', 'diff'), async ({ lines }, cmd) => {
+        const path = write(lines, 'dax');
+        const t0 = performance.now();
+        const r = await cli(cmd, path, ...(cmd === 'replay' ? ['--model', 'legacy'] : []));
+        expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
+        expect([0, 1, 2]).toContain(r.status);
+        if (r.status === 2) expectUserError(r.stderr);
+      }),
+      { seed: SEED, numRuns: 80 },
     );
   });
 
