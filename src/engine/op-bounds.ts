@@ -3,9 +3,7 @@
  * one (the models walk a call page by page, so an unchecked `nr` of 2^31 meant
  * billions of steps for one line of input). A call's pages are at most:
  *
- * - the pages of its VMA from the address that maps `pfn` to the VMA's end, for a GUP
- *   in a named mm that maps the page (`__get_user_pages()` stops at the VMA's end:
- *   the next VMA is a new `find_vma()`, and no VMA means -EFAULT);
+ * - for p2p.alloc_mmap, the pages of the VMA it names from its address on;
  * - the pages of the registered memmap range (pgmap) that holds `pfn`, from `pfn` on:
  *   past its end there is no struct page to take or release;
  * - for a `pfn` no range holds, the pages of the largest folio (2^MAX_FOLIO_ORDER):
@@ -70,7 +68,9 @@ export function checkOpBounds(ranges: readonly MemmapRange[], world: () => World
       what = 'pages of its VMA from its address to the VMA\'s end';
     }
   }
-  const mm = 'mm' in op && typeof op.mm === 'string' && op.type !== 'p2p.alloc_mmap' ? op.mm : undefined;
+  // not the VMA of a GUP: __get_user_pages() goes on into the next VMA (a real 6.12
+  // recording pins 2 pages from the last page of one), so only the pgmap bounds it
+  const mm = undefined as string | undefined;
   if (mm !== undefined) {
     const left = vmaPagesLeft(world(), mm, pfn);
     if (left !== undefined && left < max) {

@@ -179,8 +179,8 @@ describe("numbers outside the kernel's range: an error at their position, never 
   const withOp = (name: string, op: object): string => put(name, [S3[0], S3[1], S3[2], JSON.stringify({ seq: 3, ...op })].join('\n') + '\n');
 
   it.each([
-    ['gup.pin', { type: 'gup.pin', mm: 'A', pfn: 294992, nr: 2 ** 31, fast: false, longterm: false }, 'pages of the VMA of A'],
-    ['gup.get', { type: 'gup.get', mm: 'A', pfn: 294992, nr: 1e6, fast: true }, 'pages of the VMA of A'],
+    ['gup.pin', { type: 'gup.pin', mm: 'A', pfn: 294992, nr: 2 ** 31, fast: false, longterm: false }, 'pages of pgmap pmem0'],
+    ['gup.get', { type: 'gup.get', mm: 'A', pfn: 294992, nr: 1e6, fast: true }, 'pages of pgmap pmem0'],
     ['unpin', { type: 'unpin', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
     ['put', { type: 'put', pfn: 294992, nr: 1e7 }, 'pages of pgmap pmem0'],
     ['dio.release', { type: 'dio.release', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
