@@ -134,7 +134,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   if (args.format === 'json') {
     // holders: a second pass over an Op file (the tracker stays off the fold's hot path);
     // a RefEvent file or trace has no Ops to attribute to
-    const holders = opFile && model ? await opHolders(model, opsOf(file, []), at) : refHolders(state);
+    const holders = opFile && model ? await opHolders(model, opsOf(file, new IssueList(file)), at) : refHolders(state);
     Object.assign(report, { holders });
   }
   await writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file], partialOf(bad));
