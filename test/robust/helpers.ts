@@ -42,11 +42,18 @@ export interface Spawned {
   readonly stderr: string;
 }
 
-/** Runs the built CLI; `asUser` drops to `nobody` when the tests run as root. */
+/** Runs the built CLI; `asUser` drops root's permission-bypassing capabilities when the tests run as root. */
 export function spawnCli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; asUser?: boolean; timeoutMs?: number } = {}): Spawned {
   const o: SpawnSyncOptions = { cwd: opts.cwd ?? root, encoding: 'utf8', env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 1 << 28 };
-  if (opts.asUser && NOBODY !== undefined) Object.assign(o, { uid: NOBODY, gid: NOBODY });
-  const r = spawnSync(process.execPath, [bin, ...args], o);
+  // Root passes every permission check through CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH.
+  // Dropping those two capabilities (setpriv) keeps uid 0, so the checkout stays
+  // readable however private its directory is (a clone under a 0700 mktemp dir), while
+  // a mode-000 file or a 0555 directory refuses the run as it refuses any user.
+  const drop = opts.asUser && NOBODY !== undefined;
+  const caps = '-dac_override,-dac_read_search';
+  const r = drop
+    ? spawnSync('setpriv', [`--inh-caps=${caps}`, `--bounding-set=${caps}`, '--', process.execPath, bin, ...args], o)
+    : spawnSync(process.execPath, [bin, ...args], o);
   return { status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
