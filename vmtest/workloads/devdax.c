@@ -27,21 +27,10 @@
 static unsigned long sysfs_ul(const char *dev, const char *attr)
 {
 	char path[256], buf[64], *d = strdup(dev);
-	unsigned long v = 0;
-	int fd, n;
 
 	snprintf(path, sizeof(path), "/sys/bus/dax/devices/%s/%s", basename(d), attr);
 	free(d);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	v = strtoul(buf, NULL, 0);
-	return v;
+	return wl_read_small(path, buf, sizeof(buf)) ? strtoul(buf, NULL, 0) : 0;
 }
 
 static void dio(const char *word, int bfd, char *buf, size_t len, int write)

@@ -39,30 +39,13 @@ static void on_alarm(int sig)
 static int sleeping_in(pid_t pid, long nr)
 {
 	char path[64], buf[512], *p;
-	long cur;
-	int fd, n;
 
 	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	cur = strtol(buf, NULL, 10);
-	if (cur != nr)
+	if (!wl_read_small(path, buf, sizeof(buf)) || strtol(buf, NULL, 10) != nr)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (!wl_read_small(path, buf, sizeof(buf)))
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	return p && (p[2] == 'S' || p[2] == 'D');
 }

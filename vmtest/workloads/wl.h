@@ -59,6 +59,21 @@ static unsigned wl_n_ok, wl_n_refused, wl_n_skipped;
 static sigjmp_buf wl_jb;
 static volatile sig_atomic_t wl_guarded;
 
+/* Reads a small sysfs/procfs file into buf as a C string; 0 when it cannot. */
+static __attribute__((unused)) int wl_read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return n;
+}
+
 /* One marker: a single write to trace_marker (one trace line) and a stdout line. */
 static __attribute__((unused)) void wl_vmark(const char *prefix, const char *fmt, va_list ap)
 {
