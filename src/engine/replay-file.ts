@@ -174,7 +174,7 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
     }),
     filter((item): item is ReplayItem => item !== null),
   );
-  const runner = await lastValueFrom(items$.pipe(replayWith(model, runnerOpts, undefined, annotate)))
+  const runner = await lastValueFrom(items$.pipe(replayWith(model, runnerOpts, undefined, runnerOpts.checkpointEvery === 0 ? undefined : annotate)))
     .catch(async (e: unknown) => {
       if (e instanceof OpBoundError) await locateOpBound(path, file, e);
       throw e;

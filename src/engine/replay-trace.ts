@@ -154,6 +154,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   });
   const checkpoints = tracker.list;
   const annotate = tracker.annotate;
+  const keepsCheckpoints = runnerOpts.checkpointEvery !== 0;
   const stream = new PageRefStream(file, {
     header: (h) => {
       header = h;
@@ -174,7 +175,8 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
       line = l + 1;
       offset = next;
       const ok = folder!.push(r, l, next);
-      annotate(folder!.runner);
+      // with checkpoints off there is nothing to annotate: skip the call on the hot path
+      if (keepsCheckpoints) annotate(folder!.runner);
       return ok;
     },
     issue: (i) => {
