@@ -9,7 +9,7 @@ import { contextKey, probeFunction, probePage, isSnapProbe } from '../lift/recor
 import type { LiftItem } from '../lift/types.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import { pageAddrToPfn } from '../trace/address.ts';
-import { stateView } from '../state/accessors.ts';
+import { compoundHead, source, stateView } from '../state/accessors.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
 import type { Profile } from '../models/profile.ts';
 import { ModelLog, touchedPfns, type LoggedOp } from './model-log.ts';
@@ -18,6 +18,7 @@ import { pageRefObservation, probeObservations, snapObservations } from './obser
 import { pageRefMapcount, readField } from './read-field.ts';
 import { SnapCheck, recordPfns } from './snap-check.ts';
 import { Tally } from './tally.ts';
+import { UnseenPuts } from './unseen-puts.ts';
 import { PgmapBinding, agree } from './words.ts';
 
 /** Ops after which an observation that found no marker is given up as unknown. */
@@ -28,6 +29,8 @@ export interface CheckerOptions {
   readonly vmemmapBase: bigint;
   /** The recording kernel's profile when the model is another's (`--model`): its print formats and offsets. */
   readonly recording?: Profile | null;
+  /** Why the trace may miss a put (its put visibility is not full), or null/absent: it sees every put (unseen-puts.ts). */
+  readonly unseenPut?: string | null;
 }
 
 /** Checks one trace's observations against one model. */
@@ -48,6 +51,10 @@ export class Checker {
   private readonly lastProbe = new Map<string, { readonly line: number; readonly event: string; readonly locationText: string; readonly pending: Pending }>();
   /** The pfn argument of each context's last entry into a function (a return's lookup key). */
   private readonly entryPfns = new Map<string, number>();
+  /** FOLL_GET references whose put_page() may go unseen. */
+  private readonly unseen: UnseenPuts;
+  /** Probe fields (`line:name`) found below the model by references an unseen put may have dropped: unknown, with the reason. */
+  private readonly explained = new Map<string, string>();
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
     this.log = new ModelLog(model, opts.vmemmapBase);
@@ -55,7 +62,8 @@ export class Checker {
     const recording = opts.recording ?? model.profile;
     this.mapcountStyle = recording.traceMapcount;
     this.layout = recording.layout;
-    this.snaps = new SnapCheck(this.log, this.tally, this.binding);
+    this.unseen = new UnseenPuts(opts.unseenPut ?? null);
+    this.snaps = new SnapCheck(this.log, this.tally, this.binding, (pfn, sim, rec) => this.snapUnseenPut(pfn, sim, rec));
   }
 
   /** Takes the next lifted item. */
@@ -71,7 +79,9 @@ export class Checker {
    * Takes an Op the model run already replayed (pipeline.ts: the run stage pushes it
    * into this checker's log, the comparer matches its records' observations).
    */
-  onLogged(logged: LoggedOp, item: Extract<LiftItem, { kind: 'op' }>): void {
+  onLogged(first: LoggedOp, item: Extract<LiftItem, { kind: 'op' }>): void {
+    const logged = this.unseenPutsBefore(first, item);
+    this.unseen.note(logged, source(logged.before), this.log.stateSource());
     {
       const added = logged.findings;
       // the lines of Ops that raised findings, or that wait (a finding may name the waiter)
@@ -86,6 +96,56 @@ export class Checker {
       this.match();
       this.bound();
     }
+  }
+
+  /**
+   * The Op again, after the put_page() Ops of FOLL_GET references its records show
+   * dropped before it (unseen-puts.ts): an entry probe reading a folio's `_refcount`
+   * below the model's at its marker by no more than the references held. Each such
+   * field is then unknown with the reason.
+   */
+  private unseenPutsBefore(logged: LoggedOp, item: Extract<LiftItem, { kind: 'op' }>): LoggedOp {
+    if (!this.unseen.active) return logged;
+    const src = source(logged.before);
+    const taken = new Set<number>();
+    const drops = new Map<number, number>();
+    for (const r of item.records) {
+      if (r.kind !== 'kprobe' || r.probeKind !== 'entry' || isSnapProbe(r)) continue;
+      const fields = probeObservations(r, this.base, this.layout).filter((f) => f.field === 'refcount' && typeof f.recorded === 'number');
+      if (fields.length === 0) continue;
+      const fn = fields[0]!.fn;
+      // the marker this record will be matched to (matcher.ts): its function's next unclaimed entry on the folio, else the Op's start
+      const key = probePage(r, this.base);
+      let at = logged.events.findIndex((e, i) => !taken.has(i) && e.type === 'enter' && e.fn === fn && (key === null || e.pfn === undefined || compoundHead(src, e.pfn) === compoundHead(src, key)));
+      if (at >= 0) taken.add(at);
+      else if (r.line === item.op.line) at = -1;
+      else continue;
+      for (const f of fields) {
+        const head = compoundHead(src, f.pfn);
+        if (head !== f.pfn || drops.has(head)) continue;
+        const sim = this.log.readAt({ op: logged, at }, (s) => readField(s, f.pfn, 'refcount'));
+        if (typeof sim !== 'number') continue;
+        const why = this.unseen.explain(head, sim, f.recorded as number);
+        if (why === null) continue;
+        drops.set(head, sim - (f.recorded as number));
+        this.explained.set(`${f.line}:${f.name}`, why);
+      }
+    }
+    if (drops.size === 0) return logged;
+    const puts = [...drops].flatMap(([head, d]) => this.unseen.puts(head, d, item.op));
+    return this.log.redo(logged, puts);
+  }
+
+  /** A snap's `_refcount` of a head below the model's by references an unseen put may have dropped: the reason, after dropping them. */
+  private snapUnseenPut(pfn: number, simulated: number, recorded: number): string | null {
+    if (!this.unseen.active) return null;
+    const src = this.log.stateSource();
+    if (compoundHead(src, pfn) !== pfn) return null;
+    const why = this.unseen.explain(pfn, simulated, recorded);
+    if (why === null) return null;
+    const last = this.log.get(this.log.nextIndex - 1)?.op;
+    for (const op of this.unseen.puts(pfn, simulated - recorded, { seq: last?.seq ?? 0, ...(last?.line !== undefined ? { line: last.line } : {}) })) this.log.push(op);
+    return why;
   }
 
   /** Takes a record that is no part of an Op (a snap line, a stray probe event). */
@@ -170,6 +230,12 @@ export class Checker {
       } else {
         for (const f of o.fields) {
           const sim = this.log.readAt(pos, (src) => readField(src, f.pfn, f.field));
+          const why = this.explained.get(`${f.line}:${f.name}`);
+          if (why !== undefined && sim !== null) {
+            this.explained.delete(`${f.line}:${f.name}`);
+            this.tally.unknown({ line: f.line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: sim, function: f.fn, reason: why });
+            continue;
+          }
           this.tally.compare(f.line, f.pfn, f.name, f.recorded, sim, f.fn, sim !== null && agree(f.field, f.recorded, sim, this.binding));
         }
       }

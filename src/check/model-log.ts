@@ -27,6 +27,8 @@ export interface LoggedOp {
   readonly used: boolean[];
   /** Findings the Op raised. */
   readonly findings: number;
+  /** Findings raised before it (what a replay of it again goes back to). */
+  readonly findingsBefore: number;
 }
 
 /** A position in the log: an event of an Op (or its start, at −1). */
@@ -53,9 +55,26 @@ export class ModelLog {
     const before = this.runner.state();
     const found = this.runner.findings.length;
     const events = this.runner.pushOp(op);
-    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false), findings: this.runner.findings.length - found };
+    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false), findings: this.runner.findings.length - found, findingsBefore: found };
     this.window.push(logged);
     return logged;
+  }
+
+  /**
+   * Replays the newest Op again with `first` before it (as one logged Op: their events,
+   * then its own), from the state before it; returns the new entry, or the old one when
+   * it is no longer the newest or events of it were already matched.
+   */
+  redo(logged: LoggedOp, first: readonly Op[]): LoggedOp {
+    if (this.window[this.window.length - 1] !== logged || logged.used.some((u) => u)) return logged;
+    this.runner.rewind(logged.before, logged.findingsBefore);
+    const events: RefEvent[] = [];
+    for (const op of first) events.push(...this.runner.pushOp(op));
+    events.push(...this.runner.pushOp(logged.op));
+    const again: LoggedOp = { ...logged, events, used: events.map(() => false), findings: this.runner.findings.length - logged.findingsBefore };
+    this.window[this.window.length - 1] = again;
+    this.cursor = null;
+    return again;
   }
 
   /** Index the next pushed Op will get. */

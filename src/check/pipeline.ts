@@ -222,7 +222,10 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
     model = createModel(profile);
     ctx.model = model;
     if (s.mode === 'ops') {
-      checker = new Checker(model, { vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts) });
+      // a put the probes may miss (a unified stock set sees one only when it frees): unseen-puts.ts
+      const seen = s.lifter?.observability() ?? null;
+      const unseenPut = seen !== null && seen.kinds.put !== 'full' ? (seen.reasons.put ?? 'not every put is probed') : null;
+      checker = new Checker(model, { vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts), unseenPut });
       ctx.checker = checker;
     }
     return { type: 'start', header: s.header, mode: s.mode, model, ranges: s.ranges, infer: s.rangeSource === 'none' };

@@ -51,11 +51,17 @@ export class SnapCheck {
   private lastLine = 0;
   private readonly previous = new Map<string, number>();
   private readonly binding: PgmapBinding;
+  /**
+   * A `_refcount` below the model's that references an unseen put may have dropped:
+   * the reason (the callee has brought the state to the recorded value), else null.
+   */
+  private readonly unseenPut: (pfn: number, simulated: number, recorded: number) => string | null;
 
-  constructor(log: ModelLog, tally: Tally, binding: PgmapBinding) {
+  constructor(log: ModelLog, tally: Tally, binding: PgmapBinding, unseenPut: (pfn: number, simulated: number, recorded: number) => string | null = () => null) {
     this.log = log;
     this.tally = tally;
     this.binding = binding;
+    this.unseenPut = unseenPut;
   }
 
   /** Pfns a record named since the last snap. */
@@ -87,6 +93,11 @@ export class SnapCheck {
       this.previous.set(key, f.recorded);
       if (sim === f.recorded) {
         this.tally.match();
+        continue;
+      }
+      const why = f.field === 'refcount' ? this.unseenPut(f.pfn, sim, f.recorded) : null;
+      if (why !== null) {
+        this.tally.unknown({ line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: sim, function: f.fn, reason: why });
         continue;
       }
       const head = compoundHead(src, f.pfn);

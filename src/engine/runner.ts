@@ -231,6 +231,19 @@ export class Runner {
     this.checkpointCosts = kept.map((c, i) => unsharedCost(kept[i - 1]?.state, c.state));
   }
 
+  /**
+   * Goes back to `state` (one the Runner produced earlier), forgetting the findings
+   * raised since there were `findings` of them: the next inputs replay from it. For a
+   * checker that must replay an Op again after learning that something happened before
+   * it (no checkpoint is kept across a rewind).
+   */
+  rewind(state: SimState, findings: number): void {
+    this.committed = state;
+    this.txn = new Txn(state);
+    this.pending = 0;
+    this.findings.length = Math.min(this.findings.length, findings);
+  }
+
   /** Commits the open chunk (if any) and returns the state after every input so far. */
   state(): SimState {
     this.commit();

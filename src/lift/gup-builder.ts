@@ -13,7 +13,7 @@
  */
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import { probeBigint, probeNumber } from '../trace/record-fields.ts';
-import { PAGE_SIZE } from '../kernel/constants.ts';
+import { PAGE_SIZE, PMD_ORDER } from '../kernel/constants.ts';
 import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { decodeGrabFlags, isFastGrab, type GrabKind } from './gup-flags.ts';
@@ -169,12 +169,26 @@ export class GupBuilder implements Builder {
     if (g.fast) {
       if (this.slow.length > 0 || this.checked !== null) return false;
       const last = this.fast[this.fast.length - 1];
-      return last === undefined || g.pfn === last.pfn + last.refs;
+      if (last === undefined) return true;
+      // gup_fast_pmd_leaf()/gup_fast_pud_leaf() take the request's whole run in a leaf with
+      // one try_grab_folio_fast(page, refs = record_subpages()): a second grab in the same
+      // leaf is the next GUP call. An O_DIRECT bio asks for what its bvecs still hold, so
+      // a 2 MiB read of one PMD is three calls of 256, 255 and 1 pages (vmtest 7.3
+      // ext4-fsdax-dio.trace.txt:365-370, refs=256/255/1, ref=257/512/513).
+      if (last.refs > 1 && this.leafOf(g.pfn) === this.leafOf(last.pfn)) return false;
+      return g.pfn === last.pfn + last.refs;
     }
     const last = this.slow[this.slow.length - 1];
     if (last === undefined) return true;
     // slow GUP names a huge folio's head in follow_huge_pmd/pud() and again in __get_user_pages()
     return g.pfn === last.pfn + last.refs || (g.pfn === last.pfn && this.env.world.isHugeHead(g.pfn));
+  }
+
+  /** The head of the huge leaf pfn lies in: a PMD/PUD a fault mapped, else its 2 MiB block. */
+  private leafOf(pfn: number): number {
+    const w = this.env.world;
+    const head = w.headOf(pfn);
+    return head !== pfn || w.isHugeHead(pfn) ? head : pfn - (pfn % 2 ** PMD_ORDER);
   }
 
   close(): Closed {
@@ -184,7 +198,11 @@ export class GupBuilder implements Builder {
     const kept = this.fast.slice(0, this.gaveBack ?? this.fast.length).reduce((n, g) => n + g.refs, 0);
     const slow = Math.max(this.slow.reduce((n, g) => n + g.refs, 0), this.slowCount);
     const nr = this.caller?.nr ?? (kept + slow || this.fast.reduce((n, g) => n + g.refs, 0) || 1);
-    const fast = this.caller?.fast ?? (this.fast.length > 0 || this.slowFromFast);
+    // a fast entry whose GUP-fast took nothing (the page was not mapped yet: slow GUP
+    // faulted it in) is slow GUP alone; lifted as fast, a model would walk the entry the
+    // fault made, which GUP-fast never saw (vmtest 7.3 ext4-fsdax-dio.trace.txt:341-349,
+    // check_vma_flags, dax_pmd_fault, try_grab_folio refs=1 and 15, no fast grab)
+    const fast = this.caller?.fast ?? (this.fast.length > 0 || (this.slowFromFast && this.slow.length === 0));
     const base = { line: this.line, mm: this.mm, pfn, nr, fast, ...(kind.write ? { write: true } : {}) };
     const op = kind.pin ? ({ type: 'gup.pin', ...base, longterm: kind.longterm } as const) : ({ type: 'gup.get', ...base } as const);
     // a long-term pin is never an O_DIRECT bio's; any other grab waits for its release (pending.ts)

@@ -8,6 +8,7 @@
  */
 import type { TraceHeader } from '../trace/header-types.ts';
 import { OP_KINDS, type Observability, type OpKind, type Visibility } from './types.ts';
+import { PIPE_RELEASE } from './put-builder.ts';
 
 /** Functions whose attached probe makes a kind visible. */
 const SEEN_BY: Readonly<Partial<Record<OpKind, readonly string[]>>> = {
@@ -30,7 +31,7 @@ const DEVDAX_FAULT = ['dev_dax_huge_fault', 'dev_dax_fault'];
 const COUNTED: ReadonlySet<OpKind> = new Set(['gup.get', 'gup.pin', 'unpin']);
 /** A put is seen wherever it goes: the legacy devmap hook, or (unified) only when it frees. */
 const PUT_FULL = ['__put_devmap_managed_folio_refs', '__put_devmap_managed_page_refs'];
-const PUT_AT_ZERO = ['__folio_put', 'free_zone_device_folio', 'generic_pipe_buf_release'];
+const PUT_AT_ZERO = ['__folio_put', 'free_zone_device_folio', ...PIPE_RELEASE];
 
 /** The event systems a trace is known to carry, and the pgmap types its header registers. */
 export interface SeenSystems {
@@ -96,7 +97,7 @@ export function observability(header: TraceHeader, seen: SeenSystems): Observabi
       case 'put':
         // the legacy devmap hook runs for FS DAX only: a device-dax put is not on its path
         v = pageRef ? 'full' : any(PUT_FULL) ? (legacy && (seen.hasDevdax ?? false) ? 'partial' : 'full') : any(PUT_AT_ZERO) ? 'partial' : 'none';
-        why = v === 'partial' && any(PUT_FULL) ? 'a device-dax put takes no devmap hook (put_page() → folio_put()), so no probe sees one that does not free' : v === 'partial' ? 'only a put that frees the folio (__folio_put/free_zone_device_folio) is probed' : 'no probe on a put path';
+        why = v === 'partial' && any(PUT_FULL) ? 'a device-dax put takes no devmap hook (put_page() → folio_put()), so no probe sees one that does not free' : v === 'partial' ? `only a put that frees the folio (__folio_put/free_zone_device_folio)${attached.has('page_cache_pipe_buf_release') ? ' or a vmsplice()d page\'s pipe buffer release (page_cache_pipe_buf_release)' : ''} is probed` : 'no probe on a put path';
         break;
       case 'munmap:pud':
         // FS DAX never maps a PUD (spec §4): only a device-dax trace can miss one

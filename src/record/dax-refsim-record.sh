@@ -298,6 +298,10 @@ fi
 # folio/page/page0/var argument to the ZONE_DEVICE struct pages, comm = the workload's
 # tasks, none. @REF@ … are struct page / folio / dev_pagemap offsets (layout below).
 # Event names and fields are the ones src/lift and src/check read (docs/recording.md).
+# A vmsplice()d page's FOLL_GET reference is dropped by user_page_pipe_buf_ops.release,
+# page_cache_pipe_buf_release() (fs/splice.c, static but called through the ops table, so
+# never inlined; 6.1, 6.12 and 7.3 alike) → put_page(): on a unified kernel no other probe
+# sees that put unless it frees the folio. generic_pipe_buf_release() is other pipes'.
 cat > "$STATE/probes.in" <<'EOF'
 gup_old|page|p:ktr/try_grab_folio try_grab_folio page=%di:x64 refs=%si:s32 flags=%dx:x32 pref=@REF@(%di):s32
 gup_old|page|r:ktr/try_grab_folio_ret try_grab_folio folio=$retval:x64 ref=@REF@($retval):s32
@@ -313,6 +317,7 @@ common|page|p:ktr/unpin_user_folio unpin_user_folio folio=%di:x64 npages=%si:u64
 common|none|p:ktr/bio_release_pages __bio_release_pages bio=%di:x64 mark_dirty=%si:u8
 common|page|p:ktr/set_page_dirty_lock set_page_dirty_lock page=%di:x64 ref=@REF@(%di):s32
 common|page|p:ktr/pipe_buf_release generic_pipe_buf_release pipe=%di:x64 buf=%si:x64 page=+0(%si):x64 ref=@REF@(+0(%si)):s32
+common|page|p:ktr/pipe_page_release page_cache_pipe_buf_release pipe=%di:x64 buf=%si:x64 page=+0(%si):x64 ref=@REF@(+0(%si)):s32
 common|none|p:ktr/layout_busy dax_layout_busy_page_range mapping=%di:x64 start=%si:x64 end=%dx:x64
 common|none|r:ktr/layout_busy_ret dax_layout_busy_page_range page=$retval:x64 ref=@REF@($retval):s32
 common|none|p:ktr/dax_delete_entry dax_delete_mapping_entry mapping=%di:x64 index=%si:x64

@@ -68,11 +68,13 @@ describe('the device-dax recordings (issue #7): one order-18 folio over eight se
   it.each([
     ['k612-devdax-devdaxwork', 'legacy@6.12', 188, { before: 2, after: 1, lines: [208, 210] }],
     ['k72-devdax-devdaxwork', 'unified@7.2', 195, { before: 3, after: 2, lines: [229, 231] }],
-  ] as const)('%s: no mismatch under %s; the pipe drain (a device-dax put no stock probe sees) is untraced', async (name, profile, observations, drain) => {
+  ] as const)('%s: no mismatch under %s; the pipe drain (a device-dax put no stock probe sees) is unknown: the FOLL_GET reference may have been put unseen', async (name, profile, observations, drain) => {
     const { code, doc } = await checkDoc({ trace: tracePath(`${name}.trace.txt`) });
     expect(code).toBe(0);
-    expect(doc).toMatchObject({ profile, observations, matched: observations - 1, unknown: 0, mismatches: [], findings: [] });
-    expect(doc.untraced).toEqual([{ pfn: '0x140000', field: 'r_140000', ...drain }]);
+    expect(doc).toMatchObject({ profile, observations, matched: observations - 1, unknown: 1, mismatches: [], findings: [], untraced: [] });
+    // the snap after the drain: one FOLL_GET reference fewer than the replay, which the vmsplice took
+    expect(doc.unknowns).toEqual([expect.objectContaining({ line: drain.lines[1], pfn: '0x140000', field: 'r_140000', recorded: drain.after, simulated: drain.before })]);
+    expect(doc.unknowns?.[0]?.reason).toMatch(/^1 FOLL_GET reference\(s\) of this folio \(the last taken at line \d+\) are dropped by put_page\(\), and (a device-dax put takes no devmap hook|only a put that frees the folio) .*: 1 of them may have been put here unseen$/);
   });
   it('compares every tail\'s word 1 literally and the head\'s as the pgmap the GUP lookups return', async () => {
     const r = await check({ trace: tracePath('k612-devdax-devdaxwork.trace.txt') });

@@ -31,9 +31,13 @@ function moved(name: string, base: bigint, header: boolean): string {
   return path;
 }
 
-/** The verdict: every count and every item without its line number (the header line moves lines by one). */
+/** The verdict: every count and every item without its line numbers (the header line moves lines by one), in fields and in reasons. */
 function verdict(doc: Awaited<ReturnType<typeof checkDoc>>['doc']): unknown {
-  const strip = (v: unknown): unknown => (Array.isArray(v) ? v.map(strip) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'line' && k !== 'lines').map(([k, x]) => [k, strip(x)])) : v);
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(strip)
+    : typeof v === 'string' ? v.replace(/\bline \d+/g, 'line N')
+    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'line' && k !== 'lines').map(([k, x]) => [k, strip(x)]))
+    : v;
   return strip(doc);
 }
 

@@ -180,6 +180,18 @@ describe('the probe set of each kernel family', () => {
     });
   }
 
+  it('every family: a vmsplice()d page\'s put is probed where the pipe releases it, page_cache_pipe_buf_release()', () => {
+    for (const k of Object.values(KERNELS)) {
+      const t = tree({ ...k, functions: [...k.functions, 'page_cache_pipe_buf_release'], vmemmapBase: '0xffffea0000000000' });
+      const r = runRecorder(t, ['--', 'true']);
+      const def = 'p:ktr/pipe_page_release page_cache_pipe_buf_release pipe=%di:x64 buf=%si:x64 page=+0(%si):x64 ref=+52(+0(%si)):s32';
+      expect(block(r.stdout, 'kprobe_events')).toContain(def);
+      expect(block(r.stdout, 'probe attach status')).toContain(`ok ${def}`);
+      // filtered to the ZONE_DEVICE struct pages like every page probe
+      expect(block(r.stdout, 'filters')).toContain('pipe_page_release: page >= 0xffffea0001000000 && page < 0xffffea0001800000');
+    }
+  });
+
   it('6.1: the page-based GUP and devmap helpers, dev_dax_huge_fault with pe_size', () => {
     // (folio_add_file_rmap_pud is not a 6.1 function: added to see a field 6.1 lacks, _large_mapcount, left out)
     const t = tree({ ...KERNELS['6.1'], functions: [...KERNELS['6.1'].functions, 'dev_dax_huge_fault', 'folio_add_file_rmap_pud'], vmemmapBase: '0xffffea0000000000' });
