@@ -24,6 +24,8 @@ export interface PendingGrab {
   fate: GrabFate;
   /** Pages of the grab not yet released (a bio may release them one folio at a time). */
   outstanding: number;
+  /** How many bio releases came before the grab (see takeBioGets). */
+  readonly bioEpoch: number;
 }
 
 /** The Op a held grab lifts to once resolved. */
@@ -43,6 +45,8 @@ const MAX_REMEMBERED = 4096;
 export class PendingGrabs {
   private readonly list: PendingGrab[] = [];
   private readonly headOf: (pfn: number) => number;
+  /** Bio releases that traced no unpin, so far. */
+  private bioEpoch = 0;
 
   /** `headOf` gives the head of the large folio a fault mapped pfn in (pfn itself otherwise). */
   constructor(headOf: (pfn: number) => number = (pfn) => pfn) {
@@ -51,7 +55,7 @@ export class PendingGrabs {
 
   /** Holds a grab. */
   hold(op: PendingGrab['op'], records: readonly TraceRecord[]): PendingGrab {
-    const g: PendingGrab = { op, records, fate: 'pending', outstanding: op.nr };
+    const g: PendingGrab = { op, records, fate: 'pending', outstanding: op.nr, bioEpoch: this.bioEpoch };
     this.list.push(g);
     if (this.list.length > MAX_REMEMBERED) {
       const old = this.list.findIndex((x) => x.fate !== 'pending');
@@ -83,12 +87,37 @@ export class PendingGrabs {
   /**
    * What a bio release that traced no unpin drops (6.1: folio_put_refs() of FOLL_GET
    * pages, which no stock probe sees): the named pages when a page_ref build showed
-   * them, else every outstanding FOLL_GET|FOLL_WRITE grab (an O_DIRECT read), oldest
-   * first. Pending grabs become dio.grab.
+   * them, else the outstanding FOLL_GET grabs of the request's direction, oldest first.
+   * Pending grabs become dio.grab.
+   *
+   * The direction: 6.1 __iov_iter_get_pages_alloc() sets FOLL_WRITE exactly when the
+   * iter is not a WRITE (the device writes into the user pages), and block/fops.c passes
+   * mark_dirty=1 only for such a READ (`should_dirty`). mark_dirty=0 is an O_DIRECT write
+   * (FOLL_GET without FOLL_WRITE: vmtest 6.1 ext4-fsdax-dio.trace.txt:464 releases the
+   * flags=0x4 grabs of :418..:461, and the next grab of those pages, :856, reads ref=1)
+   * or a read whose pages bio_check_pages_dirty() found dirty already (:2008 releases
+   * the flags=0x5 grabs of dio_read_whole_pmd; k61-ext4-daxrace.trace.txt:175 in an
+   * interrupt). The probe does not carry the bio's pages or its op, so the request is
+   * taken to be the one issued last: its grabs came after the previous bio release
+   * (synchronous O_DIRECT waits for each bio before it grabs for the next), and for
+   * mark_dirty=0 its direction is the newest of them. Grabs from before the previous
+   * release are taken only when no newer one of the direction is outstanding (a
+   * FOLL_GET whose put_page() no probe saw, as on 6.1 device-dax, stays out of a later
+   * request's release).
    */
-  takeBioGets(pfns: readonly number[]): PendingGrab[] {
+  takeBioGets(pfns: readonly number[], markDirty?: boolean): PendingGrab[] {
     const gets = this.list.filter((g) => g.outstanding > 0 && g.op.type === 'gup.get');
-    const chosen = pfns.length > 0 ? gets.filter((g) => pfns.some((p) => p >= g.op.pfn && p < g.op.pfn + g.op.nr)) : gets.filter((g) => g.op.write === true);
+    const epoch = this.bioEpoch++;
+    let chosen: PendingGrab[];
+    if (pfns.length > 0) chosen = gets.filter((g) => pfns.some((p) => p >= g.op.pfn && p < g.op.pfn + g.op.nr));
+    else {
+      const fresh = gets.filter((g) => g.bioEpoch === epoch);
+      const newest = (fresh.length > 0 ? fresh : gets).at(-1);
+      const write = markDirty === true || newest?.op.write === true;
+      const ofDirection = (list: PendingGrab[]): PendingGrab[] => list.filter((g) => (g.op.write === true) === write);
+      chosen = ofDirection(fresh);
+      if (chosen.length === 0) chosen = ofDirection(gets);
+    }
     for (const g of chosen) {
       if (g.fate === 'pending') g.fate = 'dio';
       g.outstanding = 0;

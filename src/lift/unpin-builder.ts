@@ -127,7 +127,8 @@ export class UnpinBuilder implements Builder {
    * already lifted as gup.get (held too long) is put `via: 'bio_release'`.
    */
   private bioGets(): Closed {
-    const taken = this.env.world.pending.takeBioGets(this.bioPuts);
+    const dirty = this.lead[0]?.kind === 'kprobe' ? probeNumber(this.lead[0], 'mark_dirty') : undefined;
+    const taken = this.env.world.pending.takeBioGets(this.bioPuts, dirty === undefined ? undefined : dirty !== 0);
     const line = this.lead[0]?.line;
     const at = line !== undefined ? { line } : {};
     const ops: LiftedOp[] = [];
