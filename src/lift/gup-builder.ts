@@ -121,6 +121,10 @@ export class GupBuilder implements Builder {
       if (fn in CALLERS) this.ended = true;
       if (fn === '__gup_longterm_locked') {
         const ret = probeNumber(r, 'ret');
+        if (this.isWalkTail()) {
+          this.ended = true;
+          return;
+        }
         if (ret !== null && ret > 0) this.slowCount = ret;
         if (r.location.kind === 'return' && FAST_ENTRIES.has(r.location.returnSite.symbol ?? '')) this.slowFromFast = true;
         if (this.caller === null) this.ended = true;
@@ -150,6 +154,24 @@ export class GupBuilder implements Builder {
     }
     const g = this.grabOf(r);
     if (g !== null) (g.fast ? this.fast : this.slow).push(g);
+  }
+
+  /**
+   * True when this call is the last piece of a slow walk that faulted its pages in:
+   * __get_user_pages() calls check_vma_flags() once, before its first grab, then
+   * faultin_page() for each page follow_page_pte()/follow_devmap_pmd() does not find,
+   * grabs it and goes on, so the fault Ops split one call into pieces and only the
+   * first holds check_vma_flags (the recorder probes it with __gup_longterm_locked's
+   * return). pageref 6.12dbg ext4-fsdax-dio.trace.txt:291-311: check_vma_flags, fault
+   * of 0x48058, its try_grab_folio at :304, fault of 0x48059, its grab at :309, then
+   * `gup_longterm_ret ret=2`; :556-641: check_vma_flags, a PMD fault, 16
+   * follow_devmap_pmd grabs, `ret=16`. The return counts every piece's pages and says
+   * the walk came from GUP-fast, which found nothing mapped before the faults; this
+   * piece is its own slow grabs (a model given `fast` finds the page the fault just
+   * mapped and grabs it with try_grab_folio_fast(), which the kernel did not).
+   */
+  private isWalkTail(): boolean {
+    return this.caller === null && this.checked === null && this.fast.length === 0 && this.slow.length > 0;
   }
 
   private grabOf(r: KprobeRecord): Grab | null {
