@@ -45,6 +45,8 @@ describe('real recordings with and without KASLR', () => {
 
 describe('a real page_ref recording', () => {
   it('6.12 with CONFIG_DEBUG_PAGE_REF=y (no BTF, no vmemmap_base symbol, 5-level paging): every page_ref change seen, nothing untraced', async () => {
+    // every observation matched: the slow walk that faults its page in is lifted as slow
+    // GUP (src/lift/gup-builder.ts isWalkTail), so the model's grab is try_grab_folio()
     const text = readFileSync(fixture('k612dbg-fsdax-gup'), 'utf8');
     const header = parseTraceText(text, 'k612dbg').header;
     // the recorder's documented fallbacks, written into the header
