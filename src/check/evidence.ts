@@ -17,7 +17,12 @@
  *   compound (the page_ref `head` flag on an fsdax page).
  * - **devmap hooks**: `__put_devmap_managed_page_refs()` / `..._folio_refs()` exist only
  *   in legacy kernels; `vmf_insert_folio_pmd()` / `dax_folio_reset_order()` only in
- *   unified ones.
+ *   unified ones. A page_ref trace shows the hook without a probe: it drops an FS DAX
+ *   page's references with `page_ref_sub_return()` / `folio_ref_sub_return()`, the
+ *   `page_ref_mod_and_return` event with a negative val (6.12dbg ext4-fsdax-gup and
+ *   k612dbg-ext4-daxwork.trace.txt, every unpin), where a unified kernel puts a DAX
+ *   folio with `folio_put_refs()` (`page_ref_mod_and_test`); 7.3 has no x86 caller of
+ *   either sub_return helper, and none of the 7.3dbg recordings has such an event.
  *
  * Pure: values in, values out.
  */
@@ -49,6 +54,11 @@ export class EvidenceCollector {
   /** A raw `_mapcount` was printed (−1 appears): 6.10+, where 0 means mapped once. */
   private rawMapcount = false;
 
+  /** How many pfns a page_ref event was seen for. */
+  get pageRefPfns(): number {
+    return this.seen.size;
+  }
+
   /** The evidence so far, legacy first, then by line. */
   get list(): readonly Evidence[] {
     return [...this.items.values()].sort((a, b) => (a.family === b.family ? a.line - b.line : a.family === 'legacy' ? -1 : 1));
@@ -76,7 +86,10 @@ export class EvidenceCollector {
    * A page_ref event. `prior` is the count before it (null for a set), `type` the pgmap
    * type of its page when known for certain (the header or --pmem; not an inference).
    */
-  pageRef(line: number, pfn: number, prior: number | null, mapcount: number | null, head: boolean | null, type: PgmapType | null): void {
+  pageRef(line: number, pfn: number, prior: number | null, mapcount: number | null, head: boolean | null, type: PgmapType | null, put?: { readonly op: string; readonly val: number }): void {
+    if (put !== undefined && put.op === 'mod_and_return' && put.val < 0 && !this.has('legacy', 'devmap hook')) {
+      this.add({ family: 'legacy', kind: 'devmap hook', line, text: `pfn ${hex(pfn)} dropped ${-put.val} reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test)` });
+    }
     const first = !this.seen.has(pfn);
     if (first) this.seen.add(pfn);
     if (first && prior === 0 && !this.has('unified', 'idle value')) {

@@ -204,11 +204,11 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
   };
   const observe = (l: Lifted): void => {
     // evidence of the recording model, from recorded values alone (no model needed)
-    if (l.type === 'ref') ctx.evidence.pageRef(l.ref.line, l.ref.pfn, priorCount(l.ref), l.ref.mapcount, l.ref.head, certainType(l.ref.pfn));
+    if (l.type === 'ref') ctx.evidence.pageRef(l.ref.line, l.ref.pfn, priorCount(l.ref), l.ref.mapcount, l.ref.head, certainType(l.ref.pfn), l.ref);
     else if (l.type === 'item') {
       const recs = l.item.kind === 'op' ? l.item.records : [l.item.record];
       for (const r of recs) {
-        if (r.kind === 'page_ref') ctx.evidence.pageRef(r.line, r.pfn, priorCount(r), r.mapcount, headFlag(r), certainType(r.pfn));
+        if (r.kind === 'page_ref') ctx.evidence.pageRef(r.line, r.pfn, priorCount(r), r.mapcount, headFlag(r), certainType(r.pfn), r);
         else if (r.kind === 'kprobe' && isSnapProbe(r)) {
           if (firstSnap) for (const f of snapObservations(r)) if (f.field === 'refcount' && typeof f.recorded === 'number' && certainType(f.pfn) === 'fsdax') ctx.evidence.restingSnap(r.line, f.pfn, f.recorded);
           firstSnap = false;
@@ -295,8 +295,13 @@ function chooseProfile(header: TraceHeader, opts: ProfileChoice, ctx: CheckConte
   }
   const v = ctx.evidence.verdict();
   if (v === null || v === 'mixed') {
-    const why = v === null ? 'shows nothing only one model does' : `shows both: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}`;
-    throw new ProfileError(`the trace names no kernel (no KTRACE-BEGIN kernel=) and ${why}: give --kernel or --model`);
+    const why = v !== null
+      ? `shows both: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}`
+      : ctx.mode === 'refs' && ctx.evidence.pageRefPfns === 0
+        // a legacy FS DAX fault changes no refcount: a faults-only page_ref trace of 6.1-6.14 has no event
+        ? 'has no page_ref event and no probe definitions, so nothing in it tells the models apart or can be compared (give --kernel and --probes with the kprobe_events it was recorded with, or record page_ref events on a CONFIG_DEBUG_PAGE_REF kernel)'
+        : 'shows nothing only one model does (looked for: a page at count 0 before its first event or a mapcount of an rmapped page, unified; a put through page_ref_mod_and_return or the devmap hook probe, legacy; a resting snap or --pmem make the idle count 1 of an FS DAX page count too)';
+    throw new ProfileError(`the trace names no kernel (no KTRACE-BEGIN kernel=) and ${why}${v === null && ctx.mode === 'refs' && ctx.evidence.pageRefPfns === 0 ? '' : ': give --kernel or --model'}`);
   }
   const profile = resolveProfile(v, { kconfig });
   ctx.assumptions.add(`profile ${profile.name} (the newest ${v} profile) chosen from the evidence, the trace naming no kernel: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}; give --kernel for the exact one`);

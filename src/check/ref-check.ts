@@ -100,7 +100,7 @@ export class RefChecker {
     const seq = ++this.seq;
     const runner = this.runner;
     const prior = priorCount(r);
-    this.opts.evidence.pageRef(r.line, r.pfn, prior, r.mapcount, r.head, this.certainType(r.pfn));
+    this.opts.evidence.pageRef(r.line, r.pfn, prior, r.mapcount, r.head, this.certainType(r.pfn), r);
     if (runner.refcountOf(r.pfn) === undefined && !this.structPage(r, prior, seq)) {
       this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: `page_ref_${r.op}`, reason: `no pgmap covers pfn ${hex(r.pfn)} (give --pmem START-END)` });
       return;

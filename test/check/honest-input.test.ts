@@ -87,13 +87,33 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
     expect(r.stdout).toContain('ok (assuming the 4 assumption(s) below): 172 observations, 158 matched, 14 unknown, 0 untraced, 0 mismatches, 0 findings');
     expect(r.stdout).toContain(`assumption: ${SECTION_9(UNIFIED_FSDAX)}`);
   });
-  it('k612dbg without a header: 6.12 rests at 1 like unified device-dax, so the model needs --kernel (exit 2 without)', async () => {
+  it('k612dbg without a header: the devmap put hook\'s page_ref_mod_and_return says legacy (6.12 rests at 1 like unified device-dax)', async () => {
     const path = variant('k612dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t)));
-    await expect(check({ trace: path })).rejects.toThrow('the trace names no kernel (no KTRACE-BEGIN kernel=) and shows nothing only one model does: give --kernel or --model');
-    const { code, doc } = await checkDoc({ trace: path, kernel: '6.12' });
+    const { code, doc } = await checkDoc({ trace: path });
     expect(code).toBe(0);
-    expect(doc).toMatchObject({ profile: 'legacy@6.12', observations: 50, matched: 50, mismatches: [], findings: [] });
-    expect(doc.assumptions).toEqual([NO_PROBES, SECTION_9(LEGACY_FSDAX)]);
+    expect(doc).toMatchObject({ kernel: 'unknown', profile: 'legacy@6.14', observations: 50, matched: 50, mismatches: [], findings: [] });
+    expect(doc.assumptions).toEqual([
+      NO_PROBES,
+      'profile legacy@6.14 (the newest legacy profile) chosen from the evidence, the trace naming no kernel: line 15: pfn 0x48050 dropped 1024 reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test); give --kernel for the exact one',
+      SECTION_9(LEGACY_FSDAX),
+    ]);
+    const exact = await checkDoc({ trace: path, kernel: '6.12' });
+    expect(exact.code).toBe(0);
+    expect(exact.doc).toMatchObject({ profile: 'legacy@6.12', observations: 50, matched: 50, mismatches: [], findings: [], warnings: [] });
+    expect(exact.doc.assumptions).toEqual([NO_PROBES, SECTION_9(LEGACY_FSDAX)]);
+  });
+  it('k612dbg without a header or its puts: nothing tells the models apart, and the message names what was looked for (exit 2)', async () => {
+    const path = variant('k612dbg-ext4-daxwork.trace.txt', 'pageref-nohdr-noput', (t) => withoutHeader(pageRefOnly(t)).split('\n').filter((l) => !l.includes('page_ref_mod_and_return')).join('\n'));
+    await expect(check({ trace: path })).rejects.toThrow(
+      'the trace names no kernel (no KTRACE-BEGIN kernel=) and shows nothing only one model does (looked for: a page at count 0 before its first event or a mapcount of an rmapped page, unified; a put through page_ref_mod_and_return or the devmap hook probe, legacy; a resting snap or --pmem make the idle count 1 of an FS DAX page count too): give --kernel or --model',
+    );
+  });
+  it('a header-less page_ref trace with no page_ref event says there is nothing to compare, and what would give it (exit 2)', async () => {
+    // a legacy FS DAX fault changes no refcount: such a trace of faults alone has no page_ref event
+    const path = variant('k612dbg-ext4-daxwork.trace.txt', 'nohdr-norefs', (t) => withoutHeader(t).split('\n').filter((l) => !l.includes(' page_ref_')).join('\n'));
+    await expect(check({ trace: path })).rejects.toThrow(
+      'the trace names no kernel (no KTRACE-BEGIN kernel=) and has no page_ref event and no probe definitions, so nothing in it tells the models apart or can be compared (give --kernel and --probes with the kprobe_events it was recorded with, or record page_ref events on a CONFIG_DEBUG_PAGE_REF kernel)',
+    );
   });
   it('--pmem START-END:fsdax gives the pgmap: no inference, and legacy\'s idle count becomes evidence of the model', async () => {
     const path = variant('k612dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t)));

@@ -90,7 +90,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     model = args.model !== undefined || args.kernel !== undefined ? chooseModel(args, 'refevents', undefined, kconfig) : undefined;
     // which model recorded it, from the events themselves (check/evidence.ts)
     const evidence = new EvidenceCollector();
-    const onEvent = (r: PageRefRead, line: number, type: PgmapType | null): void => evidence.pageRef(line, r.pfn, priorCount(r), r.mapcount ?? null, r.head ?? null, type);
+    const onEvent = (r: PageRefRead, line: number, type: PgmapType | null): void => evidence.pageRef(line, r.pfn, priorCount(r), r.mapcount ?? null, r.head ?? null, type, r);
     full = await replayFile(file, { ...(model ? { model } : {}), kconfig, maxIssues: MAX_PRINTED_ISSUES, ...noCheckpoints(at), onEvent });
     model = full.model;
     const t = full.trace!;
