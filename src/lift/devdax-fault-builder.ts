@@ -34,7 +34,8 @@ export function opensDevdaxFault(r: TraceRecord): r is KprobeRecord {
 
 /** The level an insert function maps. */
 function levelOfInsert(fn: string): Level | null {
-  if (/_pud$/.test(fn)) return 'pud';
+  // 6.1-6.4 name the legacy inserts vmf_insert_pfn_pmd_prot()/vmf_insert_pfn_pud_prot()
+  if (/_pud(_prot)?$/.test(fn)) return 'pud';
   if (/_pmd(_prot)?$/.test(fn)) return 'pmd';
   if (/^(insert_pfn|insert_page|vmf_insert_mixed|vmf_insert_page_mkwrite|vmf_insert_pfn)/.test(fn)) return 'pte';
   return null;
@@ -62,6 +63,13 @@ export class DevdaxFaultBuilder implements Builder {
     this.records = [start];
     const order = probeNumber(start, 'order');
     if (order === 0 || order === 9 || order === 18) this.level = order === 0 ? 'pte' : order === 9 ? 'pmd' : 'pud';
+    // before 6.6 the second argument is enum page_entry_size: PE_SIZE_PTE, _PMD, _PUD
+    const peSize = probeNumber(start, 'pe_size');
+    if (peSize === 0 || peSize === 1 || peSize === 2) this.level = peSize === 0 ? 'pte' : peSize === 1 ? 'pmd' : 'pud';
+    // the recorder's entry probe prints vmf->address (`address=+24(%di)`, struct vm_fault's
+    // address member in 6.1 to 7.3): the fault's real place in the mm
+    const addr = probeBigint(start, 'address') ?? probeBigint(start, 'addr');
+    if (addr !== null) this.address = Number(addr);
   }
 
   get finished(): boolean {

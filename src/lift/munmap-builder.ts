@@ -67,7 +67,10 @@ export class MunmapBuilder implements Builder {
       // device fault no probe gave an address to sits at a synthetic one (devdax-fault-builder.ts)
       const val = probeBigint(r, 'pudval') ?? probeBigint(r, 'pmdval');
       const pfn = val === null ? null : Number((val & PTE_PFN_MASK) >> 12n);
-      const placed = pfn === null ? undefined : this.env.world.addressOf(this.mm, pfn);
+      // a printed address the lifter has a fault at is the entry itself (two mappings of
+      // one device folio in one mm are told apart only by their addresses)
+      const real = printed !== null && pfn !== null && this.env.world.mappedAt(this.mm, Number(printed))?.pfn === pfn;
+      const placed = pfn === null || real ? undefined : this.env.world.addressOf(this.mm, pfn);
       const addr = placed !== undefined && placed.mm === this.mm && placed.level !== 'pte' ? placed.addr : printed === null ? null : Number(printed);
       if (addr !== null) this.cover(addr, (fn === 'zap_huge_pud' ? HPAGE_PUD_NR : HPAGE_PMD_NR) * PAGE_SIZE);
       return;

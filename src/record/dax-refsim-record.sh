@@ -302,6 +302,8 @@ fi
 # page_cache_pipe_buf_release() (fs/splice.c, static but called through the ops table, so
 # never inlined; 6.1, 6.12 and 7.3 alike) → put_page(): on a unified kernel no other probe
 # sees that put unless it frees the folio. generic_pipe_buf_release() is other pipes'.
+# +24 on a struct vm_fault * is its `address` (vma, gfp_mask, pgoff, address in 6.1 to
+# 7.3): a device-dax fault's place, without which two mappings of one folio are one.
 cat > "$STATE/probes.in" <<'EOF'
 gup_old|page|p:ktr/try_grab_folio try_grab_folio page=%di:x64 refs=%si:s32 flags=%dx:x32 pref=@REF@(%di):s32
 gup_old|page|r:ktr/try_grab_folio_ret try_grab_folio folio=$retval:x64 ref=@REF@($retval):s32
@@ -362,10 +364,10 @@ uni|none|r:ktr/dax_folio_reset_order_ret dax_folio_reset_order ret=$retval:s32
 uni|none|p:ktr/dax_break_layout dax_break_layout inode=%di:x64 start=%si:x64 end=%dx:x64
 uni|none|p:ktr/dax_break_layout_final dax_break_layout_final inode=%di:x64
 uni|none|p:ktr/dax_delete_range dax_delete_mapping_range mapping=%di:x64 start=%si:x64 end=%dx:x64
-dev_pesize|none|p:ktr/dev_dax_huge_fault dev_dax_huge_fault vmf=%di:x64 pe_size=%si:u32
-dev_order|none|p:ktr/dev_dax_huge_fault dev_dax_huge_fault vmf=%di:x64 order=%si:u32
+dev_pesize|none|p:ktr/dev_dax_huge_fault dev_dax_huge_fault vmf=%di:x64 pe_size=%si:u32 address=+24(%di):x64
+dev_order|none|p:ktr/dev_dax_huge_fault dev_dax_huge_fault vmf=%di:x64 order=%si:u32 address=+24(%di):x64
 dev|none|r:ktr/dev_dax_huge_fault_ret dev_dax_huge_fault ret=$retval:x32
-dev|none|p:ktr/dev_dax_fault dev_dax_fault vmf=%di:x64
+dev|none|p:ktr/dev_dax_fault dev_dax_fault vmf=%di:x64 address=+24(%di):x64
 dev_uni|page|p:ktr/folio_pgmap vmf_insert_folio_pud folio=%si:x64 pgmap=@WORD1@(%si):x64 type=@PGT@(@WORD1@(%si)):u32 shift=@PGS@(@WORD1@(%si)):u64 nr_range=@PGN@(@WORD1@(%si)):s32 start=@PGR@(@WORD1@(%si)):x64 end=@PGE@(@WORD1@(%si)):x64
 dev|comm|p:ktr/get_dev_pagemap get_dev_pagemap pfn=%di:x64 cached=%si:x64
 dev|comm|r:ktr/get_dev_pagemap_ret get_dev_pagemap pgmap=$retval:x64 type=@PGT@($retval):u32 shift=@PGS@($retval):u64 nr_range=@PGN@($retval):s32 start=@PGR@($retval):x64 end=@PGE@($retval):x64

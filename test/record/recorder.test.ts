@@ -199,7 +199,7 @@ describe('the probe set of each kernel family', () => {
     const probes = block(r.stdout, 'kprobe_events');
     expect(probes).toContain('p:ktr/try_grab_folio try_grab_folio page=%di:x64 refs=%si:s32 flags=%dx:x32 pref=+52(%di):s32');
     expect(probes).toContain('r:ktr/try_grab_folio_ret try_grab_folio folio=$retval:x64 ref=+52($retval):s32');
-    expect(probes).toContain('p:ktr/dev_dax_huge_fault dev_dax_huge_fault vmf=%di:x64 pe_size=%si:u32');
+    expect(probes).toContain('p:ktr/dev_dax_huge_fault dev_dax_huge_fault vmf=%di:x64 pe_size=%si:u32 address=+24(%di):x64');
     // 6.1's folio order byte is _folio_order at +81 (events/traces/k61-ext4-daxwork.md)
     expect(probes).toContain('p:ktr/folio_put __folio_put folio=%di:x64 ref=+52(%di):s32 order=+81(%di):u8');
     expect(probes).toContain('p:ktr/rmap_add_pud folio_add_file_rmap_pud folio=%di:x64 page=%si:x64 ref=+52(%di):s32 order=+81(%di):u8 entire=+84(%di):s32');
