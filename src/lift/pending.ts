@@ -66,12 +66,15 @@ export class PendingGrabs {
 
   /**
    * Releases nr pages from pfn: every grab covering one of them that is still pending
-   * takes `fate`. Returns the grabs that covered them (pending or not).
+   * takes `fate`. Returns the grabs that covered them (pending or not). `only` limits it
+   * to one kind of grab: an unpin (gup_put_folio() with FOLL_PIN) drops pins, never a
+   * FOLL_GET reference of the same folio (vmtest 7.3 devdax-1G: the vmsplice() get of
+   * :322, whose put_page() no stock probe sees, is not the O_DIRECT pin unpinned at :345).
    */
-  release(pfn: number, nr: number, fate: Exclude<GrabFate, 'pending'>): PendingGrab[] {
+  release(pfn: number, nr: number, fate: Exclude<GrabFate, 'pending'>, only?: 'gup.get' | 'gup.pin'): PendingGrab[] {
     const hit: PendingGrab[] = [];
     for (const g of this.list) {
-      if (g.outstanding <= 0) continue;
+      if (g.outstanding <= 0 || (only !== undefined && g.op.type !== only)) continue;
       const overlap = Math.min(g.op.pfn + g.op.nr, pfn + nr) - Math.max(g.op.pfn, pfn);
       // one large folio named by different pages (slow GUP names the head, an unpin the tail)
       const sameFolio = this.headOf(g.op.pfn) === this.headOf(pfn);

@@ -165,7 +165,7 @@ export class UnpinBuilder implements Builder {
     }
     const runs = first !== null && contiguous ? [{ pfn: first, nr: Math.max(1, n) }] : c.puts.map((p) => ({ pfn: p.pfn, nr: p.refs }));
     return runs.map((r, i) => {
-      this.env.world.pending.release(r.pfn, r.nr, this.bio ? 'dio' : 'gup');
+      this.env.world.pending.release(r.pfn, r.nr, this.bio ? 'dio' : 'gup', 'gup.pin');
       const op = this.bio
         ? ({ type: 'dio.release', line: a.line, pfn: r.pfn, nr: r.nr } as const)
         : ({ type: 'unpin', line: a.line, pfn: r.pfn, nr: r.nr, ...(via !== 'unpin_user_pages' ? { via } : {}) } as const);
