@@ -42,12 +42,21 @@ export const hooks: FamilyHooks = {
    * on 6.1, gup_put_folio for non-FS-DAX) has no hook: reaching 1 wakes nobody.
    */
   putRefs(ctx, head, refs, type, via) {
-    const hooked = CONSTS.DEVMAP_PUT_HOOK && type === 'fsdax' && via !== 'folio_put_refs' && via !== 'bio_release';
-    if (hooked) {
+    const viaHook = CONSTS.DEVMAP_PUT_HOOK && via !== 'folio_put_refs' && via !== 'bio_release';
+    if (viaHook && type === 'fsdax') {
       call(ctx, ctx.profile.names.devmapPutHook, head, () => {
         if (refSubReturn(ctx, head, refs) === CONSTS.FSDAX_WAIT_UNTIL) wakeUpVar(ctx, hooks, head, ctx.profile.names.devmapPutHook);
       });
       return;
+    }
+    // put_devmap_managed_folio_refs() (put_devmap_managed_page_refs() before 6.10) enters
+    // the hook for any ZONE_DEVICE folio while devmap_managed_key is on, which
+    // devmap_managed_enable_get() does for each FS_DAX pgmap; __put_devmap_managed_*_refs()
+    // returns false for every other type and the caller puts as below (vmtest 6.12
+    // devdax-1G-devdax.trace.txt:245-246 and :343-345, a device-dax folio next to fsdax
+    // namespaces: the hook at ref=2 and 3 returns 0, no wake_up_var)
+    if (viaHook && type !== undefined && ctx.txn.ranges.some((r) => r.pgmapType === 'fsdax')) {
+      call(ctx, ctx.profile.names.devmapPutHook, head, () => 0, (r) => r);
     }
     const fn = via === 'put_page' ? 'folio_put' : 'folio_put_refs';
     call(ctx, fn, head, () => {
