@@ -1,0 +1,80 @@
+/**
+ * Device-dax faults at their real address. Excerpts of the vmtest devdax workload on a
+ * 1 GiB-aligned instance (test/fixtures/record/k*-devdax-1G-mappings.trace.txt: the
+ * header, then the workload from `read_fault` to `dio_read_into_devdax`), recorded by
+ * `dax-refsim record`, whose dev_dax_huge_fault probe prints vmf->address:
+ *
+ *   read_fault              fault of mapping 1 (A1)
+ *   gup_*_tail              GUP through mapping 1
+ *   gup_pin_unmapped_tail   a second mmap of the same folio (A2), faulted by slow GUP
+ *   munmap_second           zap_huge_pud at A2: mapping 1 stays
+ *   gup_get_slow_tail       a third mmap, at A2 again; munmap_third zaps it
+ *   dio_read_into_devdax    O_DIRECT into mapping 1: GUP-fast finds its PUD
+ *
+ * Placed at one synthetic address per folio (what a recording without the address
+ * gets), the second mapping's munmap took mapping 1 with it and the O_DIRECT grab found
+ * no entry: 6.12 then mismatches at the grab (try_grab_folio_fast ref recorded 3,
+ * simulated 2). 6.1 also shows its own names: dev_dax_huge_fault(vmf, pe_size=2) and
+ * vmf_insert_pfn_pud_prot(), a PUD fault.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Op } from '../../src/events/op.ts';
+import { checkDoc } from '../check/run.ts';
+import { liftText } from './fixtures.ts';
+
+const fixture = (name: string): string => new URL(`../fixtures/record/${name}.trace.txt`, import.meta.url).pathname;
+const GiB = 2 ** 30;
+
+const CASES = [
+  // name, mapping 1, mappings 2 and 3, observations, matched; without the address: mismatches
+  { name: 'k61-devdax-1G-mappings', a1: 0x7faf00000000, a2: 0x7fae80000000, observations: 491, matched: 491, collapsed: 0 },
+  { name: 'k612-devdax-1G-mappings', a1: 0x7f4a40000000, a2: 0x7f49c0000000, observations: 494, matched: 493, collapsed: 6 },
+] as const;
+
+const dir = mkdtempSync(join(tmpdir(), 'devdax-address-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The excerpt as a recording without the address: the probe definition and the field gone. */
+function withoutAddress(name: string): string {
+  const text = readFileSync(fixture(name), 'utf8')
+    .split('\n')
+    .map((l) => (/dev_dax_huge_fault/.test(l) ? l.replace(/ address=\+24\(%di\):x64/, '').replace(/ address=0x[0-9a-f]+$/, '') : l))
+    .join('\n');
+  const path = join(dir, `${name}-no-address.trace.txt`);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe.each(CASES)('$name', (c) => {
+  it('lifts three PUD faults at the addresses the kernel faulted, and unmaps only the second and third mapping', async () => {
+    const t = await liftText(readFileSync(fixture(c.name), 'utf8'), c.name);
+    const faults = t.ops.filter((o): o is Extract<Op, { type: 'dax.fault' }> => o.type === 'dax.fault');
+    expect(faults.map((f) => [f.address, f.level, f.pfn, f.pgoff])).toEqual([
+      [c.a1, 'pud', 0x140000, 0],
+      [c.a2, 'pud', 0x140000, 0],
+      [c.a2, 'pud', 0x140000, 0],
+    ]);
+    const unmaps = t.ops.filter((o): o is Extract<Op, { type: 'munmap' }> => o.type === 'munmap');
+    expect(unmaps.map((u) => [u.start, u.end])).toEqual([
+      [c.a2, c.a2 + GiB],
+      [c.a2, c.a2 + GiB],
+    ]);
+  });
+
+  it(`checks clean: ${c.observations} observations, at least ${c.matched} matched, the rest unknown, no mismatch`, async () => {
+    const { code, doc } = await checkDoc({ trace: fixture(c.name) });
+    expect(doc.mismatches).toEqual([]);
+    expect([code, doc.observations, doc.matched + doc.unknown, doc.findings.length]).toEqual([0, c.observations, c.observations, 0]);
+    // (6.12's one unknown is the slow grab of gup_get_slow_tail, lifted as a GUP-fast call)
+    expect(doc.matched).toBeGreaterThanOrEqual(c.matched);
+  });
+
+  it(`without the address the mappings collapse into one: ${c.collapsed} mismatch(es)`, async () => {
+    const { doc } = await checkDoc({ trace: withoutAddress(c.name) });
+    expect(doc.mismatches.length).toBe(c.collapsed);
+    if (c.collapsed > 0) expect(doc.mismatches[0]).toMatchObject({ function: 'try_grab_folio_fast', field: 'ref', recorded: 3, simulated: 2 });
+  });
+});
