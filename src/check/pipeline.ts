@@ -49,6 +49,7 @@ import { headerKconfig, headerLayout, type ProfileChoice } from './profile-pick.
 import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import { RefChecker, type PageRefInput } from './ref-check.ts';
 import type { CheckOutcome } from './result.ts';
+import type { ObservationVerdict } from './tally.ts';
 import { snapObservations } from './observations.ts';
 
 /** Options of a pipeline check. */
@@ -58,6 +59,8 @@ export interface PipelineOptions extends ProfileChoice {
   readonly pmem?: readonly DeviceRange[];
   /** Probe definitions given with --probes (added to the header's). */
   readonly probes?: readonly ProbeDefinition[];
+  /** Told every observation as it is decided (`report --html` of a trace draws them). */
+  readonly observe?: (o: ObservationVerdict) => void;
 }
 
 /** How the lifter reads a trace. */
@@ -97,6 +100,8 @@ export class CheckContext {
   model: RefcountModel | null = null;
   checker: Checker | null = null;
   refChecker: RefChecker | null = null;
+  /** PipelineOptions.observe, handed to the comparer's tally. */
+  observe: ((o: ObservationVerdict) => void) | null = null;
 
   skip(what: string, n = 1): void {
     this.skipped.set(what, (this.skipped.get(what) ?? 0) + n);
@@ -226,6 +231,7 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
       const seen = s.lifter?.observability() ?? null;
       const unseenPut = seen !== null && seen.kinds.put !== 'full' ? (seen.reasons.put ?? 'not every put is probed') : null;
       checker = new Checker(model, { vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts), unseenPut });
+      checker.tally.observer = ctx.observe;
       ctx.checker = checker;
     }
     return { type: 'start', header: s.header, mode: s.mode, model, ranges: s.ranges, infer: s.rangeSource === 'none' };
@@ -333,6 +339,7 @@ export async function compareStage(run: AsyncIterable<Run>, ctx: CheckContext): 
         ctx.refChecker = new RefChecker(r.model, {
           ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, evidence: ctx.evidence, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
         });
+        ctx.refChecker.tally.observer = ctx.observe;
       }
     } else if (r.type === 'op') ctx.checker!.onLogged(r.logged, r.item);
     else if (r.type === 'record') ctx.checker!.onItem({ kind: 'record', record: r.record });
@@ -413,6 +420,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
 /** The whole check of one reader stream. */
 export async function checkPipeline(items: AsyncIterable<ReadItem>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
   const ctx = new CheckContext();
+  ctx.observe = opts.observe ?? null;
   await compareStage(runStage(liftStage(items, opts), opts, ctx), ctx);
   const outcome = reportOf(ctx, ctx.header, opts);
   return { outcome, issues: ctx.issues, model: ctx.model! };

@@ -112,7 +112,7 @@ export class RefChecker {
     this.seen.add(r.pfn);
     const current = runner.refcountOf(r.pfn)!;
     if (prior !== null) {
-      if (prior === current) this.tally.match();
+      if (prior === current) this.tally.match({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, fn });
       else if (lost !== null) this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, function: fn, reason: lost });
       else if (first) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
       else this.tally.untracedChange(r.pfn, 'count', current, prior, [this.lastLine.get(r.pfn) ?? r.line, r.line]);
@@ -134,7 +134,7 @@ export class RefChecker {
   }
 
   private compare(line: number, pfn: number, field: string, recorded: number, simulated: number, fn: string, lost: string | null): void {
-    if (recorded === simulated) this.tally.match();
+    if (recorded === simulated) this.tally.match({ line, pfn, field, recorded, simulated, fn });
     else if (lost !== null) this.tally.unknown({ line, pfn, field, recorded, simulated, function: fn, reason: lost });
     else this.tally.mismatch(line, pfn, field, recorded, simulated, fn);
   }
@@ -145,7 +145,7 @@ export class RefChecker {
     const sim = pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
     if (sim === null || r.mapcount === null) return;
     if (sim === r.mapcount) {
-      this.tally.match();
+      this.tally.match({ line: r.line, pfn: r.pfn, field: 'mapcount', recorded: r.mapcount, simulated: sim, fn });
       return;
     }
     if (this.model.profile.family === 'unified' || lost !== null) {

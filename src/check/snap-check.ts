@@ -84,7 +84,7 @@ export class SnapCheck {
       if (sim === null) continue;
       if (typeof f.recorded !== 'number' || typeof sim !== 'number') {
         // a word (word 1): no event can change it unseen, and the state is not forced to it
-        if (agree(f.field, f.recorded, sim, this.binding)) this.tally.match();
+        if (agree(f.field, f.recorded, sim, this.binding)) this.tally.match({ line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: sim, fn: f.fn });
         else this.tally.mismatch(line, f.pfn, f.name, f.recorded, sim, f.fn);
         continue;
       }
@@ -92,7 +92,7 @@ export class SnapCheck {
       const before = this.previous.get(key);
       this.previous.set(key, f.recorded);
       if (sim === f.recorded) {
-        this.tally.match();
+        this.tally.match({ line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: sim, fn: f.fn });
         continue;
       }
       const why = f.field === 'refcount' ? this.unseenPut(f.pfn, sim, f.recorded) : null;

@@ -7,6 +7,21 @@ import type { Mismatch, Unknown, Untraced } from './result.ts';
 import type { Recorded } from './observations.ts';
 import { shown, type Simulated } from './words.ts';
 
+/** Where and what one observation read: what a matched one tells the observer. */
+export interface ObservedAt {
+  readonly line: number;
+  readonly pfn: number;
+  readonly field: string;
+  readonly recorded: Recorded;
+  readonly simulated: Simulated | null;
+  readonly fn: string;
+}
+
+/** One observation as it is decided (before the report moves those after a loss to unknown). */
+export interface ObservationVerdict extends ObservedAt {
+  readonly verdict: 'match' | 'mismatch' | 'unknown' | 'untraced';
+}
+
 /** Counters and lists of a check in progress. */
 export class Tally {
   observations = 0;
@@ -14,35 +29,41 @@ export class Tally {
   readonly unknowns: Unknown[] = [];
   readonly untraced: Untraced[] = [];
   readonly mismatches: Mismatch[] = [];
+  /** Told every observation as it is decided (`report --html` draws them); the counts never depend on it. */
+  observer: ((o: ObservationVerdict) => void) | null = null;
 
-  /** Records a match. */
-  match(): void {
+  /** Records a match (`at`: what matched, for the observer). */
+  match(at?: ObservedAt): void {
     this.observations++;
     this.matched++;
+    if (at && this.observer) this.observer({ ...at, verdict: 'match' });
   }
 
   /** Records a mismatch. */
   mismatch(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string): void {
     this.observations++;
     this.mismatches.push({ line, pfn: hex(pfn), field, recorded: shown(recorded) ?? 0, simulated: shown(simulated), function: fn });
+    this.observer?.({ line, pfn, field, recorded, simulated, fn, verdict: 'mismatch' });
   }
 
   /** Records an undecided observation. */
   unknown(u: Omit<Unknown, 'pfn' | 'recorded' | 'simulated'> & { readonly pfn: number; readonly recorded: Recorded; readonly simulated: Simulated | null }): void {
     this.observations++;
     this.unknowns.push({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) });
+    this.observer?.({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, fn: u.function, verdict: 'unknown' });
   }
 
   /** Records a change no event explains. */
   untracedChange(pfn: number, field: string, before: number, after: number, lines: readonly [number, number]): void {
     this.observations++;
     this.untraced.push({ pfn: hex(pfn), field, before, after, lines });
+    this.observer?.({ line: lines[1], pfn, field, recorded: after, simulated: before, fn: 'untraced', verdict: 'untraced' });
   }
 
   /** Compares a located value: a match, a mismatch, or (null) not an observation. */
   compare(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string, equal: boolean): void {
     if (simulated === null) return;
-    if (equal) this.match();
+    if (equal) this.match({ line, pfn, field, recorded, simulated, fn });
     else this.mismatch(line, pfn, field, recorded, simulated, fn);
   }
 }

@@ -16,7 +16,7 @@ import { runTimeline } from './timeline.ts';
 import type { HoldersRun } from '../holders/run.ts';
 import { findRange } from '../state/sim-state.ts';
 import { initialRefcount } from '../state/page.ts';
-import { folioMapcount, folioPincount, source } from '../state/accessors.ts';
+import { compoundHead, folioMapcount, folioPincount, source } from '../state/accessors.ts';
 
 /** Most folios drawn (those with divergences first, then the busiest). */
 export const MAX_FOLIOS = 24;
@@ -44,6 +44,10 @@ export interface HtmlReportInput {
   readonly timeUnit: 'µs' | 'Op';
   readonly divergences: readonly Divergence[];
   readonly summary?: Readonly<Record<DivergenceClass, number>>;
+  /** More of the page after the findings (the check of a recorded trace). */
+  readonly extra?: string;
+  /** The check's mismatches of a recorded trace, marked on their folio's timeline at their trace line. */
+  readonly marks?: readonly { readonly line: number; readonly pfn: number; readonly text: string }[];
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
@@ -105,10 +109,11 @@ export function htmlReport(input: HtmlReportInput): string {
   const divSeqs = new Set(divergences.map((d) => d.seq));
   for (const head of shown) fillSeries(head, series.get(head)!, runs, ops.length ? ops[0]!.seq : 0, t0);
   let sampled = false;
+  const markAt = marksByHead(input, runs, new Set(shown));
   const charts = shown.map((head) => {
     const byModel = series.get(head)!;
     const divs = divergences.filter((d) => d.pfn === head);
-    const out = chart(head, models.map((m) => m.profile.name), byModel, divs, ops, tsOf, t0, t1, divSeqs, () => void (sampled = true));
+    const out = chart(head, models.map((m) => m.profile.name), byModel, divs, ops, tsOf, t0, t1, divSeqs, () => void (sampled = true), markAt.get(head) ?? []);
     return out;
   });
   const notes: string[] = [];
@@ -119,20 +124,47 @@ export function htmlReport(input: HtmlReportInput): string {
     summaryHtml(input, findings),
     notes.length ? `<p class="note" id="sampling">${notes.map(esc).join(' ')}</p>` : '',
     '<h2>Timelines</h2>',
-    `<p class="legend">${models.map((m, i) => `<span style="color:${COLORS[i % COLORS.length]}">■ ${esc(m.profile.name)}</span>`).join(' ')} — solid: _refcount, dashed: mapcount; y is log₂(1+v) (the 1024 pin bias fits beside small counts); red lines: divergences. Hover a point for its holders, click it to pin them below.</p>`,
+    `<p class="legend">${models.map((m, i) => `<span style="color:${COLORS[i % COLORS.length]}">■ ${esc(m.profile.name)}</span>`).join(' ')} — solid: _refcount, dashed: mapcount; y is log₂(1+v) (the 1024 pin bias fits beside small counts); red lines: divergences${input.marks?.length ? ', orange dashed lines: the check\'s mismatches (see Check below)' : ''}. Hover a point for its holders, click it to pin them below.</p>`,
     '<div id="holders" class="holders"><em>Click a point to see who holds the references.</em></div>',
     charts.join('\n'),
     divergenceHtml(divergences),
     findingsHtml(findings),
+    input.extra ?? '',
   ].join('\n');
+  return htmlPage(input.title, body);
+}
+
+/** A self-contained page around `body` (its CSS and script inline). */
+export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>${CSS}</style></head>
 <body>
 ${body}
 <script>${JS}</script>
 </body></html>
 `;
+}
+
+/**
+ * The check's mismatches by the drawn folio that holds their page (in any model's
+ * final state), each at the time of the last Op lifted at or before its trace line.
+ */
+function marksByHead(input: HtmlReportInput, runs: Map<string, HoldersRun>, shown: ReadonlySet<number>): Map<number, { ts: number; text: string }[]> {
+  const out = new Map<number, { ts: number; text: string }[]>();
+  if (!input.marks?.length) return out;
+  const lined = input.ops.filter((o) => o.line !== undefined).map((o) => [o.line!, input.tsOf(o)] as const);
+  for (const m of input.marks) {
+    let ts = lined.length ? lined[0]![1] : 0;
+    for (const [line, t] of lined) if (line <= m.line) ts = t;
+    const heads = new Set<number>([m.pfn]);
+    for (const run of runs.values()) {
+      const state = run.runner.state();
+      if (findRange(state.ranges, m.pfn)) heads.add(compoundHead(source(state), m.pfn));
+    }
+    for (const h of heads) if (shown.has(h)) out.set(h, [...(out.get(h) ?? []), { ts, text: m.text }]);
+  }
+  return out;
 }
 
 /**
@@ -173,7 +205,7 @@ function summaryHtml(input: HtmlReportInput, findings: Map<string, readonly Find
 
 function chart(
   head: number, names: readonly string[], byModel: Map<string, Point[]>, divs: readonly Divergence[], ops: readonly Op[],
-  tsOf: (op: Op) => number, t0: number, t1: number, keep: ReadonlySet<number>, onSample: () => void,
+  tsOf: (op: Op) => number, t0: number, t1: number, keep: ReadonlySet<number>, onSample: () => void, marks: readonly { ts: number; text: string }[],
 ): string {
   const W = 900;
   const H = 180;
@@ -195,6 +227,10 @@ function chart(
     const op = bySeq.get(d.seq);
     const xd = x(op ? tsOf(op) : d.seq).toFixed(1);
     parts.push(`<line class="div" x1="${xd}" x2="${xd}" y1="${T}" y2="${H - B}"><title>${esc(`#${d.seq} ${d.op}: ${d.class} (${d.field}: ${String(d.a)} vs ${String(d.b)})`)}</title></line>`);
+  }
+  for (const mk of marks) {
+    const xm = x(mk.ts).toFixed(1);
+    parts.push(`<line class="mismatch" x1="${xm}" x2="${xm}" y1="${T}" y2="${H - B}"><title>${esc(mk.text)}</title></line>`);
   }
   names.forEach((name, i) => {
     const all = byModel.get(name) ?? [];
@@ -219,7 +255,8 @@ function chart(
     }
   });
   const models = names.filter((n) => byModel.has(n));
-  return `<section class="folio" data-head="${hex(head)}" data-models="${esc(models.join(','))}"><h3>folio ${hex(head)}${divs.length ? ` <span class="badge">${divs.length} divergence${divs.length > 1 ? 's' : ''}</span>` : ''}</h3>
+  const badges = (divs.length ? ` <span class="badge">${divs.length} divergence${divs.length > 1 ? 's' : ''}</span>` : '') + (marks.length ? ` <span class="badge mm">${marks.length} mismatch${marks.length > 1 ? 'es' : ''}</span>` : '');
+  return `<section class="folio" data-head="${hex(head)}" data-models="${esc(models.join(','))}"><h3>folio ${hex(head)}${badges}</h3>
 <svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="folio ${hex(head)} refcount and mapcount">${parts.join('')}<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/><text class="tick" x="${L}" y="${H - 4}">${t0}</text><text class="tick" x="${W - R}" y="${H - 4}" text-anchor="end">${t1}</text></svg></section>`;
 }
 
@@ -247,10 +284,13 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 svg{background:#fcfcfc;border:1px solid #ddd;display:block}.line{fill:none;stroke-width:2}
 .grid{stroke:#eee}.axis{stroke:#888}.tick{font-size:10px;fill:#666}.div{stroke:#e00;stroke-width:2;stroke-opacity:.6}
 .pt{cursor:pointer;stroke:#fff;stroke-width:1}.pt.sel{stroke:#000;stroke-width:2}
-.badge{background:#e00;color:#fff;border-radius:8px;padding:0 6px;font-size:12px}
+.badge{background:#e00;color:#fff;border-radius:8px;padding:0 6px;font-size:12px}.badge.mm{background:#e80}
+.mismatch{stroke:#e80;stroke-width:3;stroke-dasharray:4,2}
 .holders{position:sticky;top:0;background:#eef6ff;border:1px solid #9bc;padding:.5em;white-space:pre;font-family:monospace;min-height:3em;z-index:1}
-tr.explain th{background:#fdeaea}tr.finding.error td{background:#fdeaea}tr.finding.warn td{background:#fff6d5}`;
+tr.explain th{background:#fdeaea}tr.finding.error td{background:#fdeaea}tr.finding.warn td{background:#fff6d5}
+tr.obs.mismatch td{background:#f8c8c8;font-weight:bold}tr.obs.unknown td,tr.obs.untraced td{background:#eee;color:#555}
+td.src{font-family:monospace;font-size:11px;white-space:pre}.assumption{color:#555}`;
 
 const JS = `document.addEventListener('click',function(e){var t=e.target;if(!t||!t.classList||!t.classList.contains('pt'))return;
 document.querySelectorAll('.pt.sel').forEach(function(p){p.classList.remove('sel')});t.classList.add('sel');
-var s=t.closest('section');document.getElementById('holders').textContent=(s?s.querySelector('h3').textContent+' — ':'')+t.getAttribute('data-info');});`;
+var s=t.closest('section');var h=document.getElementById('holders');if(!h)return;h.textContent=(s?s.querySelector('h3').textContent+' — ':'')+t.getAttribute('data-info');});`;

@@ -4,16 +4,38 @@
  * S4 report, finds the PMD folio's timeline in both models and the divergence rows,
  * clicks a point, reads its holders, and checks the screenshot is not blank.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Locator } from 'playwright-core';
 import { cli } from '../cli/in-process.ts';
+import { traceText } from '../lift/fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'report-browser-'));
 let browser: BrowserContext;
+
+/** How many colours a PNG shows (sampled on a canvas in the page: the test's TypeScript has no DOM types). */
+async function colours(page: import('playwright-core').Page, png: string): Promise<number> {
+  return page.evaluate<number>(`(async () => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,${readFileSync(png).toString('base64')}';
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const px = g.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < px.length; i += 4 * 97) seen.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+    return seen.size;
+  })()`);
+}
+
+/** An element's computed background colour (run in the page). */
+const background = (e: unknown): string => (globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor;
 
 /** An attribute of every element a locator matches, in document order. */
 async function attrs(loc: Locator, name: string): Promise<(string | null)[]> {
@@ -82,6 +104,38 @@ describe('report --html in chromium', () => {
     })()`);
     expect(colours).toBeGreaterThan(20);
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('shows a check\'s observations with the mismatch highlighted at its trace line', async () => {
+    // k72-ext4-daxwork with line 175's ref=1 (the mkwrite fault's own reference) changed to 7
+    const lines = traceText('k72-ext4-daxwork.trace.txt').split('\n');
+    lines[174] = lines[174]!.replace('write=1 ref=1 ', 'write=1 ref=7 ');
+    const trace = join(dir, 'altered.trace.txt');
+    writeFileSync(trace, lines.join('\n'));
+    const html = join(dir, 'altered.html');
+    expect((await cli('report', trace, '--html', html)).status).toBe(1);
+    const page = await browser.newPage();
+    await page.goto(`file://${html}`);
+    const rows = page.locator('#observations tr.obs');
+    expect(await rows.count()).toBe(483);
+    const bad = page.locator('#observations tr.obs.mismatch');
+    expect(await attrs(bad, 'data-line')).toEqual(['175']);
+    expect(await bad.locator('td').allTextContents()).toEqual([
+      '175', 'vmf_insert_page_mkwrite', '0x48050', 'ref', '7', '1', 'mismatch',
+      'vmf_insert_page_mkwrite: (vmf_insert_page_mkwrite+0x4/0x60) vmf=0xffffc900008d7dc8 page=0xffffea0001201400 write=1 ref=7 mapcount=-1',
+    ]);
+    // highlighted: the row's cells are drawn on red, a matched row's are not
+    expect(await bad.locator('td').first().evaluate(background)).toBe('rgb(248, 200, 200)');
+    expect(await page.locator('#observations tr.obs.match').first().locator('td').first().evaluate(background)).toBe('rgba(0, 0, 0, 0)');
+    // and marked on the timeline of the folio holding the page
+    const folio = page.locator('section.folio[data-head="0x48050"]');
+    expect(await folio.locator('line.mismatch title').textContent()).toBe('mismatch at line 175 (vmf_insert_page_mkwrite): pfn 0x48050 ref recorded 7, simulated 1');
+    expect(await folio.locator('h3 .badge.mm').textContent()).toBe('1 mismatch');
+    await bad.scrollIntoViewIfNeeded();
+    const png = join(dir, 'observations.png');
+    await page.screenshot({ path: png });
+    expect(await colours(page, png)).toBeGreaterThan(10);
     await page.close();
   }, 120_000);
 });
