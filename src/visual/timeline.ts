@@ -10,6 +10,7 @@ import type { Finding } from '../state/finding.ts';
 import { compoundHead, folioMapcount, folioPincount } from '../state/accessors.ts';
 import { HoldersRun } from '../holders/run.ts';
 import type { HolderChange, HoldersTracker } from '../holders/tracker.ts';
+import { folioSpan } from '../diff/folio-view.ts';
 
 /** The counts of one folio after an Op. */
 export interface FolioCounts {
@@ -35,6 +36,13 @@ const PFN_EVENTS = new Set(['set', 'mod', 'mod_and_test', 'mod_and_return', 'mod
 
 /** Runs ops under model, calling visit after each. `tsOf` gives an Op's time. */
 export function runTimeline(model: RefcountModel, ops: Iterable<Op>, tsOf: (op: Op) => number, visit: (s: TimelineStep) => void): HoldersRun {
+  const run = timeline(model, tsOf, visit);
+  for (const op of ops) run.push(op);
+  return run;
+}
+
+/** A model's timeline to push Ops into one by one (several models in lockstep), calling visit after each. */
+export function timeline(model: RefcountModel, tsOf: (op: Op) => number, visit: (s: TimelineStep) => void): HoldersRun {
   let changes: HolderChange[] = [];
   let seen = 0;
   const run = new HoldersRun(model, {
@@ -58,6 +66,25 @@ export function runTimeline(model: RefcountModel, ops: Iterable<Op>, tsOf: (op: 
       changes = [];
     },
   });
-  for (const op of ops) run.push(op);
   return run;
+}
+
+/** The counts of the folios in [lo, hi) of one model, summed (a compared range's counter). */
+export function rangeCounts(run: HoldersRun, lo: number, hi: number): Omit<FolioCounts, 'head'> {
+  const draft = run.runner.draft;
+  const view = draft.view();
+  let refcount = 0;
+  let mapcount = 0;
+  let pincount = 0;
+  for (let p = lo; p < hi;) {
+    const [head, end] = folioSpan(view, p);
+    const rc = draft.refcountOf(head);
+    if (rc !== undefined) {
+      refcount += rc;
+      mapcount += folioMapcount(draft, head);
+      pincount += folioPincount(draft, head) ?? run.tracker.holdersOf(head).reduce((s, h) => s + h.pins, 0);
+    }
+    p = Math.max(end, p + 1);
+  }
+  return { refcount, mapcount, pincount };
 }

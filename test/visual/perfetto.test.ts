@@ -62,6 +62,22 @@ describe('dax-refsim export --perfetto', () => {
     expect(b!.args!['line']).toBe(7);
   });
 
+  it('keys S4\'s PMD folio by the larger folio\'s range in both models, summed over the folios in it', async () => {
+    const out = join(dir, 's4.json');
+    expect((await cli('export', 'replays/s4-pmd-split-pte-refault', '--perfetto', out)).status).toBe(0);
+    const { events } = validate(out);
+    const counters = (pid: number, name: string): [number, unknown][] => events.filter((e) => e.ph === 'C' && e.pid === pid && e.name === name).map((e) => [e.ts, e.args!['value']]);
+    // unified: the order-9 folio's _refcount: the PMD map (#2), zapped by the split (#3),
+    // three PTE re-faults (#4-#6), the GUP get and put (#7, #8), the truncate (#9)
+    expect(counters(2, '0x48400-0x485ff refcount')).toEqual([[2, 1], [3, 0], [4, 1], [5, 2], [6, 3], [7, 4], [8, 3], [9, 0]]);
+    expect(counters(2, '0x48400-0x485ff mapcount')).toEqual([[2, 1], [3, 0], [4, 1], [5, 2], [6, 3], [9, 0]]);
+    // legacy: 512 order-0 pages at the fsdax idle 1 each, the get and put on one of them
+    expect(counters(1, '0x48400-0x485ff refcount')).toEqual([[2, 512], [7, 513], [8, 512]]);
+    expect(counters(1, '0x48400-0x485ff mapcount')).toEqual([[2, 0]]);
+    // no per-head track of a page inside the range
+    expect(events.filter((e) => e.ph === 'C' && /^0x484[0-9a-f]{2} /.test(e.name))).toEqual([]);
+  });
+
   it('leaves no file on a bad input', async () => {
     const out = join(dir, 'bad.json');
     const r = await cli('export', join(dir, 'missing.dax'), '--perfetto', out);
