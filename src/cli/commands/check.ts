@@ -27,6 +27,7 @@ import { parseKconfig, type Kconfig } from '../../models/index.ts';
 import { prettyJson } from '../../report/replay-json.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf } from '../issue-list.ts';
+import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext, type ExitCode } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 
@@ -43,6 +44,7 @@ export interface CheckArgs {
   readonly format: 'text' | 'json';
   readonly out?: string;
   readonly lenient?: boolean;
+  readonly quiet?: boolean;
 }
 
 /** What --help says about exit codes (README.md says the same). */
@@ -195,7 +197,8 @@ export function checkCommand(ctx: CliContext): CommandModule<object, CheckArgs> 
         .option('probes', { type: 'string', describe: 'a kprobe_events file: the probe definitions the header would give' })
         .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
         .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' })
         .epilogue(`${CHECK_EXIT_CODES}\n\n${CHECK_NOT_COMPARED}`) as unknown as Argv<CheckArgs>,
-    handler: (args) => runCheck(args, ctx),
+    handler: (args) => withInputProgress('check', args.trace, args.quiet, ctx, (c) => runCheck(args, c)),
   };
 }

@@ -22,6 +22,7 @@ import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
 import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
 import { IssueList, markPartial, partialOf } from '../issue-list.ts';
+import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
@@ -37,6 +38,7 @@ export interface DiffArgs {
   readonly format: 'text' | 'json' | 'md';
   readonly out?: string;
   readonly lenient?: boolean;
+  readonly quiet?: boolean;
 }
 
 
@@ -165,7 +167,8 @@ export function diffCommand(ctx: CliContext): CommandModule<object, DiffArgs> {
         .option('semantic', { type: 'boolean', default: false, describe: 'hide baseline shifts and other pure re-encodings' })
         .option('first', { type: 'boolean', default: false, describe: 'show the first divergence per range and class instead of every episode' })
         .option('format', { choices: ['text', 'json', 'md'] as const, default: 'text' as const })
-        .option('out', { type: 'string', describe: 'write the report to FILE (atomically)' }) as unknown as Argv<DiffArgs>,
-    handler: async (args) => void (await runDiff(args, ctx)),
+        .option('out', { type: 'string', describe: 'write the report to FILE (atomically)' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' }) as unknown as Argv<DiffArgs>,
+    handler: async (args) => void (await withInputProgress('diff', args.input, args.quiet, ctx, (c) => runDiff(args, c))),
   };
 }

@@ -17,6 +17,7 @@ import { formatReplayJson, type ReplayReportInput } from '../../report/replay-js
 import { formatReplayText } from '../../report/replay-text.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf, type PartialInput } from '../issue-list.ts';
+import { withInputProgress } from '../progress.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { opsOf } from './diff.ts';
@@ -36,6 +37,7 @@ export interface ReplayArgs {
   readonly format: 'text' | 'json';
   readonly out?: string;
   readonly lenient?: boolean;
+  readonly quiet?: boolean;
 }
 
 
@@ -176,7 +178,8 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
         .option('pfn', { type: 'string', describe: 'only the folio containing this pfn (0x… or decimal; a tail resolves to its head)' })
         .option('pages', { type: 'boolean', default: false, describe: 'add the written pages of each folio' })
         .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
-        .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' }) as unknown as Argv<ReplayArgs>,
-    handler: (args) => runReplay(args, ctx),
+        .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' }) as unknown as Argv<ReplayArgs>,
+    handler: (args) => withInputProgress('replay', args.file, args.quiet, ctx, (c) => runReplay(args, c)),
   };
 }
