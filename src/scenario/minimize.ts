@@ -227,3 +227,54 @@ function split<T>(xs: readonly T[], n: number): T[][] {
   }
   return out;
 }
+
+/**
+ * ddmin as {@link minimize}, for a property only an asynchronous run can tell (a check
+ * of the trace lines the kept Ops came from: `minimize --keep mismatch`). `shows` says
+ * whether a subsequence of ops shows it, and at which Op's seq (undefined: it does not).
+ */
+export async function minimizeAsync(
+  ops: readonly Op[], shows: (ops: readonly Op[]) => Promise<number | undefined>, onProgress?: (p: MinimizeProgress) => void,
+): Promise<MinimizeResult | undefined> {
+  const deps = dependencies(ops);
+  let tests = 0;
+  const test = async (idx: readonly number[], size: number): Promise<number[] | undefined> => {
+    const closed = closure(idx, deps);
+    if (closed.length >= size) return undefined;
+    tests++;
+    return (await shows(closed.map((i) => ops[i]!))) !== undefined ? closed : undefined;
+  };
+  const at = await shows(ops);
+  tests++;
+  if (at === undefined) return undefined;
+  let c = ops.map((_, i) => i).filter((i) => ops[i]!.seq <= at);
+  // the prefix must still show it (an observation may read what a later Op's lines say)
+  if (c.length < ops.length && (await shows(closure(c, deps).map((i) => ops[i]!))) === undefined) c = ops.map((_, i) => i);
+  else c = closure(c, deps);
+  let n = 2;
+  while (c.length >= 2) {
+    onProgress?.({ tests, size: c.length, granularity: n });
+    const chunks = split(c, n);
+    let next: number[] | undefined;
+    for (const ch of chunks) if ((next = await test(ch, c.length))) break;
+    if (next) {
+      c = next;
+      n = 2;
+      continue;
+    }
+    for (const ch of chunks) {
+      const drop = new Set(ch);
+      if ((next = await test(c.filter((i) => !drop.has(i)), c.length))) break;
+    }
+    if (next) {
+      c = next;
+      n = Math.max(n - 1, 2);
+      continue;
+    }
+    if (n >= c.length) break;
+    n = Math.min(n * 2, c.length);
+  }
+  const indices = closure(c, deps);
+  onProgress?.({ tests, size: indices.length, granularity: n });
+  return { indices, tests };
+}

@@ -2,7 +2,7 @@
  * ddmin over Ops: dependencies, the 10,000-Op stream with one injected unmatched get,
  * and the 6.1 daxrace trace shrunk to its missed wakeup.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,7 +79,7 @@ describe('minimize', () => {
     expect(checkExpectations(onUnified.ops, onUnified.expects).map((x) => [x.holds, x.actual])).toEqual([[false, 'no findings']]);
   });
 
-  it('divergence classes and hangs; an input that does not show it exits 1; mismatch is refused with the reason', async () => {
+  it('divergence classes and hangs; an input that does not show it exits 1; mismatch of a scenario is refused with the reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-min-'));
     try {
       const d = await cli('minimize', 'replays/s4-pmd-split-pte-refault', '--keep', 'divergence:folio-shape');
@@ -95,9 +95,48 @@ describe('minimize', () => {
       const none = await cli('minimize', 'replays/s1-pte-fault-munmap-truncate', '--keep', 'finding:missed-wakeup');
       expect(none.status).toBe(1);
       expect(none.stderr).toContain('does not show finding missed-wakeup on legacy@6.14: nothing to keep');
-      const mm = await cli('minimize', 'events/traces/k61-ext4-daxrace.trace.txt', '--keep', 'mismatch');
+      const mm = await cli('minimize', 'replays/s4-pmd-split-pte-refault', '--keep', 'mismatch');
       expect(mm.status).toBe(2);
-      expect(mm.stderr).toMatch(/^--keep mismatch: not supported: /);
+      expect(mm.stderr).toBe('--keep mismatch: replays/s4-pmd-split-pte-refault/scenario.dax is no recorded trace: a mismatch is between a trace\'s recorded observations and the model; give the trace\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--keep mismatch shrinks a trace to the Ops whose lines still give the same mismatch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-min-'));
+    try {
+      // k72-ext4-daxwork with line 175's ref=1 (the mkwrite fault's own reference) changed to 7
+      const lines = readFileSync('events/traces/k72-ext4-daxwork.trace.txt', 'utf8').split('\n');
+      lines[174] = lines[174]!.replace('write=1 ref=1 ', 'write=1 ref=7 ');
+      const trace = join(dir, 'altered.trace.txt');
+      writeFileSync(trace, lines.join('\n'));
+      const r = await cli('minimize', trace, '--keep', 'mismatch');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe([
+        '# check of the trace lines these Ops came from ("line N"), with the header and every line no Op came from:',
+        '# mismatch at line 175 (vmf_insert_page_mkwrite): pfn 0x48050 ref recorded 7, unified@7.2 1',
+        '# the check takes over the recorded values of a snap line that differs, and those lines stay: replaying',
+        '# these Ops alone need not give the simulated value above; a .dax carries no recorded values, and its',
+        '# expect line is the model\'s refcount of that page at the end of these Ops',
+        `scenario "minimized from ${trace}: 2 of 26 Ops still show the mismatch at line 175"`,
+        'profile unified@7.2',
+        'process "mm:390"',
+        'file "259:0/0xd" 0..4K -> 0x48050',
+        'pgmap pmem0 fsdax 0x40000 +512M',
+        '"mm:390": mmap "259:0/0xd" 0..4K shared at 0x7f989e400000',
+        '"mm:390": fault "259:0/0xd" write line 174',
+        'expect unified@7.2: 0x48050 refcount 1',
+        '',
+      ].join('\n'));
+      expect(r.stderr.split('\n').at(-2)).toMatch(/^minimize: 2 of 26 Ops, \d+ checks$/);
+      // the scenario's expect holds
+      const s = ok(r.stdout);
+      expect(checkExpectations(s.ops, s.expects).map((e) => e.holds)).toEqual([true]);
+      // a clean recording shows no mismatch: exit 1
+      const clean = await cli('minimize', 'events/traces/k72-ext4-daxwork.trace.txt', '--keep', 'mismatch');
+      expect(clean.status).toBe(1);
+      expect(clean.stderr).toContain('events/traces/k72-ext4-daxwork.trace.txt does not show a mismatch: nothing to keep');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,12 @@
  * (src/scenario/minimize.ts), and prints them as a `.dax` scenario ending in the
  * `expect` line that holds. Progress goes to stderr. Exit 0, 1 when the input does not
  * show what --keep names, 2 on bad input or usage.
+ *
+ * `--keep mismatch[:FUNCTION]` shrinks a recorded trace instead: a candidate is the
+ * trace without the lines of the Ops it drops (the header and every line no Op came
+ * from stay), checked as `check` does, and kept while that check still reports a
+ * mismatch at the same observation (line, page, field) with the same recorded and
+ * simulated values: the first mismatch of the whole trace (or of FUNCTION).
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { Op } from '../../events/op.ts';
@@ -16,7 +22,20 @@ import { toDax } from '../../scenario/emit.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { parseModels } from './diff.ts';
-import { readOpInput, type OpInput } from './op-input.ts';
+import { readOpInput, resolveInput, type OpInput } from './op-input.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { minimizeAsync } from '../../scenario/minimize.ts';
+import { liftTraceFile } from '../../lift/lift-file.ts';
+import { checkTraceFile } from '../../check/check-file.ts';
+import type { CheckOutcome, Mismatch } from '../../check/result.ts';
+import { sniffFormat } from '../../engine/replay.ts';
+import { isDaxFile } from '../../io/dax-file.ts';
+import { runOps } from '../../engine/runner.ts';
+import { source } from '../../state/accessors.ts';
+import { formatIssue } from '../../trace/issues.ts';
+import { InputIssues } from '../errors.ts';
 
 /** The minimize command's arguments. */
 export interface MinimizeArgs {
@@ -45,7 +64,7 @@ export function parseKeep(args: MinimizeArgs, input: OpInput): KeepTarget {
     return { kind: 'divergence', cls: arg as DivergenceClass, models: parseModels(args.models) };
   }
   if (kind === 'mismatch') {
-    throw new UsageError('--keep mismatch: not supported: a mismatch is between a trace\'s recorded observations and the model, and the observations do not survive removing Ops; minimize the finding or divergence the mismatch shows instead');
+    throw new UsageError(`--keep ${args.keep}: ${input.file} is no recorded trace: a mismatch is between a trace's recorded observations and the model; give the trace`);
   }
   throw new UsageError(`--keep ${args.keep}: expected finding:CODE, hang or divergence:CLASS`);
 }
@@ -65,6 +84,11 @@ function describeTarget(t: KeepTarget): string {
 
 /** Runs the minimize command. */
 export async function runMinimize(args: MinimizeArgs, ctx: CliContext): Promise<void> {
+  const mm = /^mismatch(?::(.+))?$/s.exec(args.keep);
+  if (mm) {
+    const file = resolveInput(args.input);
+    if (!isDaxFile(file) && (await sniffFormat(file)) === 'trace') return minimizeMismatch(args, ctx, file, mm[1]);
+  }
   const input = await readOpInput(args.input);
   const target = parseKeep(args, input);
   if (target.kind === 'divergence' && args.models !== 'legacy,unified' && !(target.models[0].name === modelFor('legacy').name && target.models[1].name === modelFor('unified').name)) {
@@ -97,6 +121,102 @@ export async function runMinimize(args: MinimizeArgs, ctx: CliContext): Promise<
   ctx.exit(EXIT.ok);
 }
 
+/**
+ * `--keep mismatch[:FUNCTION]` on a recorded trace: ddmin over its Ops, each
+ * candidate checked on the trace lines it keeps (read whole: the traces this command
+ * shrinks are small).
+ */
+async function minimizeMismatch(args: MinimizeArgs, ctx: CliContext, file: string, fn: string | undefined): Promise<void> {
+  const lifted = await liftTraceFile(file);
+  const errors = lifted.issues.filter((i) => i.severity === 'error');
+  if (errors.length) throw new InputIssues(errors.slice(0, 20).map(formatIssue));
+  const opItems = lifted.items.flatMap((i) => (i.kind === 'op' ? [i] : []));
+  const ops = opItems.map((i) => i.op);
+  // the trace lines each Op was lifted from
+  const linesOf = new Map(opItems.map((i) => [i.op.seq, i.records.map((r) => r.line)]));
+  const seqAt = new Map<number, number>();
+  for (const [seq, lines] of linesOf) for (const l of lines) seqAt.set(l, seq);
+  const text = readFileSync(file, 'utf8').split('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-minimize-'));
+  const choice = args.model !== undefined ? { model: args.model } : {};
+  let target: Mismatch | undefined;
+  let last: { outcome: CheckOutcome; mismatch: Mismatch } | undefined;
+  /** The check of the trace without the lines of the Ops not in `kept`; its mismatches at their original lines. */
+  const check = async (kept: readonly Op[]): Promise<CheckOutcome> => {
+    const keep = new Set(kept.map((o) => o.seq));
+    const original: number[] = [];
+    const lines: string[] = [];
+    text.forEach((t, i) => {
+      const seq = seqAt.get(i + 1);
+      if (seq !== undefined && !keep.has(seq)) return;
+      original.push(i + 1);
+      lines.push(t);
+    });
+    const path = join(dir, 'candidate.trace.txt');
+    writeFileSync(path, lines.join('\n'));
+    const o = (await checkTraceFile(path, choice)).outcome;
+    return { ...o, mismatches: o.mismatches.map((m) => ({ ...m, line: original[m.line - 1] ?? m.line })) };
+  };
+  /** The seq of the Op whose lines hold (or last precede) a line. */
+  const opOf = (line: number): number => seqAt.get(line) ?? ops.filter((o) => (o.line ?? 0) <= line).at(-1)?.seq ?? ops[0]?.seq ?? 0;
+  const shows = async (kept: readonly Op[]): Promise<number | undefined> => {
+    const o = await check(kept);
+    // the same disagreement: the same observation (line, page, field) and the same model value;
+    // a looser match lets dropped Ops make a new mismatch that merely looks alike
+    const m = o.mismatches.find((x) => (target ? sameMismatch(x, target) : fn === undefined || x.function === fn));
+    if (!m) return undefined;
+    target ??= m;
+    last = { outcome: o, mismatch: m };
+    return opOf(m.line);
+  };
+  let lastSize = -1;
+  try {
+    const result = await minimizeAsync(ops, shows, (p) => {
+      if (p.size === lastSize) return;
+      lastSize = p.size;
+      ctx.io.stderr(`minimize: ${p.size} of ${ops.length} Ops after ${p.tests} checks\n`);
+    });
+    const what = fn === undefined ? 'a mismatch' : `a mismatch in ${fn}`;
+    if (!result) {
+      ctx.io.stderr(`minimize: ${file} does not show ${what}: nothing to keep\n`);
+      ctx.exit(EXIT.findings);
+      return;
+    }
+    const kept = result.indices.map((i) => ops[i]!);
+    // the last candidate checked may be one that was dropped: check the result itself
+    if ((await shows(kept)) === undefined || !last) throw new Error('minimize: the minimized trace lost its mismatch');
+    const { outcome, mismatch: m } = last;
+    const renumbered: Op[] = kept.map((op, k) => ({ ...op, seq: k + 1 }));
+    const model = modelFor(outcome.profile);
+    const pfn = Number(m.pfn);
+    const final = Number.isFinite(pfn) ? source(runOps(model, renumbered).state).page(pfn)?.refcount : undefined;
+    const out = toDax(renumbered, {
+      description: `minimized from ${file}: ${kept.length} of ${ops.length} Ops still show the mismatch at line ${m.line}`,
+      profile: outcome.profile,
+      comments: [
+        `check of the trace lines these Ops came from ("line N"), with the header and every line no Op came from:`,
+        `mismatch at line ${m.line} (${m.function}): pfn ${m.pfn} ${m.field} recorded ${m.recorded}, ${outcome.profile} ${m.simulated ?? 'none'}`,
+        'the check takes over the recorded values of a snap line that differs, and those lines stay: replaying',
+        'these Ops alone need not give the simulated value above; a .dax carries no recorded values, and its',
+        'expect line is the model\'s refcount of that page at the end of these Ops',
+      ],
+      ...(final !== undefined ? { expects: [`${outcome.profile}: ${m.pfn} refcount ${final}`] } : {}),
+      file: args.input,
+    });
+    ctx.io.stderr(`minimize: ${kept.length} of ${ops.length} Ops, ${result.tests + 1} checks\n`);
+    if (args.out !== undefined) await writeFileAtomic(args.out, out, { inputs: [file] });
+    else ctx.io.stdout(out);
+    ctx.exit(EXIT.ok);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Two mismatches are one disagreement: the same observation and the same values. */
+function sameMismatch(a: Mismatch, b: Mismatch): boolean {
+  return a.line === b.line && a.pfn === b.pfn && a.field === b.field && a.function === b.function && a.recorded === b.recorded && a.simulated === b.simulated;
+}
+
 /** The yargs module of `minimize`. */
 export function minimizeCommand(ctx: CliContext): CommandModule<object, MinimizeArgs> {
   return {
@@ -105,7 +225,7 @@ export function minimizeCommand(ctx: CliContext): CommandModule<object, Minimize
     builder: (y: Argv) =>
       y
         .positional('input', { type: 'string', demandOption: true, describe: '.dax scenario, Op JSONL, a case folder, or a recorded trace' })
-        .option('keep', { type: 'string', demandOption: true, describe: 'finding:CODE | hang | divergence:CLASS' })
+        .option('keep', { type: 'string', demandOption: true, describe: 'finding:CODE | hang | divergence:CLASS | mismatch[:FUNCTION] (a recorded trace)' })
         .option('model', { type: 'string', describe: 'model for finding:/hang (default: the scenario\'s profile, the trace\'s kernel, else legacy)' })
         .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles for divergence:' })
         .option('out', { type: 'string', describe: 'write the scenario to FILE (atomically)' }) as unknown as Argv<MinimizeArgs>,
