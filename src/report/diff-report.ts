@@ -55,6 +55,26 @@ function value(v: FieldValue): string {
   return Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
 }
 
+/** Values in a Markdown table cell (a table row cannot wrap): a list run-length encoded (`1 ×30`), cut past MD_CELL columns (`--format json` has every value). */
+const MD_CELL = 20;
+
+function mdValue(v: FieldValue): string {
+  if (!Array.isArray(v)) return value(v);
+  const runs: string[] = [];
+  for (let i = 0; i < v.length;) {
+    let j = i;
+    while (j < v.length && v[j] === v[i]) j++;
+    runs.push(j - i > 1 ? `${v[i]} ×${j - i}` : String(v[i]));
+    i = j;
+  }
+  let text = '';
+  for (const [k, r] of runs.entries()) {
+    if (text.length + r.length > MD_CELL && k > 0) return `[${text}, …: ${v.length} in all]`;
+    text = k === 0 ? r : `${text}, ${r}`;
+  }
+  return `[${text}]`;
+}
+
 function range(d: { readonly pfns: readonly [number, number] }): string {
   return d.pfns[0] === d.pfns[1] ? hex(d.pfns[0]) : `${hex(d.pfns[0])}–${hex(d.pfns[1])}`;
 }
@@ -177,7 +197,7 @@ export function diffMarkdown(r: DiffResult, opts: DiffReportOptions = {}): strin
     const cs = rows.filter((x) => x.cls === c);
     if (cs.length === 0) continue;
     out.push('', `## ${c}`, '', headline(c, cs[0]!.field), '', `| pfns | field | ${esc(a)} | ${esc(b)} | when |`, '|---|---|---|---|---|');
-    for (const x of cs) out.push(`| ${range(x)} | ${x.field} | ${esc(value(x.a))} | ${esc(value(x.b))} | ${x.when} |`);
+    for (const x of cs) out.push(`| ${range(x)} | ${x.field} | ${esc(mdValue(x.a))} | ${esc(mdValue(x.b))} | ${x.when} |`);
   }
   const st = stories(rows, first);
   if (st.length) out.push('', '## What the runs did');
@@ -185,8 +205,9 @@ export function diffMarkdown(r: DiffResult, opts: DiffReportOptions = {}): strin
     out.push('', `### ${s.range}`, '');
     for (const t of s.steps) {
       const [opLine, ...sides] = t.lines;
-      out.push(`- **${opLine!.replace(/:$/, '')}**${t.tags ? ` (${t.tags})` : ''}`);
-      for (const l of sides) out.push(`  - ${l.trim()}`);
+      // a list item wraps like the text form (a Markdown paragraph continues on the next line)
+      out.push(...wrap(`**${opLine!.replace(/:$/, '')}**${t.tags ? ` (${t.tags})` : ''}`, '- ', '  '));
+      for (const l of sides) out.push(...wrap(l.trim(), '  - ', '    '));
     }
   }
   return `${out.join('\n')}\n`;

@@ -100,6 +100,16 @@ describe('dax-refsim diff', () => {
     expect(m.stdout).toContain('## What the runs did');
   });
 
+  it('Markdown pastes into a mail: prose wrapped at 80 columns, table cells of at most 40 (long lists run-length encoded and cut)', async () => {
+    for (const input of ['replays/s4-pmd-split-pte-refault', 'replays/s2-gup-get-across-truncate', 'events/traces/k61-ext4-daxrace.trace.txt', 'events/traces/k72-ext4-daxshare.trace.txt']) {
+      const m = await cli('diff', input, '--format', 'md');
+      for (const l of m.stdout.split('\n')) {
+        if (l.startsWith('|')) for (const cell of l.split(/(?<!\\)\|/).slice(1, -1)) expect([...cell.trim()].length, `${input}: ${l}`).toBeLessThanOrEqual(40);
+        else expect([...l].length, `${input}: ${l}`).toBeLessThanOrEqual(80);
+      }
+    }
+  });
+
   it('exits 2 on a missing file, a bad line, bad --models, and leaves no --out file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-diff-'));
     try {
