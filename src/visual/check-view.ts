@@ -194,14 +194,25 @@ function eventText(line: string): string {
   return m ? m[1]! : line.trim();
 }
 
+/** The findings the check's replay raised, at the trace line of the Op that raised each. */
+function checkFindingsHtml(outcome: CheckOutcome): string {
+  if (outcome.findings.length === 0) return '';
+  const rows = outcome.findings.map((f) => {
+    const line = outcome.findingLines.get(f.seq);
+    return `<tr class="finding ${f.severity}" data-code="${esc(f.code)}"><td>${line ?? ''}</td><td>${esc(f.code)}</td><td>${esc(f.severity)}</td><td>${esc(f.pfn ?? '')}</td><td>${esc(f.function)}</td><td>${esc(f.message)}</td></tr>`;
+  });
+  return `<table id="check-findings"><thead><tr><th>line</th><th>finding</th><th>severity</th><th>pfn</th><th>function</th><th>message</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 /** The check summary and the observations table. `text` gives a trace line's text (when it was read). */
 export function checkSectionHtml(outcome: CheckOutcome, collector: ObservationCollector, text: (line: number) => string | undefined): string {
   const rows = collector.rows();
   const m = outcome.mismatches.length;
   const head = [
     `<h2 id="check">Check against ${esc(outcome.profile)}</h2>`,
-    `<p id="check-verdict">kernel ${esc(outcome.kernel)}, profile ${esc(outcome.profile)}: ${outcome.observations} observations, ${outcome.matched} matched, ${outcome.unknown} unknown, ${outcome.untraced.length} untraced, ${m} mismatch${m === 1 ? '' : 'es'}.</p>`,
+    `<p id="check-verdict">kernel ${esc(outcome.kernel)}, profile ${esc(outcome.profile)}: ${outcome.observations} observations, ${outcome.matched} matched, ${outcome.unknown} unknown, ${outcome.untraced.length} untraced, ${m} mismatch${m === 1 ? '' : 'es'}, ${outcome.findings.length} finding${outcome.findings.length === 1 ? '' : 's'}.</p>`,
     ...(outcome.assumptions ?? []).map((a) => `<p class="assumption">assumption: ${esc(a)}</p>`),
+    checkFindingsHtml(outcome),
     collector.complete
       ? `<p class="note" id="obs-note">Every observation is listed by trace line; mismatches are red, unknowns grey.</p>`
       : `<p class="note" id="obs-note">${esc(`The check decided ${collector.total} observations: too many to list. Shown: the first ${MAX_GROUPS} that are not matches (mismatches, unknowns, untraced changes), each with up to ${CONTEXT} observations of the same page before and after it; the counts above are of every observation.`)}</p>`,

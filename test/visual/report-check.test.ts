@@ -36,9 +36,9 @@ describe('report --html of a trace with probes', () => {
     const html = join(dir, 'altered.html');
     const r = await cli('report', trace, '--html', html);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/, 26 Ops, 17 divergences, check: 483 observations, 1 mismatches\n$/);
+    expect(r.stderr).toMatch(/, 26 Ops, 17 divergences, check: 483 observations, 1 mismatches, 0 findings\n$/);
     const text = readFileSync(html, 'utf8');
-    expect(text).toContain('<p id="check-verdict">kernel 7.2.13+deb14-amd64, profile unified@7.2: 483 observations, 482 matched, 0 unknown, 0 untraced, 1 mismatch.</p>');
+    expect(text).toContain('<p id="check-verdict">kernel 7.2.13+deb14-amd64, profile unified@7.2: 483 observations, 482 matched, 0 unknown, 0 untraced, 1 mismatch, 0 findings.</p>');
     expect(text).toContain('<p class="note" id="obs-note">Every observation is listed by trace line; mismatches are red, unknowns grey.</p>');
     const verdicts = all(text, /<tr class="obs [a-z]+" id="[^"]+" data-line="\d+" data-pfn="0x[0-9a-f]+" data-verdict="([a-z]+)">/g);
     expect(verdicts).toHaveLength(483);
@@ -57,12 +57,24 @@ describe('report --html of a trace with probes', () => {
     expect(text.match(/<line class="mismatch"/g)).toHaveLength(1);
   });
 
+  it('a 6.1 recording is drawn under legacy@6.1, and the check\'s missed wakeup is listed at its line', async () => {
+    const html = join(dir, 'k61.html');
+    const r = await cli('report', 'events/traces/k61-ext4-daxrace.trace.txt', '--html', html);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/, 8 Ops, \d+ divergences, check: 43 observations, 0 mismatches, 1 findings\n$/);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain('<tr><th>profiles</th><td>legacy@6.1, unified@7.2</td></tr>');
+    expect(text).toContain('<tr><th>findings</th><td>legacy@6.1: 1, unified@7.2: 0</td></tr>');
+    expect(text).toContain('<p id="check-verdict">kernel 6.1.0-56-amd64, profile legacy@6.1: 43 observations, 43 matched, 0 unknown, 0 untraced, 0 mismatches, 1 finding.</p>');
+    expect(all(text, /<tr class="finding error" data-code="missed-wakeup"><td>(\d+)<\/td>/g)).toEqual(['175']);
+  });
+
   it('a clean recording: every observation matched, exit 0 and no mark', async () => {
     const html = join(dir, 'clean.html');
     const r = await cli('report', 'events/traces/k72-ext4-daxwork.trace.txt', '--html', html, '--models', 'unified@7.2');
     expect(r.status).toBe(0);
     const text = readFileSync(html, 'utf8');
-    expect(text).toContain('483 observations, 483 matched, 0 unknown, 0 untraced, 0 mismatches.');
+    expect(text).toContain('483 observations, 483 matched, 0 unknown, 0 untraced, 0 mismatches, 0 findings.');
     expect(text).not.toContain('class="obs mismatch"');
     expect(text).not.toContain('<line class="mismatch"');
   });
