@@ -64,7 +64,7 @@ export class PutBuilder implements Builder {
 
   offer(r: TraceRecord): boolean {
     if (r.kind === 'page_ref') {
-      if (r.pfn !== this.pfn) return false;
+      if (!this.samePage(r.pfn)) return false;
       // a put opened by its own page_ref event is that one decrement: the next is another
       // put_page() (vmtest 7.3dbg ext4-fsdax-gup.trace.txt:346-347, a pipe of two pages of
       // one PMD folio drained: two folio_put_testzero() on its head)
@@ -74,7 +74,7 @@ export class PutBuilder implements Builder {
     }
     if (r.kind !== 'kprobe') return false;
     const fn = probeFunction(r);
-    if (this.hookToCome && r.probeKind === 'entry' && /devmap/.test(fn) && probePage(r, this.env.vmemmapBase) === this.pfn) {
+    if (this.hookToCome && r.probeKind === 'entry' && /devmap/.test(fn) && this.samePage(probePage(r, this.env.vmemmapBase))) {
       // put_page() → put_devmap_managed_page_refs(page, 1) (6.1–6.14) inside the pipe release
       this.hookToCome = false;
       this.records.push(r);
@@ -83,6 +83,17 @@ export class PutBuilder implements Builder {
     if (r.probeKind === 'return' ? !/devmap/.test(fn) : !PUT_PATH.has(fn) || /devmap/.test(fn) || fn === 'gup_put_folio') return false;
     this.records.push(r);
     return true;
+  }
+
+  /**
+   * pfn is this put's page, or the head of the large folio it is in: a pipe release names
+   * the vmsplice()d page, put_page() then works on page_folio() of it, whose page_ref event
+   * and devmap hook name the head (vmtest 7.3dbg devdax-2M-devdax.trace.txt:279-280, tail
+   * 0x1a0bf0 then page_ref_mod_and_test pfn=0x1a0a00; 6.12 devdax-1G: the hook's folio=).
+   */
+  private samePage(pfn: number | null): boolean {
+    if (pfn === null || this.pfn === null) return false;
+    return pfn === this.pfn || this.env.world.headOf(this.pfn) === pfn;
   }
 
   close(): Closed {
