@@ -78,3 +78,22 @@ describe.each(CASES)('$name', (c) => {
     if (c.collapsed > 0) expect(doc.mismatches[0]).toMatchObject({ function: 'try_grab_folio_fast', field: 'ref', recorded: 3, simulated: 2 });
   });
 });
+
+describe('k73dbg-devdax-2M-pipe (7.3 CONFIG_DEBUG_PAGE_REF, 2 MiB device-dax: the vmsplice() pipe drained)', () => {
+  // :242-244 try_grab_folio_fast of tail 0x1a0bf0 (page_ref_mod_unless on the head);
+  // :249 pipe_page_release names the tail, :250 page_ref_mod_and_test val=-1 the head
+  const name = 'k73dbg-devdax-2M-pipe';
+
+  it('the pipe release and the head page_ref event it causes are one put of the vmsplice()d page', async () => {
+    const t = await liftText(readFileSync(fixture(name), 'utf8'), name);
+    expect(t.ops.filter((o) => o.type === 'gup.get' || o.type === 'put').map((o) => [o.type, 'pfn' in o ? o.pfn : null, o.line])).toEqual([
+      ['gup.get', 0x1a0bf0, 242],
+      ['put', 0x1a0bf0, 249],
+    ]);
+  });
+
+  it('checks with every observation matched (a second put made the head 1 where the kernel shows 2)', async () => {
+    const { code, doc } = await checkDoc({ trace: fixture(name) });
+    expect([code, doc.observations, doc.matched, doc.unknown, doc.untraced.length, doc.mismatches.length]).toEqual([0, 277, 277, 0, 0, 0]);
+  });
+});
