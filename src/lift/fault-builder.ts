@@ -6,6 +6,13 @@
  * vmf_insert_mixed_mkwrite() / vmf_insert_pfn_pmd() with a pfn_t, unified
  * vmf_insert_page_mkwrite() / insert_page() / vmf_insert_folio_pmd() with a struct page
  * or folio), an rmap probe, or a page_ref event of a page_ref build.
+ *
+ * A MAP_SYNC write fault ends `_done` with VM_FAULT_NEEDDSYNC and nothing mapped: the
+ * filesystem then calls dax_finish_sync_fault() (fs/dax.c: vfs_fsync_range(), then
+ * dax_insert_pfn_mkwrite(): folio_ref_inc(), vmf_insert_page_mkwrite() or
+ * vmf_insert_folio_pmd(), folio_put(), and the fs_dax `dax_insert_pfn_mkwrite` event).
+ * Those records are the same fault's insert: the fault reads on to that event (vmtest
+ * 7.3dbg ext4-fsdax-faults.trace.txt:485-493, a PMD; :498-509, a PTE).
  */
 import type { Level } from '../events/op.ts';
 import { probeBigint } from '../trace/record-fields.ts';
@@ -13,12 +20,16 @@ import type { FsDaxRecord, TraceRecord } from '../trace/record-types.ts';
 import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { pfnOfPfnT } from './gup-flags.ts';
-import { mmKey, pfnField, probeFunction } from './record-view.ts';
+import { isSnapProbe, mmKey, pfnField, probeFunction } from './record-view.ts';
 import { fileId } from './world.ts';
 
 const FAULT_FLAG_WRITE = 0x1;
 /** VM_FAULT_SIGBUS, VM_FAULT_RETRY, VM_FAULT_FALLBACK: no entry installed. */
 const VM_FAULT_NO_MAP = 0x2 | 0x400 | 0x800;
+/** VM_FAULT_NEEDDSYNC (include/linux/mm_types.h, 6.1 to 7.x): the insert comes after a sync. */
+const VM_FAULT_NEEDDSYNC = 0x2000;
+/** The functions dax_finish_sync_fault() inserts through (both families), and their rmap. */
+const SYNC_INSERT = /^(insert_pfn|insert_page|vmf_insert_|folio_add_file_rmap_|page_add_file_rmap|dax_)/;
 
 /** Page and folio arguments of the insert and rmap probes, most specific first. */
 const PAGE_ARGS = ['page', 'folio'] as const;
@@ -53,6 +64,8 @@ export class FaultBuilder implements Builder {
   private pfn: number | null = null;
   private hole = false;
   private done: FsDaxRecord | null = null;
+  /** After a NEEDDSYNC `_done`: reading dax_finish_sync_fault()'s insert. */
+  private sync = false;
 
   constructor(env: LiftEnv, context: string, start: FsDaxRecord) {
     this.env = env;
@@ -62,15 +75,18 @@ export class FaultBuilder implements Builder {
   }
 
   get finished(): boolean {
-    return this.done !== null;
+    return this.done !== null && !this.sync;
   }
 
   offer(r: TraceRecord): boolean {
-    if (this.done !== null) return false;
+    if (this.done !== null) return this.sync && this.offerSync(r);
     if (r.kind === 'marker' || (r.kind === 'fs_dax' && /^dax_(pte|pmd)_fault$/.test(r.event))) return false;
     this.records.push(r);
     if (r.kind === 'fs_dax') {
-      if (/^dax_(pte|pmd)_fault_done$/.test(r.event)) this.done = r;
+      if (/^dax_(pte|pmd)_fault_done$/.test(r.event)) {
+        this.done = r;
+        this.sync = ((r.result?.value ?? 0) & VM_FAULT_NEEDDSYNC) !== 0 || (r.result?.names?.includes('NEEDDSYNC') ?? false);
+      }
       if (/load_hole/.test(r.event)) this.hole = true;
       return true;
     }
@@ -84,6 +100,21 @@ export class FaultBuilder implements Builder {
       if (this.env.world.isDevicePfn(pfn)) this.pfn = pfn;
       else this.hole = true;
     }
+    return true;
+  }
+
+  /** A record of dax_finish_sync_fault() (see the file comment), up to its `dax_insert_pfn_mkwrite` event. */
+  private offerSync(r: TraceRecord): boolean {
+    if (r.kind === 'fs_dax') {
+      if (/^dax_(pte|pmd)_fault$/.test(r.event)) return false;
+      // the writeback of vfs_fsync_range(), then the insert's own event, which ends it
+      if (/^dax_insert_pfn_mkwrite/.test(r.event)) this.sync = false;
+    } else if (r.kind === 'page_ref') {
+      if (!this.env.world.isDevicePfn(r.pfn)) return false;
+    } else if (r.kind !== 'kprobe' || isSnapProbe(r) || !SYNC_INSERT.test(probeFunction(r))) return false;
+    this.records.push(r);
+    const pfn = this.pfn === null ? insertedPfn(r, this.env) : null;
+    if (pfn !== null && this.env.world.isDevicePfn(pfn)) this.pfn = pfn;
     return true;
   }
 

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Op } from '../../src/events/op.ts';
 import { Runner } from '../../src/engine/runner.ts';
 import { createModel, resolveProfile } from '../../src/models/index.ts';
-import { folioPincount, source } from '../../src/state/accessors.ts';
+import { folioEntireMapcount, folioMapcount, folioPincount, source } from '../../src/state/accessors.ts';
 import type { SimState } from '../../src/state/sim-state.ts';
 import { liftText } from '../lift/fixtures.ts';
 import { checkDoc } from './run.ts';
@@ -148,6 +148,23 @@ describe('7.3 vmsplice FOLL_GET references released by the pipe (fsdax-gup)', ()
   });
 });
 
+describe('7.3, recorded with the page_cache_pipe_buf_release() probe (fsdax-gup)', async () => {
+  const lifted = await liftText(text('k73-ext4-fsdax-gup-pipe'));
+
+  it('every pipe drain shows as put_page() of each spliced page (a PMD folio\'s tails among them), lifted as puts', () => {
+    const puts = lifted.ops.filter((o) => o.type === 'put');
+    expect(puts.map((o) => o.type === 'put' && [o.line, o.pfn, o.nr])).toEqual([
+      [291, 0x48051, 1], [311, 0x48058, 1], [322, 0x48420, 1], [323, 0x48421, 1], [342, 0x48620, 1], [343, 0x48621, 1], [360, 0x48052, 1], [365, 0x48052, 1],
+    ]);
+  });
+
+  it('checks clean with nothing unknown: every put seen', async () => {
+    const { code, doc } = await checkDoc({ trace: fixture('k73-ext4-fsdax-gup-pipe') });
+    expect(code).toBe(0);
+    expect({ observations: doc.observations, matched: doc.matched, unknown: doc.unknown, untraced: doc.untraced.length, mismatches: doc.mismatches.length }).toEqual({ observations: 1286, matched: 1286, unknown: 0, untraced: 0, mismatches: 0 });
+  });
+});
+
 describe('7.3dbg: a pipe of two pages of one PMD folio drained (fsdax-gup)', async () => {
   const lifted = await liftText(text('k73dbg-ext4-fsdax-gup'));
 
@@ -182,5 +199,30 @@ describe('6.12: the pipe release probe on a legacy kernel (put_page() → the de
     expect(code).toBe(0);
     // the new probe's ref=2 is one more observation, matched; nothing else changes
     expect({ observations: doc.observations, matched: doc.matched, mismatches: doc.mismatches.length }).toEqual({ observations: base.doc.observations + 1, matched: base.doc.matched + 1, mismatches: 0 });
+  });
+});
+
+describe('7.3 MAP_SYNC write faults (fsdax-faults): the insert comes from dax_finish_sync_fault()', async () => {
+  const dbg = await liftText(text('k73dbg-ext4-fsdax-faults'));
+
+  it('lifts the NEEDDSYNC fault and its sync insert as one mapped fault, PMD and PTE', () => {
+    // :485-493 dax_pmd_fault, _done NEEDDSYNC, then folio_ref_inc, vmf_insert_folio_pmd, folio_put, dax_insert_pfn_mkwrite
+    expect(dbg.ops.find((o) => o.line === 485)).toMatchObject({ type: 'dax.fault', pfn: 0x48a00, level: 'pmd', write: true });
+    expect(dbg.ops.find((o) => o.line === 498)).toMatchObject({ type: 'dax.fault', pfn: 0x48c00, level: 'pte', write: true });
+    // the folio_put() of dax_insert_pfn_mkwrite() is the fault's own, not a put Op
+    expect(dbg.ops.filter((o) => o.type === 'put' && o.line !== undefined && o.line >= 485 && o.line <= 535)).toEqual([]);
+  });
+
+  it('replays each to one mapping reference: refcount 1, the PMD entire-mapped once, the PTE mapped once', () => {
+    const states = replay('7.3.4', dbg.ops);
+    const after = (line: number) => source(states[dbg.ops.findIndex((o) => o.line === line)]!);
+    expect([after(485).page(0x48a00)?.refcount, folioEntireMapcount(after(485), 0x48a00)]).toEqual([1, 1]);
+    expect([after(498).page(0x48c00)?.refcount, folioMapcount(after(498), 0x48c00)]).toEqual([1, 1]);
+  });
+
+  it.each(['k73dbg-ext4-fsdax-faults', 'k73-ext4-fsdax-faults'])('%s checks clean, nothing unknown', async (name) => {
+    const { code, doc } = await checkDoc({ trace: fixture(name) });
+    expect(code).toBe(0);
+    expect({ unknown: doc.unknown, untraced: doc.untraced.length, mismatches: doc.mismatches.length, matched: doc.matched === doc.observations }).toEqual({ unknown: 0, untraced: 0, mismatches: 0, matched: true });
   });
 });
