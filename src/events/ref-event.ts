@@ -87,6 +87,8 @@ export interface ExitEvent extends RefBase { readonly type: 'exit'; readonly fn:
 export interface VmaAddEvent extends RefBase {
   readonly type: 'vma_add'; readonly mm: string; readonly start: number; readonly end: number;
   readonly shared: boolean; readonly file: string | null; readonly pgoff: number;
+  /** The VMA has an anon_vma (a private VMA that took a copy-on-write): fork copies its PTEs. */
+  readonly anon?: boolean;
 }
 /** [start, end) of an mm's VMAs is unmapped (munmap, exit). */
 export interface VmaRemoveEvent extends RefBase {

@@ -150,7 +150,7 @@ export const REF_EVENT_SCHEMA: { readonly [K in RefEventType]: FieldsOf<Extract<
   enter: { fn: req('string'), pfn: opt('pfn'), op },
   exit: { fn: req('string'), pfn: opt('pfn'), ret: opt('int'), op },
   vma_add: {
-    mm: req('string'), start: req('addr'), end: req('addr'), shared: req('bool'), file: req('string-or-null'), pgoff: req('uint'), op,
+    mm: req('string'), start: req('addr'), end: req('addr'), shared: req('bool'), file: req('string-or-null'), pgoff: req('uint'), anon: opt('bool'), op,
   },
   vma_remove: { mm: req('string'), start: req('addr'), end: req('addr'), op },
   pt_set: {

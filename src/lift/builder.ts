@@ -9,7 +9,7 @@ import type { KernelRelease } from '../trace/kernel-release.ts';
 import type { TraceRecord } from '../trace/record-types.ts';
 import type { FollLayout } from './gup-flags.ts';
 import type { PendingGrab } from './pending.ts';
-import type { LiftWorld } from './world.ts';
+import type { ForkChild, LiftWorld } from './world.ts';
 
 /** An Op before the stream numbers it. */
 export type OpInit = Op extends infer O ? (O extends Op ? Omit<O, 'seq'> : never) : never;
@@ -26,6 +26,8 @@ export interface Closed {
   readonly stray: readonly TraceRecord[];
   /** A grab whose Op is known once its pages are released (pending.ts); it goes first. */
   readonly held?: PendingGrab;
+  /** A fork whose Op waits for its child's mm (cow-builder.ts): emitted once settled. */
+  readonly fork?: ForkChild;
 }
 
 /** The kinds of builder. */

@@ -8,16 +8,19 @@
  * (folio_remove_rmap_ptes()) and references. do_wp_page() on a shared DAX VMA is the
  * write-notify upgrade that a dax_pte_fault MKWRITE event then shows; it is not a copy.
  *
- * fork: the copy_page_range() calls of one dup_mmap(). The child's pid is not in the
- * trace, so the child mm is named after the parent and the line (`mm:503/fork@292`);
- * the child's own later faults and unmaps carry its real pid.
+ * fork: the copy_page_range() calls of one dup_mmap() (and, in a page_ref build, the
+ * references copy_present_ptes() takes). No probe prints the child's pid, so the fork
+ * waits for it: the first task of the parent's name not seen before is the child (its
+ * own faults, copy-on-writes and exit carry that pid), and the Op names its mm. One
+ * never seen (within the lifter's bound or the trace) is named after the parent and
+ * the line (`mm:503/fork@292`).
  */
 import { PAGE_SIZE } from '../kernel/constants.ts';
 import { probeBigint } from '../trace/record-fields.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
-import type { LiftWorld } from './world.ts';
+import type { ForkChild, LiftWorld } from './world.ts';
 import { mmKey, probeFunction } from './record-view.ts';
 
 const COW_INSIDE: ReadonlySet<string> = new Set([
@@ -80,14 +83,24 @@ export class ForkBuilder implements Builder {
   readonly context: string;
   readonly endsAtPhase = true;
   readonly finished = false;
+  private readonly env: LiftEnv;
   private readonly records: TraceRecord[];
+  private readonly child: ForkChild;
 
-  constructor(_env: LiftEnv, context: string, r: KprobeRecord) {
+  constructor(env: LiftEnv, context: string, r: KprobeRecord) {
+    this.env = env;
     this.context = context;
     this.records = [r];
+    this.child = { parent: mmKey(r), task: r.task, child: null, settled: false };
+    env.world.forks.push(this.child);
   }
 
   offer(r: TraceRecord): boolean {
+    // copy_present_ptes()' folio_get() of a copied DAX PTE (a page_ref build)
+    if (r.kind === 'page_ref' && r.val > 0 && this.env.world.isDevicePfn(r.pfn)) {
+      this.records.push(r);
+      return true;
+    }
     if (r.kind !== 'kprobe' || (probeFunction(r) !== 'copy_page_range' && probeFunction(r) !== 'dup_mmap')) return false;
     this.records.push(r);
     return true;
@@ -97,6 +110,9 @@ export class ForkBuilder implements Builder {
     const first = this.records[0];
     if (first === undefined) return strayOnly(this.records);
     const mm = mmKey(first);
-    return { ops: [{ op: { type: 'fork', line: first.line, mm, child: `${mm}/fork@${first.line}` }, records: this.records }], stray: [] };
+    const child = this.child;
+    // the Op is read when emitted (lifter.ts), after the child is known or given up
+    const op = { type: 'fork' as const, line: first.line, mm, get child(): string { return child.child ?? `${mm}/fork@${first.line}`; } };
+    return { ops: [{ op, records: this.records }], stray: [], fork: child };
   }
 }

@@ -62,6 +62,14 @@ export class FaultBuilder implements Builder {
   private readonly start: FsDaxRecord;
   private readonly records: TraceRecord[];
   private pfn: number | null = null;
+  /**
+   * The pfn of the fault's first page_ref increment (a page_ref build), used only when no
+   * insert probe names the page: page_ref prints the folio, so a PTE fault of a page in a
+   * large folio (a PTE of a PMD-sized DAX entry) shows the head there, while
+   * vmf_insert_page_mkwrite() names the page (vmtest 7.3dbg ext4-fsdax-vma.trace.txt:
+   * 691-692, pfn 0x48800 then page 0x48810).
+   */
+  private refPfn: number | null = null;
   private hole = false;
   private done: FsDaxRecord | null = null;
   /** After a NEEDDSYNC `_done`: reading dax_finish_sync_fault()'s insert. */
@@ -95,12 +103,20 @@ export class FaultBuilder implements Builder {
       const mapping = probeBigint(r, 'mapping');
       if (mapping !== null) this.env.world.linkMapping(mapping, fileId(this.start.dev, this.start.ino));
     }
-    const pfn = this.pfn === null ? insertedPfn(r, this.env) : null;
-    if (pfn !== null) {
-      if (this.env.world.isDevicePfn(pfn)) this.pfn = pfn;
-      else this.hole = true;
-    }
+    this.notePfn(r);
     return true;
+  }
+
+  /** The page an insert record maps (see refPfn for a page_ref event's). */
+  private notePfn(r: TraceRecord): void {
+    if (r.kind === 'page_ref') {
+      this.refPfn ??= insertedPfn(r, this.env);
+      return;
+    }
+    const pfn = this.pfn === null ? insertedPfn(r, this.env) : null;
+    if (pfn === null) return;
+    if (this.env.world.isDevicePfn(pfn)) this.pfn = pfn;
+    else this.hole = true;
   }
 
   /** A record of dax_finish_sync_fault() (see the file comment), up to its `dax_insert_pfn_mkwrite` event. */
@@ -113,8 +129,7 @@ export class FaultBuilder implements Builder {
       if (!this.env.world.isDevicePfn(r.pfn)) return false;
     } else if (r.kind !== 'kprobe' || isSnapProbe(r) || !SYNC_INSERT.test(probeFunction(r))) return false;
     this.records.push(r);
-    const pfn = this.pfn === null ? insertedPfn(r, this.env) : null;
-    if (pfn !== null && this.env.world.isDevicePfn(pfn)) this.pfn = pfn;
+    this.notePfn(r);
     return true;
   }
 
@@ -136,7 +151,7 @@ export class FaultBuilder implements Builder {
     const vma = world.vmaFor(mm, address, file, pgoff, shared);
     const write = ((f.flags?.value ?? 0) & FAULT_FLAG_WRITE) !== 0 || (f.flags?.names?.includes('WRITE') ?? false);
     const line = f.line;
-    let pfn = this.pfn;
+    let pfn = this.pfn ?? this.refPfn;
     if (pfn === null && !this.hole) {
       // a write fault on a present entry that traced no insert: the pfn it already maps
       const m = world.mappedAt(mm, address);

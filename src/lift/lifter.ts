@@ -24,7 +24,7 @@ import { PutBuilder, opensPut } from './put-builder.ts';
 import { UnpinBuilder, opensUnpin } from './unpin-builder.ts';
 import { DevdaxFaultBuilder, opensDevdaxFault } from './devdax-fault-builder.ts';
 import { CowBuilder, ForkBuilder, opensCow, opensFork } from './cow-builder.ts';
-import { contextKey, isSnapProbe } from './record-view.ts';
+import { contextKey, isSnapProbe, mmKey } from './record-view.ts';
 import { PhaseCounter } from './phases.ts';
 import { resolvedOp } from './pending.ts';
 import type { LiftItem, LiftOptions, Observability, PhasePoint } from './types.ts';
@@ -45,6 +45,8 @@ export class Lifter {
   private seq = 0;
   private readonly phaseCounter = new PhaseCounter();
   private fsDaxSeen = false;
+  /** The mms (tasks' thread groups) records came from so far. */
+  private readonly tasks = new Set<string>();
   private pageRefSeen = false;
   readonly header: TraceHeader;
 
@@ -67,6 +69,7 @@ export class Lifter {
 
   /** Feeds one record; returns the items that became complete. */
   push(r: TraceRecord): LiftItem[] {
+    this.noteTask(r);
     if (r.kind === 'fs_dax') this.fsDaxSeen = true;
     if (r.kind === 'page_ref') this.pageRefSeen = true;
     const ctx = contextKey(r);
@@ -93,13 +96,35 @@ export class Lifter {
   end(): LiftItem[] {
     for (const k of [...this.open.keys()]) this.close(k);
     this.env.world.pending.settleAll();
+    for (const f of this.env.world.forks.splice(0)) f.settled = true;
     return this.flush();
   }
 
-  /** A grab at the head of the queue has held it too long: it was plain GUP. */
+  /** A grab at the head of the queue has held it too long: it was plain GUP (a fork: its child was not seen). */
   private settleHeld(): void {
     const head = this.queue[0];
     if (head !== undefined && 'builder' in head && head.closed?.held?.fate === 'pending') head.closed.held.fate = 'gup';
+    if (head !== undefined && 'builder' in head && head.closed?.fork !== undefined) head.closed.fork.settled = true;
+  }
+
+  /**
+   * The first record of a task not seen before, with the name of a fork's parent, is
+   * that fork's child (a forked child keeps its parent's name; its pid is in no probe):
+   * the fork Op names its mm, and the child's entries are the parent's (copy_page_range()).
+   */
+  private noteTask(r: TraceRecord): void {
+    if (r.pid === 0) return;
+    const mm = mmKey(r);
+    if (this.tasks.has(mm)) return;
+    this.tasks.add(mm);
+    const forks = this.env.world.forks;
+    const i = forks.findIndex((f) => !f.settled && f.parent !== mm && f.task === r.task);
+    if (i < 0) return;
+    const f = forks[i]!;
+    forks.splice(i, 1);
+    f.child = mm;
+    f.settled = true;
+    this.env.world.copyForFork(f.parent, mm);
   }
 
   /** The PHASE markers seen so far, in order. */
@@ -151,7 +176,7 @@ export class Lifter {
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if ('record' in head) out.push({ kind: 'record', record: head.record });
-      else if (head.closed === null || head.closed.held?.fate === 'pending') break;
+      else if (head.closed === null || head.closed.held?.fate === 'pending' || head.closed.fork?.settled === false) break;
       else out.push(...this.emit(head.closed));
       this.queue.shift();
     }

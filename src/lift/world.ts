@@ -35,6 +35,16 @@ interface KnownVma {
   readonly exact: boolean;
 }
 
+/** A fork waiting for its child's mm (the first task of the parent's name not seen before). */
+export interface ForkChild {
+  readonly parent: string;
+  /** The parent's task name (a forked child keeps it). */
+  readonly task: string;
+  child: string | null;
+  /** Decided: the child is known, or it was given up (the lifter's bound, the end of the trace). */
+  settled: boolean;
+}
+
 /** The lifter's model-free picture of the recorded machine. */
 export class LiftWorld {
   readonly ranges: readonly DeviceRange[];
@@ -43,6 +53,8 @@ export class LiftWorld {
   private readonly vmas = new Map<string, KnownVma[]>();
   private readonly mappings = new Map<bigint, string>();
   private readonly inodes = new Map<bigint, bigint>();
+  /** Forks whose child (its mm) is not yet known, oldest first (cow-builder.ts ForkBuilder). */
+  readonly forks: ForkChild[] = [];
   /** GUP Ops not yet known to be plain GUP or an O_DIRECT bio's (see pending.ts). */
   readonly pending = new PendingGrabs((pfn) => this.headOf(pfn));
 
@@ -115,6 +127,21 @@ export class LiftWorld {
     if (m === undefined) return undefined;
     const size = 2 ** levelOrder(m.level) * PAGE_SIZE;
     return m.pfn + Math.floor((addr % size) / PAGE_SIZE);
+  }
+
+  /**
+   * A fork's child gets the parent's VMAs and, of its private mappings, the entries
+   * (copy_page_range() copies a private VMA's PTEs once it has anon pages; over-copying
+   * here only lets a later copy-on-write in the child be recognised).
+   */
+  copyForFork(parent: string, child: string): void {
+    const vmas = this.vmas.get(parent);
+    if (vmas !== undefined) this.vmas.set(child, vmas.map((v) => ({ ...v })));
+    const table = this.ptes.get(parent);
+    if (table === undefined) return;
+    const copy = new Map<number, Mapped>();
+    for (const [a, e] of table) if (!e.shared && e.level === 'pte') copy.set(a, e);
+    if (copy.size > 0) this.ptes.set(child, copy);
   }
 
   /** Forgets the entry at addr in mm (a copy-on-write replaced it with an anonymous page). */

@@ -26,7 +26,7 @@ export function applyWorldEvent(txn: Txn, e: WorldEvent, sink: FindingSink): voi
   switch (e.type) {
     case 'vma_add': {
       const list = (now.vmas.get(e.mm) ?? []).filter((v) => v.end <= e.start || v.start >= e.end);
-      list.push(vma(e.start, e.end, e.shared, e.file, e.pgoff));
+      list.push(vma(e.start, e.end, e.shared, e.file, e.pgoff, e.anon === true));
       list.sort((a, b) => a.start - b.start);
       w.vmas().set(e.mm, Object.freeze(list));
       return;
@@ -39,8 +39,8 @@ export function applyWorldEvent(txn: Txn, e: WorldEvent, sink: FindingSink): voi
         if (v.end <= e.start || v.start >= e.end) next.push(v);
         else {
           // split_vma(): keep the parts outside [start, end)
-          if (v.start < e.start) next.push(vma(v.start, e.start, v.shared, v.file, v.pgoff));
-          if (v.end > e.end) next.push(vma(e.end, v.end, v.shared, v.file, v.pgoff + (e.end - v.start) / 4096));
+          if (v.start < e.start) next.push(vma(v.start, e.start, v.shared, v.file, v.pgoff, v.anon === true));
+          if (v.end > e.end) next.push(vma(e.end, v.end, v.shared, v.file, v.pgoff + (e.end - v.start) / 4096, v.anon === true));
         }
       }
       if (next.length) w.vmas().set(e.mm, Object.freeze(next));
@@ -81,6 +81,6 @@ export function applyWorldEvent(txn: Txn, e: WorldEvent, sink: FindingSink): voi
 }
 
 /** A frozen VMA (a literal, not a spread: frozen spread objects are slow on Node 20). */
-function vma(start: number, end: number, shared: boolean, file: string | null, pgoff: number): Vma {
-  return Object.freeze({ start, end, shared, file, pgoff });
+function vma(start: number, end: number, shared: boolean, file: string | null, pgoff: number, anon: boolean): Vma {
+  return Object.freeze(anon ? { start, end, shared, file, pgoff, anon } : { start, end, shared, file, pgoff });
 }

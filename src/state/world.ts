@@ -13,6 +13,8 @@ export interface Vma {
   readonly shared: boolean;
   readonly file: string | null;
   readonly pgoff: number;
+  /** It has an anon_vma (anon_vma_prepare() ran: a copy-on-write): vma_needs_copy() is true. */
+  readonly anon?: boolean;
 }
 
 /** A present page-table leaf entry. */

@@ -226,3 +226,46 @@ describe('7.3 MAP_SYNC write faults (fsdax-faults): the insert comes from dax_fi
     expect({ unknown: doc.unknown, untraced: doc.untraced.length, mismatches: doc.mismatches.length, matched: doc.matched === doc.observations }).toEqual({ unknown: 0, untraced: 0, mismatches: 0, matched: true });
   });
 });
+
+describe('7.3 fork of a private mapping with anon pages (fsdax-vma)', async () => {
+  const stock = await liftText(text('k73-ext4-fsdax-vma'));
+
+  it('names each fork\'s child by the first new task of its name (its pid is in no probe)', () => {
+    expect(stock.ops.filter((o) => o.type === 'fork').map((o) => o.type === 'fork' && [o.line, o.mm, o.child])).toEqual([
+      [274, 'mm:1569', 'mm:1572'], [456, 'mm:1569', 'mm:1573'],
+    ]);
+    // the child's write to the copied private page is a copy-on-write in the child's mm
+    expect(stock.ops.find((o) => o.line === 517)).toMatchObject({ type: 'cow', mm: 'mm:1573', address: 0x7ff40bc01000 });
+  });
+
+  it('replays the copied PTE: page 0x48051 3/3 after the fork (two parent mappings and the child\'s), 2/2 after the child\'s CoW', () => {
+    const states = replay('7.3.4+deb13-amd64', stock.ops);
+    const after = (line: number) => source(states[stock.ops.findIndex((o) => o.line === line)]!);
+    expect([after(456).page(0x48051)?.refcount, folioMapcount(after(456), 0x48051)]).toEqual([3, 3]);
+    expect([after(517).page(0x48051)?.refcount, folioMapcount(after(517), 0x48051)]).toEqual([2, 2]);
+  });
+
+  it.each([['k73-ext4-fsdax-vma', [519]], ['k73dbg-ext4-fsdax-vma', [535, 568, 571, 597]]] as const)('%s: the fork and the child\'s CoW match (lines %j)', async (name, lines) => {
+    const { doc } = await checkDoc({ trace: fixture(name) });
+    expect(doc.mismatches.filter((m) => (lines as readonly number[]).includes(m.line))).toEqual([]);
+    expect(doc.unknowns?.filter((u) => (lines as readonly number[]).includes(u.line ?? 0)) ?? []).toEqual([]);
+  });
+});
+
+describe('7.3dbg PTE faults of pages of a PMD-sized folio (fsdax-vma, after mprotect split the PMD)', async () => {
+  const dbg = await liftText(text('k73dbg-ext4-fsdax-vma'));
+
+  it('take the page from vmf_insert_page_mkwrite(), not the head page_ref prints first', () => {
+    // :691 page_ref_mod pfn=0x48800 (the folio), :692 vmf_insert_page_mkwrite page=0x48810
+    expect(dbg.ops.find((o) => o.line === 690)).toMatchObject({ type: 'dax.fault', level: 'pte', pfn: 0x48810, pgoff: 0x10 });
+    expect(dbg.ops.find((o) => o.line === 703)).toMatchObject({ type: 'dax.fault', level: 'pte', pfn: 0x48820, pgoff: 0x20 });
+  });
+
+  it('so the munmap of those two PTEs is lifted and replayed: the folio freed at 0', () => {
+    const un = dbg.ops.find((o) => o.type === 'munmap' && o.line === 716);
+    expect(un).toMatchObject({ mm: 'mm:1550' });
+    const states = replay('7.3.4', dbg.ops);
+    const at = (line: number) => source(states[dbg.ops.findIndex((o) => o.line === line)]!).page(0x48800)?.refcount;
+    expect([at(690), at(703), at(716)]).toEqual([1, 2, 0]);
+  });
+});

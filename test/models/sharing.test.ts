@@ -49,6 +49,30 @@ describe('fork with a shared DAX mapping', () => {
   });
 });
 
+describe('fork of a private DAX mapping that took a copy-on-write (it has an anon_vma)', () => {
+  // read pages 1 and 2 of the private mapping, write page 2 (a CoW: anon_vma_prepare()), fork
+  const ops: Op[] = [REG, fault(2, 'P', priv, 1, false), fault(3, 'P', priv, 2, false), { seq: 4, type: 'cow', mm: 'P', address: priv.start + 2 * 4096 }, { seq: 5, type: 'fork', mm: 'P', child: 'C' }];
+  it('unified: copy_present_ptes() gives the child the PTE of page 1 with folio_get() and an rmap: 1/1 → 2/2', () => {
+    expect(counts(ops.slice(0, 4), 'unified@7.3', 0x48051)).toEqual([1, 1]);
+    const { state, events } = runOps(modelFor('unified@7.3'), ops);
+    expect([getPage(state, 0x48051)!.refcount, folioMapcount(source(state), 0x48051)]).toEqual([2, 2]);
+    expect(state.world.ptes.get('C')?.get(priv.start + 4096)).toMatchObject({ pfn: 0x48051, level: 'pte', write: false, refcounted: true });
+    expect(state.world.vmas.get('C')).toEqual([{ ...priv, anon: true }]);
+    expect(events.filter((e) => e.op === 5 && (e.type === 'mod' || e.type === 'add_rmap')).map((e) => [e.type, 'pfn' in e ? e.pfn : null])).toEqual([['mod', 0x48051], ['add_rmap', 0x48051]]);
+  });
+  it('legacy: the devmap PTE is copied as it is (special, vm_normal_page() NULL): no reference, no mapcount', () => {
+    const { state } = runOps(modelFor('legacy@6.12'), ops);
+    expect([getPage(state, 0x48051)!.refcount, folioMapcount(source(state), 0x48051)]).toEqual([1, 0]);
+    expect(state.world.ptes.get('C')?.get(priv.start + 4096)).toMatchObject({ pfn: 0x48051, refcounted: false });
+  });
+  it('without a copy-on-write (no anon_vma) vma_needs_copy() is false: the child re-faults, nothing is copied', () => {
+    const noCow: Op[] = [REG, fault(2, 'P', priv, 1, false), { seq: 3, type: 'fork', mm: 'P', child: 'C' }];
+    const { state } = runOps(modelFor('unified@7.3'), noCow);
+    expect(state.world.ptes.get('C')?.size ?? 0).toBe(0);
+    expect(getPage(state, 0x48051)!.refcount).toBe(1);
+  });
+});
+
 describe('MAP_PRIVATE read, then write (copy-on-write)', () => {
   const ops: Op[] = [REG, fault(2, 'P', shared, 1, true), fault(3, 'P', priv, 1, false), { seq: 4, type: 'cow', mm: 'P', address: priv.start + 4096 }];
   it('legacy: the private read maps the devmap page (no count); the copy replaces the entry only', () => {

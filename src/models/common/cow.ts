@@ -33,6 +33,9 @@ export function cow(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'cow'>): void {
   call(ctx, 'do_wp_page', pte !== undefined && pte.pfn >= 0 ? pte.pfn : undefined, () => {
     // a shared mapping's write fault is a write upgrade (dax.mkwrite), never a copy
     if (pte === undefined || vma?.shared === true) return;
+    // vmf_anon_prepare() → anon_vma_prepare(): wp_page_copy(), or do_cow_fault() after a
+    // private PMD is split; from now on fork copies this VMA's PTEs (vma_needs_copy())
+    if (vma !== undefined && vma.anon !== true) ctx.emit({ type: 'vma_add', mm: op.mm, start: vma.start, end: vma.end, shared: false, file: vma.file, pgoff: vma.pgoff, anon: true });
     if (pte.level !== 'pte') return hooks.splitHuge(ctx, op.mm, pte.addr, pte.level);
     if (!pte.refcounted || pte.pfn < 0) {
       call(ctx, 'wp_page_copy', undefined, () => {

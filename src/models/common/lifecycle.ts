@@ -136,15 +136,38 @@ export function ensureVma(ctx: ModelCtx, mm: string, vma: VmaRef, file: string |
  * MAP_SHARED mapping, and device-dax, which refuses MAP_PRIVATE) has its entries
  * re-faulted by the child, so fork takes no page reference in either family
  * (events/traces/k72-ext4-daxshare.trace.txt:306-307 `src_flags=0x480000fb` … `ret=0`,
- * snap fork_child_read still 1/1; legacy the same, k612-ext4-daxshare). A private VMA
- * with anon pages would have its PTEs copied (unified: +1 ref and mapcount per file
- * page); the simulated VMA does not record anon_vma, so that case is not modelled.
+ * snap fork_child_read still 1/1; legacy the same, k612-ext4-daxshare).
+ *
+ * A private VMA with an anon_vma (it took a copy-on-write) is copied: copy_pte_range()
+ * → copy_present_ptes() gives the child every PTE. Where vm_normal_page() finds the
+ * DAX folio (unified, a refcounted entry) that is folio_get() and
+ * folio_dup_file_rmap_pte(): +1 reference, +1 mapcount and file RSS, and a writable
+ * entry is write-protected in both (a CoW mapping). A legacy devmap entry is special:
+ * the PTE is copied with no count. A PMD is not: copy_huge_pmd() returns at once for a
+ * file VMA ("Skip if can be re-fill on fault"). vmtest 7.3dbg ext4-fsdax-vma.trace.txt:
+ * 513 `page_ref_mod pfn=0x48051 val=1 count=3 mapcount=1` inside the fork, then the
+ * child's CoW of that page at :568 `ref=4 mapcount=2` (three mappings and the CoW's
+ * own reference); the stock 7.3 trace shows the same at :519.
  */
 export function fork(ctx: ModelCtx, op: OpOf<'fork'>): void {
   call(ctx, 'dup_mmap', undefined, () => {
     for (const v of ctx.txn.readWorld().vmas.get(op.mm) ?? []) {
-      ctx.emit({ type: 'vma_add', mm: op.child, start: v.start, end: v.end, shared: v.shared, file: v.file, pgoff: v.pgoff });
-      call(ctx, 'copy_page_range', undefined, () => 0, (r) => r);
+      ctx.emit({ type: 'vma_add', mm: op.child, start: v.start, end: v.end, shared: v.shared, file: v.file, pgoff: v.pgoff, ...(v.anon === true ? { anon: true } : {}) });
+      call(ctx, 'copy_page_range', undefined, () => {
+        if (v.shared || v.anon !== true) return 0;
+        for (const pte of ptesInRange(ctx.txn.readWorld(), op.mm, v.start, v.end)) {
+          if (pte.level !== 'pte') continue;
+          if (pte.write) ctx.emit({ type: 'pt_set', mm: op.mm, addr: pte.addr, level: 'pte', pfn: pte.pfn, write: false, special: pte.special, refcounted: pte.refcounted });
+          if (pte.refcounted && pte.pfn >= 0) {
+            const f = folioOf(ctx, pte.pfn);
+            refAdd(ctx, f.head, 1);
+            ctx.emit({ type: 'add_rmap', pfn: f.head, page: pte.pfn, nr: 1, level: 'pte' });
+            ctx.emit({ type: 'rss', mm: op.child, val: 1 });
+          }
+          ctx.emit({ type: 'pt_set', mm: op.child, addr: pte.addr, level: 'pte', pfn: pte.pfn, write: false, special: pte.special, refcounted: pte.refcounted });
+        }
+        return 0;
+      }, (r) => r);
     }
   });
 }
