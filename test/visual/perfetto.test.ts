@@ -78,6 +78,14 @@ describe('dax-refsim export --perfetto', () => {
     expect(events.filter((e) => e.ph === 'C' && /^0x484[0-9a-f]{2} /.test(e.name))).toEqual([]);
   });
 
+  it('runs a recording under its own kernel\'s profile by default: the 6.1 missed wakeup is an instant event', async () => {
+    const out = join(dir, 'k61.json');
+    await cli('export', 'events/traces/k61-ext4-daxrace.trace.txt', '--perfetto', out);
+    const { events } = validate(out);
+    expect(events.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.args!['name'])).toEqual(['legacy@6.1', 'unified@7.2', 'diff legacy@6.1 vs unified@7.2']);
+    expect(events.filter((e) => e.cat === 'finding').map((e) => [e.pid, e.name, e.args!['pfn']])).toEqual([[1, 'missed-wakeup', '0x48052']]);
+  });
+
   it('leaves no file on a bad input', async () => {
     const out = join(dir, 'bad.json');
     const r = await cli('export', join(dir, 'missing.dax'), '--perfetto', out);

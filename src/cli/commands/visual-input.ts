@@ -14,8 +14,13 @@ export interface VisualInput {
   readonly models: readonly RefcountModel[];
 }
 
-/** Reads `path` and resolves `models` (comma-separated profiles, or undefined for the default). */
-export async function readVisualInput(path: string, models: string | undefined, kconfig?: string): Promise<VisualInput> {
+/**
+ * Reads `path` and resolves `models` (comma-separated profiles, or undefined for the
+ * default). `pair`: the default is two models, a recording's own kernel's profile and
+ * the newest of the other family (legacy first, as diff chooses them), else legacy
+ * and unified.
+ */
+export async function readVisualInput(path: string, models: string | undefined, kconfig?: string, opts: { readonly pair?: boolean } = {}): Promise<VisualInput> {
   const kc = kconfig === undefined ? {} : parseKconfig(kconfig);
   const names = models?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names !== undefined && names.length === 0) throw new UsageError(`--model ${models}: expected a profile, e.g. unified or legacy,unified`);
@@ -23,6 +28,12 @@ export async function readVisualInput(path: string, models: string | undefined, 
   const given = names?.map((n) => modelFor(n, { kconfig: kc }));
   const input = await readOpInput(path);
   if (given) return { input, models: given };
+  if (opts.pair) {
+    if (input.kernel === undefined) return { input, models: [modelFor('legacy', { kconfig: kc }), modelFor('unified', { kconfig: kc })] };
+    const own = modelFor(undefined, { kernel: input.kernel, kconfig: kc });
+    const other = modelFor(own.profile.family === 'legacy' ? 'unified' : 'legacy', { kconfig: kc });
+    return { input, models: own.profile.family === 'legacy' ? [own, other] : [other, own] };
+  }
   if (input.profile !== null) return { input, models: [modelFor(input.profile, { kconfig: kc })] };
   if (input.kernel !== undefined) return { input, models: [modelFor(undefined, { kernel: input.kernel, kconfig: kc })] };
   return { input, models: [modelFor('legacy', { kconfig: kc }), modelFor('unified', { kconfig: kc })] };
