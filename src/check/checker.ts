@@ -40,6 +40,15 @@ export class Checker {
   /** Trace line of each Op that raised a finding (findings name the Op by seq). */
   readonly opLines = new Map<number, number>();
   private pending: Pending[] = [];
+  /**
+   * pending[0..tried) were looked for, and not found, at log generation triedGen: the
+   * same search finds nothing until the log changes (a new Op, an adjusted state), so
+   * a record that pushes no Op tries only its own observations. Without this, a trace
+   * of page_ref events outside any Op re-searched every earlier one at each line
+   * (quadratic: issue 16).
+   */
+  private tried = 0;
+  private triedGen = -1;
   private readonly snaps: SnapCheck;
   private readonly base: bigint;
   private readonly mapcountStyle: 'raw' | 'page_mapcount';
@@ -154,7 +163,7 @@ export class Checker {
       this.match();
       this.expire(r.line);
       this.snaps.compare(r.line, snapObservations(r, this.layout, this.base));
-      this.log.prune(Math.min(this.log.nextIndex - 1, ...this.pending.map((p) => p.from)));
+      this.log.prune(this.oldestFrom());
       return;
     }
     // an event the lifter could not turn into an Op may still be the change a snap shows
@@ -169,9 +178,18 @@ export class Checker {
    */
   private bound(): void {
     const oldest = this.log.nextIndex - HORIZON;
-    const stale = this.pending.filter((p) => p.from < oldest);
-    if (stale.length > 0) this.expire(Math.max(...stale.map((p) => p.obs.line)) + 1, oldest);
-    this.log.prune(Math.min(this.log.nextIndex - 1, ...this.pending.map((p) => p.from)));
+    let staleLine = -1;
+    for (const p of this.pending) if (p.from < oldest && p.obs.line > staleLine) staleLine = p.obs.line;
+    if (staleLine >= 0) this.expire(staleLine + 1, oldest);
+    this.log.prune(this.oldestFrom());
+  }
+
+  /** The first Op a pending observation may still be matched in (the log keeps it and those after). */
+  private oldestFrom(): number {
+    // a loop, not Math.min(...spread): the pending list may be longer than the call stack allows
+    let min = this.log.nextIndex - 1;
+    for (const p of this.pending) if (p.from < min) min = p.from;
+    return min;
   }
 
   /** Ends the input: what is still not located is unknown. */
@@ -214,11 +232,15 @@ export class Checker {
 
   /** Locates and compares every pending observation whose marker is now in the log. */
   private match(): void {
-    const still: Pending[] = [];
-    for (const p of this.pending) {
+    const gen = this.log.generation;
+    const pending = this.pending;
+    // the observations tried at this generation are not found again (see `tried`)
+    let w = gen === this.triedGen ? this.tried : 0;
+    for (let i = w; i < pending.length; i++) {
+      const p = pending[i]!;
       const pos = locate(this.log, p);
       if (pos === null) {
-        still.push(p);
+        pending[w++] = p;
         continue;
       }
       p.pos = pos;
@@ -240,7 +262,9 @@ export class Checker {
         }
       }
     }
-    this.pending = still;
+    pending.length = w;
+    this.tried = w;
+    this.triedGen = gen;
   }
 
   /** Observations recorded before `line` (and, if given, lifted before Op `before`) that found no marker: unknown. */
@@ -263,5 +287,6 @@ export class Checker {
       }
     }
     this.pending = keep;
+    this.tried = 0;
   }
 }

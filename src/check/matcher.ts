@@ -32,6 +32,11 @@ export interface Pending {
   readonly sameHit?: Pending;
   /** Where it was located (for a later probe of the same hit). */
   pos?: LogPosition;
+  /**
+   * A page_ref observation not found yet: the Ops before this index hold no event it
+   * matches (they are not searched again; only events are taken, never given back).
+   */
+  scanned?: number;
 }
 
 /** The fields of one probe event, read at one point. */
@@ -57,7 +62,16 @@ export function locate(log: ModelLog, p: Pending): LogPosition | null {
   if (o.source === 'page_ref') {
     const exact = (e: RefEvent): boolean => e.type === o.op && 'pfn' in e && e.pfn === o.pfn && 'val' in e && e.val === o.val;
     const sameDelta = (e: RefEvent): boolean => PAGE_REF.has(e.type) && 'pfn' in e && e.pfn === o.pfn && 'val' in e && e.val === o.val;
-    return log.take(p.from, exact) ?? log.take(p.from, sameDelta);
+    // exact first, then the same delta, over the Ops not searched yet: the Ops before
+    // `scanned` held neither, so this finds what a search from `from` would
+    const from = Math.max(p.from, p.scanned ?? 0);
+    if (!log.mayHoldPageRef(from, o.pfn)) {
+      p.scanned = log.nextIndex;
+      return null;
+    }
+    const hit = log.take(from, exact) ?? log.take(from, sameDelta);
+    if (hit === null) p.scanned = log.nextIndex;
+    return hit;
   }
   if (p.sameHit !== undefined) return p.sameHit.pos ?? null;
   const src = log.stateSource();

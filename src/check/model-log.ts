@@ -6,7 +6,7 @@
  * layout break resumed by another task's put).
  */
 import type { Op } from '../events/op.ts';
-import type { RefEvent, RefEventInit } from '../events/ref-event.ts';
+import { PAGE_REF_TYPES, type RefEvent, type RefEventInit } from '../events/ref-event.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
 import { applyRefEvent } from '../state/fold.ts';
@@ -15,6 +15,8 @@ import type { SimState } from '../state/sim-state.ts';
 import { Txn } from '../state/txn.ts';
 import { folioOrder, source } from '../state/accessors.ts';
 import type { StateReader } from './read-field.ts';
+
+const PAGE_REF: ReadonlySet<string> = new Set(PAGE_REF_TYPES);
 
 /** One replayed Op. */
 export interface LoggedOp {
@@ -43,6 +45,9 @@ export class ModelLog {
   private window: LoggedOp[] = [];
   private next = 0;
   private cursor: { op: LoggedOp; at: number; txn: Txn } | null = null;
+  private stateGen = 0;
+  /** The pfns of each logged Op's page_ref events (built when first asked). */
+  private readonly pageRefPfns = new WeakMap<LoggedOp, Set<number>>();
 
   constructor(model: RefcountModel, vmemmapBase?: bigint) {
     // the state's tail words are the recording kernel's: its encoding and its vmemmap
@@ -57,6 +62,7 @@ export class ModelLog {
     const events = this.runner.pushOp(op);
     const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false), findings: this.runner.findings.length - found, findingsBefore: found };
     this.window.push(logged);
+    this.stateGen++;
     return logged;
   }
 
@@ -74,7 +80,19 @@ export class ModelLog {
     const again: LoggedOp = { ...logged, events, used: events.map(() => false), findings: this.runner.findings.length - logged.findingsBefore };
     this.window[this.window.length - 1] = again;
     this.cursor = null;
+    // new events and a new state: a search that failed before may succeed now (the
+    // checker redoes an Op before matching its observations, so no page_ref
+    // observation has searched it yet: see matcher.ts `scanned`)
+    this.stateGen++;
     return again;
+  }
+
+  /**
+   * Changes whenever the log gains events or its current state changes (push, adjust):
+   * a take() that failed at one generation fails again at the same one.
+   */
+  get generation(): number {
+    return this.stateGen;
   }
 
   /** Index the next pushed Op will get. */
@@ -94,8 +112,10 @@ export class ModelLog {
 
   /** The first unused event of Ops ≥ `from` that `pred` accepts, marked used. */
   take(from: number, pred: (e: RefEvent, op: LoggedOp, at: number) => boolean): LogPosition | null {
-    for (const op of this.window) {
-      if (op.index < from) continue;
+    // the window holds consecutive indexes: start at `from` instead of skipping to it
+    const first = this.window[0]?.index ?? 0;
+    for (let k = Math.max(0, from - first); k < this.window.length; k++) {
+      const op = this.window[k]!;
       for (let i = 0; i < op.events.length; i++) {
         if (op.used[i] || !pred(op.events[i]!, op, i)) continue;
         op.used[i] = true;
@@ -105,9 +125,31 @@ export class ModelLog {
     return null;
   }
 
+  /**
+   * False when no Op ≥ `from` has a page_ref event of `pfn` (so no page_ref
+   * observation of pfn can be taken there): one Set lookup per Op instead of a scan
+   * of its events.
+   */
+  mayHoldPageRef(from: number, pfn: number): boolean {
+    const first = this.window[0]?.index ?? 0;
+    for (let k = Math.max(0, from - first); k < this.window.length; k++) {
+      const op = this.window[k]!;
+      let pfns = this.pageRefPfns.get(op);
+      if (pfns === undefined) {
+        pfns = new Set();
+        for (const e of op.events) if (PAGE_REF.has(e.type) && 'pfn' in e) pfns.add(e.pfn);
+        this.pageRefPfns.set(op, pfns);
+      }
+      if (pfns.has(pfn)) return true;
+    }
+    return false;
+  }
+
   /** The logged Op of an index, while it is in the window. */
   get(index: number): LoggedOp | undefined {
-    return this.window.find((o) => o.index === index);
+    const first = this.window[0]?.index ?? 0;
+    const op = index >= first ? this.window[index - first] : undefined;
+    return op?.index === index ? op : undefined;
   }
 
   /** Reads the state right after event `at` of an Op (−1: before it; events.length − 1: after it). */
@@ -127,6 +169,7 @@ export class ModelLog {
   /** Folds sim-only adjustments (a resync to a recorded value) into the state. */
   adjust(events: readonly RefEventInit[]): void {
     for (const e of events) this.runner.pushRef({ ...e, seq: this.runner.refEvents + 1 });
+    if (events.length > 0) this.stateGen++;
   }
 
   /** Forgets Ops before `index` (no observation can match them any more). */
