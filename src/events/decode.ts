@@ -60,6 +60,8 @@ export function checkKind(kind: FieldKind, v: unknown): unknown {
       return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_FOLIO_ORDER ? v : undefined;
     case 'folio-pages':
       return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** MAX_FOLIO_ORDER ? v : undefined;
+    case 'pfn-count':
+      return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= PFN_LIMIT ? v : undefined;
     case 'bool':
       return typeof v === 'boolean' ? v : undefined;
     case 'string':

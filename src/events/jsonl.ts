@@ -6,7 +6,7 @@
  */
 import type { Op, OpType } from './op.ts';
 import type { RefEvent, RefEventType } from './ref-event.ts';
-import { OP_SCHEMA, REF_EVENT_SCHEMA, SCHEMA_VERSION, type AnySchema } from './schema.ts';
+import { describeKind, OP_SCHEMA, PFN_LIMIT, REF_EVENT_SCHEMA, SCHEMA_VERSION, type AnySchema } from './schema.ts';
 import { jsonlIssue, type JsonlIssue, type LineSite } from './issues.ts';
 import { scanJsonLine } from './json-scan.ts';
 import { decodeFields, isObject, issueAt, type JsonObject, type LineContext } from './decode.ts';
@@ -76,6 +76,11 @@ function decodeEvent(
   const out: Record<string, unknown> = { seq, type };
   const bad = decodeFields(ctx, obj, schema[type]!, out, { prefix: '', owner: type, skip: ['seq', 'type'] });
   if (bad) return bad;
+  // a range's pages end below 2^52 too: no struct page exists past the widest physical address
+  if (schema[type]!['nr']?.kind === 'pfn-count' && (out.pfn as number) + (out.nr as number) > PFN_LIMIT) {
+    const expected = describeKind('pfn-count');
+    return issueAt(ctx, 'BAD_FIELD', 'nr', 'value', `nr: pfn 0x${(out.pfn as number).toString(16)} + nr ${out.nr as number} pages run past 2^52, expected ${expected}`, expected);
+  }
   // seq is checked last so that a line that is wrong in several ways reports its shape first
   if ((seq as number) < 1 || (seq as number) <= prevSeq) {
     const expected = prevSeq > 0 ? `an integer greater than ${prevSeq} (the previous seq)` : 'a positive integer (seq is 1-based)';

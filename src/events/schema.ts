@@ -41,7 +41,8 @@ export type NumberKind =
   | 'pfn-or-none' // a pfn, or -1 where an event names no page
   | 's32' // a kernel int or atomic_t (refcounts, mapcounts and their deltas): -2^31..2^31-1
   | 'order' // a folio order (or vmemmap_shift): 0..MAX_FOLIO_ORDER
-  | 'folio-pages'; // pages of one folio: 0..2^MAX_FOLIO_ORDER
+  | 'folio-pages' // pages of one folio: 0..2^MAX_FOLIO_ORDER
+  | 'pfn-count'; // pages of a pfn range (a pgmap, a memmap): 0..2^52, and pfn + nr ≤ 2^52
 /** A field's kind. */
 export type FieldKind = NumberKind | 'bool' | 'string' | 'string-or-null' | 'vma' | { readonly oneOf: readonly string[] };
 
@@ -92,7 +93,7 @@ const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req
 
 /** Op fields by type. */
 export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K }>> } = {
-  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('uint'), vmemmapShift: req('order'), line },
+  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('pfn-count'), vmemmapShift: req('order'), line },
   'pgmap.unregister': { pgmap: req('string'), line },
   'dax.fault': {
     mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'),
@@ -127,7 +128,7 @@ const rmap = { pfn: req('pfn'), page: req('pfn'), nr: req('folio-pages'), level:
 /** RefEvent fields by type. */
 export const REF_EVENT_SCHEMA: { readonly [K in RefEventType]: FieldsOf<Extract<RefEvent, { type: K }>> } = {
   memmap_init: {
-    pfn: req('pfn'), nr: req('uint'), pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)),
+    pfn: req('pfn'), nr: req('pfn-count'), pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)),
     refcount: req('s32'), vmemmapShift: req('order'), op,
   },
   memmap_remove: { pgmap: req('string'), op },
@@ -195,6 +196,8 @@ export function describeKind(kind: FieldKind): string {
       return `a folio order from 0 to ${MAX_FOLIO_ORDER}`;
     case 'folio-pages':
       return `a page count from 0 to ${2 ** MAX_FOLIO_ORDER} (one folio)`;
+    case 'pfn-count':
+      return 'a page count from 0 to 2^52 (pfn + nr at most 2^52: a pfn fits in 52 bits)';
     case 'bool':
       return 'true or false';
     case 'string':

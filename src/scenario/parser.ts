@@ -9,7 +9,7 @@
  */
 import type { Level, Op, PgmapType, VmaRef } from '../events/op.ts';
 import { OP_TYPES } from '../events/op.ts';
-import { FILESYSTEMS, PUT_PATHS, UNPIN_VIAS } from '../events/schema.ts';
+import { FILESYSTEMS, PFN_LIMIT, PUT_PATHS, UNPIN_VIAS } from '../events/schema.ts';
 import { decodeOp, parseJsonObject } from '../events/jsonl.ts';
 import { DIVERGENCE_CLASSES, type DivergenceClass } from '../diff/divergence.ts';
 import { PAGE_SIZE, levelOrder } from '../kernel/constants.ts';
@@ -384,6 +384,8 @@ export class DaxReader {
           if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0) throw new Fail(at.column, 'BAD_VALUE', `align ${at.text} is not a power-of-two number of pages`, 'a power of two from 4K (4K, 2M, 1G)');
           shift = Math.log2(pages);
         }
+        // no struct page past the widest physical address: pfns fit in 52 bits
+        if (pfn + st.value / PAGE_SIZE > PFN_LIMIT) throw new Fail(st.column, 'BAD_VALUE', `the ${st.text} range from pfn 0x${pfn.toString(16)} runs past pfn 2^52`, 'a range ending at or below pfn 2^52 (a pfn fits in 52 bits)');
         this.env.pgmaps.set(name, { name, type: pgmapType, pfn, nr: st.value / PAGE_SIZE });
         return { type: 'pgmap.register', pgmap: name, pgmapType, pfn, nr: st.value / PAGE_SIZE, vmemmapShift: shift };
       }

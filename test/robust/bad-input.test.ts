@@ -200,6 +200,8 @@ describe("numbers outside the kernel's range: an error at their position, never 
     ['memmap_init vmemmapShift 53', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":53}', 'vmemmapShift', 'a folio order from 0 to 18'],
     ['memmap_init refcount 2^31', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":2147483648,"vmemmapShift":0}', 'refcount', 'a kernel int'],
     ['memmap_init refcount 10^20', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":100000000000000000000,"vmemmapShift":0}', 'refcount', 'a kernel int'],
+    ['memmap_init nr 2^53-1', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":9007199254740991,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":0}', 'nr', 'a page count from 0 to 2^52'],
+    ['memmap_init pfn + nr past 2^52', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":4503599627370496,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":0}', 'nr', 'run past 2^52'],
     ['set val 2^40', '{"seq":1,"type":"set","pfn":"0x40000","val":1099511627776}', 'val', 'a kernel int'],
     ['prep_compound order 19', '{"seq":1,"type":"prep_compound","pfn":"0x40000","order":19}', 'order', 'a folio order from 0 to 18'],
     ['a pfn of 2^53+1', '{"seq":1,"type":"split","pfn":9007199254740993}', 'pfn', 'below 2^52'],
@@ -211,6 +213,20 @@ describe("numbers outside the kernel's range: an error at their position, never 
     const issue = firstIssue(r.stderr);
     expect(issue).toMatchObject({ line: 2, code: 'BAD_FIELD' });
     expect(issue!.column).toBe(event.indexOf(`"${field}":`) + field.length + 4);
+    expect(r.stderr).toContain(expected);
+  });
+
+  it.each([
+    ['2^53-1', 2 ** 53 - 1, 'a page count from 0 to 2^52'],
+    ['2^52 from pfn 0x40000', 2 ** 52, 'run past 2^52'],
+  ])('an Op pgmap.register with nr %s is BAD_FIELD at nr, exit 2', async (what, nr, expected) => {
+    const line = JSON.stringify({ seq: 1, type: 'pgmap.register', pgmap: 'pmem0', pgmapType: 'fsdax', pfn: 262144, nr, vmemmapShift: 0 });
+    const path = put(`pgmap-nr-${what.replace(/\W+/g, '-')}.jsonl`, `${S3[0]}\n${line}\n`);
+    const r = await cli('replay', path, '--model', 'legacy@6.12');
+    expect(r.status).toBe(2);
+    const issue = firstIssue(r.stderr);
+    expect(issue).toMatchObject({ line: 2, code: 'BAD_FIELD' });
+    expect(issue!.column).toBe(line.indexOf('"nr":') + 6);
     expect(r.stderr).toContain(expected);
   });
 

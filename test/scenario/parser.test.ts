@@ -133,6 +133,12 @@ describe('.dax positioned errors', () => {
       't.dax:7:1 UNDECLARED fault runs in a process: write "A: fault …" (expected a thread prefix "A:" naming a declared process)',
     ]);
   });
+  it('a pgmap running past pfn 2^52 is BAD_VALUE at its size', () => {
+    expect(issues('pgmap pmem0 fsdax 0xfffffffffff00 +2M\n')).toEqual([
+      't.dax:1:36 BAD_VALUE the 2M range from pfn 0xfffffffffff00 runs past pfn 2^52 (expected a range ending at or below pfn 2^52 (a pfn fits in 52 bits))',
+    ]);
+    expect(ok('pgmap pmem0 fsdax 0xffffffffffe00 +2M\n').ops[0]).toMatchObject({ type: 'pgmap.register', pfn: 0xffffffffffe00, nr: 512 });
+  });
   it('syntax and values: a missing arrow, a bad number, an unterminated string, an unknown flag, profile and via', () => {
     expect(issues('file F 0..4K 0x48400\nfile F 0..4Q\nscenario "open\nprofile legacy@9.9.9x\n')).toEqual([
       expect.stringMatching(/^t\.dax:1:14 SYNTAX expected "->" and the first pfn of the extent, found "0x48400"/),
