@@ -31,12 +31,14 @@ export interface CheckerOptions {
   readonly recording?: Profile | null;
   /** Why the trace may miss a put (its put visibility is not full), or null/absent: it sees every put (unseen-puts.ts). */
   readonly unseenPut?: string | null;
+  /** Unknowns kept in full (the rest counted by reason); all by default. */
+  readonly keepUnknowns?: number;
 }
 
 /** Checks one trace's observations against one model. */
 export class Checker {
   readonly log: ModelLog;
-  readonly tally = new Tally();
+  readonly tally: Tally;
   /** Trace line of each Op that raised a finding (findings name the Op by seq). */
   readonly opLines = new Map<number, number>();
   private pending: Pending[] = [];
@@ -66,6 +68,7 @@ export class Checker {
   private readonly explained = new Map<string, string>();
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
+    this.tally = new Tally(opts.keepUnknowns);
     this.log = new ModelLog(model, opts.vmemmapBase);
     this.base = opts.vmemmapBase;
     const recording = opts.recording ?? model.profile;

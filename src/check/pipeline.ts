@@ -48,8 +48,8 @@ import type { LoggedOp } from './model-log.ts';
 import { headerKconfig, headerLayout, type ProfileChoice } from './profile-pick.ts';
 import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import { RefChecker, type PageRefInput } from './ref-check.ts';
+import { countOmitted, type ObservationVerdict } from './tally.ts';
 import type { CheckOutcome } from './result.ts';
-import type { ObservationVerdict } from './tally.ts';
 import { snapObservations } from './observations.ts';
 
 /** Options of a pipeline check. */
@@ -61,6 +61,12 @@ export interface PipelineOptions extends ProfileChoice {
   readonly probes?: readonly ProbeDefinition[];
   /** Told every observation as it is decided (`report --html` of a trace draws them). */
   readonly observe?: (o: ObservationVerdict) => void;
+  /**
+   * Unknowns kept in full; the rest are counted by `field: reason` (outcome
+   * unknownsOmitted), so memory does not grow with the trace. All by default (the JSON
+   * report lists every one); the text report prints only MAX_UNKNOWN_LINES.
+   */
+  readonly keepUnknowns?: number;
 }
 
 /** How the lifter reads a trace. */
@@ -102,6 +108,8 @@ export class CheckContext {
   refChecker: RefChecker | null = null;
   /** PipelineOptions.observe, handed to the comparer's tally. */
   observe: ((o: ObservationVerdict) => void) | null = null;
+  /** PipelineOptions.keepUnknowns. */
+  keepUnknowns: number | undefined = undefined;
 
   skip(what: string, n = 1): void {
     this.skipped.set(what, (this.skipped.get(what) ?? 0) + n);
@@ -230,7 +238,10 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
       // a put the probes may miss (a unified stock set sees one only when it frees): unseen-puts.ts
       const seen = s.lifter?.observability() ?? null;
       const unseenPut = seen !== null && seen.kinds.put !== 'full' ? (seen.reasons.put ?? 'not every put is probed') : null;
-      checker = new Checker(model, { vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts), unseenPut });
+      checker = new Checker(model, {
+        vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts), unseenPut,
+        ...(opts.keepUnknowns !== undefined ? { keepUnknowns: opts.keepUnknowns } : {}),
+      });
       checker.tally.observer = ctx.observe;
       ctx.checker = checker;
     }
@@ -338,6 +349,7 @@ export async function compareStage(run: AsyncIterable<Run>, ctx: CheckContext): 
       if (r.mode === 'refs') {
         ctx.refChecker = new RefChecker(r.model, {
           ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, evidence: ctx.evidence, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
+          ...(ctx.keepUnknowns !== undefined ? { keepUnknowns: ctx.keepUnknowns } : {}),
         });
         ctx.refChecker.tally.observer = ctx.observe;
       }
@@ -379,20 +391,29 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
   const kept = findings.filter((f) => why(f) === null);
   const unknowns = [...tally.unknowns];
+  // past the kept ones (keepUnknowns), the unknowns added here are counted too, after the tally's
+  const omitted = new Map(tally.omitted);
+  const keep = ctx.keepUnknowns ?? Number.POSITIVE_INFINITY;
+  let added = 0;
+  const addUnknown = (u: CheckOutcome['unknowns'][number]): void => {
+    added++;
+    if (omitted.size === 0 && unknowns.length < keep) unknowns.push(u);
+    else countOmitted(omitted, u.field, u.reason);
+  };
   // the Op comparer knows nothing of losses: its disagreements after one are undecidable
   const mismatches = tally.mismatches.filter((m) => {
     const why = ctx.loss.since(m.line);
-    if (why !== null) unknowns.push({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function, reason: why });
+    if (why !== null) addUnknown({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function, reason: why });
     return why === null;
   });
   const untraced = tally.untraced.filter((u) => {
     const why = ctx.loss.since(u.lines[1]);
-    if (why !== null) unknowns.push({ line: u.lines[1], pfn: u.pfn, field: u.field, recorded: u.after, simulated: u.before, function: 'ksys_write', reason: why });
+    if (why !== null) addUnknown({ line: u.lines[1], pfn: u.pfn, field: u.field, recorded: u.after, simulated: u.before, function: 'ksys_write', reason: why });
     return why === null;
   });
   for (const f of findings) {
     const reason = why(f);
-    if (reason !== null) unknowns.push({ line: lines.get(f.seq) ?? 0, pfn: f.pfn ?? 'none', field: `finding ${f.code}`, recorded: 0, simulated: null, function: f.function, reason });
+    if (reason !== null) addUnknown({ line: lines.get(f.seq) ?? 0, pfn: f.pfn ?? 'none', field: `finding ${f.code}`, recorded: 0, simulated: null, function: f.function, reason });
   }
   const skipped = [...ctx.skipped].sort((a, b) => a[0].localeCompare(b[0])).map(([what, n]) => ({ event: what, count: n }));
   return {
@@ -400,13 +421,14 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     profile: model.profile.name,
     kconfig: model.profile.kconfig,
     details: describeProfile(model.profile),
-    observations: tally.observations + (unknowns.length - tally.unknowns.length),
+    observations: tally.observations + added,
     matched: tally.matched,
-    unknown: unknowns.length,
+    unknown: tally.unknownCount + added,
     untraced,
     mismatches,
     findings: kept,
     unknowns,
+    ...(omitted.size > 0 ? { unknownsOmitted: omitted } : {}),
     findingLines: lines,
     mode: ctx.mode,
     assumptions: ctx.assumptions.list,
@@ -421,6 +443,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
 export async function checkPipeline(items: AsyncIterable<ReadItem>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
   const ctx = new CheckContext();
   ctx.observe = opts.observe ?? null;
+  ctx.keepUnknowns = opts.keepUnknowns;
   await compareStage(runStage(liftStage(items, opts), opts, ctx), ctx);
   const outcome = reportOf(ctx, ctx.header, opts);
   return { outcome, issues: ctx.issues, model: ctx.model! };

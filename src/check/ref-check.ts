@@ -61,12 +61,14 @@ export interface RefCheckOptions {
   readonly loss: LossTracker;
   /** How the recording kernel printed page_ref's mapcount. */
   readonly mapcountStyle: 'raw' | 'page_mapcount';
+  /** Unknowns kept in full (the rest counted by reason); all by default. */
+  readonly keepUnknowns?: number;
 }
 
 /** Compares page_ref events with the folded state; see the file comment. */
 export class RefChecker {
   readonly runner: Runner;
-  readonly tally = new Tally();
+  readonly tally: Tally;
   /** Trace line of the event each finding names (by its seq). */
   readonly findingLines = new Map<number, number>();
   private readonly model: RefcountModel;
@@ -82,6 +84,7 @@ export class RefChecker {
   constructor(model: RefcountModel, opts: RefCheckOptions) {
     this.model = model;
     this.opts = opts;
+    this.tally = new Tally(opts.keepUnknowns);
     this.certain = opts.ranges;
     this.runner = new Runner(model, { checkpointEvery: 0, state: { tailEncoding: model.profile.tailEncoding } });
     for (const r of opts.ranges) {

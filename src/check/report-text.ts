@@ -8,7 +8,7 @@ import type { EvidenceLine } from './finding-evidence.ts';
 import { wrap } from '../report/wrap.ts';
 
 /** Unknowns printed one per line in the text report; the rest are counted by reason. */
-const MAX_UNKNOWN_LINES = 200;
+export const MAX_UNKNOWN_LINES = 200;
 
 /** The one-line verdict. */
 export function checkSummary(o: CheckOutcome): string {
@@ -57,9 +57,11 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
   for (const u of o.unknowns.slice(0, MAX_UNKNOWN_LINES)) {
     out.push(`unknown at line ${u.line} (${u.function}): pfn ${u.pfn} ${u.field} recorded ${u.recorded}${u.simulated === null ? '' : `, simulated ${u.simulated}`}: ${u.reason}`);
   }
-  if (o.unknowns.length > MAX_UNKNOWN_LINES) {
+  if (o.unknowns.length > MAX_UNKNOWN_LINES || o.unknownsOmitted !== undefined) {
     const byReason = new Map<string, number>();
     for (const u of o.unknowns.slice(MAX_UNKNOWN_LINES)) byReason.set(`${u.field}: ${u.reason}`, (byReason.get(`${u.field}: ${u.reason}`) ?? 0) + 1);
+    // those a check kept no more of (keepUnknowns) come after the kept ones
+    for (const [why, n] of o.unknownsOmitted ?? []) byReason.set(why, (byReason.get(why) ?? 0) + n);
     for (const [why, n] of byReason) out.push(`… and ${n} more unknown ${why}`);
   }
   // in --against mode the Ops and their lines are the replayed trace's

@@ -58,8 +58,13 @@ export interface CheckOutcome {
   readonly untraced: readonly Untraced[];
   readonly mismatches: readonly Mismatch[];
   readonly findings: readonly FindingJson[];
-  /** The undecided observations (`unknown` counts them). */
+  /** The undecided observations (`unknown` counts them), or the first ones of them (see unknownsOmitted). */
   readonly unknowns: readonly Unknown[];
+  /**
+   * With PipelineOptions.keepUnknowns: the unknowns past the kept ones, counted by
+   * `field: reason` in the order first seen (the text report prints no more of them).
+   */
+  readonly unknownsOmitted?: ReadonlyMap<string, number>;
   /** Trace line of the Op each finding names (by its seq), where known. */
   readonly findingLines: ReadonlyMap<number, number>;
   /** How the trace was lifted: `ops` (probe events → Ops) or `refs` (page_ref events as RefEvents). */

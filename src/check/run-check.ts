@@ -33,11 +33,12 @@ export function outcomeOf(checker: Checker, model: RefcountModel, kernel: string
     details: describeProfile(model.profile),
     observations: t.observations,
     matched: t.matched,
-    unknown: t.unknowns.length,
+    unknown: t.unknownCount,
     untraced: t.untraced,
     mismatches: t.mismatches,
     findings: checker.log.runner.findings.map(findingJson),
     unknowns: t.unknowns,
+    ...(t.omitted.size > 0 ? { unknownsOmitted: t.omitted } : {}),
     findingLines: checker.opLines,
   };
 }

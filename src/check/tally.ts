@@ -26,7 +26,21 @@ export interface ObservationVerdict extends ObservedAt {
 export class Tally {
   observations = 0;
   matched = 0;
+  /** The first `keep` undecided observations, in full. */
   readonly unknowns: Unknown[] = [];
+  /**
+   * The ones past `keep`, counted by `field: reason` in the order first seen (the text
+   * report prints no more): memory that does not grow with the trace (issue 16).
+   */
+  readonly omitted = new Map<string, number>();
+  /** Every undecided observation, kept or counted. */
+  unknownCount = 0;
+  private readonly keep: number;
+
+  /** `keepUnknowns`: how many unknowns to keep in full (all by default). */
+  constructor(keepUnknowns = Number.POSITIVE_INFINITY) {
+    this.keep = keepUnknowns;
+  }
   readonly untraced: Untraced[] = [];
   readonly mismatches: Mismatch[] = [];
   /** Told every observation as it is decided (`report --html` draws them); the counts never depend on it. */
@@ -49,7 +63,9 @@ export class Tally {
   /** Records an undecided observation. */
   unknown(u: Omit<Unknown, 'pfn' | 'recorded' | 'simulated'> & { readonly pfn: number; readonly recorded: Recorded; readonly simulated: Simulated | null }): void {
     this.observations++;
-    this.unknowns.push({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) });
+    this.unknownCount++;
+    if (this.unknowns.length < this.keep) this.unknowns.push({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) });
+    else countOmitted(this.omitted, u.field, u.reason);
     this.observer?.({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, fn: u.function, verdict: 'unknown' });
   }
 
@@ -66,4 +82,10 @@ export class Tally {
     if (equal) this.match({ line, pfn, field, recorded, simulated, fn });
     else this.mismatch(line, pfn, field, recorded, simulated, fn);
   }
+}
+
+/** Counts an unknown not kept in full under its `field: reason` (the text report's summary line). */
+export function countOmitted(omitted: Map<string, number>, field: string, reason: string): void {
+  const key = `${field}: ${reason}`;
+  omitted.set(key, (omitted.get(key) ?? 0) + 1);
 }

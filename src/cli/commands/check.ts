@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { checkTraceAgainst, checkTraceFile } from '../../check/check-file.ts';
 import { checkJson } from '../../check/result.ts';
-import { formatCheckText } from '../../check/report-text.ts';
+import { formatCheckText, MAX_UNKNOWN_LINES } from '../../check/report-text.ts';
 import type { PipelineOptions } from '../../check/pipeline.ts';
 import type { CheckOutcome } from '../../check/result.ts';
 import { InputOptionError, parsePmem, parseProbesFile } from '../../check/inputs.ts';
@@ -109,6 +109,9 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
     ...(vmemmapBase !== undefined ? { vmemmapBase } : {}),
     ...(pmem.length > 0 ? { pmem } : {}),
     ...(probes !== undefined ? { probes } : {}),
+    // the text report prints the first unknowns and counts the rest by reason: keeping
+    // only those holds memory flat however long the trace (the JSON lists every one)
+    ...(args.format === 'text' ? { keepUnknowns: MAX_UNKNOWN_LINES } : {}),
   };
   // --against: the trace's Ops under the reference's profile; its lines are the reference's
   const run = args.against !== undefined ? await checkTraceAgainst(args.trace, args.against, opts) : await checkTraceFile(args.trace, opts);
