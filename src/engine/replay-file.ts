@@ -57,6 +57,8 @@ export interface ReplayFileOptions extends RunnerOptions {
   readonly kconfig?: Readonly<Record<string, string>>;
   /** For a trace: called with every page_ref event (and its pgmap type when the header gave it) before it is folded. */
   readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
+  /** Stop after this many inputs (`replay --at N`): the rest of the file is not read. */
+  readonly stopAt?: number;
 }
 
 /** What a file holds, told by its content (never by its name). */
@@ -149,7 +151,7 @@ function toItem(d: DecodedLine, rec: LineRecord, model: RefcountModel | undefine
  */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayFileResult> {
   if ((await sniffFormat(path, opts.file ?? path)) === 'trace') return replayTrace(path, opts);
-  const { model, file = path, maxIssues = 100, kconfig: _kconfig, ...runnerOpts } = opts;
+  const { model, file = path, maxIssues = 100, kconfig: _kconfig, stopAt, ...runnerOpts } = opts;
   const decoder = new JsonlDecoder(file);
   const issues: JsonlIssue[] = [];
   let issueCount = 0;
@@ -173,6 +175,7 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
       return toItem(d, rec, model, file);
     }),
     filter((item): item is ReplayItem => item !== null),
+    take(stopAt ?? Number.POSITIVE_INFINITY),
   );
   const runner = await lastValueFrom(items$.pipe(replayWith(model, runnerOpts, undefined, runnerOpts.checkpointEvery === 0 ? undefined : annotate)))
     .catch(async (e: unknown) => {

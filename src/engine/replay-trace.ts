@@ -56,6 +56,8 @@ export interface TraceReplayOptions extends RunnerOptions {
   readonly chunkBytes?: number;
   /** Called with every page_ref event before it is folded (replay's model evidence), with its pgmap type when the header gave it. */
   readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
+  /** Stop after this many page_ref events (`replay --at N`): the rest of the file is not read. */
+  readonly stopAt?: number;
 }
 
 /** The result of replaying a trace. */
@@ -138,7 +140,7 @@ class TraceFolder {
 
 /** Streams a page_ref trace through a Runner; see the file comment. */
 export async function replayTraceFile(path: string, opts: TraceReplayOptions = {}): Promise<TraceReplayResult> {
-  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, ...runnerOpts } = opts;
+  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, stopAt = Number.POSITIVE_INFINITY, ...runnerOpts } = opts;
   const issues: ParseIssue[] = [];
   let issueCount = 0;
   let errorCount = 0;
@@ -167,11 +169,12 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
       const init = new Runner(m, { checkpointEvery: 0 });
       for (const e of headerMemmaps(h, idle)) init.foldOnly(e);
       const initial = init.state();
-      folder = new TraceFolder(new Runner(m, runnerOpts, initial), template, 0, Number.POSITIVE_INFINITY, onEvent);
+      folder = new TraceFolder(new Runner(m, runnerOpts, initial), template, 0, stopAt, onEvent);
       for (const f of init.findings) folder.runner.report(f);
       annotate(folder.runner);
     },
     pageRef: (r, l, next) => {
+      if (folder!.runner.count >= stopAt) return false;
       line = l + 1;
       offset = next;
       const ok = folder!.push(r, l, next);
@@ -185,7 +188,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
     },
   });
   for await (const chunk of readChunks(path, chunkBytes === undefined ? {} : { chunkBytes })) if (!stream.push(chunk)) break;
-  stream.end();
+  if (!stream.done) stream.end();
   const runner = folder?.runner;
   const state = runner ? runner.state() : createState(stateOptionsOf(model));
   if (runner) annotate(runner);

@@ -82,6 +82,20 @@ describe('dax-refsim replay (built CLI)', () => {
     expect(dec.stdout).toBe(r.stdout);
   });
 
+  it('--at N stops reading after input N (a bad line past it is never read), with the same report', () => {
+    const text = readFileSync(join(root, `${EX}/refcount-underflow.jsonl`), 'utf8');
+    const tail = temp('underflow-then-garbage.jsonl', `${text}{"seq":99,"type":"nope"}\n`);
+    for (const [file, at] of [[`${EX}/refcount-underflow.jsonl`, '3'], [tail, '3'], [tail, '6']] as const) {
+      const r = cli('replay', file, '--at', at, '--format', 'json');
+      const whole = cli('replay', `${EX}/refcount-underflow.jsonl`, '--at', at, '--format', 'json');
+      expect(r.status).toBe(whole.status);
+      expect(r.stdout).toBe(whole.stdout);
+    }
+    expect(JSON.parse(cli('replay', tail, '--at', '4', '--format', 'json').stdout)).toMatchObject({ events: 4, findings: [{ code: 'put-on-freed-page', seq: 4 }] });
+    // without --at the whole file is read, and the bad line is an error
+    expect(cli('replay', tail).status).toBe(2);
+  });
+
   it('prints the text report by default', () => {
     const r = cli('replay', `${EX}/legacy-fsdax-get-put.jsonl`);
     expect(r.status).toBe(0);

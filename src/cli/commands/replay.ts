@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { EvidenceCollector, evidenceWarning } from '../../check/evidence.ts';
 import { priorCount, type PageRefRead } from '../../trace/page-ref-events.ts';
 import type { PgmapType } from '../../events/op.ts';
-import { findingsAt, replayFile, sniffFormat, sniffJsonl, stateAt, FileNotFoundError, type ReplayFileResult } from '../../engine/replay.ts';
+import { replayFile, sniffFormat, sniffJsonl, FileNotFoundError, type ReplayFileResult } from '../../engine/replay.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
@@ -116,16 +116,11 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   }
   // --lenient: the bad lines were skipped; say so, and mark the report partial
   for (const l of bad.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
-  let state = full.state;
-  let findings = full.findings;
-  let events = full.inputs;
-  if (at !== undefined) {
-    if (at > full.inputs) throw new UsageError(`--at ${at}: ${file} has only ${full.inputs} input events`);
-    const snap = await stateAt(file, at, full.checkpoints, { ...(model ? { model } : {}) });
-    state = snap.state;
-    findings = findingsAt(full.findings, snap);
-    events = at;
-  }
+  // with --at N the replay stopped right after input N: its state and findings are N's
+  const state = full.state;
+  const findings = full.findings;
+  const events = full.inputs;
+  if (at !== undefined && at > full.inputs) throw new UsageError(`--at ${at}: ${file} has only ${full.inputs} input events`);
   const report: ReplayReportInput = {
     profile: model?.profile.name ?? null,
     kconfig: model ? model.profile.kconfig : kconfig,
@@ -151,11 +146,12 @@ async function writeReport(args: ReplayArgs, ctx: CliContext, report: ReplayRepo
 }
 
 /**
- * The checkpoints a replay keeps: none without --at (nothing reads them), and with
- * --at N only the last one at or before N, so a long replay's memory is the state's.
+ * A replay keeps no checkpoints (nothing reads them); with --at N it stops right after
+ * input N instead of reading the rest of the file (issue 16: it replayed everything
+ * and then re-folded from a checkpoint), so bad lines after N are not read either.
  */
-function noCheckpoints(at: number | undefined): { checkpointEvery?: number; checkpointAt?: number } {
-  return at === undefined ? { checkpointEvery: 0 } : { checkpointAt: at };
+function noCheckpoints(at: number | undefined): { checkpointEvery: number; stopAt?: number } {
+  return at === undefined ? { checkpointEvery: 0 } : { checkpointEvery: 0, stopAt: at };
 }
 
 function parseAt(text: string): number {
