@@ -44,18 +44,23 @@ export async function readlineSplit(path: string): Promise<Timed> {
   return { ms: performance.now() - t0, lines, events: 0 };
 }
 
-const PAGE_REF = /page_ref_(\w+): +pfn=0x([0-9a-f]+) .*count=(-?\d+) .*val=(-?\d+)/;
+const PAGE_REF = /page_ref_(\w+): +pfn=0x([0-9a-f]+) .*count=(-?\d+) .*val=(-?\d+)(?: ret=(-?\d+))?/;
 
 /**
  * The baseline: readline, a regex per line, and a mutable Map<pfn, count> fold with
  * the page_ref semantics (set/unfreeze set, freeze to 0 when the count matches,
- * mod_unless unless 0, the rest add val). Returns the checksum of the counts too.
+ * mod_unless unless 0, the rest add val). It validates what replay validates: the
+ * count before each event (count − val) against the fold's, resyncing to it on a
+ * difference (replay's untraced change), the printed count after it, and `ret` of
+ * mod_and_test (1 when the count reached 0). Returns the checksum of the counts and
+ * the number of differences too.
  */
-export async function mapFold(path: string, idle: number): Promise<Timed & { readonly checksum: number }> {
+export async function mapFold(path: string, idle: number): Promise<Timed & { readonly checksum: number; readonly differences: number }> {
   const t0 = performance.now();
   const counts = new Map<number, number>();
   let lines = 0;
   let events = 0;
+  let differences = 0;
   const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of rl) {
     lines++;
@@ -63,24 +68,36 @@ export async function mapFold(path: string, idle: number): Promise<Timed & { rea
     if (m === null) continue;
     events++;
     const pfn = Number.parseInt(m[2]!, 16);
+    const count = Number(m[3]);
     const val = Number(m[4]);
-    const cur = counts.get(pfn) ?? idle;
-    switch (m[1]) {
+    let cur = counts.get(pfn) ?? idle;
+    const op = m[1];
+    // the count before: what the event printed minus its delta (a refused add_unless added nothing)
+    const prior = op === 'mod_unless' && m[5] === '0' ? count : count - val;
+    if (op !== 'set' && op !== 'unfreeze' && op !== 'freeze' && prior !== cur) {
+      differences++;
+      cur = prior;
+    }
+    let next: number;
+    switch (op) {
       case 'set':
       case 'unfreeze':
-        counts.set(pfn, val);
+        next = val;
         break;
       case 'freeze':
-        if (cur === val) counts.set(pfn, 0);
+        next = cur === val ? 0 : cur;
         break;
       case 'mod_unless':
-        if (cur !== 0) counts.set(pfn, cur + val);
+        next = cur !== 0 ? cur + val : cur;
         break;
       default:
-        counts.set(pfn, cur + val);
+        next = cur + val;
     }
+    if (m[5] !== undefined && op === 'mod_and_test' && Number(m[5]) !== (next === 0 ? 1 : 0)) differences++;
+    if (next !== count) differences++;
+    counts.set(pfn, count);
   }
   let checksum = 0;
   for (const [pfn, c] of counts) checksum = (checksum + pfn * 31 + c) % 1_000_000_007;
-  return { ms: performance.now() - t0, lines, events, checksum };
+  return { ms: performance.now() - t0, lines, events, checksum, differences };
 }

@@ -1,5 +1,7 @@
 /**
- * One measured run in a fresh process, so its peak RSS is its own:
+ * One measured run in a fresh process, so its peak RSS is its own and every contender
+ * starts alike: `node child.js io|readline|baseline FILE` (the reference points of
+ * baselines.ts), `node child.js check FILE` (what `dax-refsim check FILE` calls),
  * `node child.js replay FILE` (the library call `dax-refsim replay FILE` makes: no
  * `--at`, so no checkpoints), `node child.js replay-cp FILE` (replayFile's defaults,
  * checkpoints kept for stateAt, as `--at` and library users have them) or
@@ -16,6 +18,9 @@ import { readLines$ } from '../src/io/read-lines.ts';
 import { JsonlDecoder } from '../src/events/jsonl-decoder.ts';
 import { formatJsonlIssue } from '../src/events/issues.ts';
 import type { Op } from '../src/events/op.ts';
+import { checkTraceFile } from '../src/check/check-file.ts';
+import { MAX_UNKNOWN_LINES } from '../src/check/report-text.ts';
+import { ioLimit, mapFold, readlineSplit } from './baselines.ts';
 
 /** The Ops of a JSONL file, read as `dax-refsim diff` reads them (readLines$ + JsonlDecoder). */
 function opsOf(path: string, issues: string[]): Observable<Op> {
@@ -30,14 +35,26 @@ function opsOf(path: string, issues: string[]): Observable<Op> {
   );
 }
 
-const [mode, file, ...rest] = process.argv.slice(2);
-if ((mode !== 'replay' && mode !== 'replay-cp' && mode !== 'diff' && mode !== 'atn') || !file) {
-  console.error('usage: child.js replay|replay-cp|diff|atn FILE [N…]');
+const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check'] as const;
+const [mode, file, ...rest] = process.argv.slice(2) as [(typeof MODES)[number], string | undefined, ...string[]];
+if (!MODES.includes(mode) || !file) {
+  console.error(`usage: child.js ${MODES.join('|')} FILE [N…]`);
   process.exit(2);
 }
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 let out: Record<string, unknown>;
-if (mode === 'atn') {
+if (mode === 'io' || mode === 'readline' || mode === 'baseline') {
+  // the reference points, in a fresh process like the project (no warm JIT, no parent heap)
+  const r = mode === 'io' ? await ioLimit(file) : mode === 'readline' ? await readlineSplit(file) : await mapFold(file, 0);
+  const { ms: _ms, ...counts } = r;
+  out = counts;
+} else if (mode === 'check') {
+  // the call `dax-refsim check FILE` makes (text report: the first unknowns kept)
+  const r = await checkTraceFile(file, { keepUnknowns: MAX_UNKNOWN_LINES });
+  const o = r.outcome;
+  out = { observations: o.observations, matched: o.matched, unknown: o.unknown, mismatches: o.mismatches.length, untraced: o.untraced.length, findings: o.findings.length };
+} else if (mode === 'atn') {
   const full = await replayFile(file);
   const every = full.checkpoints[1]?.inputs ?? 0;
   const mid = Math.floor(full.inputs / 2);
@@ -68,4 +85,6 @@ if (mode === 'atn') {
   out = { ops: r.ops, refEvents: r.refEvents, divergences: r.divergences.length };
 }
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ ms, ...out, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+const cpu = process.cpuUsage(cpu0);
+// CPU time (user + system, every thread: GC helpers included) beside wall time: on a shared machine wall time measures the neighbours too
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, ...out, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
