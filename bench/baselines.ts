@@ -44,7 +44,7 @@ export async function readlineSplit(path: string): Promise<Timed> {
   return { ms: performance.now() - t0, lines, events: 0 };
 }
 
-const PAGE_REF = /page_ref_(\w+): +pfn=0x([0-9a-f]+) .*count=(-?\d+) .*val=(-?\d+)(?: ret=(-?\d+))?/;
+const PAGE_REF = /page_ref_(\w+): +pfn=0x([0-9a-f]+) .*?\bcount=(-?\d+) .*val=(-?\d+)(?: ret=(-?\d+))?/;
 
 /**
  * The baseline: readline, a regex per line, and a mutable Map<pfn, count> fold with
