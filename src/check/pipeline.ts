@@ -370,6 +370,13 @@ const SHARING_DEPENDENT: ReadonlySet<string> = new Set(['associate-mapped-page',
 const UNSHARED_ASSUMED =
   'dax_associate_entry()/dax_disassociate_entry() warn only for an unshared extent; whether this extent is shared (a reflink, FICLONE) no event of the trace shows, and the lifter took it as unshared (the header names no filesystem without shared extents, such as ext4)';
 
+/** The header lists an attached dax_insert_entry probe that reads `iomap_flags` (IOMAP_F_SHARED). */
+function sharingProbed(header: TraceHeader): boolean {
+  const reads = (p: ProbeDefinition | null): boolean => p !== null && p.kind !== 'return' && p.symbol === 'dax_insert_entry' && p.args.some((a) => a.name === 'iomap_flags');
+  if (header.attachStatus.length > 0) return header.attachStatus.some((a) => a.ok && reads(a.probe));
+  return header.probes.some(reads);
+}
+
 /** The report stage: the outcome of a finished check. */
 export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: ProfileChoice): CheckOutcome {
   const model = ctx.model;
@@ -386,7 +393,9 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
   // the lifter took as unshared may not be the kernel's: neither is asserted
   const findings = runner.findings.map(findingJson);
   const lines = ctx.checker?.opLines ?? ctx.refChecker?.findingLines ?? new Map<number, number>();
-  const sharingUnseen = header === null || header.fs !== 'ext4';
+  // the recorder's dax_insert_entry probe reads IOMAP_F_SHARED on every fault, so the
+  // lifter knows each extent's sharing where it was attached (and ext4 shares none)
+  const sharingUnseen = header === null || (header.fs !== 'ext4' && !sharingProbed(header));
   const why = (f: (typeof findings)[number]): string | null =>
     ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
   const kept = findings.filter((f) => why(f) === null);

@@ -24,6 +24,10 @@ import { isSnapProbe, mmKey, pfnField, probeFunction } from './record-view.ts';
 import { fileId } from './world.ts';
 
 const FAULT_FLAG_WRITE = 0x1;
+/** IOMAP_F_SHARED (include/linux/iomap.h, 1U << 2 in 6.1 through 7.3): the extent is shared (reflink). */
+const IOMAP_F_SHARED = 0x4;
+/** offsetof(struct address_space, i_pages): after `struct inode *host` (6.1 through 7.3). */
+const ADDRESS_SPACE_I_PAGES = 8n;
 /** VM_FAULT_SIGBUS, VM_FAULT_RETRY, VM_FAULT_FALLBACK: no entry installed. */
 const VM_FAULT_NO_MAP = 0x2 | 0x400 | 0x800;
 /** VM_FAULT_NEEDDSYNC (include/linux/mm_types.h, 6.1 to 7.x): the insert comes after a sync. */
@@ -71,6 +75,8 @@ export class FaultBuilder implements Builder {
    */
   private refPfn: number | null = null;
   private hole = false;
+  /** IOMAP_F_SHARED as the fault's dax_insert_entry probe read it (null: no such probe seen). */
+  private shared: boolean | null = null;
   private done: FsDaxRecord | null = null;
   /** After a NEEDDSYNC `_done`: reading dax_finish_sync_fault()'s insert. */
   private sync = false;
@@ -102,6 +108,17 @@ export class FaultBuilder implements Builder {
       // the old entry of this file's mapping: ties the address_space pointer to the file
       const mapping = probeBigint(r, 'mapping');
       if (mapping !== null) this.env.world.linkMapping(mapping, fileId(this.start.dev, this.start.ino));
+    }
+    if (r.kind === 'kprobe' && probeFunction(r) === 'dax_insert_entry') {
+      // dax_insert_entry(): `shared = iter->iomap.flags & IOMAP_F_SHARED` decides whether
+      // dax_associate_entry() takes the shared (reflink) path; the probe reads that word
+      const flags = probeBigint(r, 'iomap_flags');
+      if (flags !== null) this.shared = (Number(flags) & IOMAP_F_SHARED) !== 0;
+      // xas->xa is &mapping->i_pages, 8 bytes into struct address_space (after ->host, 6.1
+      // through 7.3): it ties the mapping pointer a later layout break prints to this file,
+      // which a pfn cannot when a shared extent puts one page in several files
+      const xa = probeBigint(r, 'i_pages');
+      if (xa !== null && xa > ADDRESS_SPACE_I_PAGES) this.env.world.linkMapping(xa - ADDRESS_SPACE_I_PAGES, fileId(this.start.dev, this.start.ino));
     }
     this.notePfn(r);
     return true;
@@ -163,7 +180,7 @@ export class FaultBuilder implements Builder {
     }
     world.recordFault(mm, address, level, pfn, file, pgoff, shared);
     return {
-      ops: [{ op: { type: 'dax.fault', line, mm, vma, address, file, pgoff, pfn, level, write, vmaShared: shared, reflink: false }, records: this.records }],
+      ops: [{ op: { type: 'dax.fault', line, mm, vma, address, file, pgoff, pfn, level, write, vmaShared: shared, reflink: this.shared ?? false }, records: this.records }],
       stray: [],
     };
   }

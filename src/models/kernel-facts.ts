@@ -62,6 +62,25 @@ export function kernelNames(v: readonly [number, number]): KernelNames {
       };
 }
 
+/**
+ * How fs/dax.c treats a shared (reflink, IOMAP_F_SHARED) extent before v6.15. v6.1:
+ * dax_insert_entry() takes the shared path only for a write (`cow =
+ * dax_fault_is_cow(iter)`, IOMAP_WRITE && IOMAP_F_SHARED); a read fault associates the
+ * page as if unshared (WARN_ON_ONCE(page->mapping) when another file has it), and
+ * dax_disassociate_entry() keeps the PAGE_MAPPING_DAX_COW mark while `page->index-- > 0`
+ * (a post-decrement: the count must reach -1 to clear). v6.2, "fsdax: introduce
+ * page->share for fsdax in reflink mode" (16aac5ad1fa9): every fault on a shared extent
+ * (`shared = iter->iomap.flags & IOMAP_F_SHARED`) calls dax_page_share_get(), and
+ * dax_page_share_put() pre-decrements. Read from the Debian 6.1.192 and 6.12.118 sources;
+ * the 6.2 boundary is the commit's, not a recording's.
+ */
+export type DaxShare = 'cow-write' | 'share';
+
+/** The reflink sharing of a kernel version (see DaxShare). */
+export function daxShare(v: readonly [number, number]): DaxShare {
+  return v[0] === 6 && v[1] < 2 ? 'cow-write' : 'share';
+}
+
 /** How __bio_release_pages() drops the pages of an O_DIRECT bio. */
 export type DioRelease = 'folio_put_refs' | 'put_page' | 'unpin_user_page' | 'unpin_user_folio';
 

@@ -3,7 +3,7 @@
  * change what can be observed (spec §0). A profile is named `<family>@<version>`.
  */
 import type { TailEncoding } from '../state/page.ts';
-import { dioPath, kernelNames, pageLayout, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
+import { daxShare, dioPath, kernelNames, pageLayout, type DaxShare, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
 
 /** Model families. */
 export type Family = 'legacy' | 'unified';
@@ -70,6 +70,8 @@ export interface Profile extends ProfileSpan {
   readonly thp: boolean;
   /** CONFIG_FS_DAX_PMD: FS DAX may map a PMD (needs THP). */
   readonly fsdaxPmd: boolean;
+  /** Which faults on a shared (reflink) extent take fs/dax.c's sharing path (kernel-facts.ts). */
+  readonly daxShare: DaxShare;
   /** CONFIG_SECRETMEM: GUP-fast checks an order-0 folio's mapping (gup_fast_folio_allowed()); absent: y. */
   readonly secretmem: boolean;
 }
@@ -129,6 +131,7 @@ export function resolveProfile(spec: string | undefined, opts: { kernel?: string
   return {
     ...span, name: `${span.family}@${version}`, version, kconfig, tailEncoding, names: kernelNames(v), dio, odirectFollGet: dio.grab === 'get',
     layout: pageLayout(v, kconfig), thp, fsdaxPmd: thp && kconfig['CONFIG_FS_DAX_PMD'] !== 'n', secretmem: kconfig['CONFIG_SECRETMEM'] !== 'n',
+    daxShare: daxShare(v),
   };
 }
 

@@ -294,7 +294,11 @@ fi
 # ------------------------------------------------------------------ the probe sets
 # SET|FILTER|DEFINITION. SET: common, gup_old (< 6.10 GUP names) / gup_new, leg_old
 # (legacy, page-based devmap helpers: 6.1-6.9) / leg_new (6.10-6.14) / uni (6.15+), dev*
-# (device-dax), lt (long-term pins), share (CoW and fork). FILTER: page = the first
+# (device-dax), lt (long-term pins), share (CoW, fork and shared extents: dax_insert_entry's
+# iomap_flags is iter->iomap.flags, at +66 of struct iomap_iter in 6.1 through 7.3 (iomap at
+# +40, flags at +26 of struct iomap), whose IOMAP_F_SHARED (0x4) says the extent is a
+# reflink's; dax_associate_entry() itself is inlined; i_pages is xas->xa, the faulting
+# file's &mapping->i_pages, at +8 of struct address_space after `host`). FILTER: page = the first
 # folio/page/page0/var argument to the ZONE_DEVICE struct pages, comm = the workload's
 # tasks, none. @REF@ … are struct page / folio / dev_pagemap offsets (layout below).
 # Event names and fields are the ones src/lift and src/check read (docs/recording.md).
@@ -388,6 +392,7 @@ lt|none|p:ktr/io_pin_pages io_pin_pages uaddr=%di:x64 len=%si:u64
 lt|none|r:ktr/io_pin_pages_ret io_pin_pages ret=$retval:s64
 lt|none|r:ktr/io_sqe_buffers_register_ret io_sqe_buffers_register ret=$retval:s32
 share|comm|p:ktr/do_wp_page do_wp_page vmf=%di:x64 addr=+24(%di):x64
+share|comm|p:ktr/dax_insert_entry dax_insert_entry i_pages=+0(%di):x64 entry=%cx:x64 pfn=%r8:x64 iomap_flags=+66(%dx):u16
 share|comm|p:ktr/anon_rmap_new folio_add_new_anon_rmap anon=%di:x64 vma=%si:x64 addr=%dx:x64 ref=@REF@(%di):s32
 share|comm|p:ktr/copy_page_range copy_page_range dst_vma=%di:x64 src_vma=%si:x64 src_flags=+32(%si):x64
 share|comm|r:ktr/copy_page_range_ret copy_page_range ret=$retval:s32

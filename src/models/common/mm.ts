@@ -76,6 +76,29 @@ export function ptesOfFileRange(world: World, file: string, start: number, end: 
   return out;
 }
 
+/**
+ * unmap_mapping_pages() → unmap_mapping_range_tree(): the entries of [start, end] in
+ * each VMA mapping `file`, one group per VMA in i_mmap order (the interval tree is keyed
+ * by vm_pgoff), since each VMA is zapped by its own zap_page_range_single(), with its own
+ * mmu_gather and TLB flush.
+ */
+export function ptesOfFileRangeByVma(world: World, file: string, start: number, end: number): MmPte[][] {
+  const vmas: { mm: string; v: Vma }[] = [];
+  for (const [mm, list] of world.vmas) for (const v of list) if (v.file === file) vmas.push({ mm, v });
+  vmas.sort((a, b) => a.v.pgoff - b.v.pgoff || a.v.start - b.v.start);
+  const out: MmPte[][] = [];
+  for (const { mm, v } of vmas) {
+    const group = ptesInRange(world, mm, v.start, v.end)
+      .filter((pte) => {
+        const pgoff = v.pgoff + Math.floor((pte.addr - v.start) / PAGE_SIZE);
+        return pgoff <= end && start <= pgoff + entryPages(pte) - 1;
+      })
+      .map((pte) => ({ mm, pte }));
+    if (group.length > 0) out.push(group);
+  }
+  return out;
+}
+
 /** The DAX entry covering pgoff (an order-0 entry at pgoff or a PMD entry around it). */
 export function xaLookup(world: World, file: string, pgoff: number): XaEntry | undefined {
   const xa = world.xa.get(file);

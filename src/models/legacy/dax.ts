@@ -11,7 +11,7 @@ import { PAGE_MAPPING_DAX_SHARED } from '../../state/page.ts';
 import { call, folioOf, refcount } from '../common/kernel.ts';
 import { ensureVma, warn } from '../common/lifecycle.ts';
 import { VM_FAULT_NOPAGE, devdaxFault, fsdaxFaultShape, type FaultShape } from '../common/fault.ts';
-import { mappingMapped, pteCovering, ptesOfFileRange, xaLookup, xaRange } from '../common/mm.ts';
+import { mappingMapped, pteCovering, ptesOfFileRange, ptesOfFileRangeByVma, xaLookup, xaRange } from '../common/mm.ts';
 import { CONSTS } from './rules.ts';
 import { hooks } from './hooks.ts';
 
@@ -43,18 +43,37 @@ export function daxFault(ctx: ModelCtx, op: OpOf<'dax.fault'>): void {
   });
 }
 
-/** dax_insert_entry(): (re)associate when the extent is shared or the old entry was a hole. */
+/**
+ * dax_insert_entry()'s `shared` (6.2+: IOMAP_F_SHARED) or `cow` (6.1: IOMAP_WRITE &&
+ * IOMAP_F_SHARED, dax_fault_is_cow()): whether the fault takes the sharing path.
+ */
+function sharedPath(ctx: ModelCtx, op: OpOf<'dax.fault'>): boolean {
+  return op.reflink && (ctx.profile.daxShare === 'share' || op.write);
+}
+
+/**
+ * dax_insert_entry(): (re)associate when the extent is shared or the old entry was a
+ * hole. A shared fault first unmaps the entry's range from this file's mappings
+ * (unmap_mapping_pages(mapping, index, 1 or PG_PMD_NR)): the write fault that copies a
+ * shared block (xfs CoW) drops the read-only PTE the file had on the old block.
+ */
 function insertEntry(ctx: ModelCtx, op: OpOf<'dax.fault'>, old: XaEntry | undefined, pfn: number, pgoff: number, order: number): void {
-  if (old && !old.zero && !op.reflink) return;
+  const shared = sharedPath(ctx, op);
+  if (old && !old.zero && !shared) return;
   call(ctx, 'dax_insert_entry', pfn, () => {
-    if (old?.zero) {
+    const n = 2 ** (old?.order ?? order);
+    const first = pgoff - (pgoff % n);
+    if (shared) {
+      for (const g of ptesOfFileRangeByVma(ctx.txn.readWorld(), op.file, first, first + n - 1)) hooks.zap(ctx, g);
+    } else if (old?.zero) {
       for (const { mm, pte } of ptesOfFileRange(ctx.txn.readWorld(), op.file, pgoff, pgoff + 2 ** order - 1)) {
         if (pte.pfn < 0) ctx.emit({ type: 'pt_clear', mm, addr: pte.addr, level: pte.level });
       }
-      ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
-    } else if (old) disassociate(ctx, op.file, old, false);
-    associate(ctx, op.file, pfn, pgoff, order, op.reflink);
-    ctx.emit({ type: 'xa_store', file: op.file, pgoff, pfn, order, zero: false, shared: op.reflink });
+    }
+    if (old?.zero) ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
+    else if (old) disassociate(ctx, op.file, old, false);
+    associate(ctx, op.file, pfn, pgoff, order, shared);
+    ctx.emit({ type: 'xa_store', file: op.file, pgoff, pfn, order, zero: false, shared });
   });
 }
 
@@ -92,9 +111,11 @@ function disassociate(ctx: ModelCtx, file: string, e: XaEntry, trunc: boolean): 
         warn(ctx, 'disassociate-busy-page', 'warn', pfn, 'dax_disassociate_entry', `WARN_ON_ONCE(trunc && page_ref_count(page) > 1): page ${hex(pfn)} of ${file} is disassociated at refcount ${p.refcount}; the block can be reused while it is still referenced (DMA in flight)`);
       }
       if (p.mapping === PAGE_MAPPING_DAX_SHARED) {
-        // dax_page_share_put(): --share; a page still shared keeps its sentinel.
+        // dax_page_share_put(): --share; a page still shared keeps its sentinel. 6.1
+        // (PAGE_MAPPING_DAX_COW, the same 0x1): `if (page->index-- > 0) continue;`, a
+        // post-decrement, so the mark stays until a put finds the count already at 0.
         ctx.emit({ type: 'share', pfn, share: p.index - 1 });
-        if (p.index - 1 > 0) continue;
+        if ((ctx.profile.daxShare === 'cow-write' ? p.index : p.index - 1) > 0) continue;
       } else if (p.mapping && p.mapping !== file) {
         warn(ctx, 'disassociate-foreign-page', 'warn', pfn, 'dax_disassociate_entry', `page ${hex(pfn)} belongs to ${p.mapping}, not ${file}`);
       }
@@ -174,7 +195,7 @@ function busyPage(ctx: ModelCtx, file: string, start: number, end: number): numb
       }
       return null;
     }
-    hooks.zap(ctx, ptesOfFileRange(ctx.txn.readWorld(), file, start, end));
+    for (const g of ptesOfFileRangeByVma(ctx.txn.readWorld(), file, start, end)) hooks.zap(ctx, g);
     return firstBusy(ctx, entries);
   }, (r) => r ?? 0);
 }

@@ -11,7 +11,7 @@ import { folioMapcount } from '../../state/accessors.ts';
 import { call, folioOf, refAdd, refcount, refSubAndTest } from '../common/kernel.ts';
 import { ensureVma, warn } from '../common/lifecycle.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, devdaxFault, fsdaxFaultShape, type FaultShape } from '../common/fault.ts';
-import { pteCovering, ptesOfFileRange, xaLookup, xaRange } from '../common/mm.ts';
+import { pteCovering, ptesOfFileRange, ptesOfFileRangeByVma, xaLookup, xaRange } from '../common/mm.ts';
 import { CONSTS } from './rules.ts';
 import { hooks } from './hooks.ts';
 
@@ -79,17 +79,30 @@ function insertFolioHuge(ctx: ModelCtx, mm: string, addr: number, head: number, 
   }, (r) => r);
 }
 
-/** dax_insert_entry(): (re)associate when the extent is shared or the old entry was a hole. */
+/**
+ * dax_insert_entry(): (re)associate when the extent is shared (`shared =
+ * iter->iomap.flags & IOMAP_F_SHARED`) or the old entry was a hole. A shared fault first
+ * unmaps the entry's range from this file's mappings (unmap_mapping_pages(mapping,
+ * index, 1 or PG_PMD_NR)), then disassociates the old entry and associates the new one:
+ * the CoW write fault on a clone's read-mapped shared page drops that PTE's reference
+ * and mapcount before mapping the copy (vmtest 7.3 xfs fsdax-reflink: `rmap_remove_ptes`
+ * of the shared page inside the write fault's dax_pte_fault, after do_wp_page).
+ */
 function insertEntry(ctx: ModelCtx, op: OpOf<'dax.fault'>, old: XaEntry | undefined, pfn: number, pgoff: number, order: number): void {
   if (old && !old.zero && !op.reflink) return;
   call(ctx, 'dax_insert_entry', pfn, () => {
-    if (old?.zero) {
+    const n = 2 ** (old?.order ?? order);
+    const first = pgoff - (pgoff % n);
+    if (op.reflink) {
+      for (const g of ptesOfFileRangeByVma(ctx.txn.readWorld(), op.file, first, first + n - 1)) hooks.zap(ctx, g);
+    } else if (old?.zero) {
       for (const { mm, pte } of ptesOfFileRange(ctx.txn.readWorld(), op.file, pgoff, pgoff + 2 ** order - 1)) {
         if (pte.pfn < 0) ctx.emit({ type: 'pt_clear', mm, addr: pte.addr, level: pte.level });
       }
-      // Zero entries are not disassociated ("fs/dax: don't disassociate zero page entries").
-      ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
-    } else if (old) disassociate(ctx, op.file, old);
+    }
+    // Zero entries are not disassociated ("fs/dax: don't disassociate zero page entries").
+    if (old?.zero) ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
+    else if (old) disassociate(ctx, op.file, old);
     associate(ctx, op.file, pfn, pgoff, order, op.reflink);
     ctx.emit({ type: 'xa_store', file: op.file, pgoff, pfn, order, zero: false, shared: op.reflink });
   });
@@ -238,7 +251,7 @@ function runBreaker(ctx: ModelCtx, w: Pick<Waiter, 'waiter' | 'file' | 'start' |
 /** dax_layout_busy_page_range() (v6.15): unmap, then busy if refcount − mapcount ≠ 0 (spec §0.10). */
 function busyPage(ctx: ModelCtx, file: string, start: number, end: number): number | null {
   return call(ctx, 'dax_layout_busy_page_range', undefined, () => {
-    hooks.zap(ctx, ptesOfFileRange(ctx.txn.readWorld(), file, start, end));
+    for (const g of ptesOfFileRangeByVma(ctx.txn.readWorld(), file, start, end)) hooks.zap(ctx, g);
     for (const e of xaRange(ctx.txn.readWorld(), file, start, end)) {
       if (e.zero) continue;
       const f = folioOf(ctx, e.pfn);
