@@ -72,7 +72,13 @@ export function kernelNames(v: readonly [number, number]): KernelNames {
  * page->share for fsdax in reflink mode" (16aac5ad1fa9): every fault on a shared extent
  * (`shared = iter->iomap.flags & IOMAP_F_SHARED`) calls dax_page_share_get(), and
  * dax_page_share_put() pre-decrements. Read from the Debian 6.1.192 and 6.12.118 sources;
- * the 6.2 boundary is the commit's, not a recording's.
+ * the 6.2 boundary is the commit's, not a recording's. Whether a fault sees the extent as
+ * shared is the filesystem's: 6.1 xfs_read_iomap_begin() asks xfs_reflink_trim_around_shared()
+ * only for IOMAP_REPORT, so a DAX read fault on a reflinked block is never IOMAP_F_SHARED
+ * and WARNs in dax_associate_entry() when another file has the page (vmtest 6.1 xfs
+ * fsdax-reflink: dax_insert_entry iomap_flags=2 on every read fault, 6 on the CoW
+ * writes); 6.12 asks for IS_DAX() inodes too (iomap_flags=6 on the clone's read faults).
+ * The Op's `reflink` is the flag as the fault saw it.
  */
 export type DaxShare = 'cow-write' | 'share';
 

@@ -72,14 +72,16 @@ function insertEntry(ctx: ModelCtx, op: OpOf<'dax.fault'>, old: XaEntry | undefi
     }
     if (old?.zero) ctx.emit({ type: 'xa_erase', file: op.file, pgoff: old.pgoff });
     else if (old) disassociate(ctx, op.file, old, false);
-    associate(ctx, op.file, pfn, pgoff, order, shared);
+    associate(ctx, op.file, pfn, pgoff, order, shared, op.reflink);
     ctx.emit({ type: 'xa_store', file: op.file, pgoff, pfn, order, zero: false, shared });
   });
 }
 
 /** dax_associate_entry(): every 4 KiB page of the entry gets mapping/index, or a share count. */
-function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, order: number, shared: boolean): void {
+function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, order: number, shared: boolean, reflink = false): void {
   call(ctx, 'dax_associate_entry', pfn, () => {
+    // WARN_ON_ONCE(page->mapping): one finding for the entry, at its first such page
+    let warned = false;
     for (let i = 0; i < 2 ** order; i++) {
       const p = ctx.txn.page(pfn + i);
       if (!p) return void ctx.emit({ type: 'set_mapping', pfn: pfn + i, mapping: file });
@@ -93,7 +95,16 @@ function associate(ctx: ModelCtx, file: string, pfn: number, pgoff: number, orde
         ctx.emit({ type: 'share', pfn: pfn + i, share: share + 1 });
         continue;
       }
-      if (p.mapping) warn(ctx, 'associate-mapped-page', 'warn', pfn + i, 'dax_associate_entry', `page ${hex(pfn + i)} is already associated with ${p.mapping}`);
+      if (p.mapping && !warned) {
+        warned = true;
+        const owner = p.mapping === PAGE_MAPPING_DAX_SHARED ? 'PAGE_MAPPING_DAX_COW' : p.mapping;
+        const pages = 2 ** order > 1 ? ` (the first of the entry's ${2 ** order} pages)` : '';
+        // v6.1: a read fault on a shared extent is not `cow` (dax_fault_is_cow() needs
+        // IOMAP_WRITE), so the page another file associated is taken over (page->mapping
+        // overwritten) after the WARN; v6.2 (16aac5ad1fa9) shares it instead
+        const why = reflink ? `: a read fault on a shared (reflink) extent takes the unshared path before v6.2 (dax_fault_is_cow() needs IOMAP_WRITE), so the page is re-associated with ${file} and ${owner} loses it (fixed by 16aac5ad1fa9 "fsdax: introduce page->share for fsdax in reflink mode")` : '';
+        warn(ctx, 'associate-mapped-page', 'warn', pfn + i, 'dax_associate_entry', `page ${hex(pfn + i)}${pages} is already associated with ${owner}${why}`);
+      }
       ctx.emit({ type: 'set_mapping', pfn: pfn + i, mapping: file, index: pgoff + i });
     }
   });
@@ -114,8 +125,10 @@ function disassociate(ctx: ModelCtx, file: string, e: XaEntry, trunc: boolean): 
         // dax_page_share_put(): --share; a page still shared keeps its sentinel. 6.1
         // (PAGE_MAPPING_DAX_COW, the same 0x1): `if (page->index-- > 0) continue;`, a
         // post-decrement, so the mark stays until a put finds the count already at 0.
-        ctx.emit({ type: 'share', pfn, share: p.index - 1 });
-        if ((ctx.profile.daxShare === 'cow-write' ? p.index : p.index - 1) > 0) continue;
+        // (`p` is the live page: read the count before the write changes it)
+        const share = p.index;
+        ctx.emit({ type: 'share', pfn, share: share - 1 });
+        if ((ctx.profile.daxShare === 'cow-write' ? share : share - 1) > 0) continue;
       } else if (p.mapping && p.mapping !== file) {
         warn(ctx, 'disassociate-foreign-page', 'warn', pfn, 'dax_disassociate_entry', `page ${hex(pfn)} belongs to ${p.mapping}, not ${file}`);
       }
