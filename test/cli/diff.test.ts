@@ -44,7 +44,8 @@ describe('dax-refsim diff', () => {
     expect(ep.explanation.slice(-3)).toEqual([
       '#4 munmap of 4096 KiB at 0x7f0000000000 in mm A:',
       '  legacy@6.14: cleared a page-table entry; now page 0x48050: r=1, m=0, map=F.',
-      '  unified@7.2 [do_vmi_munmap → zap_present_ptes → folio_remove_rmap_ptes; do_vmi_munmap → folios_put_refs → free_zone_device_folio → wake_up_var]: '
+      // the PTE was written (dirty): its rmap goes after the TLB flush (tlb_flush_rmaps())
+      '  unified@7.2 [do_vmi_munmap → tlb_flush_rmaps → folio_remove_rmap_ptes; do_vmi_munmap → folios_put_refs → free_zone_device_folio → wake_up_var]: '
         + 'cleared a page-table entry, −1 reference, mapcount −1, freed the folio (free_zone_device_folio), called wake_up_var() with no waiter on the range; now page 0x48050: r=0, m=0, map=F.',
     ]);
   });
