@@ -34,6 +34,12 @@ export function opWords(op: Op): string {
       return `read fault on a hole of ${fileWords(op.file)} at pgoff ${op.pgoff}`;
     case 'munmap':
       return `munmap of ${(op.end - op.start) / 1024} KiB at ${hex(op.start)} in mm ${op.mm}`;
+    case 'mremap':
+      return `mremap of ${hex(op.start)}..${hex(op.end)} to ${hex(op.newStart)}..${hex(op.newEnd)} in mm ${op.mm}`;
+    case 'madvise':
+      return `madvise(MADV_DONTNEED) of ${(op.end - op.start) / 1024} KiB at ${hex(op.start)} in mm ${op.mm}`;
+    case 'mprotect':
+      return `mprotect(${op.write ? 'PROT_READ|PROT_WRITE' : 'PROT_READ'}) of ${(op.end - op.start) / 1024} KiB at ${hex(op.start)} in mm ${op.mm}`;
     case 'pmd.split':
       return `PMD split at ${hex(op.address)} in mm ${op.mm}`;
     case 'fork':

@@ -95,6 +95,43 @@ export interface MunmapOp extends OpBase {
   readonly end: number;
 }
 
+/**
+ * mremap() of [start, end) in `mm` to [newStart, newEnd): in place (newStart = start) the
+ * VMA grows or shrinks (a shrink unmaps the tail); moved, move_page_tables() carries every
+ * entry to the new address without touching a count (move_huge_pmd(), move_ptes()), a
+ * huge entry whose new address is not aligned being split first.
+ */
+export interface MremapOp extends OpBase {
+  readonly type: 'mremap';
+  readonly mm: string;
+  readonly start: number;
+  readonly end: number;
+  readonly newStart: number;
+  readonly newEnd: number;
+}
+
+/** madvise(MADV_DONTNEED) of [start, end): zap_page_range_single(); the VMA stays. */
+export interface MadviseOp extends OpBase {
+  readonly type: 'madvise';
+  readonly mm: string;
+  readonly start: number;
+  readonly end: number;
+  readonly advice: 'dontneed';
+}
+
+/**
+ * mprotect() of [start, end): change_protection(). A huge entry the range cuts is split
+ * (__split_huge_pmd()); `write: false` write-protects the entries; `write: true` leaves
+ * them read-only (a DAX shared mapping wants write notification: the next write faults).
+ */
+export interface MprotectOp extends OpBase {
+  readonly type: 'mprotect';
+  readonly mm: string;
+  readonly start: number;
+  readonly end: number;
+  readonly write: boolean;
+}
+
 /** __split_huge_pmd() at `address` (partial munmap/mprotect of a PMD mapping). */
 export interface PmdSplitOp extends OpBase {
   readonly type: 'pmd.split';
@@ -260,6 +297,9 @@ export type Op =
   | DaxMkwriteOp
   | DaxHoleReadOp
   | MunmapOp
+  | MremapOp
+  | MadviseOp
+  | MprotectOp
   | PmdSplitOp
   | ForkOp
   | ExitOp
@@ -287,5 +327,5 @@ export const OP_TYPES: readonly OpType[] = [
   'pgmap.register', 'pgmap.unregister', 'dax.fault', 'dax.mkwrite', 'dax.hole_read', 'munmap',
   'pmd.split', 'fork', 'exit', 'gup.get', 'gup.pin', 'put', 'unpin', 'fs.break_layout',
   'fs.truncate', 'fs.evict', 'devpriv.alloc', 'devpriv.free', 'p2p.alloc_mmap',
-  'dio.grab', 'dio.release', 'cow',
+  'dio.grab', 'dio.release', 'cow', 'mremap', 'madvise', 'mprotect',
 ];

@@ -26,7 +26,7 @@ export interface EmitOptions {
   readonly file?: string;
 }
 
-const RESERVED = new Set(['none', 'shared', 'private', 'at', 'reflink', 'via', 'line', 'order', 'pages', 'page', 'va', 'raw', 'expect', 'file', 'process', 'profile', 'scenario']);
+const RESERVED = new Set(['none', 'shared', 'private', 'at', 'reflink', 'to', 'dontneed', 'via', 'line', 'order', 'pages', 'page', 'va', 'raw', 'expect', 'file', 'process', 'profile', 'scenario']);
 
 /** A name as the language writes it: bare when it lexes as one name, else "quoted". */
 export function nameText(s: string): string {
@@ -36,7 +36,7 @@ export function nameText(s: string): string {
 const PGMAP_WORD: Readonly<Record<string, string>> = { generic: 'devdax' };
 
 /** Ops without an mm take their thread from the prefix only for ordering, never for a field. */
-const MM_FROM_PREFIX = new Set(['dax.fault', 'dax.mkwrite', 'dax.hole_read', 'munmap', 'pmd.split', 'fork', 'exit', 'gup.get', 'gup.pin', 'dio.grab', 'cow', 'p2p.alloc_mmap']);
+const MM_FROM_PREFIX = new Set(['dax.fault', 'dax.mkwrite', 'dax.hole_read', 'munmap', 'mremap', 'madvise', 'mprotect', 'pmd.split', 'fork', 'exit', 'gup.get', 'gup.pin', 'dio.grab', 'cow', 'p2p.alloc_mmap']);
 
 /** Writes `ops` as a `.dax` scenario. */
 export function toDax(ops: readonly Op[], opts: EmitOptions = {}): string {
@@ -190,6 +190,12 @@ function candidates(op: Op, r: DaxReader): string[] {
       out.push(`munmap ${hexText(op.start)}..${hexText(op.end)}`);
       return out;
     }
+    case 'mremap':
+      return [`mremap ${hexText(op.start)}..${hexText(op.end)} to ${hexText(op.newStart)}..${hexText(op.newEnd)}`];
+    case 'madvise':
+      return [`madvise ${hexText(op.start)}..${hexText(op.end)} dontneed`];
+    case 'mprotect':
+      return [`mprotect ${hexText(op.start)}..${hexText(op.end)} ${op.write ? 'write' : 'read'}`];
     case 'pmd.split':
       return vaAddrs(op.mm, op.address).map((a) => `split ${a}`);
     case 'cow':

@@ -24,7 +24,7 @@ const PGMAP_WORDS: Readonly<Record<string, PgmapType>> = { fsdax: 'fsdax', devda
 /** Operation keywords, and the Op type names accepted as aliases. */
 export const OPERATIONS = [
   'fault', 'mkwrite', 'hole-read', 'munmap', 'split', 'fork', 'exit', 'get', 'pin', 'put', 'unpin', 'dio-grab', 'dio-release', 'cow',
-  'break', 'truncate', 'punch', 'evict', 'devpriv-alloc', 'devpriv-free', 'pgmap', 'memunmap', 'mmap',
+  'break', 'truncate', 'punch', 'evict', 'devpriv-alloc', 'devpriv-free', 'pgmap', 'memunmap', 'mmap', 'mremap', 'madvise', 'mprotect',
 ] as const;
 const ALIASES: Readonly<Record<string, string>> = {
   'dax.fault': 'fault', 'dax.mkwrite': 'mkwrite', 'dax.hole_read': 'hole-read', 'pmd.split': 'split', 'gup.get': 'get', 'gup.pin': 'pin',
@@ -329,6 +329,11 @@ export class DaxReader {
     this.seq++;
     const op = { seq: this.seq, ...f } as unknown as Op;
     if (op.type === 'fork') this.env.processes.set(op.child, [...(this.env.processes.get(op.mm) ?? [])]);
+    if (op.type === 'mremap') {
+      // the moved (or resized) mapping: later `F+OFF` addresses resolve to its new place
+      const m = [...(this.env.processes.get(op.mm) ?? [])].reverse().find((x) => op.start >= x.start && op.start < x.end);
+      if (m) this.env.addMapping(op.mm, { file: m.file, start: op.newStart, end: op.newEnd, shared: m.shared, pgoff: m.pgoff + (op.start - m.start) / PAGE_SIZE });
+    }
     return { kind: 'op', op, thread };
   }
 
@@ -454,6 +459,27 @@ export class DaxReader {
         const a: FileAddr = { file: ft.text, offset: lo, column: ft.column, offsetColumn: ft.column };
         const m = this.mapping(mm, a);
         return { type: 'munmap', mm, start: this.vaOf(m, a), end: this.vaOf(m, { ...a, offset: hi! }) };
+      }
+      case 'mremap': {
+        // `mremap 0xS..0xE to 0xNS..0xNE`: move and/or resize a mapping (virtual addresses)
+        const mm = this.needProc(proc, word, col);
+        const [start, end] = this.range(c, false);
+        c.expect('to', '"to" and the new range 0x…..0x…');
+        const [newStart, newEnd] = this.range(c, false);
+        return { type: 'mremap', mm, start, end: end!, newStart, newEnd: newEnd! };
+      }
+      case 'madvise':
+      case 'mprotect': {
+        // `madvise 0xS..0xE dontneed`, `mprotect 0xS..0xE read|write`
+        const mm = this.needProc(proc, word, col);
+        const [start, end] = this.range(c, false);
+        if (word === 'madvise') {
+          c.expect('dontneed', '"dontneed" (MADV_DONTNEED)');
+          return { type: 'madvise', mm, start, end: end!, advice: 'dontneed' };
+        }
+        const write = c.eat('write') ? true : c.eat('read') ? false : null;
+        if (write === null) throw new Fail(c.peek().column, 'SYNTAX', 'mprotect needs the new protection', '"read" (PROT_READ) or "write" (PROT_READ|PROT_WRITE)');
+        return { type: 'mprotect', mm, start, end: end!, write };
       }
       case 'split':
       case 'cow': {

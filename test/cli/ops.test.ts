@@ -44,7 +44,7 @@ describe('dax-refsim ops', () => {
       writeFileSync(f, 'process A\npgmap pmem0 fsdax 0x40000 +512M\nA: fautl F\nB: pin 0x48050\n');
       const r = await cli('ops', f, '--out', join(dir, 'out.jsonl'));
       expect(r.status).toBe(2);
-      expect(r.stderr).toBe(`${f}:3:4 UNKNOWN_OP unknown operation "fautl" (expected fault, mkwrite, hole-read, munmap, split, fork, exit, get, pin, put, unpin, dio-grab, dio-release, cow, break, truncate, punch, evict, devpriv-alloc, devpriv-free, pgmap, memunmap, mmap (or an Op type such as pgmap.register, pgmap.unregister, dax.fault…, or a raw {JSON} Op))\n${f}:4:1 UNDECLARED process B is not declared (expected a "process B" line above (threads are P or P.n of a declared process P))\n`);
+      expect(r.stderr).toBe(`${f}:3:4 UNKNOWN_OP unknown operation "fautl" (expected fault, mkwrite, hole-read, munmap, split, fork, exit, get, pin, put, unpin, dio-grab, dio-release, cow, break, truncate, punch, evict, devpriv-alloc, devpriv-free, pgmap, memunmap, mmap, mremap, madvise, mprotect (or an Op type such as pgmap.register, pgmap.unregister, dax.fault…, or a raw {JSON} Op))\n${f}:4:1 UNDECLARED process B is not declared (expected a "process B" line above (threads are P or P.n of a declared process P))\n`);
       expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -177,7 +177,7 @@ export function fork(ctx: ModelCtx, op: OpOf<'fork'>): void {
  * The marker is the version's munmap core (do_mas_munmap() in 6.1, do_vmi_munmap()
  * since the VMA iterator), or `fn` (exit_mmap).
  */
-export function munmap(ctx: ModelCtx, hooks: FamilyHooks, mm: string, start: number, end: number, fn: string = ctx.profile.names.munmap): void {
+export function munmap(ctx: ModelCtx, hooks: FamilyHooks, mm: string, start: number, end: number, fn: string = ctx.profile.names.munmap, removeVma = true): void {
   call(ctx, fn, undefined, () => {
     for (const pte of ptesInRange(ctx.txn.readWorld(), mm, start - 2 ** 30, end)) {
       const size = entryPages(pte) * PAGE_SIZE;
@@ -188,7 +188,80 @@ export function munmap(ctx: ModelCtx, hooks: FamilyHooks, mm: string, start: num
       .filter((p) => p.addr + entryPages(p) * PAGE_SIZE <= end)
       .map((pte) => ({ mm, pte }));
     hooks.zap(ctx, inside);
-    ctx.emit({ type: 'vma_remove', mm, start, end });
+    if (removeVma) ctx.emit({ type: 'vma_remove', mm, start, end });
+  });
+}
+
+/**
+ * madvise(MADV_DONTNEED): madvise_dontneed_single_vma() → zap_page_range_single(): the
+ * same zap as munmap (zap_pmd_range() splits a huge entry the range cuts,
+ * __split_huge_pmd(), which for a file PMD clears it: no PTEs are remapped), and the
+ * VMA stays, so a later access faults again.
+ */
+export function madviseDontneed(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'madvise'>): void {
+  munmap(ctx, hooks, op.mm, op.start, op.end, 'madvise_dontneed_single_vma', false);
+}
+
+/**
+ * mprotect(): change_protection() → change_pmd_range(): a huge entry the range cuts is
+ * split (__split_huge_pmd(); a file PMD is cleared, not remapped), a whole one changed
+ * in place (change_huge_pmd()), PTEs by change_pte_range(). Removing PROT_WRITE
+ * write-protects the entries; adding it leaves them read-only, since a shared DAX
+ * mapping wants write notification (vma_wants_writenotify(): ->pfn_mkwrite): the next
+ * write faults (dax_iomap_fault(), a `dax.fault` write). No count changes.
+ */
+export function mprotect(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'mprotect'>): void {
+  call(ctx, 'change_protection', undefined, () => {
+    for (const pte of ptesInRange(ctx.txn.readWorld(), op.mm, op.start - 2 ** 30, op.end)) {
+      const size = entryPages(pte) * PAGE_SIZE;
+      if (pte.addr >= op.end || pte.addr + size <= op.start) continue;
+      if (pte.level !== 'pte' && (pte.addr < op.start || pte.addr + size > op.end)) {
+        hooks.splitHuge(ctx, op.mm, pte.addr, pte.level);
+        continue;
+      }
+      if (op.write || !pte.write) continue;
+      const fn = pte.level === 'pte' ? 'change_pte_range' : `change_huge_${pte.level}`;
+      call(ctx, fn, pte.pfn < 0 ? undefined : pte.pfn, () => ctx.emit({ ...pte, type: 'pt_set', mm: op.mm, write: false }));
+    }
+  });
+}
+
+/**
+ * mremap(): in place, vma_expand() (a grow) or do_vmi_munmap() of the tail (a shrink);
+ * moved, move_vma() → move_page_tables(): move_huge_pmd()/move_huge_pud() carry an
+ * aligned huge entry and move_ptes() the PTEs to the new address with no count change
+ * (the folio keeps its references and mapcount: the entry is the same), a huge entry
+ * whose new address is not aligned is split first (split_huge_pmd(): a file PMD is
+ * cleared); then the old range is unmapped, and a grow extends the new VMA.
+ */
+export function mremap(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'mremap'>): void {
+  const vma = vmaAt(ctx.txn.readWorld(), op.mm, op.start);
+  if (!vma) return warn(ctx, 'mremap-no-vma', 'error', -1, 'mremap', `no VMA of ${op.mm} at ${hex(op.start)}: mremap() fails with -EFAULT`);
+  const pgoff = vma.pgoff + (op.start - vma.start) / PAGE_SIZE;
+  const delta = op.newStart - op.start;
+  call(ctx, 'mremap', undefined, () => {
+    if (delta === 0 && op.newEnd <= op.end) {
+      if (op.newEnd < op.end) munmap(ctx, hooks, op.mm, op.newEnd, op.end);
+      return;
+    }
+    if (delta !== 0) {
+      call(ctx, 'move_page_tables', undefined, () => {
+        for (const pte of ptesInRange(ctx.txn.readWorld(), op.mm, op.start, op.end)) {
+          const size = entryPages(pte) * PAGE_SIZE;
+          const to = pte.addr + delta;
+          if (pte.level !== 'pte' && to % size !== 0) {
+            hooks.splitHuge(ctx, op.mm, pte.addr, pte.level);
+            continue;
+          }
+          call(ctx, pte.level === 'pte' ? 'move_ptes' : `move_huge_${pte.level}`, pte.pfn < 0 ? undefined : pte.pfn, () => {
+            ctx.emit({ type: 'pt_clear', mm: op.mm, addr: pte.addr, level: pte.level });
+            ctx.emit({ ...pte, type: 'pt_set', mm: op.mm, addr: to });
+          });
+        }
+      });
+    }
+    ctx.emit({ type: 'vma_remove', mm: op.mm, start: op.start, end: op.end });
+    ctx.emit({ type: 'vma_add', mm: op.mm, start: op.newStart, end: op.newEnd, shared: vma.shared, file: vma.file, pgoff });
   });
 }
 

@@ -6,7 +6,7 @@
 import type { PgmapType } from '../../events/op.ts';
 import type { FamilyConstants } from '../common/family.ts';
 import type { RuleTable } from '../common/create-model.ts';
-import { devprivAlloc, devprivFree, exitMm, fork, holeRead, munmap, p2pAllocMmap, pgmapRegister, pgmapUnregister, putPages } from '../common/lifecycle.ts';
+import { devprivAlloc, devprivFree, exitMm, fork, holeRead, madviseDontneed, mprotect, mremap, munmap, p2pAllocMmap, pgmapRegister, pgmapUnregister, putPages } from '../common/lifecycle.ts';
 import { gupOp } from '../common/gup.ts';
 import { dioGrab, dioRelease, unpin } from '../common/unpin.ts';
 import { cow } from '../common/cow.ts';
@@ -79,4 +79,10 @@ export const rules = {
   'dio.release': (ctx, op) => dioRelease(ctx, hooks, op),
   /** wp_page_copy(): vm_normal_page() is NULL for a devmap PTE; only the entry changes. */
   'cow': (ctx, op) => cow(ctx, hooks, op),
+  /** move_page_tables(): entries move, no count changes; an unaligned huge entry is split. */
+  'mremap': (ctx, op) => mremap(ctx, hooks, op),
+  /** madvise(MADV_DONTNEED): the munmap zap, the VMA kept. */
+  'madvise': (ctx, op) => madviseDontneed(ctx, hooks, op),
+  /** change_protection(): a cut huge entry is split; write-protect; no count changes. */
+  'mprotect': (ctx, op) => mprotect(ctx, hooks, op),
 } satisfies RuleTable;
