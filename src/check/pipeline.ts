@@ -29,6 +29,7 @@
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
 import { Lifter } from '../lift/lifter.ts';
 import { deviceRanges } from '../lift/pgmap.ts';
+import { hasProbeDefinitions } from '../lift/observability.ts';
 import { isSnapProbe, probeFunction } from '../lift/record-view.ts';
 import type { LiftItem, Observability } from '../lift/types.ts';
 import type { DeviceRange } from '../lift/world.ts';
@@ -140,8 +141,7 @@ export type ReadItem = TraceItem | { readonly type: 'pageRef'; readonly ref: Pag
 
 /** How a trace is lifted: Ops when probe definitions are known (the header's, or --probes), else page_ref events as RefEvents. */
 export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'probes'>): LiftMode {
-  const probes = header.probes.length + header.attachStatus.filter((s) => s.probe !== null).length + (opts.probes?.length ?? 0);
-  return probes > 0 ? 'ops' : 'refs';
+  return hasProbeDefinitions(header, opts.probes?.length ?? 0) ? 'ops' : 'refs';
 }
 
 /** The lifter stage; see the file comment. */

@@ -10,6 +10,7 @@ import { ResyncBoundError } from '../check/resync.ts';
 import { ProfileError } from '../models/index.ts';
 import { CorpusError } from '../io/corpus.ts';
 import { DaxInputError } from '../io/dax-file.ts';
+import { NoOpsError } from '../lift/lift-file.ts';
 
 /**
  * An empty input file (0 bytes): no header, no events, nothing to replay or check.
@@ -118,7 +119,8 @@ export function isInputError(e: unknown): e is Error {
     e instanceof FileSystemError ||
     e instanceof OpBoundError ||
     e instanceof ResyncBoundError ||
-    e instanceof EmptyInputError
+    e instanceof EmptyInputError ||
+    e instanceof NoOpsError
   );
 }
 

@@ -129,6 +129,15 @@ export function observability(header: TraceHeader, seen: SeenSystems): Observabi
   return { kinds, reasons };
 }
 
+/**
+ * True when the header defines kprobes (its `# kprobe_events:` block or the attach
+ * status's probes): only then are a trace's records lifted to Ops; without any, check
+ * replays its page_ref events as RefEvents.
+ */
+export function hasProbeDefinitions(header: TraceHeader, extra = 0): boolean {
+  return header.probes.length + header.attachStatus.filter((s) => s.probe !== null).length + extra > 0;
+}
+
 /** The kinds a trace cannot see in full, in report order. */
 export function unobservable(o: Observability): OpKind[] {
   return OP_KINDS.filter((k) => o.kinds[k] !== 'full');

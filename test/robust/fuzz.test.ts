@@ -155,7 +155,7 @@ describe('readers: no throw, every issue positioned', () => {
 /** A bad-input run's stderr: positioned issues (`file:line:column CODE`) or a named error, never an internal one. */
 function expectUserError(stderr: string): void {
   expect(stderr).not.toContain('internal error');
-  expect(stderr).toMatch(/^(?:.+:\d+:\d+ [A-Z_]+ |dax-refsim: |.+: EMPTY_INPUT |.+: (?:not found|refusing)|the trace header|.+ holds )/m);
+  expect(stderr).toMatch(/^(?:.+:\d+:\d+ [A-Z_]+ |dax-refsim: |.+: EMPTY_INPUT |.+: NO_OPS |.+: (?:not found|refusing)|the trace header|.+ holds )/m);
 }
 
 /** Per-input bound: generous (a loaded CI machine), but far below the minutes a quadratic or unbounded input took. */

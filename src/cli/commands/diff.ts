@@ -7,7 +7,7 @@
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { filter, from, lastValueFrom, map, type Observable } from 'rxjs';
-import { liftForDiff } from '../../lift/lift-file.ts';
+import { liftForDiff, requireOps } from '../../lift/lift-file.ts';
 import { recordingProfile } from '../../check/profile-pick.ts';
 import type { TraceHeader } from '../../trace/header-types.ts';
 import { formatIssue } from '../../trace/issues.ts';
@@ -104,6 +104,7 @@ function isJsonl(file: string): boolean {
 async function inputOps(file: string, issues: IssueList): Promise<{ ops$: Observable<Op>; phaseOf?: (line: number) => string | undefined; header?: TraceHeader }> {
   if (isDaxFile(file)) return { ops$: from(readDaxFile(file).ops) };
   if (isJsonl(file)) return { ops$: opsOf(file, issues) };
+  await requireOps(file, 'diff');
   const lifted = await liftForDiff(file);
   for (const i of lifted.issues) if (i.severity === 'error') issues.add(formatIssue(i));
   return { ops$: from(lifted.ops), phaseOf: (line) => lifted.phases.get(line), header: lifted.header };

@@ -64,7 +64,7 @@ export function exploreText(file: string, s: DaxScenario, r: ExploreResult, mode
 export async function runExplore(args: ExploreArgs, ctx: CliContext): Promise<void> {
   const max = args['max-interleavings'];
   if (!Number.isSafeInteger(max) || max < 1) throw new UsageError(`--max-interleavings ${max}: expected a positive integer`);
-  const input = await readOpInput(args.file);
+  const input = await readOpInput(args.file, 'explore');
   if (!input.scenario) throw new UsageError(`${args.file} is not a scenario (.dax): explore needs its threads`);
   const names = args.models.split(',').map((x) => x.trim()).filter(Boolean);
   if (names.length < 1) throw new UsageError(`--models ${args.models}: expected one or more profiles, e.g. legacy@6.1,unified`);

@@ -23,7 +23,7 @@ export async function runHolders(args: HoldersArgs, ctx: CliContext): Promise<vo
   const pfn = args.pfn === undefined ? undefined : parsePfnArg('pfn', args.pfn);
   if (args.at !== undefined && !/^\d+$/.test(args.at.trim())) throw new UsageError(`--at ${args.at}: expected a non-negative integer (an Op count)`);
   const at = args.at === undefined ? undefined : Number(args.at);
-  const { input, models } = await readVisualInput(args.input, args.model, args.kconfig);
+  const { input, models } = await readVisualInput(args.input, args.model, args.kconfig, { command: 'holders' });
   if (at !== undefined && at > input.ops.length) throw new UsageError(`--at ${at}: ${input.file} has only ${input.ops.length} Ops`);
   const reports = models.map((m) => holdersReport(m, input.ops, { ...(at !== undefined ? { at } : {}), ...(pfn !== undefined ? { pfn } : {}) }));
   ctx.io.stdout(holdersText(input.file, reports));

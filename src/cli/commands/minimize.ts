@@ -89,7 +89,7 @@ export async function runMinimize(args: MinimizeArgs, ctx: CliContext): Promise<
     const file = resolveInput(args.input);
     if (!isDaxFile(file) && (await sniffFormat(file)) === 'trace') return minimizeMismatch(args, ctx, file, mm[1]);
   }
-  const input = await readOpInput(args.input);
+  const input = await readOpInput(args.input, 'minimize');
   const target = parseKeep(args, input);
   if (target.kind === 'divergence' && args.models !== 'legacy,unified' && !(target.models[0].name === modelFor('legacy').name && target.models[1].name === modelFor('unified').name)) {
     // `expect diff:` lines compare legacy with unified; say so rather than print a line that checks something else

@@ -10,7 +10,7 @@ import type { Op } from '../../events/op.ts';
 import { JsonlDecoder } from '../../events/jsonl-decoder.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { FileNotFoundError, sniffFormat } from '../../engine/replay.ts';
-import { liftForDiff } from '../../lift/lift-file.ts';
+import { liftForDiff, requireOps } from '../../lift/lift-file.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
 import { SCENARIO_FILE } from '../../io/corpus.ts';
@@ -41,14 +41,15 @@ export function resolveInput(input: string): string {
   throw new FileNotFoundError(`${input}: no ${SCENARIO_FILE} or ops.jsonl in this folder`);
 }
 
-/** Reads the Ops of `input`; bad input throws (exit 2). */
-export async function readOpInput(input: string): Promise<OpInput> {
+/** Reads the Ops of `input` for `command`; bad input, or a trace that cannot give Ops, throws (exit 2). */
+export async function readOpInput(input: string, command = 'this command'): Promise<OpInput> {
   const file = resolveInput(input);
   if (isDaxFile(file)) {
     const s = readDaxFile(file);
     return { file, format: 'dax', ops: s.ops, ...(s.description !== undefined ? { description: s.description } : {}), profile: s.profile, scenario: s };
   }
   if ((await sniffFormat(file)) === 'trace') {
+    await requireOps(file, command);
     const t = await liftForDiff(file);
     const errors = t.issues.filter((i) => i.severity === 'error');
     if (errors.length) throw new InputIssues(errors.slice(0, MAX_ISSUES).map(formatIssue));

@@ -20,7 +20,7 @@ export interface OpsArgs {
 
 /** Runs the ops command. */
 export async function runOps(args: OpsArgs, ctx: CliContext): Promise<void> {
-  const input = await readOpInput(args.file);
+  const input = await readOpInput(args.file, 'ops');
   let text: string;
   if (args['to-dax']) {
     if (input.format === 'dax') throw new UsageError(`${args.file} is already a scenario (.dax); --to-dax converts Op JSONL or a recorded trace`);

@@ -20,13 +20,13 @@ export interface VisualInput {
  * the newest of the other family (legacy first, as diff chooses them), else legacy
  * and unified.
  */
-export async function readVisualInput(path: string, models: string | undefined, kconfig?: string, opts: { readonly pair?: boolean } = {}): Promise<VisualInput> {
+export async function readVisualInput(path: string, models: string | undefined, kconfig?: string, opts: { readonly pair?: boolean; readonly command?: string } = {}): Promise<VisualInput> {
   const kc = kconfig === undefined ? {} : parseKconfig(kconfig);
   const names = models?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names !== undefined && names.length === 0) throw new UsageError(`--model ${models}: expected a profile, e.g. unified or legacy,unified`);
   // a bad --model fails before the input is read
   const given = names?.map((n) => modelFor(n, { kconfig: kc }));
-  const input = await readOpInput(path);
+  const input = await readOpInput(path, opts.command);
   if (given) return { input, models: given };
   if (opts.pair) {
     if (input.kernel === undefined) return { input, models: [modelFor('legacy', { kconfig: kc }), modelFor('unified', { kconfig: kc })] };
