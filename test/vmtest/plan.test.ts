@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { moduleLoadOrder, moduleName, shellAssign } from '../../vmtest/src/initramfs.ts';
+import { moduleLoadOrder, moduleName, shellAssign, WANTED_MODULES } from '../../vmtest/src/initramfs.ts';
 import { expandArgs, parseManifest } from '../../vmtest/src/manifest.ts';
 import { kernelCmdline, qemuArgs } from '../../vmtest/src/qemu.ts';
 
@@ -35,6 +35,14 @@ describe('initramfs pieces', () => {
     const deps: Record<string, string[]> = { nd_pmem: ['libnvdimm', 'nd_btt'], nd_btt: ['libnvdimm'], ext4: ['jbd2', 'crc16', 'mbcache'], nd_e820: ['libnvdimm'], dax_pmem: ['libnvdimm'] };
     expect(moduleLoadOrder(['nd_e820', 'nd_pmem', 'dax_pmem', 'ext4'], files, (n) => deps[n] ?? [])).toEqual(['libnvdimm', 'nd_e820', 'nd_btt', 'nd_pmem', 'jbd2', 'crc16', 'mbcache', 'ext4']);
     expect(moduleName('kernel/drivers/dax/device-dax.ko.zst')).toBe('device_dax');
+  });
+
+  it('loads the virtio PCI transport before virtio_blk (Debian 6.1 builds it as a module)', () => {
+    // the depends lists modinfo prints for Debian 6.1.0-57-amd64
+    const deps: Record<string, string[]> = { virtio_pci: ['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio'], virtio: ['virtio_ring'], virtio_blk: ['virtio', 'virtio_ring'] };
+    const files = new Map(['virtio_pci', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio', 'virtio_ring', 'virtio_blk'].map((n) => [n, `${n}.ko`]));
+    const order = moduleLoadOrder(WANTED_MODULES, files, (n) => deps[n] ?? []);
+    expect(order).toEqual(['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio', 'virtio_pci', 'virtio_blk']);
   });
 
   it('quotes env values for the guest shell', () => {

@@ -14,9 +14,13 @@ import { run, runBytes, runOk } from './proc.ts';
  * ones are skipped. The crc32c crypto driver comes first: libcrc32c (xfs) and ext4's
  * metadata_csum ask the crypto API for "crc32c" (a softdep, which modinfo's depends
  * does not list); without it xfs does not load and an ext4 mount fails with ENOENT
- * (6.1, 6.12). 7.x provides it as crc32c-cryptoapi.
+ * (6.1, 6.12). 7.x provides it as crc32c-cryptoapi. virtio_pci comes before
+ * virtio_blk: Debian 6.1 builds it as a module (CONFIG_VIRTIO_PCI=m), and without the
+ * PCI transport virtio_blk binds to nothing, /dev/vda (the O_DIRECT slow device of
+ * fsdax-race) never appears and the race phases are skipped (no_slowdev). modinfo
+ * adds its virtio_pci_modern_dev / virtio_pci_legacy_dev dependencies.
  */
-export const WANTED_MODULES = ['crc32c_generic', 'crc32c_cryptoapi', 'nd_e820', 'nd_pmem', 'dax_pmem', 'device_dax', 'ext4', 'xfs', 'brd', 'virtio_blk'] as const;
+export const WANTED_MODULES = ['crc32c_generic', 'crc32c_cryptoapi', 'nd_e820', 'nd_pmem', 'dax_pmem', 'device_dax', 'ext4', 'xfs', 'brd', 'virtio_pci', 'virtio_blk'] as const;
 
 /** Host tools copied with their libraries: [path on the host, path in the image]. */
 const HOST_TOOLS: readonly (readonly [string, string])[] = [
