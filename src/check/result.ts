@@ -100,7 +100,12 @@ export function checkJson(o: CheckOutcome): Record<string, unknown> {
     unknown: o.unknown,
     untraced: o.untraced.map((u) => ({ pfn: u.pfn, field: u.field, before: u.before, after: u.after, lines: [...u.lines] })),
     mismatches: o.mismatches.map((m) => ({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function })),
-    findings: o.findings,
+    // `line`: the trace line of the Op the finding is reported at (what the text report
+    // prints), so a reader of the JSON (vmtest) can place it in the workload's phases
+    findings: o.findings.map((f) => {
+      const line = o.findingLines.get(f.seq);
+      return line === undefined ? f : { ...f, line };
+    }),
   };
   if (o.mode !== undefined) {
     // the pipeline's additions (issue #12): what the verdict rests on and what it could not see

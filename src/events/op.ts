@@ -248,6 +248,13 @@ interface FileRangeOp extends OpBase {
   readonly fs?: 'ext4' | 'xfs';
   readonly start: number;
   readonly end?: number;
+  /**
+   * The Op (seq) of this task's earlier break of the same file that this one re-enters
+   * after its wait in ___wait_var_event() ended (lifted: the earlier break's last busy
+   * scan named a busy page and the task entered the break function again). A waiter of
+   * that Op still present in the model is ended first: see endReenteredWait().
+   */
+  readonly restarts?: number;
 }
 
 /** ext4_break_layouts() / xfs_break_dax_layouts() / dax_break_layout(). */

@@ -89,7 +89,7 @@ export const VMA_FIELDS = {
 } as const satisfies FieldsOf<VmaRef>;
 
 const line = opt('posint');
-const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req('uint'), end: opt('uint'), line } as const;
+const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req('uint'), end: opt('uint'), restarts: opt('posint'), line } as const;
 
 /** Op fields by type. */
 export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K }>> } = {

@@ -55,12 +55,29 @@ export class BreakBuilder implements Builder {
   private readonly pfns: number[] = [];
   private readonly indices: number[] = [];
   private range: { start: number; end: number | undefined } | null = null;
+  /** The last busy scan (dax_layout_busy_page_range() return) named a busy page: the task then waits. */
+  private lastScanBusy = false;
+  /** The same task's earlier break this one re-enters (Op.restarts), or null. */
+  private readonly reenters: BreakBuilder | null;
+  /** Identifies this break's Op to the lifter, which numbers it (LiftedOp.key). */
+  private readonly key = {};
 
-  constructor(env: LiftEnv, context: string, r: KprobeRecord) {
+  /** `prev`: the same task's last layout break, closed before this record. */
+  constructor(env: LiftEnv, context: string, r: KprobeRecord, prev?: unknown) {
     this.env = env;
     this.context = context;
     this.fs = env.fs;
     this.take(r);
+    // ext4_break_layouts() loops over dax_layout_busy_page() + ___wait_var_event()
+    // inside itself while the wait returns 0; xfs_break_layouts() calls
+    // xfs_break_dax_layouts() again after a 0 return with *retry set. Either way a new
+    // entry of the break function by a task whose last scan returned a busy page means
+    // its wait has ended: interrupted (-ERESTARTSYS, the punch restarts; 6.1 pageref
+    // fsdax-race ext4-fsdax-race.trace.txt:495 → :500, xfs-fsdax-race.trace.txt:503 →
+    // :506) or, on xfs, woken. The model tells the two apart by the page's refcount
+    // (endReenteredWait()).
+    this.reenters = prev instanceof BreakBuilder && prev.top && !prev.deleted && prev.lastScanBusy && TOP.has(probeFunction(r))
+      && (prev.inode === null || this.inode === null || prev.inode === this.inode) ? prev : null;
   }
 
   offer(r: TraceRecord): boolean {
@@ -83,6 +100,7 @@ export class BreakBuilder implements Builder {
     if (r.probeKind === 'return') {
       const pfn = pfnField(r, 'page', this.env.vmemmapBase);
       if (pfn !== null) this.pfns.push(pfn);
+      if (fn === 'dax_layout_busy_page_range' || fn === 'dax_layout_busy_page') this.lastScanBusy = pfn !== null;
       return;
     }
     if (TOP.has(fn)) this.top = true;
@@ -140,7 +158,7 @@ export class BreakBuilder implements Builder {
       ...(range.end !== undefined ? { end: range.end } : {}),
       ...(this.fs !== undefined ? { fs: this.fs } : {}),
     } as const;
-    return { ops: [{ op, records: this.records }], stray: [] };
+    return { ops: [{ op, records: this.records, key: this.key, ...(this.reenters !== null ? { reenters: this.reenters.key } : {}) }], stray: [] };
   }
 }
 

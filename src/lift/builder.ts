@@ -18,6 +18,10 @@ export type OpInit = Op extends infer O ? (O extends Op ? Omit<O, 'seq'> : never
 export interface LiftedOp {
   readonly op: OpInit;
   readonly records: readonly TraceRecord[];
+  /** Names this Op for a later Op's `reenters` (the lifter records its seq). */
+  readonly key?: object;
+  /** The `key` of an earlier Op this one re-enters: the lifter sets Op.restarts to its seq. */
+  readonly reenters?: object;
 }
 
 /** What a closed builder produced: Ops, and records that ended up in none. */

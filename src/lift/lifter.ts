@@ -9,6 +9,7 @@
  */
 import type { TraceHeader } from '../trace/header-types.ts';
 import { parseKernelRelease } from '../trace/kernel-release.ts';
+import type { Op } from '../events/op.ts';
 import type { TraceRecord } from '../trace/record-types.ts';
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
 import { vmemmapBaseOf } from '../trace/vmemmap.ts';
@@ -43,6 +44,10 @@ export class Lifter {
   private readonly open = new Map<string, Builder>();
   private readonly queue: Slot[] = [];
   private seq = 0;
+  /** The seq given to each keyed Op (LiftedOp.key); weak, so memory stays constant. */
+  private readonly seqOfKey = new WeakMap<object, number>();
+  /** Each task's last layout break (BreakBuilder's `prev`): one per task, like `tasks`. */
+  private readonly lastBreak = new Map<string, BreakBuilder>();
   private readonly phaseCounter = new PhaseCounter();
   private fsDaxSeen = false;
   /** The mms (tasks' thread groups) records came from so far. */
@@ -150,7 +155,7 @@ export class Lifter {
     if (opensDevdaxFault(r)) return new DevdaxFaultBuilder(env, ctx, r);
     if (isGupRecord(r)) return new GupBuilder(env, ctx, r);
     if (opensUnpin(r, env)) return new UnpinBuilder(env, ctx, r);
-    if (opensBreak(r)) return new BreakBuilder(env, ctx, r);
+    if (opensBreak(r)) return new BreakBuilder(env, ctx, r, this.lastBreak.get(ctx));
     if (opensMunmap(r)) return new MunmapBuilder(env, ctx, r);
     if (opensCow(r, env.world)) return new CowBuilder(env, ctx, r);
     if (opensFork(r)) return new ForkBuilder(env, ctx, r);
@@ -162,6 +167,9 @@ export class Lifter {
     const b = this.open.get(ctx);
     if (!b) return;
     this.open.delete(ctx);
+    // ext4's punch restarts with dax_writeback_range events before its break function
+    // (6.1 pageref ext4-fsdax-race.trace.txt:498-499), so the task's last break is kept past them
+    if (b instanceof BreakBuilder) this.lastBreak.set(ctx, b);
     const slot = this.queue.find((s): s is { builder: Builder; closed: Closed | null } => 'builder' in s && s.builder === b);
     if (slot) slot.closed = b.close();
   }
@@ -185,7 +193,14 @@ export class Lifter {
 
   private emit(c: Closed): LiftItem[] {
     const lifted: LiftedOp[] = c.held ? [{ op: resolvedOp(c.held), records: c.held.records }, ...c.ops] : [...c.ops];
-    const items: LiftItem[] = lifted.map((l: LiftedOp) => ({ kind: 'op' as const, op: { ...l.op, seq: ++this.seq }, records: l.records }));
+    const items: LiftItem[] = lifted.map((l: LiftedOp) => {
+      const seq = ++this.seq;
+      if (l.key !== undefined) this.seqOfKey.set(l.key, seq);
+      // an Op re-entered later is emitted first: queue order is first-record order
+      const restarts = l.reenters !== undefined ? this.seqOfKey.get(l.reenters) : undefined;
+      const op = { ...l.op, seq, ...(restarts !== undefined ? { restarts } : {}) } as Op;
+      return { kind: 'op' as const, op, records: l.records };
+    });
     // stray records go after the Ops, in line order (they carry observations only)
     for (const r of [...c.stray].sort((a, b) => a.line - b.line)) items.push({ kind: 'record', record: r });
     return items;

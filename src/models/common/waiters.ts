@@ -7,6 +7,28 @@ import type { ModelCtx } from '../model.ts';
 import type { FamilyHooks } from './family.ts';
 import { call, refcount } from './kernel.ts';
 
+/**
+ * A break Op that re-enters its task's earlier break (Op.restarts) ends that break's
+ * wait first: the task left ___wait_var_event() before running again. Its wait is
+ * TASK_INTERRUPTIBLE (ext4_break_layouts(), xfs_break_dax_layouts() via
+ * dax_layout_busy_page(); v6.15+ wait_page_idle()): ___wait_var_event() checks the
+ * condition (refcount == idle value) before the pending signal, so with the condition
+ * false the wait returned -ERESTARTSYS (the break fails and the syscall restarts:
+ * 'interrupted'); with it true the wait returned 0 ('woken', also when no
+ * wake_up_var() ran and only the signal got the task running: the missed wakeup was
+ * reported at the put). 6.1 pageref fsdax-race: ext4-fsdax-race.trace.txt:495 busy,
+ * :500 ext4_break_layouts again 16 ms later with the page still at refcount 2 (the
+ * first wait interrupted; ext4_break_layouts() loops on a 0 return and never re-enters
+ * itself); xfs-fsdax-race.trace.txt:503 and :506 likewise. Without this the model kept
+ * both waiters and reported the O_DIRECT completion's missed wakeup twice.
+ */
+export function endReenteredWait(ctx: ModelCtx, op: { readonly restarts?: number }): void {
+  if (op.restarts === undefined) return;
+  const w = ctx.txn.readWorld().waiters.find((x) => x.waiter === op.restarts);
+  if (w === undefined) return;
+  ctx.emit({ type: 'wait_end', waiter: w.waiter, how: refcount(ctx, w.pfn) === w.until ? 'woken' : 'interrupted' });
+}
+
 /** wake_up_var(): wakes the waiters on `head` whose condition now holds. */
 export function wakeUpVar(ctx: ModelCtx, hooks: FamilyHooks, head: number, by: string): void {
   call(ctx, 'wake_up_var', head, () => {

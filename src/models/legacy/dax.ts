@@ -9,6 +9,7 @@ import type { ModelCtx } from '../model.ts';
 import type { Waiter, XaEntry } from '../../state/world.ts';
 import { PAGE_MAPPING_DAX_SHARED } from '../../state/page.ts';
 import { call, folioOf, refcount } from '../common/kernel.ts';
+import { endReenteredWait } from '../common/waiters.ts';
 import { ensureVma, warn } from '../common/lifecycle.ts';
 import { VM_FAULT_NOPAGE, devdaxFault, fsdaxFaultShape, type FaultShape } from '../common/fault.ts';
 import { mappingMapped, pteCovering, ptesOfFileRange, ptesOfFileRangeByVma, xaLookup, xaRange } from '../common/mm.ts';
@@ -172,6 +173,7 @@ function fsBreakFn(op: { fs?: 'ext4' | 'xfs' }): string {
  */
 export function breakLayouts(ctx: ModelCtx, op: OpOf<'fs.break_layout' | 'fs.truncate' | 'fs.evict'>, kind: BreakKind): void {
   const end = op.end ?? Number.MAX_SAFE_INTEGER;
+  endReenteredWait(ctx, op);
   runBreaker(ctx, { waiter: op.seq, file: op.file, start: op.start, end, kind, fn: kind === 'evict' ? 'dax_delete_mapping_entry' : fsBreakFn(op) });
 }
 

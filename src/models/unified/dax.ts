@@ -9,6 +9,7 @@ import type { ModelCtx } from '../model.ts';
 import type { Waiter, XaEntry } from '../../state/world.ts';
 import { folioMapcount } from '../../state/accessors.ts';
 import { call, folioOf, refAdd, refcount, refSubAndTest } from '../common/kernel.ts';
+import { endReenteredWait } from '../common/waiters.ts';
 import { ensureVma, warn } from '../common/lifecycle.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, devdaxFault, fsdaxFaultShape, type FaultShape } from '../common/fault.ts';
 import { pteCovering, ptesOfFileRange, ptesOfFileRangeByVma, xaLookup, xaRange } from '../common/mm.ts';
@@ -226,6 +227,7 @@ export function breakLayouts(ctx: ModelCtx, op: OpOf<'fs.break_layout' | 'fs.tru
   // events/traces/k72-ext4-daxwork.trace.txt:254,272 (`start=0x0 end=0x7fffffffffffffff`
   // for a one-page hole punch, then dax_folio_reset_order() on all 7 entries of the file).
   // The truncate's own range then finds no entry left.
+  endReenteredWait(ctx, op);
   runBreaker(ctx, { waiter: op.seq, file: op.file, start: 0, end: Number.MAX_SAFE_INTEGER, kind, fn });
 }
 
