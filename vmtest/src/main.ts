@@ -25,7 +25,7 @@ import { ensureStockKernel, resolveStock } from './fetch.ts';
 import { buildInitramfs } from './initramfs.ts';
 import { packagesLine } from './kernels.ts';
 import { expandArgs, parseManifest, type Workload } from './manifest.ts';
-import { cellFromCheck, formatMatrix, noTraceCell, totals, type Cell } from './matrix.ts';
+import { cellFromCheck, formatMatrix, noTraceCell, phaseWaits, totals, type Cell } from './matrix.ts';
 import { findPagerefKernels } from './pageref.ts';
 import { run, runOk } from './proc.ts';
 import { chooseAccel, qemuArgs, type Accel } from './qemu.ts';
@@ -213,7 +213,7 @@ function main(): number {
       const rel = relative(repo, tracePath);
       const c = run('node', [cli, 'check', '--format', 'json', tracePath]);
       writeFileSync(join(dir, `${p.target}-${p.workload.name}.check.json`), c.stdout);
-      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr, pageref);
+      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr, pageref, phaseWaits(r.trace));
       cells.push(secs === undefined ? cell : { ...cell, seconds: secs });
     }
   }
