@@ -81,6 +81,20 @@ describe('model invariants', () => {
     expect(run('legacy', ops)).toEqual([['missed-wakeup', 'folio_put_refs', 'error']]);
     expect(run('unified', ops)).toEqual([]);
   });
+  it('a break re-entered after its wait was interrupted (Op.restarts) leaves one waiter: one missed wakeup, not two', () => {
+    // 6.1 pageref fsdax-race ext4-fsdax-race.trace.txt:495/:500: the punch's first wait
+    // returns -ERESTARTSYS (refcount still 2) and the restarted punch waits again
+    const grab: Op = { seq: 0, type: 'gup.get', pfn: P, nr: 1, fast: false };
+    const put: Op = { seq: 0, type: 'put', pfn: P, nr: 1, via: 'bio_release' };
+    const first: Op = { seq: 0, type: 'fs.break_layout', file: 'F', start: 0 };
+    const again: Op = { seq: 0, type: 'fs.truncate', file: 'F', start: 0, end: 0, restarts: 4 };
+    expect(run('legacy', [FS, fault(0, P), grab, first, again, put])).toEqual([['missed-wakeup', 'folio_put_refs', 'error']]);
+    const { restarts: _r, ...unlinked } = again;
+    expect(run('legacy', [FS, fault(0, P), grab, first, unlinked, put])).toEqual([['missed-wakeup', 'folio_put_refs', 'error'], ['missed-wakeup', 'folio_put_refs', 'error']]);
+    expect(run('unified', [FS, fault(0, P), grab, first, again, put])).toEqual([]);
+    const events = runOps(modelFor('legacy'), num([FS, fault(0, P), grab, first, again, put])).events;
+    expect(events.filter((e) => e.type === 'wait_end')).toMatchObject([{ type: 'wait_end', waiter: 4, how: 'interrupted' }]);
+  });
   it('legacy: associate-mapped-page (dax_associate_entry WARN_ON_ONCE(page->mapping))', () => {
     expect(run('legacy', [FS, fault(0, P), fault(0, P, 'pte', 'G')])).toEqual([['associate-mapped-page', 'dax_associate_entry', 'warn']]);
   });
