@@ -308,6 +308,14 @@ fi
 # sees that put unless it frees the folio. generic_pipe_buf_release() is other pipes'.
 # +24 on a struct vm_fault * is its `address` (vma, gfp_mask, pgoff, address in 6.1 to
 # 7.3): a device-dax fault's place, without which two mappings of one folio are one.
+# vma: mremap() moves entries with no count change (move_huge_pmd(), move_ptes()): no
+# page probe sees it, so the syscall's arguments and result are recorded. The wrapper
+# __x64_sys_mremap(const struct pt_regs *) is in 6.1, 6.12 and 7.3 alike (do_mremap() is
+# static and only 7.3 lists it); its arguments are pt_regs words: di (addr) +112, si
+# (old_len) +104, dx (new_len) +96, r10 (flags) +56, r8 (new_addr) +72 (struct pt_regs,
+# arch/x86/include/asm/ptrace.h: r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di).
+# madvise(MADV_DONTNEED) and mprotect() need none: their zaps and PMD splits show in the
+# rmap probes (zap_page_range_single(), __split_huge_pmd() → folio_remove_rmap_pmd()).
 cat > "$STATE/probes.in" <<'EOF'
 gup_old|page|p:ktr/try_grab_folio try_grab_folio page=%di:x64 refs=%si:s32 flags=%dx:x32 pref=@REF@(%di):s32
 gup_old|page|r:ktr/try_grab_folio_ret try_grab_folio folio=$retval:x64 ref=@REF@($retval):s32
@@ -396,6 +404,8 @@ share|comm|p:ktr/dax_insert_entry dax_insert_entry i_pages=+0(%di):x64 entry=%cx
 share|comm|p:ktr/anon_rmap_new folio_add_new_anon_rmap anon=%di:x64 vma=%si:x64 addr=%dx:x64 ref=@REF@(%di):s32
 share|comm|p:ktr/copy_page_range copy_page_range dst_vma=%di:x64 src_vma=%si:x64 src_flags=+32(%si):x64
 share|comm|r:ktr/copy_page_range_ret copy_page_range ret=$retval:s32
+vma|comm|p:ktr/mremap __x64_sys_mremap addr=+112(%di):x64 old_len=+104(%di):u64 new_len=+96(%di):u64 flags=+56(%di):x32 new_addr=+72(%di):x64
+vma|comm|r:ktr/mremap_ret __x64_sys_mremap ret=$retval:x64
 EOF
 # the functions of every set, then the ones the kernel has (one pass over its list)
 cut -d'|' -f3 "$STATE/probes.in" | awk '{ print $2 }' > "$STATE/wanted"
@@ -427,7 +437,7 @@ if [ $FAMILY = legacy ]; then LEG=leg_$GUP; else LEG=uni; fi
 # page_entry_size to an order" (6.6), the order after. Not in any list: the version decides.
 if version_ge 6 6; then DEVF=dev_order; else DEVF=dev_pesize; fi
 DEVX=""; [ $FAMILY = unified ] && DEVX=dev_uni; [ $GUP = old ] && DEVX=dev_old
-SETS="gup_$GUP common $LEG $DEVF dev${DEVX:+ $DEVX} lt share"
+SETS="gup_$GUP common $LEG $DEVF dev${DEVX:+ $DEVX} lt share vma"
 
 # ------------------------------------------------------------------ struct page layout
 step "reading the struct page layout"

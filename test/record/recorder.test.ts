@@ -55,7 +55,7 @@ function statusByName(items: readonly string[]): Map<string, string> {
 
 describe('the header', () => {
   it('is written line by line from the fake 7.2 machine, with the KASLR base and the BTF layout', () => {
-    const t = tree({ ...KERNELS['7.2'], vmemmapBase: '0xffffc8d340000000', btf: fakeBtf() });
+    const t = tree({ ...KERNELS['7.2'], functions: [...KERNELS['7.2'].functions, '__x64_sys_mremap'], vmemmapBase: '0xffffc8d340000000', btf: fakeBtf() });
     const out = join(t.tmp, 'trace.txt');
     const r = runRecorder(t, ['-o', out, '--label', 'fs=ext4', '--label', 'work=daxwork', '--header', 'note: from the test', '--snap', '48050', '--', 'sh', '-c', 'exit 0']);
     expect(r.stderr).toBe('');
@@ -71,7 +71,7 @@ describe('the header', () => {
       '# nd namespace0.0: mode=fsdax size=536870912',
       '# note: from the test',
       '# recorder: dax-refsim-record.sh command=sh -c exit 0 exit=0 comm=sh',
-      '# probe sets: gup_new common uni dev_order dev dev_uni lt share (model: unified by vmf_insert_folio_pmd/vmf_insert_page_mkwrite; gup: new by try_grab_folio_fast; functions from available_filter_functions)',
+      '# probe sets: gup_new common uni dev_order dev dev_uni lt share vma (model: unified by vmf_insert_folio_pmd/vmf_insert_page_mkwrite; gup: new by try_grab_folio_fast; functions from available_filter_functions)',
       '# vmemmap: base=0xffffc8d340000000 base_from=kprobe layout_from=btf struct_page=64 refcount=52 mapcount=48 word1=8 order=64 large=80 entire=88 pincount=92 pgmap_type=96 pgmap_shift=104 pgmap_nr_range=128 pgmap_range=136',
       '# kprobe_events:',
     ]);
@@ -89,6 +89,11 @@ describe('the header', () => {
     expect(filters).toContain('wake_up_var: var >= 0xffffc8d341000000 && var < 0xffffc8d341800000');
     expect(filters).toContain('layout_busy_ret: none');
     expect(filters).toContain('check_vma_flags: comm == "sh"');
+    // mremap()'s arguments from the syscall wrapper's struct pt_regs (di si dx r10 r8), its result at return
+    expect(probes).toContain('p:ktr/mremap __x64_sys_mremap addr=+112(%di):x64 old_len=+104(%di):u64 new_len=+96(%di):u64 flags=+56(%di):x32 new_addr=+72(%di):x64');
+    expect(probes).toContain('r:ktr/mremap_ret __x64_sys_mremap ret=$retval:x64');
+    expect(filters).toContain('mremap: comm == "sh"');
+    expect(filters).toContain('mremap_ret: comm == "sh"');
     expect(filters).toContain('snap: fd == 3 && comm == "sh"');
     expect(text.trimEnd().endsWith('KTRACE-END')).toBe(true);
     // and the project's reader takes it whole: no header issue, every probe typed
@@ -206,7 +211,7 @@ describe('the probe set of each kernel family', () => {
     const status = block(r.stdout, 'probe attach status');
     expect(status).toContain('FAILED p:ktr/try_grab_folio_fast try_grab_folio_fast page=%di:x64 refs=%si:s32 flags=%dx:x32 pref=+52(%di):s32');
     expect(status).toContain('FAILED p:ktr/unpin_user_folio unpin_user_folio folio=%di:x64 npages=%si:u64 ref=+52(%di):s32');
-    expect(headerLines(r.stdout).find((l) => l.startsWith('# probe sets:'))).toBe('# probe sets: gup_old common leg_old dev_pesize dev dev_old lt share (model: legacy by __put_devmap_managed_*_refs; gup: old by try_grab_page; functions from available_filter_functions)');
+    expect(headerLines(r.stdout).find((l) => l.startsWith('# probe sets:'))).toBe('# probe sets: gup_old common leg_old dev_pesize dev dev_old lt share vma (model: legacy by __put_devmap_managed_*_refs; gup: old by try_grab_page; functions from available_filter_functions)');
   });
 
   it('6.12: the folio devmap helpers and the pfn_t inserts', () => {
@@ -221,7 +226,7 @@ describe('the probe set of each kernel family', () => {
   it('a 7.x kernel without the 6.15 functions in its list is still unified by its version; --page-ref needs page_ref', () => {
     const t = tree({ release: '7.9.1', functions: ['try_grab_folio', 'try_grab_folio_fast'], vmemmapBase: '0xffffea0000000000' });
     const r = runRecorder(t, ['--', 'true']);
-    expect(headerLines(r.stdout)).toContain('# probe sets: gup_new common uni dev_order dev dev_uni lt share (model: unified by kernel 7.9.1 (neither model\'s functions listed); gup: new by try_grab_folio_fast; functions from available_filter_functions)');
+    expect(headerLines(r.stdout)).toContain('# probe sets: gup_new common uni dev_order dev dev_uni lt share vma (model: unified by kernel 7.9.1 (neither model\'s functions listed); gup: new by try_grab_folio_fast; functions from available_filter_functions)');
     const forced = runRecorder(t, ['--page-ref', '--', 'true']);
     expect(forced.status).toBe(2);
     expect(forced.stderr).toContain('--page-ref: this kernel has no page_ref tracepoints');
