@@ -35,7 +35,7 @@ export interface Closed {
 }
 
 /** The kinds of builder. */
-export type BuilderKind = 'fault' | 'devdax-fault' | 'gup' | 'unpin' | 'put' | 'break' | 'munmap' | 'cow' | 'fork';
+export type BuilderKind = 'fault' | 'devdax-fault' | 'gup' | 'unpin' | 'put' | 'break' | 'munmap' | 'cow' | 'fork' | 'mremap';
 
 /** An Op under construction. */
 export interface Builder {

@@ -19,6 +19,7 @@ import { FaultBuilder } from './fault-builder.ts';
 import { follLayoutFor } from './gup-flags.ts';
 import { GupBuilder, isGupRecord } from './gup-builder.ts';
 import { MunmapBuilder, opensMunmap } from './munmap-builder.ts';
+import { MremapBuilder, opensMremap } from './mremap-builder.ts';
 import { headerSystems, observability } from './observability.ts';
 import { deviceRanges } from './pgmap.ts';
 import { PutBuilder, opensPut } from './put-builder.ts';
@@ -152,6 +153,7 @@ export class Lifter {
     if (r.kind === 'fs_dax') return /^dax_(pte|pmd)_fault$/.test(r.event) ? new FaultBuilder(env, ctx, r) : null;
     if (r.kind === 'page_ref') return opensPut(r) ? new PutBuilder(env, ctx, r) : null;
     if (r.kind !== 'kprobe') return null;
+    if (opensMremap(r)) return new MremapBuilder(env, ctx, r);
     if (opensDevdaxFault(r)) return new DevdaxFaultBuilder(env, ctx, r);
     if (isGupRecord(r)) return new GupBuilder(env, ctx, r);
     if (opensUnpin(r, env)) return new UnpinBuilder(env, ctx, r);

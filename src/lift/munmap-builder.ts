@@ -96,7 +96,14 @@ export class MunmapBuilder implements Builder {
     // zapped: searched by pfn it could name another mapping of the same folio (vmtest 7.3
     // devdax-1G: the second mapping's zap at :308, the first mapping still in place)
     if (page !== null && fn !== 'folio_remove_rmap_ptes' && fn !== 'page_remove_rmap' && this.zapped.has(page)) return null;
-    const at = page === null ? undefined : this.env.world.addressOf(this.mm, page);
+    // a page one mm maps twice (vmtest 7.3 ext4 fsdax-vma: file page 1 through the shared
+    // PTE mapping and the private one): folio_remove_rmap_ptes()'s VMA says which entry
+    // zap_pte_range() cleared; without it munmap(private) took the shared entry, and
+    // the stale private one was later moved by mremap() and zapped (:770, :790)
+    const vmStart = probeBigint(r, 'vm_start');
+    const vmEnd = probeBigint(r, 'vm_end');
+    const within = vmStart !== null && vmEnd !== null && vmEnd > vmStart ? { start: Number(vmStart), end: Number(vmEnd) } : undefined;
+    const at = page === null ? undefined : this.env.world.addressOf(this.mm, page, within);
     if (at === undefined) return null;
     return { addr: at.addr, size: (at.level === 'pte' ? 1 : at.level === 'pmd' ? HPAGE_PMD_NR : HPAGE_PUD_NR) * PAGE_SIZE, pte: at.level === 'pte', zapped: null };
   }

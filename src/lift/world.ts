@@ -102,8 +102,14 @@ export class LiftWorld {
     return (this.fileOf.get(pfn)?.order ?? 0) > 0;
   }
 
-  /** The address mapping pfn in mm (or in any mm), with its level. */
-  addressOf(mm: string, pfn: number): { readonly mm: string; readonly addr: number; readonly level: Level } | undefined {
+  /**
+   * The address mapping pfn in mm (or in any mm), with its level; in mm, one inside
+   * `within` (the VMA a probe names) first, since one mm can map a page twice.
+   */
+  addressOf(mm: string, pfn: number, within?: { readonly start: number; readonly end: number }): { readonly mm: string; readonly addr: number; readonly level: Level } | undefined {
+    if (within !== undefined) {
+      for (const [addr, e] of this.ptes.get(mm) ?? []) if (e.pfn === pfn && addr >= within.start && addr < within.end) return { mm, addr, level: e.level };
+    }
     const search = [mm, ...[...this.ptes.keys()].filter((k) => k !== mm)];
     for (const m of search) {
       for (const [addr, e] of this.ptes.get(m) ?? []) if (e.pfn === pfn) return { mm: m, addr, level: e.level };
@@ -158,6 +164,50 @@ export class LiftWorld {
   unmap(mm: string, start: number, end: number): void {
     const table = this.ptes.get(mm);
     if (table) for (const a of [...table.keys()]) if (a >= start && a < end) table.delete(a);
+  }
+
+  /** True when a fault mapped some entry of mm in [start, end). */
+  hasEntries(mm: string, start: number, end: number): boolean {
+    for (const a of this.ptes.get(mm)?.keys() ?? []) if (a >= start && a < end) return true;
+    return false;
+  }
+
+  /**
+   * mremap() of [start, end) to [newStart, newEnd) (mremap-builder.ts): move_page_tables()
+   * carries each entry by the same offset (move_huge_pmd(), move_ptes()); a huge entry
+   * whose new address is not aligned is split first, and a file PMD split is cleared
+   * (__split_huge_pmd_locked()), so it is forgotten. A shrink in place drops the tail. The
+   * VMAs the range cut follow, with the file offset of their part.
+   */
+  remap(mm: string, start: number, end: number, newStart: number, newEnd: number): void {
+    const delta = newStart - start;
+    const table = this.ptes.get(mm);
+    if (table) {
+      const moved: [number, Mapped][] = [];
+      for (const [a, e] of [...table]) {
+        if (a < start || a >= end) continue;
+        table.delete(a);
+        const size = 2 ** levelOrder(e.level) * PAGE_SIZE;
+        if (a + delta >= newEnd || (e.level !== 'pte' && (a + delta) % size !== 0)) continue;
+        moved.push([a + delta, e]);
+      }
+      for (const [a, e] of moved) table.set(a, e);
+    }
+    const list = this.vmas.get(mm);
+    if (!list) return;
+    const next: KnownVma[] = [];
+    let head: KnownVma | undefined;
+    for (const v of list) {
+      if (v.end <= start || v.start >= end) {
+        if (v.end <= newStart || v.start >= newEnd) next.push(v);
+        continue;
+      }
+      if (v.start < start) next.push({ ...v, end: start });
+      if (v.end > end) next.push({ ...v, start: end, pgoff: v.pgoff + (end - v.start) / PAGE_SIZE });
+      if (head === undefined || v.start < head.start) head = v;
+    }
+    if (head !== undefined) next.push({ ...head, start: newStart, end: newEnd, pgoff: head.pgoff + (start - head.start) / PAGE_SIZE });
+    this.vmas.set(mm, next);
   }
 
   /** A VMA seen exactly (dax_pmd_fault prints vm_start and vm_end). */

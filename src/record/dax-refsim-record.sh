@@ -314,6 +314,9 @@ fi
 # static and only 7.3 lists it); its arguments are pt_regs words: di (addr) +112, si
 # (old_len) +104, dx (new_len) +96, r10 (flags) +56, r8 (new_addr) +72 (struct pt_regs,
 # arch/x86/include/asm/ptrace.h: r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di).
+# folio_remove_rmap_ptes()'s fourth argument is the VMA (vm_start, vm_end at +0, +8 of
+# struct vm_area_struct in 6.1 through 7.3): a page one mm maps twice (a shared and a
+# private mapping of one file) is told apart by the VMA its PTE zap runs in.
 # madvise(MADV_DONTNEED) and mprotect() need none: their zaps and PMD splits show in the
 # rmap probes (zap_page_range_single(), __split_huge_pmd() → folio_remove_rmap_pmd()).
 cat > "$STATE/probes.in" <<'EOF'
@@ -341,7 +344,7 @@ common|page|p:ktr/folio_put __folio_put folio=%di:x64 ref=@REF@(%di):s32 order=@
 common|none|p:ktr/zap_huge_pmd zap_huge_pmd vma=%si:x64 pmdp=%dx:x64 addr=%cx:x64 pmdval=+0(%dx):x64
 common|page|p:ktr/rmap_add_ptes folio_add_file_rmap_ptes folio=%di:x64 page=%si:x64 nr=%dx:s32 ref=@REF@(%di):s32 mapcount=@MAPC@(%si):s32
 common|page|p:ktr/rmap_add_pmd folio_add_file_rmap_pmd folio=%di:x64 ref=@REF@(%di):s32 order=@ORD@(%di):u8 entire=@ENT@(%di):s32
-common|page|p:ktr/rmap_remove_ptes folio_remove_rmap_ptes folio=%di:x64 page=%si:x64 nr=%dx:s32 ref=@REF@(%di):s32 mapcount=@MAPC@(%si):s32
+common|page|p:ktr/rmap_remove_ptes folio_remove_rmap_ptes folio=%di:x64 page=%si:x64 nr=%dx:s32 ref=@REF@(%di):s32 mapcount=@MAPC@(%si):s32 vm_start=+0(%cx):x64 vm_end=+8(%cx):x64
 common|page|p:ktr/rmap_remove_pmd folio_remove_rmap_pmd folio=%di:x64 ref=@REF@(%di):s32 order=@ORD@(%di):u8 entire=@ENT@(%di):s32
 common|none|p:ktr/ext4_break_layouts ext4_break_layouts inode=%di:x64
 common|none|p:ktr/xfs_break_dax_layouts xfs_break_dax_layouts inode=%di:x64
