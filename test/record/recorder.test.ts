@@ -92,6 +92,8 @@ describe('the header', () => {
     // mremap()'s arguments from the syscall wrapper's struct pt_regs (di si dx r10 r8), its result at return
     expect(probes).toContain('p:ktr/mremap __x64_sys_mremap addr=+112(%di):x64 old_len=+104(%di):u64 new_len=+96(%di):u64 flags=+56(%di):x32 new_addr=+72(%di):x64');
     expect(probes).toContain('r:ktr/mremap_ret __x64_sys_mremap ret=$retval:x64');
+    // a PTE rmap removal names its VMA (folio_remove_rmap_ptes()'s fourth argument: vm_start, vm_end)
+    expect(probes).toContain('p:ktr/rmap_remove_ptes folio_remove_rmap_ptes folio=%di:x64 page=%si:x64 nr=%dx:s32 ref=+52(%di):s32 mapcount=+48(%si):s32 vm_start=+0(%cx):x64 vm_end=+8(%cx):x64');
     expect(filters).toContain('mremap: comm == "sh"');
     expect(filters).toContain('mremap_ret: comm == "sh"');
     expect(filters).toContain('snap: fd == 3 && comm == "sh"');
