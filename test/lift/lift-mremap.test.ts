@@ -92,3 +92,18 @@ describe('7.3 ext4 fsdax-vma: mremap() from the syscall probes', () => {
     ]);
   });
 });
+
+describe('7.3 devdax-1G: mremap() of a device-dax PUD (test/fixtures/record/k73-devdax-1G-mremap.trace.txt)', () => {
+  // :517 mremap_move of the 1 GiB mapping; get_old_pud() clears the leaf PUD as a bad
+  // table (the console: "bad pud … (80000001400008e7)", "Bad rss-counter state"), so the
+  // access at :523 faults afresh and inserts beside the leaked mapping: :529 refcount 3,
+  // entire mapcount 1. Moving the PUD instead simulated refcount 2, entire mapcount 0.
+  const path = new URL('../fixtures/record/k73-devdax-1G-mremap.trace.txt', import.meta.url).pathname;
+
+  it('checks with every observation matched and the kernel\'s bad-PUD clear as a finding', async () => {
+    const { code, doc } = await checkDoc({ trace: path });
+    expect(doc.mismatches).toEqual([]);
+    expect([code, doc.observations, doc.matched, doc.unknown]).toEqual([0, 1357, 1357, 0]);
+    expect(doc.findings.map((f) => [f.code, f.pfn, f.function])).toEqual([['pud-clear-bad', '0x140000', 'pud_clear_bad']]);
+  });
+});
