@@ -29,8 +29,9 @@ export async function checkTraceFile(path: string, opts: PipelineOptions = {}): 
  * page_ref-only one takes the byte scanner for its page_ref lines and leaves the rest
  * unread (counted), as replay does, so checking it costs about what replaying it does.
  */
-export async function* readStage(path: string, opts: PipelineOptions = {}): AsyncGenerator<ReadItem> {
-  const out: ReadItem[] = [];
+export async function* readStage(path: string, opts: PipelineOptions = {}): AsyncGenerator<readonly ReadItem[]> {
+  // one batch per chunk read (pipeline.ts: a page_ref event costs no async step of its own)
+  let out: ReadItem[] = [];
   const stream = new PageRefStream(
     inputName(path),
     {
@@ -38,7 +39,7 @@ export async function* readStage(path: string, opts: PipelineOptions = {}): Asyn
       readsAll: (header) => liftModeOf(header, opts) === 'ops',
       record: (record) => void out.push({ type: 'record', record }),
       pageRef: (r, line) => {
-        out.push({ type: 'pageRef', ref: { line, op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, mapcount: r.mapcount ?? null, head: r.head ?? null } });
+        out.push({ type: 'ref', ref: { line, op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, mapcount: r.mapcount ?? null, head: r.head ?? null } });
         return true;
       },
       issue: (issue) => void out.push({ type: 'issue', issue }),
@@ -46,14 +47,18 @@ export async function* readStage(path: string, opts: PipelineOptions = {}): Asyn
     {},
     opts.probes !== undefined ? { probes: opts.probes } : {},
   );
+  const take = (): ReadItem[] => {
+    const batch = out;
+    out = [];
+    return batch;
+  };
   for await (const chunk of inputBytes(path)) {
     stream.push(chunk);
-    yield* out.splice(0);
+    if (out.length > 0) yield take();
   }
   stream.end();
-  yield* out.splice(0);
-  yield { type: 'unread', lines: stream.unreadLines };
-  yield { type: 'end', summary: stream.reader.summary() };
+  out.push({ type: 'unread', lines: stream.unreadLines }, { type: 'end', summary: stream.reader.summary() });
+  yield take();
 }
 
 /**

@@ -25,6 +25,14 @@
  * A new input form is a new reader (src/io); nothing downstream changes. The one
  * value that flows back is a resync: the comparer adjusts the run's state to a
  * recorded value after reporting a difference, through the ModelLog it is handed.
+ *
+ * Each boundary carries batches (`readonly T[]`), not single items: a page_ref-only
+ * trace moves one batch per read chunk (thousands of events), so an event costs a
+ * loop iteration at each stage, not an async generator step (a promise and its
+ * microtask per event per stage, about as much as the fold itself). Lifting to Ops
+ * keeps one item per batch: the model run logs each Op only after the comparer has
+ * taken everything before it (its resync may change the state the Op starts from),
+ * and the lifter runs no further ahead of the model run than it did item by item.
  */
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
 import { Lifter } from '../lift/lifter.ts';
@@ -137,7 +145,7 @@ function unrelated(r: TraceRecord): string | null {
  * page_ref events, see {@link liftModeOf}) page_ref events straight from the byte
  * scanner, and the count of the lines it left unread.
  */
-export type ReadItem = TraceItem | { readonly type: 'pageRef'; readonly ref: PageRefInput } | { readonly type: 'unread'; readonly lines: number };
+export type ReadItem = TraceItem | { readonly type: 'ref'; readonly ref: PageRefInput } | { readonly type: 'unread'; readonly lines: number };
 
 /** How a trace is lifted: Ops when probe definitions are known (the header's, or --probes), else page_ref events as RefEvents. */
 export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'probes'>): LiftMode {
@@ -145,51 +153,72 @@ export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'pro
 }
 
 /** The lifter stage; see the file comment. */
-export async function* liftStage(items: AsyncIterable<ReadItem>, opts: PipelineOptions): AsyncGenerator<Lifted> {
-  let lifter: Lifter | null = null;
-  let mode: LiftMode = 'ops';
-  for await (const it of items) {
-    if (it.type === 'header') {
-      const h = it.header;
-      mode = liftModeOf(h, opts);
-      const fromHeader = deviceRanges(h, vmemmapBaseOf(h, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE));
-      const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
-      const rangeSource = opts.pmem !== undefined && opts.pmem.length > 0 ? '--pmem' : fromHeader.length > 0 ? 'header' : 'none';
-      if (mode === 'ops') {
-        lifter = new Lifter(h, { ...(opts.vmemmapBase !== undefined ? { vmemmapBase: opts.vmemmapBase } : {}), ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}), ranges });
-      }
-      yield { type: 'start', header: h, mode, ranges, rangeSource, lifter };
-      if (h.entries !== null && h.entries.written > h.entries.inBuffer) {
-        yield { type: 'loss', line: 0, cpu: null, events: h.entries.written - h.entries.inBuffer, how: 'overwritten' };
-      }
-      if (lifter) for (const item of lifter.start()) yield { type: 'item', item };
-    } else if (it.type === 'pageRef') {
-      yield { type: 'ref', ref: it.ref };
-    } else if (it.type === 'unread') {
-      if (it.lines > 0) yield { type: 'skipped', what: 'other lines, not read (no page_ref event)', line: 0, count: it.lines };
-    } else if (it.type === 'record') {
-      const r = it.record;
-      const other = unrelated(r);
-      if (other !== null) {
-        yield { type: 'skipped', what: other, line: r.line };
+export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts: PipelineOptions): AsyncGenerator<readonly Lifted[]> {
+  const at = { lifter: null as Lifter | null, mode: 'ops' as LiftMode };
+  for await (const batch of items) {
+    let out: Lifted[] = [];
+    for (const it of batch) {
+      // the hot path of a page_ref trace: its item is already the Lifted one (same shape)
+      if (it.type === 'ref') {
+        out.push(it);
         continue;
       }
-      if (mode === 'refs') {
-        if (r.kind === 'page_ref') yield { type: 'ref', ref: pageRefInput(r) };
-        else yield { type: 'skipped', what: r.kind === 'kprobe' ? `kprobe ${r.event} (no probe definition: give --probes)` : r.event, line: r.line };
-        continue;
+      for (const l of liftOne(it, at, opts)) {
+        if (at.mode === 'refs') out.push(l);
+        else {
+          // Ops: one item per batch, as lazily as item by item (see the file comment)
+          if (out.length > 0) yield out;
+          out = [];
+          yield [l];
+        }
       }
-      for (const item of lifter!.push(r)) yield { type: 'item', item };
-    } else if (it.type === 'issue') {
-      if (it.issue.code === 'LOST_EVENTS') {
-        const lost = lostEventsOf(it.issue.text);
-        if (lost !== null) yield { type: 'loss', line: it.issue.line, cpu: lost.cpu, events: lost.events, how: lost.how };
-      }
-      yield { type: 'issue', issue: it.issue };
-    } else {
-      if (lifter) for (const item of lifter.end()) yield { type: 'item', item };
-      yield { type: 'end', observability: lifter?.observability() ?? null };
     }
+    if (out.length > 0) yield out;
+  }
+}
+
+/** What the lifter stage makes of one read item other than a page_ref event (`at`: its lifter and mode, set at the header). */
+function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode }, opts: PipelineOptions): Generator<Lifted> {
+  if (it.type === 'header') {
+    const h = it.header;
+    at.mode = liftModeOf(h, opts);
+    const fromHeader = deviceRanges(h, vmemmapBaseOf(h, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE));
+    const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
+    const rangeSource = opts.pmem !== undefined && opts.pmem.length > 0 ? '--pmem' : fromHeader.length > 0 ? 'header' : 'none';
+    if (at.mode === 'ops') {
+      at.lifter = new Lifter(h, { ...(opts.vmemmapBase !== undefined ? { vmemmapBase: opts.vmemmapBase } : {}), ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}), ranges });
+    }
+    yield { type: 'start', header: h, mode: at.mode, ranges, rangeSource, lifter: at.lifter };
+    if (h.entries !== null && h.entries.written > h.entries.inBuffer) {
+      yield { type: 'loss', line: 0, cpu: null, events: h.entries.written - h.entries.inBuffer, how: 'overwritten' };
+    }
+    if (at.lifter) for (const item of at.lifter.start()) yield { type: 'item', item };
+  } else if (it.type === 'ref') {
+    yield it;
+  } else if (it.type === 'unread') {
+    if (it.lines > 0) yield { type: 'skipped', what: 'other lines, not read (no page_ref event)', line: 0, count: it.lines };
+  } else if (it.type === 'record') {
+    const r = it.record;
+    const other = unrelated(r);
+    if (other !== null) {
+      yield { type: 'skipped', what: other, line: r.line };
+      return;
+    }
+    if (at.mode === 'refs') {
+      if (r.kind === 'page_ref') yield { type: 'ref', ref: pageRefInput(r) };
+      else yield { type: 'skipped', what: r.kind === 'kprobe' ? `kprobe ${r.event} (no probe definition: give --probes)` : r.event, line: r.line };
+      return;
+    }
+    for (const item of at.lifter!.push(r)) yield { type: 'item', item };
+  } else if (it.type === 'issue') {
+    if (it.issue.code === 'LOST_EVENTS') {
+      const lost = lostEventsOf(it.issue.text);
+      if (lost !== null) yield { type: 'loss', line: it.issue.line, cpu: lost.cpu, events: lost.events, how: lost.how };
+    }
+    yield { type: 'issue', issue: it.issue };
+  } else {
+    if (at.lifter) for (const item of at.lifter.end()) yield { type: 'item', item };
+    yield { type: 'end', observability: at.lifter?.observability() ?? null };
   }
 }
 
@@ -205,7 +234,7 @@ function profileSource(header: TraceHeader, opts: ProfileChoice): string | null 
 }
 
 /** The model run stage; see the file comment. */
-export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOptions, ctx: CheckContext): AsyncGenerator<Run> {
+export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: PipelineOptions, ctx: CheckContext): AsyncGenerator<readonly Run[]> {
   let start: Extract<Lifted, { type: 'start' }> | null = null;
   let model: RefcountModel | null = null;
   let checker: Checker | null = null;
@@ -251,9 +280,10 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
     if (l.type === 'item') {
       if (l.item.kind === 'op') yield { type: 'op', logged: checker!.log.push(l.item.op), item: l.item };
       else yield { type: 'record', record: l.item.record };
-    } else if (l.type === 'ref') yield { type: 'ref', ref: l.ref };
+    } else if (l.type === 'ref') yield l;
   }
-  for await (const l of lifted) {
+  /** What one lifted item makes (lazily: an Op is logged only when its Run is asked for). */
+  function* runOne(l: Lifted): Generator<Run> {
     if (l.type === 'start') {
       start = l;
       ctx.header = l.header;
@@ -261,19 +291,19 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
       ctx.kernel = opts.kernel ?? l.header.kernel ?? 'unknown';
       if (l.mode === 'refs') ctx.assumptions.add('no probe definitions (no # kprobe_events: header, no --probes): every page_ref event is checked as a RefEvent, other events are not lifted');
       if (profileSource(l.header, opts) !== null) yield begin();
-      continue;
+      return;
     }
     if (l.type === 'loss') {
       ctx.loss.note({ line: l.line, cpu: l.cpu, events: l.events, how: l.how });
-      continue;
+      return;
     }
     if (l.type === 'issue') {
       ctx.issues.push(l.issue);
-      continue;
+      return;
     }
     if (l.type === 'skipped') {
       ctx.skip(l.what, l.count);
-      continue;
+      return;
     }
     if (l.type === 'end') {
       if (model === null && start !== null) {
@@ -281,14 +311,9 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
         for (const h of held.splice(0)) yield* forward(h);
       }
       yield { type: 'end' };
-      continue;
+      return;
     }
     observe(l);
-    // the hot path of a page_ref trace: one RefEvent, no generator per item
-    if (model !== null && l.type === 'ref') {
-      yield { type: 'ref', ref: l.ref };
-      continue;
-    }
     if (model === null) {
       held.push(l);
       const v = ctx.evidence.verdict();
@@ -296,9 +321,30 @@ export async function* runStage(lifted: AsyncIterable<Lifted>, opts: PipelineOpt
         yield begin();
         for (const h of held.splice(0)) yield* forward(h);
       }
-      continue;
+      return;
     }
     yield* forward(l);
+  }
+  for await (const batch of lifted) {
+    let out: Run[] = [];
+    for (const l of batch) {
+      // the hot path of a page_ref trace: one RefEvent, no generator per item
+      if (model !== null && l.type === 'ref') {
+        observe(l);
+        out.push(l);
+        continue;
+      }
+      for (const r of runOne(l)) {
+        if (ctx.mode === 'refs') out.push(r);
+        else {
+          // Ops: one Run per batch, each Op logged after the comparer took what came before it
+          if (out.length > 0) yield out;
+          out = [];
+          yield [r];
+        }
+      }
+    }
+    if (out.length > 0) yield out;
   }
 }
 
@@ -343,21 +389,24 @@ function recordingOf(header: TraceHeader, opts: ProfileChoice): Profile | null {
 }
 
 /** The comparer stage: consumes the run and leaves its verdicts in `ctx`. */
-export async function compareStage(run: AsyncIterable<Run>, ctx: CheckContext): Promise<void> {
-  for await (const r of run) {
-    if (r.type === 'start') {
-      if (r.mode === 'refs') {
-        ctx.refChecker = new RefChecker(r.model, {
-          ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, evidence: ctx.evidence, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
-          ...(ctx.keepUnknowns !== undefined ? { keepUnknowns: ctx.keepUnknowns } : {}),
-        });
-        ctx.refChecker.tally.observer = ctx.observe;
-      }
-    } else if (r.type === 'op') ctx.checker!.onLogged(r.logged, r.item);
-    else if (r.type === 'record') ctx.checker!.onItem({ kind: 'record', record: r.record });
-    else if (r.type === 'ref') ctx.refChecker!.push(r.ref);
-    else ctx.checker?.finish();
-  }
+export async function compareStage(run: AsyncIterable<readonly Run[]>, ctx: CheckContext): Promise<void> {
+  for await (const batch of run) for (const r of batch) compareOne(r, ctx);
+}
+
+/** The comparer's work on one Run. */
+function compareOne(r: Run, ctx: CheckContext): void {
+  if (r.type === 'start') {
+    if (r.mode === 'refs') {
+      ctx.refChecker = new RefChecker(r.model, {
+        ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, evidence: ctx.evidence, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
+        ...(ctx.keepUnknowns !== undefined ? { keepUnknowns: ctx.keepUnknowns } : {}),
+      });
+      ctx.refChecker.tally.observer = ctx.observe;
+    }
+  } else if (r.type === 'op') ctx.checker!.onLogged(r.logged, r.item);
+  else if (r.type === 'record') ctx.checker!.onItem({ kind: 'record', record: r.record });
+  else if (r.type === 'ref') ctx.refChecker!.push(r.ref);
+  else ctx.checker?.finish();
 }
 
 /**
@@ -449,7 +498,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
 }
 
 /** The whole check of one reader stream. */
-export async function checkPipeline(items: AsyncIterable<ReadItem>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
+export async function checkPipeline(items: AsyncIterable<readonly ReadItem[]>, opts: PipelineOptions = {}): Promise<{ outcome: CheckOutcome; issues: readonly ParseIssue[]; model: RefcountModel }> {
   const ctx = new CheckContext();
   ctx.observe = opts.observe ?? null;
   ctx.keepUnknowns = opts.keepUnknowns;
