@@ -75,8 +75,8 @@ function writable(path: string): boolean {
  * by commands before any work, so a bad --out fails at once, and again just before
  * the write.
  */
-export function checkOutputTarget(out: string): string {
-  if (out.trim() === '') throw new OutputError(`--out ${JSON.stringify(out)}: expected a file name`);
+export function checkOutputTarget(out: string, flag = '--out'): string {
+  if (out.trim() === '') throw new OutputError(`${flag} ${JSON.stringify(out)}: expected a file name`);
   let target = out;
   let lst: Stats | undefined;
   try {

@@ -288,4 +288,35 @@ describe('empty input', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`${empty}: EMPTY_INPUT the file is empty (no header and no events)\n`);
   });
+  // these read Ops through one reader (op-input.ts); 0 Ops printed as a clean report was exit 0
+  it.each([
+    ['ops', 'empty.dax', []],
+    ['ops', 'empty.jsonl', ['--to-dax']],
+    ['explore', 'empty.dax', []],
+    ['holders', 'empty.jsonl', []],
+    ['export', 'empty.jsonl', ['--perfetto', join(dir, 'empty-out.json')]],
+    ['report', 'empty.jsonl', ['--html', join(dir, 'empty-out.html')]],
+    ['minimize', 'empty.dax', ['--keep', 'hang']],
+  ] as const)('%s of an empty %s: exit 2, EMPTY_INPUT, nothing written', async (cmd, name, extra) => {
+    const path = put(name, '');
+    const r = await cli(cmd, path, ...extra);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`${path}: EMPTY_INPUT the file is empty (no header and no events)\n`);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(dir, 'empty-out.json')) || existsSync(join(dir, 'empty-out.html'))).toBe(false);
+  });
+});
+
+describe('output flags other than --out', () => {
+  const OPS = join(root, 'replays/s1-pte-fault-munmap-truncate/ops.jsonl');
+  it.each([['export', '--perfetto'], ['report', '--html']])('%s %s "": exit 2 naming that flag', async (cmd, flag) => {
+    const r = await cli(cmd, OPS, flag, '');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`${flag} "": expected a file name\n`);
+  });
+  it('minimize --out naming a directory: exit 2 before any replay', async () => {
+    const r = await cli('minimize', OPS, '--keep', 'divergence:baseline', '--out', dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`${dir}: a directory, not a regular file; refusing to replace it\n`);
+  });
 });

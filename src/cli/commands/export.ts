@@ -24,7 +24,7 @@ export interface ExportArgs {
 
 /** Runs the export. Exit 0 (1 when a reference is left held: a possible leak). */
 export async function runExport(args: ExportArgs, ctx: CliContext): Promise<void> {
-  checkOutputTarget(args.perfetto);
+  checkOutputTarget(args.perfetto, '--perfetto');
   const { input, models } = await readVisualInput(args.input, args.models, args.kconfig, { pair: true, command: 'export' });
   const times = opTimes(input);
   // the timeline asks each Op's time once per model: that is the bar's tick

@@ -16,7 +16,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Op } from '../../events/op.ts';
 import { DIVERGENCE_CLASSES, type DivergenceClass } from '../../diff/divergence.ts';
 import { modelFor, type RefcountModel } from '../../models/index.ts';
-import { writeFileAtomic } from '../../io/write-file.ts';
+import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { minimize, type KeepTarget } from '../../scenario/minimize.ts';
 import { toDax } from '../../scenario/emit.ts';
 import { EXIT, type CliContext } from '../context.ts';
@@ -84,6 +84,8 @@ function describeTarget(t: KeepTarget): string {
 
 /** Runs the minimize command. */
 export async function runMinimize(args: MinimizeArgs, ctx: CliContext): Promise<void> {
+  // a bad --out fails before the replays, not after them
+  if (args.out !== undefined) checkOutputTarget(args.out);
   const mm = /^mismatch(?::(.+))?$/s.exec(args.keep);
   if (mm) {
     const file = resolveInput(args.input);

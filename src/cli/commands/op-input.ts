@@ -15,7 +15,7 @@ import { formatIssue } from '../../trace/issues.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
 import { SCENARIO_FILE } from '../../io/corpus.ts';
 import type { DaxScenario } from '../../scenario/types.ts';
-import { InputIssues } from '../errors.ts';
+import { assertNotEmpty, InputIssues } from '../errors.ts';
 
 /** An input's Ops and what came with them. */
 export interface OpInput {
@@ -33,10 +33,14 @@ export interface OpInput {
 /** Most bad lines reported. */
 const MAX_ISSUES = 20;
 
-/** Resolves a case folder to its scenario (or JSONL) file. */
+/** Resolves a case folder to its scenario (or JSONL) file; an empty file is refused (EMPTY_INPUT, exit 2) as replay refuses it. */
 export function resolveInput(input: string): string {
   if (!existsSync(input)) throw new FileNotFoundError(`${input}: not found`);
-  if (!statSync(input).isDirectory()) return input;
+  if (!statSync(input).isDirectory()) {
+    // 0 Ops from 0 bytes would print a report that reads as "all clean"
+    assertNotEmpty(input);
+    return input;
+  }
   for (const f of [SCENARIO_FILE, 'ops.jsonl']) if (existsSync(join(input, f))) return join(input, f);
   throw new FileNotFoundError(`${input}: no ${SCENARIO_FILE} or ops.jsonl in this folder`);
 }

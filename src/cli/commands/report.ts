@@ -41,7 +41,7 @@ export interface ReportArgs {
 
 /** Runs the report. Exit 0, or 1 when the models diverge or report findings. */
 export async function runReport(args: ReportArgs, ctx: CliContext): Promise<void> {
-  checkOutputTarget(args.html);
+  checkOutputTarget(args.html, '--html');
   const kc = args.kconfig === undefined ? {} : parseKconfig(args.kconfig);
   // a bad --models fails before the input is read
   for (const n of (args.models ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) modelFor(n, { kconfig: kc });
