@@ -10,6 +10,8 @@
  *   idle/pool reference (legacy FS DAX idles at 1, unified at 0; spec §3.1).
  * * `pt_set` with `refcounted` (a unified map, folio_get() in the map path) is one
  *   mapping reference (mm, address, level); `pt_clear` of the same entry retires it.
+ *   A `pt_set` that rewrites a held entry with the same pfn (the mkwrite upgrade of
+ *   insert_page_into_pte_locked(), a write-protect) keeps it: since = the first fault.
  * * The rest of an Op's net change on a page is the Op's: gup.get → a GUP get,
  *   gup.pin → a pin (`×1024` GUP_PIN_COUNTING_BIAS on order 0, one ref + `_pincount`
  *   on a large folio), dio.grab → the in-flight O_DIRECT bio's reference; any other
@@ -96,6 +98,8 @@ export class HoldersTracker {
   private readonly byPfn = new Map<number, Holder[]>();
   /** Mapping holders by `mm|addr|level`. */
   private readonly maps = new Map<string, Holder>();
+  /** The pfn each mapping's entry points at, by the same key. */
+  private readonly mapPfn = new Map<string, number>();
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
   /** Every retired holder, in order (only with keepEnded). */
@@ -139,13 +143,22 @@ export class HoldersTracker {
         this.ensure(head, src);
         const key = `${e.mm}|${e.addr}|${e.level}`;
         const old = this.maps.get(key);
+        if (old && old.until === undefined && this.mapPfn.get(key) === e.pfn) {
+          // the same entry rewritten in place (insert_page_into_pte_locked()'s mkwrite
+          // upgrade, fork's or mprotect's write-protect): no reference is taken, the
+          // mapping keeps the one its first fault took
+          touched.add(head);
+          continue;
+        }
         if (old) this.retire(old, old.refs, at, op.type);
+        this.mapPfn.set(key, e.pfn);
         const h = this.add({ pfn: head, kind: 'map', refs: 1, pins: 0, since: at, origin: op.type, mm: e.mm, addr: e.addr, level: e.level, inferred: false, ...lineOf(op) });
         this.maps.set(key, h);
         touched.add(head);
       } else if (e.type === 'pt_clear') {
         const key = `${e.mm}|${e.addr}|${e.level}`;
         const h = this.maps.get(key);
+        this.mapPfn.delete(key);
         if (h) {
           this.maps.delete(key);
           if (h.until === undefined) this.retire(h, h.refs, at, op.type);
@@ -220,7 +233,13 @@ export class HoldersTracker {
       const i = list.indexOf(h);
       if (i >= 0) list.splice(i, 1);
     }
-    if (h.kind === 'map') for (const [k, m] of this.maps) if (m === h) this.maps.delete(k);
+    if (h.kind === 'map') {
+      for (const [k, m] of this.maps) {
+        if (m !== h) continue;
+        this.maps.delete(k);
+        this.mapPfn.delete(k);
+      }
+    }
     if (this.keepEnded) this.ended.push(h);
     this.onChange?.({ what: 'end', holder: h, at });
   }

@@ -33,6 +33,34 @@ describe('dax-refsim holders', () => {
     expect(out.filter((l) => l === '  0x48050 gup refs 1 gup.get #3 line 7 task A slow')).toHaveLength(2);
   });
 
+  it('keeps a mapping\'s origin when its PTE is rewritten in place (mkwrite upgrade, mprotect)', async () => {
+    const f = join(dir, 'rewrite.dax');
+    writeFileSync(f, [
+      'scenario "read fault, write fault, write-protect, write fault, munmap"',
+      'process A',
+      'pgmap pmem0 fsdax 0x40000 +512M',
+      'file F 0..4M -> 0x48050',
+      'A: mmap F 0..4M shared',
+      'A: fault F line 6',
+      'A: fault F write line 7',
+      'A: mprotect 0x7f0000000000..0x7f0000001000 read',
+      'A: mprotect 0x7f0000000000..0x7f0000001000 write',
+      'A: fault F write line 10',
+      'A: munmap F line 11',
+      '',
+    ].join('\n'));
+    // insert_page_into_pte_locked() upgrades the present PTE (no folio_get()), mprotect
+    // changes its protection: the one reference is still the read fault's, after each Op
+    for (const at of ['2', '3', '4', '5', '6']) {
+      const r = await cli('holders', f, '--model', 'unified', '--at', at);
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').filter((l) => l.startsWith('  '))).toEqual([
+        '  map refs 1 dax.fault #2 line 6 mm A addr 0x7f0000000000 pte',
+        '  = 1 reference',
+      ]);
+    }
+  });
+
   it('lists the two mappers of the shared page in the 7.2 daxshare recording', async () => {
     const r = await cli('holders', 'events/traces/k72-ext4-daxshare.trace.txt', '--at', '5', '--pfn', '0x48050');
     expect(r.status).toBe(0);
@@ -40,7 +68,9 @@ describe('dax-refsim holders', () => {
       'events/traces/k72-ext4-daxshare.trace.txt under unified@7.2: after 5 of 19 Ops',
       'folio 0x48050 order 0: _refcount 2, mapcount 2, _pincount -',
       '  map refs 1 dax.fault #3 line 250 mm mm:503 addr 0x7f2deffec000 pte',
-      '  map refs 1 dax.fault #5 line 274 mm mm:504 addr 0x7f2deffec000 pte',
+      // the child's reference is its read fault's (line 264, rmap_add_ptes ref=3); its
+      // write at line 274 is an MKWRITE fault on that PTE, which takes none
+      '  map refs 1 dax.fault #4 line 264 mm mm:504 addr 0x7f2deffec000 pte',
       '  = 2 references',
       '',
     ].join('\n'));
