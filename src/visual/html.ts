@@ -78,9 +78,15 @@ export function htmlReport(input: HtmlReportInput): string {
   const findings = new Map<string, readonly Finding[]>();
   let totalPoints = 0;
   const runs = new Map<string, HoldersRun>();
+  // per model, the large folios it made (head → largest order): a page inside one is
+  // no folio of its own in that model
+  const large = new Map<string, Map<number, number>>();
   for (const m of models) {
+    const big = new Map<number, number>();
+    large.set(m.profile.name, big);
     const run = runTimeline(m, ops, tsOf, (s) => {
       for (const f of s.folios) {
+        if (f.order > 0) big.set(f.head, Math.max(big.get(f.head) ?? 0, f.order));
         const key = rangeHeads.get(f.head) ?? f.head;
         let byModel = series.get(key);
         if (!byModel) series.set(key, (byModel = new Map<string, Point[]>()));
@@ -107,24 +113,25 @@ export function htmlReport(input: HtmlReportInput): string {
   const t0 = ops.length ? tsOf(ops[0]!) : 0;
   const t1 = ops.length ? Math.max(t0 + 1, tsOf(ops[ops.length - 1]!)) : 1;
   const divSeqs = new Set(divergences.map((d) => d.seq));
-  for (const head of shown) fillSeries(head, series.get(head)!, runs, ops.length ? ops[0]!.seq : 0, t0);
+  const notes = new Map<number, string[]>();
+  for (const head of shown) notes.set(head, fillSeries(head, series.get(head)!, runs, large, ops.length ? ops[0]!.seq : 0, t0));
   let sampled = false;
   const markAt = marksByHead(input, runs, new Set(shown));
   const charts = shown.map((head) => {
     const byModel = series.get(head)!;
     const divs = divergences.filter((d) => d.pfn === head);
-    const out = chart(head, models.map((m) => m.profile.name), byModel, divs, ops, tsOf, t0, t1, divSeqs, () => void (sampled = true), markAt.get(head) ?? []);
+    const out = chart(head, models.map((m) => m.profile.name), byModel, divs, ops, tsOf, t0, t1, divSeqs, () => void (sampled = true), markAt.get(head) ?? [], notes.get(head) ?? []);
     return out;
   });
-  const notes: string[] = [];
-  if (heads.length > shown.length) notes.push(`Showing ${shown.length} of ${heads.length} folios: those with divergences first, then those whose counts changed most.`);
-  if (sampled) notes.push(`Each timeline keeps at most ${MAX_POINTS} points per model (every k-th change; the points of divergences, the first and the last are always kept); ${totalPoints} changes in all.`);
+  const sampling: string[] = [];
+  if (heads.length > shown.length) sampling.push(`Showing ${shown.length} of ${heads.length} folios: those with divergences first, then those whose counts changed most.`);
+  if (sampled) sampling.push(`Each timeline keeps at most ${MAX_POINTS} points per model (every k-th change; the points of divergences, the first and the last are always kept); ${totalPoints} changes in all.`);
   const body = [
     `<h1>${esc(input.title)}</h1>`,
     summaryHtml(input, findings),
-    notes.length ? `<p class="note" id="sampling">${notes.map(esc).join(' ')}</p>` : '',
+    sampling.length ? `<p class="note" id="sampling">${sampling.map(esc).join(' ')}</p>` : '',
     '<h2>Timelines</h2>',
-    `<p class="legend">${models.map((m, i) => `<span style="color:${COLORS[i % COLORS.length]}">■ ${esc(m.profile.name)}</span>`).join(' ')} — solid: _refcount, dashed: mapcount; y is log₂(1+v) (the 1024 pin bias fits beside small counts); red lines: divergences${input.marks?.length ? ', orange dashed lines: the check\'s mismatches (see Check below)' : ''}. Hover a point for its holders, click it to pin them below.</p>`,
+    `<p class="legend">${models.map((m, i) => `<span style="color:${COLORS[i % COLORS.length]}">■ ${esc(m.profile.name)}</span>`).join(' ')} — solid: _refcount, dashed: mapcount; y is log₂(1+v) (the 1024 pin bias fits beside small counts); black dotted lines: divergences${input.marks?.length ? ', orange dashed lines: the check\'s mismatches (see Check below)' : ''}. Hover a point for its holders, click it to pin them below.</p>`,
     '<div id="holders" class="holders"><em>Click a point to see who holds the references.</em></div>',
     charts.join('\n'),
     divergenceHtml(divergences),
@@ -170,14 +177,30 @@ function marksByHead(input: HtmlReportInput, runs: Map<string, HoldersRun>, show
 /**
  * A model that never changed a folio still draws it: flat at its value (no page_ref,
  * rmap or pin event touched it), and a series that starts after the first Op starts
- * from memmap_init's value.
+ * from memmap_init's value. A model in which the page was part of a larger folio
+ * (unified's PMD folio, where legacy has 512 order-0 pages) draws nothing there: its
+ * references were counted on that folio's head (compound_head()). Returns the notes
+ * that say so.
  */
-function fillSeries(head: number, byModel: Map<string, Point[]>, runs: Map<string, HoldersRun>, firstSeq: number, t0: number): void {
+function fillSeries(head: number, byModel: Map<string, Point[]>, runs: Map<string, HoldersRun>, large: Map<string, Map<number, number>>, firstSeq: number, t0: number): string[] {
+  const notes: string[] = [];
   for (const [name, run] of runs) {
     const state = run.runner.state();
     const range = findRange(state.ranges, head);
     if (!range) continue;
     const pts = byModel.get(name) ?? [];
+    const outer = [...(large.get(name) ?? [])].find(([h, o]) => h < head && head < h + 2 ** o);
+    if (outer) {
+      // its points are the Ops after which it was a folio of its own (compound_head() = itself)
+      const [h, o] = outer;
+      notes.push(`${name}: ${hex(head)} was a page of the order-${o} folio ${hex(h)}–${hex(h + 2 ** o - 1)}, whose _refcount counted its references (see folio ${hex(h)}); drawn only where it is a folio of its own.`);
+      continue;
+    }
+    const other = Math.max(0, ...[...large].filter(([n]) => n !== name).map(([, big]) => big.get(head) ?? 0));
+    const mine = large.get(name)?.get(head) ?? 0;
+    if (other > mine) {
+      notes.push(`${name}: order-${mine} folios in ${hex(head)}–${hex(head + 2 ** other - 1)}; drawn: the one at ${hex(head)} (the other pages whose counts changed have their own timelines).`);
+    }
     if (pts.length === 0) {
       const src = source(state);
       const refcount = src.page(head)?.refcount ?? 0;
@@ -189,6 +212,7 @@ function fillSeries(head: number, byModel: Map<string, Point[]>, runs: Map<strin
       pts.unshift({ ts: t0, seq: firstSeq, refcount: idle, mapcount: 0, pincount: 0, holders: idle ? `idle refs ${idle} memmap_init (${range.pgmapType}) of ${range.pgmap}` : '' });
     }
   }
+  return notes;
 }
 
 function summaryHtml(input: HtmlReportInput, findings: Map<string, readonly Finding[]>): string {
@@ -206,6 +230,7 @@ function summaryHtml(input: HtmlReportInput, findings: Map<string, readonly Find
 function chart(
   head: number, names: readonly string[], byModel: Map<string, Point[]>, divs: readonly Divergence[], ops: readonly Op[],
   tsOf: (op: Op) => number, t0: number, t1: number, keep: ReadonlySet<number>, onSample: () => void, marks: readonly { ts: number; text: string }[],
+  notes: readonly string[],
 ): string {
   const W = 900;
   const H = 180;
@@ -234,6 +259,8 @@ function chart(
   }
   names.forEach((name, i) => {
     const all = byModel.get(name) ?? [];
+    // a model in which this is never a folio of its own draws nothing here (its note says why)
+    if (all.length === 0) return;
     const pts = sample(all, MAX_POINTS, keep);
     if (pts.length < all.length) onSample();
     const color = COLORS[i % COLORS.length]!;
@@ -256,8 +283,20 @@ function chart(
   });
   const models = names.filter((n) => byModel.has(n));
   const badges = (divs.length ? ` <span class="badge">${divs.length} divergence${divs.length > 1 ? 's' : ''}</span>` : '') + (marks.length ? ` <span class="badge mm">${marks.length} mismatch${marks.length > 1 ? 'es' : ''}</span>` : '');
-  return `<section class="folio" data-head="${hex(head)}" data-models="${esc(models.join(','))}"><h3>folio ${hex(head)}${badges}</h3>
-<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="folio ${hex(head)} refcount and mapcount">${parts.join('')}<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/><text class="tick" x="${L}" y="${H - 4}">${t0}</text><text class="tick" x="${W - R}" y="${H - 4}" text-anchor="end">${t1}</text></svg></section>`;
+  const xticks = timeTicks(t0, t1).map((t) => `<line class="axis" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${H - B}" y2="${H - B + 4}"/><text class="tick" x="${x(t).toFixed(1)}" y="${H - 4}" text-anchor="${x(t) > W - R - 20 ? 'end' : 'middle'}">${t}</text>`).join('');
+  const shape = notes.map((n) => `<p class="shape">${esc(n)}</p>`).join('');
+  return `<section class="folio" data-head="${hex(head)}" data-models="${esc(models.join(','))}"><h3>folio ${hex(head)}${badges}</h3>${shape}
+<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="folio ${hex(head)} refcount and mapcount">${parts.join('')}<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/>${xticks}</svg></section>`;
+}
+
+/** At most about 10 round times in [t0, t1] for the time axis (1, 2 or 5 × 10^k apart; whole Ops). */
+function timeTicks(t0: number, t1: number): number[] {
+  const span = Math.max(1, t1 - t0);
+  const p = 10 ** Math.floor(Math.log10(span / 10));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * p).find((s) => span / s <= 10) ?? 10 * p);
+  const out: number[] = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) out.push(t);
+  return out;
 }
 
 function divergenceHtml(divs: readonly Divergence[]): string {
@@ -282,14 +321,14 @@ const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;bac
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 #summary th{background:#f4f4f4}.note{background:#fff6d5;padding:.4em}
 svg{background:#fcfcfc;border:1px solid #ddd;display:block}.line{fill:none;stroke-width:2}
-.grid{stroke:#eee}.axis{stroke:#888}.tick{font-size:10px;fill:#666}.div{stroke:#e00;stroke-width:2;stroke-opacity:.6}
+.grid{stroke:#eee}.axis{stroke:#888}.tick{font-size:10px;fill:#666}.div{stroke:#000;stroke-width:1.5;stroke-dasharray:2,3;stroke-opacity:.7}
 .pt{cursor:pointer;stroke:#fff;stroke-width:1}.pt.sel{stroke:#000;stroke-width:2}
 .badge{background:#e00;color:#fff;border-radius:8px;padding:0 6px;font-size:12px}.badge.mm{background:#e80}
 .mismatch{stroke:#e80;stroke-width:3;stroke-dasharray:4,2}
 .holders{position:sticky;top:0;background:#eef6ff;border:1px solid #9bc;padding:.5em;white-space:pre;font-family:monospace;min-height:3em;z-index:1}
 tr.explain th{background:#fdeaea}tr.finding.error td{background:#fdeaea}tr.finding.warn td{background:#fff6d5}
 tr.obs.mismatch td{background:#f8c8c8;font-weight:bold}tr.obs.unknown td,tr.obs.untraced td{background:#eee;color:#555}
-td.src{font-family:monospace;font-size:11px;white-space:pre}.assumption{color:#555}`;
+.shape{color:#555;margin:.2em 0}td.src{font-family:monospace;font-size:11px;white-space:pre}.assumption{color:#555}`;
 
 const JS = `document.addEventListener('click',function(e){var t=e.target;if(!t||!t.classList||!t.classList.contains('pt'))return;
 document.querySelectorAll('.pt.sel').forEach(function(p){p.classList.remove('sel')});t.classList.add('sel');

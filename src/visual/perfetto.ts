@@ -89,7 +89,7 @@ export function writePerfetto(
     lane.run = timeline(model, tsOf, (s) => void (lane.step = s));
     return lane;
   });
-  const counter = (lane: (typeof lanes)[number], ts: number, name: string, c: Omit<FolioCounts, 'head'>): void => {
+  const counter = (lane: (typeof lanes)[number], ts: number, name: string, c: Omit<FolioCounts, 'head' | 'order'>): void => {
     for (const [k, v] of [['refcount', c.refcount], ['mapcount', c.mapcount], ['pincount', c.pincount]] as const) {
       const key = `${name} ${k}`;
       if (lane.last.get(key) === v) continue;

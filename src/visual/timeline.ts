@@ -7,7 +7,7 @@ import type { Op } from '../events/op.ts';
 import type { RefEvent } from '../events/ref-event.ts';
 import type { RefcountModel } from '../models/model.ts';
 import type { Finding } from '../state/finding.ts';
-import { compoundHead, folioMapcount, folioPincount } from '../state/accessors.ts';
+import { compoundHead, folioMapcount, folioOrder, folioPincount } from '../state/accessors.ts';
 import { HoldersRun } from '../holders/run.ts';
 import type { HolderChange, HoldersTracker } from '../holders/tracker.ts';
 import { folioSpan } from '../diff/folio-view.ts';
@@ -15,6 +15,8 @@ import { folioSpan } from '../diff/folio-view.ts';
 /** The counts of one folio after an Op. */
 export interface FolioCounts {
   readonly head: number;
+  /** folio_order() after the Op. */
+  readonly order: number;
   readonly refcount: number;
   readonly mapcount: number;
   /** `_pincount` of a large folio; for order 0 the pins counted by the 1024 bias. */
@@ -58,7 +60,7 @@ export function timeline(model: RefcountModel, tsOf: (op: Op) => number, visit: 
         if (refcount === undefined) continue;
         const pc = folioPincount(draft, head);
         const pins = pc ?? tracker.holdersOf(head).reduce((s, h) => s + h.pins, 0);
-        folios.push({ head, refcount, mapcount: folioMapcount(draft, head), pincount: pins });
+        folios.push({ head, order: folioOrder(draft, head), refcount, mapcount: folioMapcount(draft, head), pincount: pins });
       }
       const findings = runner.findings.slice(seen);
       seen = runner.findings.length;
@@ -70,7 +72,7 @@ export function timeline(model: RefcountModel, tsOf: (op: Op) => number, visit: 
 }
 
 /** The counts of the folios in [lo, hi) of one model, summed (a compared range's counter). */
-export function rangeCounts(run: HoldersRun, lo: number, hi: number): Omit<FolioCounts, 'head'> {
+export function rangeCounts(run: HoldersRun, lo: number, hi: number): Omit<FolioCounts, 'head' | 'order'> {
   const draft = run.runner.draft;
   const view = draft.view();
   let refcount = 0;

@@ -3,8 +3,9 @@
  * (`.ci/run` installs it when missing), headless, with a fresh profile. It opens the
  * S4 report, finds the PMD folio's timeline in both models and the divergence rows,
  * clicks a point, reads its holders, and checks the screenshot is not blank.
+ * REPORT_SCREENSHOTS=<dir> keeps the screenshots there, for a person to look at.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,14 @@ async function colours(page: import('playwright-core').Page, png: string): Promi
     for (let i = 0; i < px.length; i += 4 * 97) seen.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
     return seen.size;
   })()`);
+}
+
+/** Keeps a screenshot in $REPORT_SCREENSHOTS when set (the scratch dir is removed). */
+function keep(png: string): void {
+  const to = process.env['REPORT_SCREENSHOTS'];
+  if (!to) return;
+  mkdirSync(to, { recursive: true });
+  copyFileSync(png, join(to, png.slice(png.lastIndexOf('/') + 1)));
 }
 
 /** An element's computed background colour (run in the page). */
@@ -84,25 +93,31 @@ describe('report --html in chromium', () => {
     // the legacy page at the head idles at 1: the idle reference of the fsdax pgmap
     await pmd.locator('circle.pt[data-model="legacy@6.14"]').first().click();
     expect(await page.locator('#holders').textContent()).toContain('idle refs 1 memmap_init (fsdax) of pmem0');
+    // the models shape the range differently, and each timeline says what it draws:
+    // legacy's get lands on its own order-0 folio 0x48402, unified's on the PMD folio
+    expect(await pmd.locator('p.shape').allTextContents()).toEqual([
+      'legacy@6.14: order-0 folios in 0x48400–0x485ff; drawn: the one at 0x48400 (the other pages whose counts changed have their own timelines).',
+    ]);
+    const sub = page.locator('section.folio[data-head="0x48402"]');
+    expect(await sub.locator('p.shape').allTextContents()).toEqual([
+      'unified@7.2: 0x48402 was a page of the order-9 folio 0x48400–0x485ff, whose _refcount counted its references (see folio 0x48400); drawn only where it is a folio of its own.',
+    ]);
+    expect(await attrs(sub.locator('path.refcount'), 'data-model')).toEqual(['legacy@6.14']);
+    expect(await sub.locator('circle.pt[data-model="unified@7.2"]').count()).toBe(0);
+    // the GUP get (#7) on the PMD folio: three PTE mappings and the get hold it
+    await pmd.locator('circle.pt[data-model="unified@7.2"][data-seq="7"]').click();
+    expect((await page.locator('#holders').textContent())!.split('\n')).toEqual([
+      'folio 0x48400 3 divergences — unified@7.2 after #7: _refcount 4, mapcount 3, pins 0',
+      'map refs 1 dax.fault #4 mm A addr 0x7f0000001000 pte',
+      'map refs 1 dax.fault #5 mm A addr 0x7f0000002000 pte',
+      'map refs 1 dax.fault #6 mm A addr 0x7f0000003000 pte',
+      'gup refs 1 gup.get #7 task A fast',
+    ]);
     const png = join(dir, 's4.png');
     await page.screenshot({ path: png, fullPage: true });
+    keep(png);
     // not blank: the screenshot, drawn on a canvas, has many colours
-    // (a string: the test's TypeScript has no DOM types)
-    const colours = await page.evaluate<number>(`(async () => {
-      const img = new Image();
-      img.src = 'data:image/png;base64,${readFileSync(png).toString('base64')}';
-      await img.decode();
-      const c = document.createElement('canvas');
-      c.width = img.width;
-      c.height = img.height;
-      const g = c.getContext('2d');
-      g.drawImage(img, 0, 0);
-      const px = g.getImageData(0, 0, c.width, c.height).data;
-      const seen = new Set();
-      for (let i = 0; i < px.length; i += 4 * 97) seen.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
-      return seen.size;
-    })()`);
-    expect(colours).toBeGreaterThan(20);
+    expect(await colours(page, png)).toBeGreaterThan(20);
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
     await page.close();
   }, 120_000);
@@ -135,6 +150,7 @@ describe('report --html in chromium', () => {
     await bad.scrollIntoViewIfNeeded();
     const png = join(dir, 'observations.png');
     await page.screenshot({ path: png });
+    keep(png);
     expect(await colours(page, png)).toBeGreaterThan(10);
     await page.close();
   }, 120_000);
