@@ -9,6 +9,7 @@ import { Runner } from '../engine/runner.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { findRange, type SimState } from '../state/sim-state.ts';
 import { initialRefcount } from '../state/page.ts';
+import { folioPincount, source } from '../state/accessors.ts';
 import { HoldersTracker, type Holder, type HolderChange } from './tracker.ts';
 
 /** Options of a holders run. */
@@ -54,13 +55,17 @@ export function runHolders(model: RefcountModel, ops: Iterable<Op>, opts: Holder
 
 /**
  * Holders of a folio when there are no Ops to attribute to (a RefEvent file or a
- * page_ref trace): the pgmap type's idle reference, and the rest unattributed.
+ * page_ref trace): the pgmap type's idle reference, and the rest unattributed. A
+ * large folio's `_pincount` says how many of that rest are pins; on order 0 a pin is
+ * 1024 references (GUP_PIN_COUNTING_BIAS) that 1024 gets would match too, so none is
+ * claimed.
  */
 export function staticHolders(state: SimState, head: number, refcount: number, why: string): Holder[] {
   const range = findRange(state.ranges, head);
   const idle = range ? Math.min(initialRefcount(range, head), refcount) : 0;
   const out: Holder[] = [];
   if (range && idle > 0) out.push({ id: 1, pfn: head, kind: 'idle', refs: idle, pins: 0, since: 0, origin: `memmap_init (${range.pgmapType})`, pgmap: range.pgmap, inferred: true });
-  if (refcount > idle) out.push({ id: 2, pfn: head, kind: 'unattributed', refs: refcount - idle, pins: 0, since: 0, origin: why, inferred: true });
+  const pins = Math.max(0, Math.min(folioPincount(source(state), head) ?? 0, refcount - idle));
+  if (refcount > idle) out.push({ id: 2, pfn: head, kind: 'unattributed', refs: refcount - idle, pins, since: 0, origin: why, inferred: true });
   return out;
 }

@@ -75,7 +75,8 @@ describe('dax-refsim replay (built CLI)', () => {
       kconfig: {},
       events: 9,
       folios: [{ head: '0x40200', order: 9, pfns: ['0x40200', '0x403ff'], refcount: 2, mapcount: 1, pincount: 1, maybeDmaPinned: true, pgmap: 'pmem0', mapping: 'inode:7', index: 0, share: 0,
-        holders: [{ kind: 'unattributed', refs: 2, pins: 0, since: 0, origin: 'page_ref event (no Op to attribute to)', inferred: true }] }],
+        // _pincount 1: one of the two unattributed references is a pin
+        holders: [{ kind: 'unattributed', refs: 2, pins: 1, since: 0, origin: 'page_ref event (no Op to attribute to)', inferred: true }] }],
       findings: [],
     });
     const dec = cli('replay', `${EX}/fsdax-order9-pin-split.jsonl`, '--at', '9', '--pfn', String(0x40305), '--format', 'json');
