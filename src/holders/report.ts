@@ -3,7 +3,7 @@
  * folio's `_refcount` (and pins against `_pincount` or the 1024 bias), the layout
  * breaker waiting on it, and the possible leaks at the end. Values in, text out.
  */
-import { hex } from '../kernel/constants.ts';
+import { GUP_PIN_COUNTING_BIAS, hex } from '../kernel/constants.ts';
 import type { Op } from '../events/op.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { summarizeFolios, summarizeFolioAt } from '../report/folios.ts';
@@ -61,7 +61,7 @@ export function holdersText(file: string, reports: readonly HoldersReport[]): st
       for (const h of f.holders) out.push(`  ${describeHolder(h)}`);
       const sum = f.holders.reduce((s, h) => s + h.refs, 0);
       const pins = f.holders.reduce((s, h) => s + h.pins, 0);
-      out.push(`  = ${sum} reference${sum === 1 ? '' : 's'}${pins > 0 ? `, ${pins} pin${pins === 1 ? '' : 's'}` : ''}${sum === f.refcount ? '' : ` (MISMATCH: _refcount ${f.refcount})`}`);
+      out.push(`  = ${sum} reference${sum === 1 ? '' : 's'}${pinsText(pins, f.pincount)}${sum === f.refcount ? '' : ` (MISMATCH: _refcount ${f.refcount})`}`);
       if (f.waiter) {
         const waitedOn = f.holders.filter((h) => h.kind !== 'idle').map((h) => `${h.kind} of ${h.origin} #${h.since}${h.line !== undefined ? ` line ${h.line}` : ''}`);
         out.push(`  ${f.waiter.kind} #${f.waiter.op}${f.waiter.line !== undefined ? ` (line ${f.waiter.line})` : ''} waits in ${f.waiter.fn} on: ${waitedOn.join(', ') || 'nothing the model attributes'}`);
@@ -74,6 +74,16 @@ export function holdersText(file: string, reports: readonly HoldersReport[]): st
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * The pins of a sum line, against what counts them: a large folio's `_pincount`, or on
+ * order 0 GUP_PIN_COUNTING_BIAS references each in `_refcount` (try_grab_folio()).
+ */
+function pinsText(pins: number, pincount: number | null): string {
+  if (pincount === null) return pins > 0 ? `, ${pins} pin${pins === 1 ? '' : 's'} (${GUP_PIN_COUNTING_BIAS} references each: order 0 has no _pincount)` : '';
+  if (pins === 0 && pincount === 0) return '';
+  return `, ${pins} pin${pins === 1 ? '' : 's'}${pins === pincount ? ' = _pincount' : ` (MISMATCH: _pincount ${pincount})`}`;
 }
 
 /** The JSON form of one folio's holders (`replay --format json` and `holders --format json`). */

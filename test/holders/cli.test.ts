@@ -93,9 +93,21 @@ describe('dax-refsim holders', () => {
   it('retires a pin with its unpin and keeps the 1024 bias in the pins', async () => {
     const r = await cli('holders', 'replays/s3-pin-unmap-unpin/scenario.dax', '--model', 'unified', '--at', '3', '--pfn', '0x48050');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('  = 1025 references, 1 pin\n');
+    expect(r.stdout).toContain('  = 1025 references, 1 pin (1024 references each: order 0 has no _pincount)\n');
     const end = await cli('holders', 'replays/s3-pin-unmap-unpin/scenario.dax', '--model', 'unified');
     expect(end.stdout).not.toContain('possible leaks');
+  });
+
+  it('counts the pins of a PMD folio against its _pincount (S5 under unified, the truncate waiting)', async () => {
+    const r = await cli('holders', 'replays/s5-pmd-pin-fast-truncate/scenario.dax', '--model', 'unified', '--at', '4', '--pfn', '0x48400');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').slice(1)).toEqual([
+      'folio 0x48400 order 9: _refcount 512, mapcount 0, _pincount 512',
+      '  pin refs 512 pins 512 gup.pin #3 task A fast',
+      '  = 512 references, 512 pins = _pincount',
+      '  truncate #4 waits in ext4_break_layouts on: pin of gup.pin #3',
+      '',
+    ]);
   });
 
   it('refuses --at past the input with exit 2', async () => {
