@@ -1,6 +1,7 @@
 /**
  * Checking a scenario's `expect` lines: each model named is run once over the Ops,
- * the diff (legacy vs unified, the corpus's pair) once if any line asks for it, and
+ * each pair of models diffed once (`expect diff:` is legacy vs unified, the corpus's
+ * pair; `expect A vs B:` names its own), and
  * every line is held against the final state, the findings, the waiters left at the
  * end, or the divergences.
  */
@@ -28,13 +29,23 @@ export interface ModelRun {
   readonly findings: readonly Finding[];
 }
 
+/** How an expect line names a diff of `A vs B` (model names): `diff` for legacy vs unified, else `A vs B`. */
+export function diffTarget(pair: string): string {
+  return pair === `${modelFor('legacy').name} vs ${modelFor('unified').name}` ? 'diff' : pair;
+}
+
 /** Runs what the expect lines need and checks each. */
 export function checkExpectations(ops: readonly Op[], expects: readonly Expectation[]): ExpectResult[] {
   const runs = new Map<string, ModelRun>();
-  let diff: DiffResult | undefined;
+  const diffs = new Map<string, DiffResult>();
   return expects.map((e) => {
     if (e.target === 'diff') {
-      diff ??= diffOps(modelFor('legacy'), modelFor('unified'), ops);
+      const key = e.models.join(' vs ');
+      let diff = diffs.get(key);
+      if (!diff) {
+        diff = diffOps(modelFor(e.models[0]), modelFor(e.models[1]), ops);
+        diffs.set(key, diff);
+      }
       return { expect: e, ...checkDiff(e.check, diff) };
     }
     let run = runs.get(e.model);

@@ -577,19 +577,28 @@ export class DaxReader {
     }
   }
 
-  /** `expect MODEL: CHECK` or `expect diff: CHECK`. */
+  /** `expect MODEL: CHECK`, `expect diff: CHECK` (legacy vs unified) or `expect MODEL vs MODEL: CHECK`. */
   private expectation(c: Cursor, text: string, lineNo: number): Expectation {
-    const mt = c.name('legacy, unified, <family>@<version> or diff');
-    c.expect(':', '":" after the model');
+    const mt = c.name('legacy, unified, <family>@<version>, diff or MODEL vs MODEL');
+    let pair: [string, string] | undefined;
+    if (mt.text !== 'diff' && c.eat('vs')) {
+      // the diff of two named models (`expect legacy@6.1 vs unified: wake`): explore and
+      // minimize compare the pair they were given, which `expect diff:` would not
+      const bt = c.name('the second model of the pair (unified, legacy@6.1)');
+      this.checkProfile(mt);
+      this.checkProfile(bt);
+      pair = [mt.text, bt.text];
+    }
+    c.expect(':', pair ? '":" after the pair of models' : '":" after the model');
     // cut at the first `#` by index (the regex `\s*#.*$` was quadratic in a run of blanks)
     const rest = text.slice(c.peek().column - 1);
     const hash = rest.indexOf('#');
     const body = (hash < 0 ? rest : rest.slice(0, hash)).trim();
-    const quoted = `${mt.text}: ${body}`;
-    if (mt.text === 'diff') {
+    const quoted = `${pair ? pair.join(' vs ') : mt.text}: ${body}`;
+    if (mt.text === 'diff' || pair) {
       const check = this.diffCheck(c);
       c.end();
-      return { line: lineNo, text: quoted, target: 'diff', check };
+      return { line: lineNo, text: quoted, target: 'diff', models: pair ?? ['legacy', 'unified'], check };
     }
     this.checkProfile(mt);
     const check = this.modelCheck(c);

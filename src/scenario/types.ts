@@ -35,7 +35,7 @@ export type ModelCheck =
   | { readonly kind: 'findings'; readonly count: number }
   | { readonly kind: 'waiting'; readonly pfn?: number; readonly negate: boolean };
 
-/** What an `expect diff:` line checks on the legacy/unified diff. */
+/** What an `expect diff:` (or `expect A vs B:`) line checks on the diff of two models. */
 export type DiffCheck =
   | { readonly kind: 'divergence'; readonly cls?: DivergenceClass; readonly pfn?: number; readonly negate: boolean }
   | { readonly kind: 'divergences'; readonly count: number };
@@ -45,7 +45,11 @@ export type Expectation = {
   readonly line: number;
   /** The line's text after `expect ` (comment stripped), as reports quote it. */
   readonly text: string;
-} & ({ readonly target: 'model'; readonly model: string; readonly check: ModelCheck } | { readonly target: 'diff'; readonly check: DiffCheck });
+} & (
+  | { readonly target: 'model'; readonly model: string; readonly check: ModelCheck }
+  /** `models`: the pair of `expect A vs B:`; `expect diff:` is legacy vs unified. */
+  | { readonly target: 'diff'; readonly models: readonly [string, string]; readonly check: DiffCheck }
+);
 
 /** A parsed scenario. */
 export interface DaxScenario {

@@ -69,6 +69,26 @@ describe('explore', () => {
     expect(checkExpectations(u.ops, u.expects).map((x) => [x.holds, x.actual])).toEqual([[false, 'no waiter at the end']]);
   });
 
+  it('every example is a test that holds: a divergence found between legacy@6.1 and unified names that pair', async () => {
+    const r = await cli('explore', RACE, '--models', 'legacy@6.1,unified');
+    const examples = r.stdout.split('\n== ').slice(1).map((b) => b.slice(b.indexOf('\n') + 1).trimEnd() + '\n');
+    expect(examples).toHaveLength(9);
+    const expects = examples.map((e) => ok(e).expects.map((x) => x.text)).flat();
+    expect(expects).toEqual(['legacy@6.1: finding missed-wakeup', 'legacy@6.1: waiting',
+      ...['association', 'baseline', 'busy', 'finding', 'map-reference', 'refcount', 'wake'].map((c) => `legacy@6.1 vs unified@7.2: ${c}`)]);
+    for (const e of examples) {
+      const s = ok(e);
+      expect(checkExpectations(s.ops, s.expects).map((x) => [x.expect.text, x.holds])).toEqual([[s.expects[0]!.text, true]]);
+    }
+    // wake and busy need 6.1's missed wakeup: `expect diff:` (legacy@6.14 vs unified) would not hold
+    const wake = examples.find((e) => e.includes('unified@7.2: wake'))!;
+    const asDiff = ok(wake.replace('expect legacy@6.1 vs unified@7.2:', 'expect diff:'));
+    expect(checkExpectations(asDiff.ops, asDiff.expects)[0]!.holds).toBe(false);
+    // under the default pair the line stays `expect diff:`
+    const d = await cli('explore', RACE);
+    expect(d.stdout.split('\n').filter((l) => l.startsWith('expect '))).toEqual(['expect diff: baseline', 'expect diff: map-reference']);
+  });
+
   it('partial-order reduction: a third thread on a disjoint page multiplies the orders by 35 and the replays by none', () => {
     const race = readFileSync(RACE, 'utf8').replace('process A B', 'process A B C');
     const s = ok(`${race}C: mmap F 0..16K shared\nC: fault F\nC: get F\nC: put F\n`);

@@ -88,6 +88,13 @@ describe('minimize', () => {
       expect(s.expects.map((e) => e.text)).toEqual(['diff: folio-shape']);
       expect(checkExpectations(s.ops, s.expects)[0]!.holds).toBe(true);
       expect(s.ops.length).toBeLessThan(9);
+      // another pair: the expect line names it, and holds (expect diff: would compare legacy@6.14)
+      const w = await cli('minimize', 'events/traces/k61-ext4-daxrace.trace.txt', '--keep', 'divergence:wake', '--models', 'legacy@6.1,unified');
+      expect(w.status).toBe(0);
+      expect(w.stdout.split('\n').slice(-2)).toEqual(['expect legacy@6.1 vs unified@7.2: wake', '']);
+      expect(w.stderr).not.toContain('note:');
+      const ws = ok(w.stdout);
+      expect(checkExpectations(ws.ops, ws.expects).map((e) => e.holds)).toEqual([true]);
       const f = join(dir, 'hang.dax');
       writeFileSync(f, 'profile legacy@6.1\nprocess A\npgmap pmem0 fsdax 0x40000 +512M\nfile F 0..8K -> 0x48050\nA: mmap F 0..8K shared\nA: fault F+4K\nA: fault F\nA: dio-grab F fast write\ntruncate F\ndio-release F\n');
       const h = await cli('minimize', f, '--keep', 'hang');

@@ -106,6 +106,19 @@ describe('.dax constructs', () => {
     expect(s.expects[1]).toEqual({ line: 7, text: 'unified@7.2: F mapcount 1', target: 'model', model: 'unified@7.2', check: { kind: 'field', pfn: 0x48400, field: 'mapcount', value: 1 } });
     expect(checkExpectations(s.ops, s.expects).map((r) => r.holds)).toEqual([true, true, true, true, true, false, true, true, true, false, true, true, true, true, false]);
   });
+  it('expect A vs B: the diff of a named pair; expect diff: is legacy vs unified', () => {
+    // the 6.1 race: a punch waiting through the O_DIRECT completion, which wakes on 6.14 and unified but not on 6.1
+    const race = `profile legacy@6.1\n${HEAD}A: mmap F 0..4M shared\nA: fault F write\nA: dio-grab F write\npunch F 0..4K ext4\ndio-release F\n`;
+    const s = ok(`${race}expect legacy@6.1 vs unified: wake   # 6.1 misses the wakeup\nexpect diff: no wake\nexpect legacy@6.1 vs unified@7.2: finding at 0x48400\nexpect legacy vs legacy@6.1: wake\n`);
+    expect(s.expects[0]).toEqual({ line: 10, text: 'legacy@6.1 vs unified: wake', target: 'diff', models: ['legacy@6.1', 'unified'], check: { kind: 'divergence', cls: 'wake', negate: false } });
+    expect(s.expects[1]).toMatchObject({ text: 'diff: no wake', target: 'diff', models: ['legacy', 'unified'] });
+    expect(checkExpectations(s.ops, s.expects).map((r) => r.holds)).toEqual([true, true, true, true]);
+    expect(issues(`${race}expect legacy@6.1 vs: wake\nexpect diff vs unified: wake\nexpect legacy vs unified@6.1: wake\n`)).toEqual([
+      't.dax:10:21 SYNTAX expected the second model of the pair (unified, legacy@6.1), found ":" (expected the second model of the pair (unified, legacy@6.1))',
+      't.dax:11:13 SYNTAX expected ":" after the model, found "vs" (expected ":" after the model)',
+      expect.stringMatching(/^t\.dax:12:18 BAD_VALUE /),
+    ]);
+  });
 });
 
 describe('.dax positioned errors', () => {

@@ -12,6 +12,7 @@ import { modelFor } from '../../models/index.ts';
 import { writeFileAtomic } from '../../io/write-file.ts';
 import { explore, type ExploreResult, type OutcomeSummary } from '../../scenario/explore.ts';
 import { toDax } from '../../scenario/emit.ts';
+import { diffTarget } from '../../scenario/expect.ts';
 import type { DaxScenario } from '../../scenario/types.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
@@ -25,11 +26,15 @@ export interface ExploreArgs {
   readonly out?: string;
 }
 
-/** The expect line an example ends with. */
+/**
+ * The expect line an example ends with. A divergence names the pair it was found
+ * between (`legacy@6.1 vs unified@7.2:`), since `expect diff:` checks legacy against
+ * unified and would fail on a divergence only another pair shows.
+ */
 function expectLine(o: OutcomeSummary): string {
   if (o.what === 'hang') return `${o.model}: waiting`;
   if (o.what.startsWith('finding ')) return `${o.model}: ${o.what}`;
-  return `diff: ${o.what.slice('divergence '.length)}`;
+  return `${diffTarget(o.model)}: ${o.what.slice('divergence '.length)}`;
 }
 
 /** The report: the counts, one line per outcome, then each shortest example. */

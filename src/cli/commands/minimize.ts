@@ -19,6 +19,7 @@ import { modelFor, type RefcountModel } from '../../models/index.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { minimize, type KeepTarget } from '../../scenario/minimize.ts';
 import { toDax } from '../../scenario/emit.ts';
+import { diffTarget } from '../../scenario/expect.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { parseModels } from './diff.ts';
@@ -73,7 +74,7 @@ export function parseKeep(args: MinimizeArgs, input: OpInput): KeepTarget {
 function expectLine(t: KeepTarget): string {
   if (t.kind === 'finding') return `${t.model.name}: finding ${t.code}`;
   if (t.kind === 'hang') return `${t.model.name}: waiting`;
-  return `diff: ${t.cls}`;
+  return `${diffTarget(`${t.models[0].name} vs ${t.models[1].name}`)}: ${t.cls}`;
 }
 
 function describeTarget(t: KeepTarget): string {
@@ -93,10 +94,6 @@ export async function runMinimize(args: MinimizeArgs, ctx: CliContext): Promise<
   }
   const input = await readOpInput(args.input, 'minimize');
   const target = parseKeep(args, input);
-  if (target.kind === 'divergence' && args.models !== 'legacy,unified' && !(target.models[0].name === modelFor('legacy').name && target.models[1].name === modelFor('unified').name)) {
-    // `expect diff:` lines compare legacy with unified; say so rather than print a line that checks something else
-    ctx.io.stderr(`minimize: note: the expect diff line checks legacy against unified, not ${args.models}\n`);
-  }
   let lastSize = -1;
   const result = minimize(input.ops, target, (p) => {
     if (p.size === lastSize) return;
