@@ -12,7 +12,7 @@ import { checkExpectations } from '../../src/scenario/expect.ts';
 import { modelFor } from '../../src/models/index.ts';
 import type { DaxScenario } from '../../src/scenario/types.ts';
 import { cli } from '../cli/in-process.ts';
-import { exploreText } from '../../src/cli/commands/explore.ts';
+import { defaultModels, exploreText } from '../../src/cli/commands/explore.ts';
 
 const RACE = 'scenarios/punch-vs-dio.dax';
 
@@ -70,6 +70,17 @@ describe('explore', () => {
     expect(checkExpectations(u.ops, u.expects).map((x) => [x.holds, x.actual])).toEqual([[false, 'no waiter at the end']]);
   });
 
+  it('without --models: the scenario\'s profile (legacy@6.1) and the other family; no profile: legacy and unified', async () => {
+    const r = await cli('explore', RACE);
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe(`${RACE}: 2 thread(s) (A: 3, B: 1) and 1 Op(s) without a thread (ordered against all others); models legacy@6.1, unified@7.2`);
+    expect(r.stdout).toContain('legacy@6.1: hang in 1 of 4 interleaving(s)\n');
+    expect(defaultModels(null)).toEqual(['legacy', 'unified']);
+    expect(defaultModels('unified@6.16')).toEqual(['legacy', 'unified@6.16']);
+    const s9 = await cli('explore', 'replays/s9-unpin-wakes-truncate/scenario.dax');
+    expect(s9.stdout.split('\n')[0]).toMatch(/; models legacy@6\.14, unified@7\.2$/);
+  });
+
   it('every example is a test that holds: a divergence found between legacy@6.1 and unified names that pair', async () => {
     const r = await cli('explore', RACE, '--models', 'legacy@6.1,unified');
     const examples = r.stdout.split('\n== ').slice(1).map((b) => b.slice(b.indexOf('\n') + 1).trimEnd() + '\n');
@@ -86,7 +97,7 @@ describe('explore', () => {
     const asDiff = ok(wake.replace('expect legacy@6.1 vs unified@7.2:', 'expect diff:'));
     expect(checkExpectations(asDiff.ops, asDiff.expects)[0]!.holds).toBe(false);
     // under the default pair the line stays `expect diff:`
-    const d = await cli('explore', RACE);
+    const d = await cli('explore', RACE, '--models', 'legacy,unified');
     expect(d.stdout.split('\n').filter((l) => l.startsWith('expect '))).toEqual(['expect diff: baseline', 'expect diff: map-reference']);
   });
 

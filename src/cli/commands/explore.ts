@@ -21,7 +21,7 @@ import { readOpInput } from './op-input.ts';
 /** The explore command's arguments. */
 export interface ExploreArgs {
   readonly file: string;
-  readonly models: string;
+  readonly models?: string;
   readonly 'max-interleavings': number;
   readonly out?: string;
 }
@@ -70,13 +70,23 @@ export function exploreText(file: string, s: DaxScenario, r: ExploreResult, mode
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The models without --models: the scenario's profile against the other family (a
+ * scenario about 6.1's O_DIRECT completion says `profile legacy@6.1`, and explored
+ * under legacy@6.14 would show nothing), else legacy and unified.
+ */
+export function defaultModels(profile: string | null): string[] {
+  if (profile === null) return ['legacy', 'unified'];
+  return modelFor(profile).profile.family === 'legacy' ? [profile, 'unified'] : ['legacy', profile];
+}
+
 /** Runs the explore command. */
 export async function runExplore(args: ExploreArgs, ctx: CliContext): Promise<void> {
   const max = args['max-interleavings'];
   if (!Number.isSafeInteger(max) || max < 1) throw new UsageError(`--max-interleavings ${max}: expected a positive integer`);
   const input = await readOpInput(args.file, 'explore');
   if (!input.scenario) throw new UsageError(`${args.file} is not a scenario (.dax): explore needs its threads`);
-  const names = args.models.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = args.models === undefined ? defaultModels(input.scenario.profile) : args.models.split(',').map((x) => x.trim()).filter(Boolean);
   if (names.length < 1) throw new UsageError(`--models ${args.models}: expected one or more profiles, e.g. legacy@6.1,unified`);
   const models = names.map((n) => modelFor(n));
   const r = explore(input.scenario.ops, input.scenario.threads, { models, diff: models.length >= 2, maxInterleavings: max });
@@ -95,7 +105,7 @@ export function exploreCommand(ctx: CliContext): CommandModule<object, ExploreAr
     builder: (y: Argv) =>
       y
         .positional('file', { type: 'string', demandOption: true, describe: '.dax scenario with threads (A:, A.1:, B:)' })
-        .option('models', { type: 'string', default: 'legacy,unified', describe: 'profiles to replay under (two or more: also their diff)' })
+        .option('models', { type: 'string', describe: 'profiles to replay under (two or more: also their diff); default: the scenario\'s profile and the other family, else legacy,unified' })
         .option('max-interleavings', { type: 'number', default: 10000, describe: 'stop after this many interleavings' })
         .option('out', { type: 'string', describe: 'write the report to FILE (atomically)' }) as unknown as Argv<ExploreArgs>,
     handler: (args) => runExplore(args, ctx),
