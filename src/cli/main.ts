@@ -20,6 +20,7 @@ import { checkCommand } from './commands/check.ts';
 import { opsCommand } from './commands/ops.ts';
 import { minimizeCommand } from './commands/minimize.ts';
 import { exploreCommand } from './commands/explore.ts';
+import { testCommand } from './commands/test.ts';
 import { recordCommand } from './commands/record.ts';
 import { holdersCommand } from './commands/holders.ts';
 import { exportCommand } from './commands/export.ts';
@@ -31,7 +32,7 @@ export const REPORT_BUG =
 import { STDIN_TOKEN } from '../io/open-input.ts';
 
 /** The commands, one module each (add new ones here). */
-const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand, minimizeCommand, exploreCommand, recordCommand,
+const COMMANDS = [replayCommand, scenariosCommand, corpusCommand, diffCommand, checkCommand, opsCommand, minimizeCommand, exploreCommand, testCommand, recordCommand,
   holdersCommand,
   exportCommand,
   reportCommand,

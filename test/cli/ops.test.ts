@@ -66,6 +66,8 @@ describe('.dax wherever an Op file is taken', () => {
     }
     const header = await cli('replay', `${S9}/scenario.dax`);
     expect(header.status).toBe(2);
+    // a scenario has no header: the message names its missing profile line
+    expect(header.stderr).toBe(`${S9}/scenario.dax is a scenario with no "profile" line: give --model legacy|unified|<family>@<version>\n`);
   });
   it('replay takes the model from a scenario\'s profile line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-ops-'));

@@ -75,6 +75,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   if (isDaxFile(file)) {
     // a scenario is small: parse it whole and replay its first N Ops in memory
     const s = readDaxFile(file);
+    if (s.profile === null && args.model === undefined && args.kernel === undefined) throw new UsageError(`${file} is a scenario with no "profile" line: give --model legacy|unified|<family>@<version>`);
     const m = chooseModel(args, 'ops', { profile: s.profile }, kconfig)!;
     if (at !== undefined && at > s.ops.length) throw new UsageError(`--at ${at}: ${file} has only ${s.ops.length} Ops`);
     const run = runOps(m, s.ops.slice(0, at ?? s.ops.length));
