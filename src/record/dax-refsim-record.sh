@@ -317,8 +317,15 @@ fi
 # folio_remove_rmap_ptes()'s fourth argument is the VMA (vm_start, vm_end at +0, +8 of
 # struct vm_area_struct in 6.1 through 7.3): a page one mm maps twice (a shared and a
 # private mapping of one file) is told apart by the VMA its PTE zap runs in.
-# madvise(MADV_DONTNEED) and mprotect() need none: their zaps and PMD splits show in the
-# rmap probes (zap_page_range_single(), __split_huge_pmd() → folio_remove_rmap_pmd()).
+# mprotect() changes no count either, yet on 6.1-6.11 change_pud_range() clears a
+# device-dax PUD leaf as a bad table (pud_none_or_clear_bad()) and from 6.12 splits one
+# the range cuts: __x64_sys_mprotect's pt_regs words di (start) +112, si (len) +104, dx
+# (prot) +96 and its result; change_protection(tlb, vma, start, end, ...) is called by
+# mprotect_fixup() only when the VMA's flags change (a call that asks for the protection
+# the VMA has, or that a VMA's ->may_split() refuses, touches no entry), so its start and
+# end are the ranges the call really changed.
+# madvise(MADV_DONTNEED) needs none: its zaps and PMD splits show in the rmap probes
+# (zap_page_range_single(), __split_huge_pmd() → folio_remove_rmap_pmd()).
 cat > "$STATE/probes.in" <<'EOF'
 gup_old|page|p:ktr/try_grab_folio try_grab_folio page=%di:x64 refs=%si:s32 flags=%dx:x32 pref=@REF@(%di):s32
 gup_old|page|r:ktr/try_grab_folio_ret try_grab_folio folio=$retval:x64 ref=@REF@($retval):s32
@@ -409,6 +416,9 @@ share|comm|p:ktr/copy_page_range copy_page_range dst_vma=%di:x64 src_vma=%si:x64
 share|comm|r:ktr/copy_page_range_ret copy_page_range ret=$retval:s32
 vma|comm|p:ktr/mremap __x64_sys_mremap addr=+112(%di):x64 old_len=+104(%di):u64 new_len=+96(%di):u64 flags=+56(%di):x32 new_addr=+72(%di):x64
 vma|comm|r:ktr/mremap_ret __x64_sys_mremap ret=$retval:x64
+vma|comm|p:ktr/mprotect __x64_sys_mprotect start=+112(%di):x64 len=+104(%di):u64 prot=+96(%di):x32
+vma|comm|r:ktr/mprotect_ret __x64_sys_mprotect ret=$retval:s64
+vma|comm|p:ktr/change_protection change_protection start=%dx:x64 end=%cx:x64
 EOF
 # the functions of every set, then the ones the kernel has (one pass over its list)
 cut -d'|' -f3 "$STATE/probes.in" | awk '{ print $2 }' > "$STATE/wanted"

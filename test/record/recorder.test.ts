@@ -55,7 +55,7 @@ function statusByName(items: readonly string[]): Map<string, string> {
 
 describe('the header', () => {
   it('is written line by line from the fake 7.2 machine, with the KASLR base and the BTF layout', () => {
-    const t = tree({ ...KERNELS['7.2'], functions: [...KERNELS['7.2'].functions, '__x64_sys_mremap'], vmemmapBase: '0xffffc8d340000000', btf: fakeBtf() });
+    const t = tree({ ...KERNELS['7.2'], functions: [...KERNELS['7.2'].functions, '__x64_sys_mremap', '__x64_sys_mprotect', 'change_protection'], vmemmapBase: '0xffffc8d340000000', btf: fakeBtf() });
     const out = join(t.tmp, 'trace.txt');
     const r = runRecorder(t, ['-o', out, '--label', 'fs=ext4', '--label', 'work=daxwork', '--header', 'note: from the test', '--snap', '48050', '--', 'sh', '-c', 'exit 0']);
     expect(r.stderr).toBe('');
@@ -96,6 +96,13 @@ describe('the header', () => {
     expect(probes).toContain('p:ktr/rmap_remove_ptes folio_remove_rmap_ptes folio=%di:x64 page=%si:x64 nr=%dx:s32 ref=+52(%di):s32 mapcount=+48(%si):s32 vm_start=+0(%cx):x64 vm_end=+8(%cx):x64');
     expect(filters).toContain('mremap: comm == "sh"');
     expect(filters).toContain('mremap_ret: comm == "sh"');
+    // mprotect()'s arguments (di si dx) and result, and the ranges change_protection() really changed
+    expect(probes).toContain('p:ktr/mprotect __x64_sys_mprotect start=+112(%di):x64 len=+104(%di):u64 prot=+96(%di):x32');
+    expect(probes).toContain('r:ktr/mprotect_ret __x64_sys_mprotect ret=$retval:s64');
+    expect(probes).toContain('p:ktr/change_protection change_protection start=%dx:x64 end=%cx:x64');
+    expect(filters).toContain('mprotect: comm == "sh"');
+    expect(filters).toContain('mprotect_ret: comm == "sh"');
+    expect(filters).toContain('change_protection: comm == "sh"');
     expect(filters).toContain('snap: fd == 3 && comm == "sh"');
     expect(text.trimEnd().endsWith('KTRACE-END')).toBe(true);
     // and the project's reader takes it whole: no header issue, every probe typed
