@@ -87,6 +87,21 @@ export function daxShare(v: readonly [number, number]): DaxShare {
   return v[0] === 6 && v[1] < 2 ? 'cow-write' : 'share';
 }
 
+/**
+ * Whether mprotect() knows a huge PUD: change_pud_range() of 6.1 through 6.11 tests only
+ * pud_none_or_clear_bad(), which to x86 pud_bad() takes a leaf PUD (_PAGE_PSE) for a bad
+ * table and clears it ("bad pud" in the log, no rmap removal, no put). "mm/mprotect: fix
+ * dax pud handlings" (Peter Xu, cb0f01beb166) gave it a pud_leaf() case, change_huge_pud()
+ * on a whole PUD and __split_huge_pud() on one the range cuts; it was posted in August
+ * 2024 after v6.11-rc1 and merged for v6.12-rc1, so the boundary is the commit's. The
+ * recordings agree at the ends: the stock 6.1 devdax-1G console shows a bad pud for each
+ * mprotect() that changes the 1 GiB mapping and one for its mremap(), the 6.12 console
+ * only mremap()'s (Debian 6.1.192, 6.12.118 and 7.3.4 sources read).
+ */
+export function changeHugePud(v: readonly [number, number]): boolean {
+  return v[0] > 6 || (v[0] === 6 && v[1] >= 12);
+}
+
 /** How __bio_release_pages() drops the pages of an O_DIRECT bio. */
 export type DioRelease = 'folio_put_refs' | 'put_page' | 'unpin_user_page' | 'unpin_user_folio';
 

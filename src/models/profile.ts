@@ -3,7 +3,7 @@
  * change what can be observed (spec §0). A profile is named `<family>@<version>`.
  */
 import type { TailEncoding } from '../state/page.ts';
-import { daxShare, dioPath, kernelNames, pageLayout, type DaxShare, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
+import { changeHugePud, daxShare, dioPath, kernelNames, pageLayout, type DaxShare, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
 
 /** Model families. */
 export type Family = 'legacy' | 'unified';
@@ -74,6 +74,8 @@ export interface Profile extends ProfileSpan {
   readonly daxShare: DaxShare;
   /** CONFIG_SECRETMEM: GUP-fast checks an order-0 folio's mapping (gup_fast_folio_allowed()); absent: y. */
   readonly secretmem: boolean;
+  /** mprotect() changes a huge PUD (change_huge_pud()) instead of clearing it as a bad table (kernel-facts.ts). */
+  readonly changeHugePud: boolean;
 }
 
 /** A distribution kernel's config (issue #3 default). */
@@ -132,6 +134,7 @@ export function resolveProfile(spec: string | undefined, opts: { kernel?: string
     ...span, name: `${span.family}@${version}`, version, kconfig, tailEncoding, names: kernelNames(v), dio, odirectFollGet: dio.grab === 'get',
     layout: pageLayout(v, kconfig), thp, fsdaxPmd: thp && kconfig['CONFIG_FS_DAX_PMD'] !== 'n', secretmem: kconfig['CONFIG_SECRETMEM'] !== 'n',
     daxShare: daxShare(v),
+    changeHugePud: changeHugePud(v),
   };
 }
 

@@ -74,7 +74,7 @@ describe('madvise(MADV_DONTNEED)', () => {
 });
 
 describe('mprotect', () => {
-  it.each([[U, 0], [L, 1]])('%s: 4 KiB inside the PMD splits (clears) it: R=%i', (profile, ref) => {
+  it.each([[U, 0], [L, 1], ['legacy@6.1', 1]])('%s: 4 KiB inside the PMD splits (clears) it: R=%i', (profile, ref) => {
     const r = run(profile, [REG, pmdFault(2, 'A', v.start, true), { seq: 3, type: 'mprotect', mm: 'A', start: v.start + 4096, end: v.start + 8192, write: false }]);
     expect(entries(r)).toEqual([]);
     expect(folio(r.state, H)).toMatchObject({ refcount: ref, entire: 0 });

@@ -209,12 +209,28 @@ export function madviseDontneed(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'mad
  * write-protects the entries; adding it leaves them read-only, since a shared DAX
  * mapping wants write notification (vma_wants_writenotify(): ->pfn_mkwrite): the next
  * write faults (dax_iomap_fault(), a `dax.fault` write). No count changes.
+ * A PUD: before 6.12 change_pud_range() knows no huge PUD (profile.changeHugePud), so
+ * pud_none_or_clear_bad() clears it as a bad table whether the range covers or cuts it;
+ * from 6.12 a whole one is changed in place (change_huge_pud()), a cut one split
+ * (__split_huge_pud()).
  */
 export function mprotect(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'mprotect'>): void {
   call(ctx, 'change_protection', undefined, () => {
     for (const pte of ptesInRange(ctx.txn.readWorld(), op.mm, op.start - 2 ** 30, op.end)) {
       const size = entryPages(pte) * PAGE_SIZE;
       if (pte.addr >= op.end || pte.addr + size <= op.start) continue;
+      if (pte.level === 'pud' && !ctx.profile.changeHugePud) {
+        // x86 pud_bad() takes a leaf PUD (_PAGE_PSE) for a bad table: pud_clear_bad()
+        // clears it with no rmap removal and no put (a legacy device-dax map took
+        // neither), "bad pud" in the log; the next access faults again (vmtest 6.1
+        // devdax-1G console: one bad pud for mprotect(PROT_READ) of the writable 1 GiB
+        // mapping, one for mprotect(PROT_READ|PROT_WRITE) of the read-only one)
+        call(ctx, 'pud_clear_bad', pte.pfn < 0 ? undefined : pte.pfn, () => {
+          warn(ctx, 'pud-clear-bad', 'warn', pte.pfn, 'pud_clear_bad', `mprotect() of ${op.mm} at ${hex(pte.addr)}: change_pud_range() takes the device PUD for a bad table (pud_none_or_clear_bad()) and clears it; no count changes, the next access faults again`);
+          ctx.emit({ type: 'pt_clear', mm: op.mm, addr: pte.addr, level: pte.level });
+        });
+        continue;
+      }
       if (pte.level !== 'pte' && (pte.addr < op.start || pte.addr + size > op.end)) {
         hooks.splitHuge(ctx, op.mm, pte.addr, pte.level);
         continue;
