@@ -35,7 +35,7 @@ export interface Closed {
 }
 
 /** The kinds of builder. */
-export type BuilderKind = 'fault' | 'devdax-fault' | 'gup' | 'unpin' | 'put' | 'break' | 'munmap' | 'cow' | 'fork' | 'mremap';
+export type BuilderKind = 'fault' | 'devdax-fault' | 'gup' | 'unpin' | 'put' | 'break' | 'munmap' | 'cow' | 'fork' | 'mremap' | 'mprotect';
 
 /** An Op under construction. */
 export interface Builder {

@@ -20,6 +20,7 @@ import { follLayoutFor } from './gup-flags.ts';
 import { GupBuilder, isGupRecord } from './gup-builder.ts';
 import { MunmapBuilder, opensMunmap } from './munmap-builder.ts';
 import { MremapBuilder, opensMremap } from './mremap-builder.ts';
+import { MprotectBuilder, opensMprotect } from './mprotect-builder.ts';
 import { headerSystems, observability } from './observability.ts';
 import { deviceRanges } from './pgmap.ts';
 import { PutBuilder, opensPut } from './put-builder.ts';
@@ -154,6 +155,7 @@ export class Lifter {
     if (r.kind === 'page_ref') return opensPut(r) ? new PutBuilder(env, ctx, r) : null;
     if (r.kind !== 'kprobe') return null;
     if (opensMremap(r)) return new MremapBuilder(env, ctx, r);
+    if (opensMprotect(r)) return new MprotectBuilder(env, ctx, r);
     if (opensDevdaxFault(r)) return new DevdaxFaultBuilder(env, ctx, r);
     if (isGupRecord(r)) return new GupBuilder(env, ctx, r);
     if (opensUnpin(r, env)) return new UnpinBuilder(env, ctx, r);

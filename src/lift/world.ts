@@ -172,6 +172,31 @@ export class LiftWorld {
     return false;
   }
 
+  /** True when some entry a fault made in mm overlaps [start, end) (a huge one may start before it). */
+  overlapsEntries(mm: string, start: number, end: number): boolean {
+    for (const [a, e] of this.ptes.get(mm) ?? []) if (a < end && a + 2 ** levelOrder(e.level) * PAGE_SIZE > start) return true;
+    return false;
+  }
+
+  /**
+   * mprotect() of [start, end) (mprotect-builder.ts): change_protection() keeps every entry
+   * except the huge ones it clears: a PMD or PUD the range cuts is split
+   * (__split_huge_pmd()/__split_huge_pud() clear a file or DAX entry, nothing is
+   * remapped), and before 6.12 (`pudLeaf` false) every PUD in the range is cleared as a
+   * bad table (change_pud_range() → pud_none_or_clear_bad()). The next access faults.
+   */
+  protect(mm: string, start: number, end: number, pudLeaf: boolean): void {
+    const table = this.ptes.get(mm);
+    if (!table) return;
+    for (const [a, e] of [...table]) {
+      if (e.level === 'pte') continue;
+      const size = 2 ** levelOrder(e.level) * PAGE_SIZE;
+      if (a >= end || a + size <= start) continue;
+      const cut = a < start || a + size > end;
+      if (cut || (e.level === 'pud' && !pudLeaf)) table.delete(a);
+    }
+  }
+
   /**
    * mremap() of [start, end) to [newStart, newEnd) (mremap-builder.ts): move_page_tables()
    * carries each entry by the same offset (move_huge_pmd(), move_ptes()); a huge entry

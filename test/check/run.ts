@@ -22,7 +22,7 @@ export interface CheckDoc {
   readonly unknown: number;
   readonly untraced: { pfn: string; field: string; before: number; after: number; lines: number[] }[];
   readonly mismatches: { line: number; pfn: string; field: string; recorded: number | string; simulated: number | string | null; function: string }[];
-  readonly findings: { code: string; pfn?: string; function?: string; message?: string }[];
+  readonly findings: { code: string; severity?: string; pfn?: string; function?: string; message?: string; line?: number }[];
   readonly against?: { trace: string; kernel: string; unobservable: { kind: string; reason: string }[]; replayed: { pfn: string; field: string; before: number; after: number; lines: number[] }[] };
   readonly unknowns?: { kinds?: string[]; reason: string; line?: number; pfn?: string; field?: string; recorded?: number | string; simulated?: number | string | null; function?: string }[];
   readonly mode?: 'ops' | 'refs';
