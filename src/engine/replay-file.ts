@@ -19,6 +19,7 @@ import { readHead } from '../io/read-chunks.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import { replayTraceFile, stateAtTrace, type TraceResume } from './replay-trace.ts';
+import { LossLog, type InputLosses } from './loss.ts';
 import type { PageRefRead } from '../trace/page-ref-events.ts';
 import type { PgmapType } from '../events/op.ts';
 import { OpBoundError } from './op-bounds.ts';
@@ -83,6 +84,8 @@ export interface ReplayFileResult {
   readonly format: FileFormat;
   /** The model the file replayed under (a trace's: the given one or its header kernel's). */
   readonly model: RefcountModel | undefined;
+  /** Events the input says it lost (a trace's LOST/DROPPED markers or overwritten buffer, a JSONL seq gap), if any. */
+  readonly lost?: InputLosses;
   /** A trace's header, parse issues (errors and warnings, at most maxIssues) and error count. */
   readonly trace?: {
     readonly header: TraceHeader | undefined;
@@ -166,12 +169,18 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
   });
   const checkpoints = tracker.list;
   const annotate = tracker.annotate;
+  const losses = new LossLog();
   const items$ = readLines$(path).pipe(
     map((rec) => {
       current = rec;
       lines++;
+      const prevSeq = decoder.prevSeq;
       const d = decoder.decode(rec.text, rec.line, rec.terminated, rec.tooLong && maxLineBytes());
       if (d.kind === 'issue' && issueCount++ < maxIssues) issues.push(d.issue);
+      // a seq gap between two events: the writer (or --lenient) left events out
+      if ((d.kind === 'op' || d.kind === 'ref') && prevSeq > 0 && d.event.seq > prevSeq + 1) {
+        losses.note({ line: rec.line, cpu: null, events: d.event.seq - prevSeq - 1, how: 'seq gap' }, d.event.seq);
+      }
       return toItem(d, rec, model, file);
     }),
     filter((item): item is ReplayItem => item !== null),
@@ -193,7 +202,13 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
   return {
     file, kind: decoder.kind, header: decoder.header, state, findings: runner.findings, checkpoints,
     inputs: runner.count, refEvents: runner.refEvents, lines, issues, issueCount, format: 'jsonl', model,
+    ...(lostOf(losses) ?? {}),
   };
+}
+
+function lostOf(log: LossLog): { lost: InputLosses } | undefined {
+  const lost = log.result();
+  return lost ? { lost } : undefined;
 }
 
 /** replayFile of a trace: its result in the file-replay shape. */
@@ -209,6 +224,7 @@ async function replayTrace(path: string, opts: ReplayFileOptions): Promise<Repla
   return {
     file, kind: 'refevents', header: undefined, state: r.state, findings: r.findings, checkpoints,
     inputs: r.inputs, refEvents: r.refEvents, lines: r.lines, issues: [], issueCount: 0, format: 'trace', model: r.model,
+    ...(r.lost ? { lost: r.lost } : {}),
     trace: { header: r.header, issues: r.issues, issueCount: r.issueCount, errorCount: r.errorCount, assumptions: r.assumptions },
   };
 }

@@ -20,6 +20,8 @@ import type { ParseIssue } from '../trace/issues.ts';
 import { headerMemmaps, pageRefEvent, priorCount, sectionMemmap, shapeChange, untracedChange, type PageRefRead, type PageTemplate } from '../trace/page-ref-events.ts';
 import { PageRefStream } from '../trace/page-ref-stream.ts';
 import { readChunks } from '../io/read-chunks.ts';
+import { lostEventsOf } from '../trace/trace-reader.ts';
+import { LossLog, type InputLosses } from './loss.ts';
 import { Runner, checkpointFor, checkpointTracker, stateOptionsOf, type RunnerOptions } from './runner.ts';
 
 /** How a trace replay resumes at a checkpoint: the template for pages outside the header's ranges. */
@@ -80,6 +82,8 @@ export interface TraceReplayResult {
   readonly errorCount: number;
   /** What the replay inferred (the order of a compound folio page_ref shows by its head flag only). */
   readonly assumptions: readonly string[];
+  /** Events the trace says it lost (LOST, DROPPED, an overwritten ring buffer), if any. */
+  readonly lost: InputLosses | undefined;
 }
 
 /** The model a trace replays under: the given one, else the header kernel's profile. */
@@ -108,6 +112,11 @@ class TraceFolder {
     this.template = template;
     this.seq = inputs;
     this.stopAt = stopAt;
+  }
+
+  /** The seq the next input gets. */
+  get nextSeq(): number {
+    return this.seq + 1;
   }
 
   /** Folds one recorded event as one input; false once the wanted number of inputs is reached. */
@@ -157,6 +166,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   const checkpoints = tracker.list;
   const annotate = tracker.annotate;
   const keepsCheckpoints = runnerOpts.checkpointEvery !== 0;
+  const losses = new LossLog();
   const stream = new PageRefStream(file, {
     header: (h) => {
       header = h;
@@ -172,6 +182,8 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
       folder = new TraceFolder(new Runner(m, runnerOpts, initial), template, 0, stopAt, onEvent);
       for (const f of init.findings) folder.runner.report(f);
       annotate(folder.runner);
+      // the ring buffer overwrote the oldest events: every event may follow a lost one
+      if (h.entries !== null && h.entries.written > h.entries.inBuffer) losses.note({ line: 0, cpu: null, events: h.entries.written - h.entries.inBuffer, how: 'overwritten' }, 1);
     },
     pageRef: (r, l, next) => {
       if (folder!.runner.count >= stopAt) return false;
@@ -183,6 +195,8 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
       return ok;
     },
     issue: (i) => {
+      const lost = i.code === 'LOST_EVENTS' ? lostEventsOf(i.text) : null;
+      if (lost !== null) losses.note({ line: i.line, cpu: lost.cpu, events: lost.events, how: lost.how }, folder?.nextSeq ?? 1);
       if (i.severity === 'error') errorCount++;
       if (issueCount++ < maxIssues) issues.push(i);
     },
@@ -195,7 +209,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   return {
     file, header, model, state, findings: runner?.findings ?? [], checkpoints, resume,
     inputs: runner?.count ?? 0, refEvents: runner?.refEvents ?? 0, lines: stream.lines, issues, issueCount, errorCount,
-    assumptions: [...(folder?.assumptions ?? [])],
+    assumptions: [...(folder?.assumptions ?? [])], lost: losses.result(),
   };
 }
 

@@ -6,6 +6,7 @@ import { hex } from '../kernel/constants.ts';
 import { formatPageFlags } from '../kernel/page-flags.ts';
 import type { Finding } from '../state/finding.ts';
 import type { SimState } from '../state/sim-state.ts';
+import type { InputLoss, InputLosses } from '../engine/loss.ts';
 import { summarizeFolioAt, summarizeFolios, type FolioSummary } from './folios.ts';
 
 /** What a replay report is made from. */
@@ -23,6 +24,8 @@ export interface ReplayReportInput {
   readonly pages?: boolean;
   /** Each folio's reference holders (src/holders), by head pfn and refcount. */
   readonly holders?: (head: number, refcount: number) => readonly Record<string, unknown>[];
+  /** Events the input lost, and the findings from the first loss on (unknown, not findings). */
+  readonly lost?: { readonly losses: InputLosses; readonly unknown: readonly Finding[] };
 }
 
 /** One written page as `--pages` prints it. */
@@ -74,6 +77,8 @@ export interface ReplayJson {
   readonly events: number;
   readonly folios: readonly FolioJson[];
   readonly findings: readonly FindingJson[];
+  /** Events the input lost; `unknown`: the findings from seq `fromSeq` on, which a lost event may explain. */
+  readonly lost?: { readonly events: number; readonly at: readonly InputLoss[]; readonly fromSeq: number; readonly unknown: readonly FindingJson[] };
   readonly waiters?: readonly Readonly<Record<string, unknown>>[];
 }
 
@@ -111,6 +116,7 @@ export function replayJson(input: ReplayReportInput): ReplayJson {
     events: input.events,
     folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders)),
     findings: input.findings.map(findingJson),
+    ...(input.lost ? { lost: { events: input.lost.losses.events, at: input.lost.losses.at, fromSeq: input.lost.losses.fromSeq, unknown: input.lost.unknown.map(findingJson) } } : {}),
   };
   const waiters = input.state.world.waiters;
   if (waiters.length === 0) return doc;

@@ -7,6 +7,7 @@ import { hex } from '../kernel/constants.ts';
 import { formatPageFlags } from '../kernel/page-flags.ts';
 import type { Finding } from '../state/finding.ts';
 import { reportFolios, type ReplayReportInput } from './replay-json.ts';
+import { lossText } from '../engine/loss.ts';
 
 /** Lays out rows as left-aligned columns (the last column is not padded). */
 export function table(rows: readonly (readonly string[])[]): string[] {
@@ -49,6 +50,14 @@ export function formatReplayText(input: ReplayReportInput): string {
   else {
     out.push(`findings (${input.findings.length}):`);
     for (const f of input.findings) out.push(formatFinding(f));
+  }
+  if (input.lost) {
+    const { losses, unknown } = input.lost;
+    out.push('', ...losses.at.map((l) => `lost: ${lossText(l)}; from seq #${losses.fromSeq} on a finding is unknown (a lost event may explain it)`));
+    if (unknown.length > 0) {
+      out.push(`unknown (${unknown.length}):`);
+      for (const f of unknown) out.push(formatFinding(f));
+    }
   }
   if (input.state.world.waiters.length > 0) {
     out.push('', `waiters (${input.state.world.waiters.length}):`);

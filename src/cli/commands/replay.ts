@@ -11,6 +11,7 @@ import { priorCount, type PageRefRead } from '../../trace/page-ref-events.ts';
 import type { PgmapType } from '../../events/op.ts';
 import { replayFile, sniffFormat, sniffJsonl, FileNotFoundError, type ReplayFileResult } from '../../engine/replay.ts';
 import { formatIssue } from '../../trace/issues.ts';
+import { splitAtLoss } from '../../engine/loss.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
 import { formatReplayJson, type ReplayReportInput } from '../../report/replay-json.ts';
@@ -119,13 +120,15 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   for (const l of bad.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
   // with --at N the replay stopped right after input N: its state and findings are N's
   const state = full.state;
-  const findings = full.findings;
+  // from the first lost event on, a finding may be the loss's doing: unknown, not a finding (engine/loss.ts)
+  const { findings, unknown } = splitAtLoss(full.findings, full.lost);
   const events = full.inputs;
   if (at !== undefined && at > full.inputs) throw new UsageError(`--at ${at}: ${file} has only ${full.inputs} input events`);
   const report: ReplayReportInput = {
     profile: model?.profile.name ?? null,
     kconfig: model ? model.profile.kconfig : kconfig,
     events, state, findings,
+    ...(full.lost ? { lost: { losses: full.lost, unknown } } : {}),
     ...(pfn !== undefined ? { pfn } : {}),
     pages: args.pages,
   };
