@@ -38,7 +38,11 @@ export function parsePmem(
   let offset = at;
   for (const part of value.split(';')) {
     const m = /^\s*([0-9a-f]+)-([0-9a-f]+)\s*:\s*(.*?)\s*$/i.exec(part);
-    if (m) out.push({ start: BigInt(`0x${m[1] ?? '0'}`), end: BigInt(`0x${m[2] ?? '0'}`), name: m[3] ?? '' });
+    const start = m ? BigInt(`0x${m[1] ?? '0'}`) : 0n;
+    const end = m ? BigInt(`0x${m[2] ?? '0'}`) : 0n;
+    // /proc/iomem prints a resource's first and last byte: a physical address below 2^52 (MAX_PHYSMEM_BITS)
+    if (m && (end < start || end >= 1n << 52n)) report(makeIssue(site, 'BAD_HEADER', offset + part.indexOf(m[1] ?? ''), `${m[1] ?? ''}-${m[2] ?? ''}: expected START-END with START <= END < 2^52 (MAX_PHYSMEM_BITS)`, 'error'));
+    else if (m) out.push({ start, end, name: m[3] ?? '' });
     else if (part.trim() !== '') report(makeIssue(site, 'BAD_HEADER', offset, 'expected START-END : NAME'));
     offset += part.length + 1;
   }

@@ -135,7 +135,7 @@ export class HeaderBuilder {
     if (key === 'kconfig') this.kconfig = { ...this.kconfig, ...parseKconfig(value, site, at, this.report) };
     else if (key === 'cmdline') this.cmdline = value;
     else if (key === 'pmem') this.pmem.push(...parsePmem(value, site, at, this.report));
-    else if (/^dax\d+\.\d+$/.test(key)) this.dax.push(parseDaxDevice(key, value, line));
+    else if (/^dax\d+\.\d+$/.test(key)) this.acceptDaxDevice(key, value, site, at);
     else if (key === 'vmemmap') this.acceptVmemmap(value, site, at);
     else if (key === 'tracer') {
       this.tracer = value.trim();
@@ -184,6 +184,22 @@ export class HeaderBuilder {
     }
   }
 
+  /**
+   * A device-dax instance: its align, resource and size become a pgmap of compound
+   * pages, so each is checked against what the kernel allows before it is used. An
+   * instance out of bounds is an error at its value and is not used.
+   */
+  private acceptDaxDevice(key: string, value: string, site: { file: string; line: number; text: string }, at: number): void {
+    const d = parseDaxDevice(key, value, site.line);
+    const bad = daxDeviceBounds(d.settings);
+    if (bad === null) {
+      this.dax.push(d);
+      return;
+    }
+    const col = at + Math.max(0, value.indexOf(`${bad.key}=`));
+    this.report(makeIssue(site, 'BAD_HEADER', col, `${bad.key}=${d.settings[bad.key] ?? ''}: ${bad.message}`, 'error'));
+  }
+
   private acceptEntries(value: string, text: string, line: number, at: number): void {
     const m = /^(\d+)\/(\d+)(?:\s+#P:(\d+))?/.exec(value.trim());
     if (!m) return this.issue(text, line, at, 'expected "N/M   #P:CPUS"');
@@ -201,4 +217,30 @@ export class HeaderBuilder {
   private issue(text: string, line: number, at: number, message: string): void {
     this.report(makeIssue({ file: this.file, line, text }, 'BAD_HEADER', at, message));
   }
+}
+
+/** Physical address bits of x86-64 (MAX_PHYSMEM_BITS with 5-level paging): no resource reaches past 2^52. */
+const MAX_PHYSMEM_BITS = 52n;
+
+/**
+ * The first setting of a device-dax instance the kernel could not have, or null. The
+ * align is one dev_dax_validate_align() accepts on x86-64 (PAGE_SIZE, PMD_SIZE,
+ * PUD_SIZE; the pgmap's vmemmap_shift is order_base_2(align >> PAGE_SHIFT)), and the
+ * range is aligned to it (alloc_dev_dax_range() keeps ranges align-aligned).
+ */
+export function daxDeviceBounds(settings: Readonly<Record<string, string>>): { key: string; message: string } | null {
+  const num = (k: string): bigint | null | undefined => {
+    const t = settings[k];
+    if (t === undefined) return undefined;
+    return /^(?:0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : null;
+  };
+  const align = num('align');
+  const resource = num('resource');
+  const size = num('size');
+  if (align === null || (align !== undefined && ![1n << 12n, 1n << 21n, 1n << 30n].includes(align))) return { key: 'align', message: 'expected 4096, 2097152 or 1073741824 (PAGE_SIZE, PMD_SIZE, PUD_SIZE)' };
+  const unit = align ?? 1n << 12n;
+  if (resource === null || (resource !== undefined && resource % unit !== 0n)) return { key: 'resource', message: `expected a physical address aligned to ${unit}` };
+  if (size === null || (size !== undefined && size % unit !== 0n)) return { key: 'size', message: `expected a byte count aligned to ${unit}` };
+  if (resource !== undefined && size !== undefined && resource + size > 1n << MAX_PHYSMEM_BITS) return { key: 'size', message: `the range runs past 2^${MAX_PHYSMEM_BITS} (MAX_PHYSMEM_BITS)` };
+  return null;
 }

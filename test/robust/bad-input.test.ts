@@ -281,6 +281,50 @@ describe("numbers outside the kernel's range: an error at their position, never 
   });
 });
 
+describe("trace header ranges outside the kernel's: an error at the value, exit 2", () => {
+  /** A shipped trace with header line `n` (1-based) edited; the path and the edited line's text. */
+  const header = (trace: string, from: string, to: string): { path: string; line: number; text: string } => {
+    let line = 0;
+    let text = '';
+    const path = traceWith(trace, (lines) => {
+      const i = lineIndex(lines, (l) => l.startsWith('# ') && l.includes(from));
+      lines[i] = lines[i]!.replace(from, to);
+      line = i + 1;
+      text = lines[i]!;
+    });
+    return { path, line, text };
+  };
+
+  it.each([
+    ['align=3', 'align=1073741824', 'align=3', 'align', 'align=3: expected 4096, 2097152 or 1073741824'],
+    ['align=0', 'align=1073741824', 'align=0', 'align', 'align=0: expected 4096, 2097152 or 1073741824'],
+    ['align=2^70', 'align=1073741824', 'align=1180591620717411303424', 'align', 'expected 4096, 2097152 or 1073741824'],
+    ['a resource not aligned to align', 'resource=0x140000000', 'resource=0x140200000', 'resource', 'resource=0x140200000: expected a physical address aligned to 1073741824'],
+    ['a size of 2^60', 'size=1073741824', 'size=1152921504606846976', 'size', 'the range runs past 2^52'],
+  ])('# dax0.0: %s (check and replay)', async (_what, from, to, key, message) => {
+    const { path, line, text } = header('k612-devdax-devdaxwork.trace.txt', from, to);
+    for (const cmd of ['check', 'replay']) {
+      const r = await cli(cmd, path);
+      expect(r.status).toBe(2);
+      expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: text.indexOf(`${key}=`) + 1, code: 'BAD_HEADER' });
+      expect(r.stderr).toContain(message);
+    }
+  });
+
+  it.each([
+    ['an end past 2^52', '40000000-5fffffff', '40000000-fffffffffffffff'],
+    ['an end before its start', '40000000-5fffffff', '5fffffff-40000000'],
+  ])('# pmem: %s (check and replay)', async (_what, from, to) => {
+    const { path, line, text } = header('k72-ext4-daxwork.trace.txt', from, to);
+    for (const cmd of ['check', 'replay']) {
+      const r = await cli(cmd, path);
+      expect(r.status).toBe(2);
+      expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: text.indexOf(to) + 1, code: 'BAD_HEADER' });
+      expect(r.stderr).toContain(`${to}: expected START-END with START <= END < 2^52`);
+    }
+  });
+});
+
 describe('empty input', () => {
   const empty = put('empty.txt', '');
   it.each([['replay'], ['check'], ['diff']])('%s of an empty file: exit 2, EMPTY_INPUT', async (cmd) => {
