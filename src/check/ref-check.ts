@@ -157,7 +157,7 @@ export class RefChecker {
     } else this.tally.mismatch(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
     const raw = this.opts.mapcountStyle === 'raw' ? r.mapcount : r.mapcount - 1;
     const simRaw = src.page(r.pfn)?.mapcount ?? -1;
-    for (const e of resyncEvents(this.runner.draft.view(), r.pfn, 'mapcount', simRaw, raw)) this.runner.foldOnly({ ...e, seq: this.seq });
+    for (const e of resyncEvents(this.runner.draft.view(), r.pfn, 'mapcount', simRaw, raw, r.line)) this.runner.foldOnly({ ...e, seq: this.seq });
   }
 
   /**

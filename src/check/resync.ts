@@ -41,14 +41,14 @@ function staleEntries(src: StateView, pfn: number, level: Level, n: number): Ref
   return out;
 }
 
-/** The events that bring `field` of pfn from `simulated` to `recorded`. */
-export function resyncEvents(src: StateView, pfn: number, field: ObsField, simulated: number, recorded: number): RefEventInit[] {
+/** The events that bring `field` of pfn from `simulated` to `recorded` (read at trace line `line`, named in the error). */
+export function resyncEvents(src: StateView, pfn: number, field: ObsField, simulated: number, recorded: number, line?: number): RefEventInit[] {
   const d = recorded - simulated;
   if (d === 0) return [];
   const n = Math.abs(d);
   if ((field === 'mapcount' || field === 'entire') && n > MAX_RESYNC_MAPPINGS) {
     throw new ResyncBoundError(
-      `dax-refsim: pfn 0x${pfn.toString(16)}: the recorded ${field} ${recorded} is ${n} mappings from the replay's ${simulated}, more than the ${MAX_RESYNC_MAPPINGS} one missed change can add (vm.max_map_count): a damaged value`,
+      `dax-refsim: pfn 0x${pfn.toString(16)}${line === undefined ? '' : ` (input line ${line})`}: the recorded ${field} ${recorded} is ${n} mappings from the replay's ${simulated}, more than the ${MAX_RESYNC_MAPPINGS} one missed change can add (vm.max_map_count): a damaged value`,
     );
   }
   switch (field) {
