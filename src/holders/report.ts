@@ -64,7 +64,7 @@ export function holdersText(file: string, reports: readonly HoldersReport[]): st
       out.push(`  = ${sum} reference${sum === 1 ? '' : 's'}${pinsText(pins, f.pincount)}${sum === f.refcount ? '' : ` (MISMATCH: _refcount ${f.refcount})`}`);
       if (f.waiter) {
         const waitedOn = f.holders.filter((h) => h.kind !== 'idle').map((h) => `${h.kind} of ${h.origin} #${h.since}${h.line !== undefined ? ` line ${h.line}` : ''}`);
-        out.push(`  ${f.waiter.kind} #${f.waiter.op}${f.waiter.line !== undefined ? ` (line ${f.waiter.line})` : ''} waits in ${f.waiter.fn} on: ${waitedOn.join(', ') || 'nothing the model attributes'}`);
+        out.push(`  ${f.waiter.kind} #${f.waiter.op}${f.waiter.line !== undefined ? ` (line ${f.waiter.line})` : ''} waits in ${f.waiter.fn} on: ${waitedOn.join(', ') || idleOnly(f.holders)}`);
       }
     }
     if (r.leaks.length) {
@@ -74,6 +74,15 @@ export function holdersText(file: string, reports: readonly HoldersReport[]): st
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * What a waiter still sleeps on when nothing but the idle reference is held: its
+ * condition holds (the page is idle) and no wake_up_var() ended the wait.
+ */
+function idleOnly(hs: readonly Holder[]): string {
+  const idle = hs.reduce((s, h) => s + h.refs, 0);
+  return `${idle ? `only the idle reference (${idle})` : 'no reference'}, never woken`;
 }
 
 /**

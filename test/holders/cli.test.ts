@@ -88,6 +88,16 @@ describe('dax-refsim holders', () => {
       '  truncate #7 (line 172) waits in ext4_break_layouts on: bio of dio.grab #6 line 165',
       '',
     ].join('\n'));
+    // the bio's release (line 175) drops the page to idle without a wakeup: the punch
+    // sleeps on until the alarm (RESULT punch_wait=12.01s INTERRUPTED_BY_ALARM)
+    const end = await cli('holders', 'events/traces/k61-ext4-daxrace.trace.txt', '--pfn', '0x48052');
+    expect(end.stdout.split('\n').slice(1)).toEqual([
+      'folio 0x48052 order 0: _refcount 1, mapcount 0, _pincount -',
+      '  idle refs 1 memmap_init (fsdax) of pmem0',
+      '  = 1 reference',
+      '  truncate #7 (line 172) waits in ext4_break_layouts on: only the idle reference (1), never woken',
+      '',
+    ]);
   });
 
   it('retires a pin with its unpin and keeps the 1024 bias in the pins', async () => {
