@@ -85,12 +85,20 @@ function compileWorkloads(dir: string, ws: readonly Workload[], outDir: string):
   return bins;
 }
 
-/** Runs the plan on one kernel: boots (with the retry policy) and returns the runs. */
-function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[], accel: Accel, dir: string, image: string): { runs: ReturnType<typeof parseDataLog>['runs']; failure: string | null; seconds: Map<string, number> } {
-  const targets = [...new Set(plan.map((p) => p.target))];
-  const slowdev = plan.some((p) => p.workload.needs.includes('slowdev'));
-  const timeoutS = 150 + plan.length * (Number(env.VMTEST_WORKLOAD_TIMEOUT ?? 120) + 30);
+/**
+ * Runs the plan on one kernel: boots (with the retry policy, retry.ts) and returns the
+ * runs. `imageFor` builds the initramfs of a plan: a boot that died in a recorder's
+ * set-up is booted again on an image of the runs not yet done.
+ */
+function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[], accel: Accel, dir: string, imageFor: (p: { target: Target; workload: Workload }[], suffix: string) => string): { runs: ReturnType<typeof parseDataLog>['runs']; failure: string | null; seconds: Map<string, number> } {
+  const runs: ReturnType<typeof parseDataLog>['runs'] = [];
+  const seconds = new Map<string, number>();
+  let todo = plan;
+  let image = imageFor(todo, '');
   for (let attempt = 1; ; attempt++) {
+    const targets = [...new Set(todo.map((p) => p.target))];
+    const slowdev = todo.some((p) => p.workload.needs.includes('slowdev'));
+    const timeoutS = 150 + todo.length * (Number(env.VMTEST_WORKLOAD_TIMEOUT ?? 120) + 30);
     const suffix = attempt === 1 ? '' : `.boot${attempt}`;
     const consoleLog = join(dir, `console${suffix}.log`);
     const dataLog = join(dir, `serial1${suffix}.log`);
@@ -104,13 +112,24 @@ function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[],
     const progress = parseConsole(consoleText);
     const verdict = judgeBoot(progress, attempt, r.status === 137 || r.signal === 'SIGKILL' ? 'timeout' : 'exited');
     const data = parseDataLog(existsSync(dataLog) ? readFileSync(dataLog, 'utf8') : '');
-    log(`kernel ${k.id}: boot ${attempt} (${accel}) ${secs}s: ${data.runs.length} of ${plan.length} runs${verdict.kind === 'ok' ? '' : `; ${verdict.reason}`}`);
+    log(`kernel ${k.id}: boot ${attempt} (${accel}) ${secs}s: ${data.runs.length} of ${todo.length} runs${verdict.kind === 'ok' ? '' : `; ${verdict.reason}`}`);
     for (const f of progress.targetFailures) log(`kernel ${k.id}: ${f}`);
+    for (const [key, s] of progress.seconds) seconds.set(key, s);
     if (verdict.kind === 'retry') {
       log(`kernel ${k.id}: RETRY: ${verdict.reason}`);
       continue;
     }
-    return { runs: data.runs, failure: verdict.kind === 'failed' ? verdict.reason : null, seconds: progress.seconds };
+    if (verdict.kind === 'resume') {
+      // keep the runs this boot finished; the one whose set-up died has no trace yet
+      const at = todo.findIndex((p) => `${p.target} ${p.workload.name}` === verdict.from);
+      runs.push(...data.runs.filter((x) => x.complete && `${x.target} ${x.workload}` !== verdict.from));
+      todo = at < 0 ? todo : todo.slice(at);
+      log(`kernel ${k.id}: RETRY: ${verdict.reason}; ${todo.length} runs left`);
+      image = imageFor(todo, `.boot${attempt + 1}`);
+      continue;
+    }
+    runs.push(...data.runs);
+    return { runs, failure: verdict.kind === 'failed' ? verdict.reason : null, seconds };
   }
 }
 
@@ -181,21 +200,24 @@ function main(): number {
   const { accel, why } = chooseAccel(env.VMTEST_ACCEL, kernels[0]!.kernel, join(outRoot, 'kvm-probe.log'));
   log(`accelerator: ${accel} (${why})`);
 
-  const planText = plan.map((p) => [p.target, `0x${LAYOUT[p.target].base.toString(16)}`, p.workload.name, ...expandArgs(p.workload.args)].join(' ')).join('\n') + '\n';
   const cells: Cell[] = [];
   for (const k of kernels) {
     const dir = join(outRoot, k.id);
     mkdirSync(dir, { recursive: true });
-    const image = join(dir, 'initrd.cpio.gz');
-    const t1 = Date.now();
-    const mods = buildInitramfs({
-      out: image, stage: join(dir, 'stage'), release: k.release ?? 'none', modulesDir: k.modules, config: k.config, recorder,
-      initScript: join(repo, 'vmtest/guest/init.sh'), workloads: bins, plan: planText,
-      env: { VMTEST_KERNEL_ID: k.id, VMTEST_PACKAGES: k.packages, VMTEST_WORKLOAD_TIMEOUT: env.VMTEST_WORKLOAD_TIMEOUT ?? '120', VMTEST_RECORD_ARGS: pageref ? '--page-ref' : '', VMTEST_SNAP: env.VMTEST_SNAP === '0' ? '0' : '1' },
-    });
-    rmSync(join(dir, 'stage'), { recursive: true, force: true });
-    log(`kernel ${k.id}: initramfs ${(statSync(image).size / 1048576).toFixed(1)} MiB in ${((Date.now() - t1) / 1000).toFixed(1)}s, modules: ${mods.join(' ') || '(none: all built in)'}`);
-    const { runs, failure, seconds } = bootKernel(k, plan, accel, dir, image);
+    const imageFor = (todo: { target: Target; workload: Workload }[], suffix: string): string => {
+      const image = join(dir, `initrd${suffix}.cpio.gz`);
+      const t1 = Date.now();
+      const planText = todo.map((p) => [p.target, `0x${LAYOUT[p.target].base.toString(16)}`, p.workload.name, ...expandArgs(p.workload.args)].join(' ')).join('\n') + '\n';
+      const mods = buildInitramfs({
+        out: image, stage: join(dir, 'stage'), release: k.release ?? 'none', modulesDir: k.modules, config: k.config, recorder,
+        initScript: join(repo, 'vmtest/guest/init.sh'), workloads: bins, plan: planText,
+        env: { VMTEST_KERNEL_ID: k.id, VMTEST_PACKAGES: k.packages, VMTEST_WORKLOAD_TIMEOUT: env.VMTEST_WORKLOAD_TIMEOUT ?? '120', VMTEST_RECORD_ARGS: pageref ? '--page-ref' : '', VMTEST_SNAP: env.VMTEST_SNAP === '0' ? '0' : '1' },
+      });
+      rmSync(join(dir, 'stage'), { recursive: true, force: true });
+      log(`kernel ${k.id}: initramfs${suffix === '' ? '' : ` (${todo.length} runs)`} ${(statSync(image).size / 1048576).toFixed(1)} MiB in ${((Date.now() - t1) / 1000).toFixed(1)}s, modules: ${mods.join(' ') || '(none: all built in)'}`);
+      return image;
+    };
+    const { runs, failure, seconds } = bootKernel(k, plan, accel, dir, imageFor);
     for (const p of plan) {
       const secs = seconds.get(`${p.target} ${p.workload.name}`);
       const base = { kernel: k.id, target: p.target, workload: p.workload.name };

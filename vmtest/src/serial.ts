@@ -59,6 +59,12 @@ export interface BootProgress {
   done: boolean;
   /** The first line saying why the kernel died, if it did. */
   panic: string | null;
+  /**
+   * The run (`<target> <workload>`) whose recorder was still setting up tracefs when
+   * the kernel died: after its run-start the recorder printed a set-up step and not yet
+   * `running the command`. null when the kernel died elsewhere, or did not die.
+   */
+  diedInSetup: string | null;
   /** `target-failed` lines. */
   targetFailures: string[];
   /** Guest seconds from run-start to run-end, by `<target> <workload>`. */
@@ -68,8 +74,12 @@ export interface BootProgress {
 const PANIC = /(Kernel panic - not syncing.*|BUG: .*|Oops: .*|general protection fault.*|KVM internal error.*)/;
 
 export function parseConsole(text: string): BootProgress {
-  const p: BootProgress = { booted: false, started: false, done: false, panic: null, targetFailures: [], seconds: new Map() };
+  const p: BootProgress = { booted: false, started: false, done: false, panic: null, diedInSetup: null, targetFailures: [], seconds: new Map() };
   const starts = new Map<string, number>();
+  // the run whose recorder said it is setting up (a `dax-refsim-record: [t] …` step after
+  // its run-start) and has not yet said `running the command`: positive evidence only
+  let lastStart: string | null = null;
+  let inSetup: string | null = null;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
     const run = /VMTEST: run-(start|end) (\S+) (\S+)(?: .*)? \[([0-9.]+)s\]$/.exec(line);
@@ -78,13 +88,20 @@ export function parseConsole(text: string): BootProgress {
       const at = Number(run[4]);
       if (run[1] === 'start') starts.set(key, at);
       else if (starts.has(key)) p.seconds.set(key, Math.round((at - starts.get(key)!) * 10) / 10);
+      lastStart = run[1] === 'start' ? key : null;
+      inSetup = null;
     }
+    const step = /dax-refsim-record: \[[0-9.]+\] (.*)$/.exec(line);
+    if (step) inSetup = step[1]!.startsWith('running the command') ? null : lastStart;
     if (/VMTEST: booted /.test(line)) p.booted = true;
     else if (/VMTEST: run-start /.test(line)) p.started = true;
     else if (/VMTEST: done/.test(line)) p.done = true;
     else if (/VMTEST: target-failed /.test(line)) p.targetFailures.push(line.slice(line.indexOf('VMTEST: ') + 8));
     const m = PANIC.exec(line);
-    if (m && p.panic === null) p.panic = m[1]!.trim().slice(0, 120);
+    if (m && p.panic === null) {
+      p.panic = m[1]!.trim().slice(0, 120);
+      p.diedInSetup = inSetup;
+    }
   }
   return p;
 }
