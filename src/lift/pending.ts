@@ -108,11 +108,20 @@ export class PendingGrabs {
    * FOLL_GET whose put_page() no probe saw, as on 6.1 device-dax, stays out of a later
    * request's release).
    */
-  takeBioGets(pfns: readonly number[], markDirty?: boolean): PendingGrab[] {
+  takeBioGets(pfns: readonly number[], markDirty?: boolean, headOf: (pfn: number) => number = (p) => p): PendingGrab[] {
     const gets = this.list.filter((g) => g.outstanding > 0 && g.op.type === 'gup.get');
     const epoch = this.bioEpoch++;
     let chosen: PendingGrab[];
-    if (pfns.length > 0) chosen = gets.filter((g) => pfns.some((p) => p >= g.op.pfn && p < g.op.pfn + g.op.nr));
+    // a page_ref event names the folio (folio_put_refs() on the head): a grab of a tail
+    // page of a large folio is released by the head's event (vmtest 6.1dbg devdax-1G:
+    // grabs of 0x17fff4 and 0x17fff5 in the 1 GiB folio 0x140000, released by one
+    // page_ref_mod_and_test pfn=0x140000 val=-2)
+    const named = (g: PendingGrab): boolean => pfns.some((p) => {
+      if (p >= g.op.pfn && p < g.op.pfn + g.op.nr) return true;
+      for (let i = 0; i < Math.min(g.op.nr, 512); i++) if (headOf(g.op.pfn + i) === p) return true;
+      return false;
+    });
+    if (pfns.length > 0) chosen = gets.filter(named);
     else {
       const fresh = gets.filter((g) => g.bioEpoch === epoch);
       const newest = (fresh.length > 0 ? fresh : gets).at(-1);

@@ -128,13 +128,25 @@ export class UnpinBuilder implements Builder {
    */
   private bioGets(): Closed {
     const dirty = this.lead[0]?.kind === 'kprobe' ? probeNumber(this.lead[0], 'mark_dirty') : undefined;
-    const taken = this.env.world.pending.takeBioGets(this.bioPuts, dirty === undefined ? undefined : dirty !== 0);
+    const world = this.env.world;
+    const taken = world.pending.takeBioGets(this.bioPuts, dirty === undefined ? undefined : dirty !== 0, (p) => world.headOf(p));
     const line = this.lead[0]?.line;
     const at = line !== undefined ? { line } : {};
     const ops: LiftedOp[] = [];
+    // the bio holds contiguous grabs as one segment: __bio_release_pages() puts each folio
+    // of it once with folio_put_refs(folio, pages of it), so grabs that continue each
+    // other are one dio.release run (two tail pages of one 1 GiB folio: one put of 2)
+    const dio: { pfn: number; nr: number }[] = [];
     for (const g of taken) {
-      if (g.fate === 'dio') ops.push({ op: { type: 'dio.release', ...at, pfn: g.op.pfn, nr: g.op.nr }, records: [] });
-      else for (let i = 0; i < g.op.nr; i++) ops.push({ op: { type: 'put', ...at, pfn: g.op.pfn + i, nr: 1, via: 'bio_release' }, records: [] });
+      if (g.fate !== 'dio') continue;
+      const last = dio.at(-1);
+      if (last !== undefined && last.pfn + last.nr === g.op.pfn) last.nr += g.op.nr;
+      else dio.push({ pfn: g.op.pfn, nr: g.op.nr });
+    }
+    for (const r of dio) ops.push({ op: { type: 'dio.release', ...at, pfn: r.pfn, nr: r.nr }, records: [] });
+    for (const g of taken) {
+      if (g.fate === 'dio') continue;
+      for (let i = 0; i < g.op.nr; i++) ops.push({ op: { type: 'put', ...at, pfn: g.op.pfn + i, nr: 1, via: 'bio_release' }, records: [] });
     }
     if (ops.length === 0) {
       for (const pfn of this.bioPuts) ops.push({ op: { type: 'put', ...at, pfn, nr: 1, via: 'bio_release' }, records: [] });

@@ -122,3 +122,23 @@ describe('k73dbg-devdax-2M-pipe (7.3 CONFIG_DEBUG_PAGE_REF, 2 MiB device-dax: th
     expect([code, doc.observations, doc.matched, doc.unknown, doc.untraced.length, doc.mismatches.length]).toEqual([0, 277, 277, 0, 0, 0]);
   });
 });
+
+describe('k61dbg-devdax-1G-dio (6.1 CONFIG_DEBUG_PAGE_REF, 1 GiB device-dax: O_DIRECT into and out of the mapping)', () => {
+  // :352/:356 try_grab_page of tails 0x17fff4 and 0x17fff5, each a page_ref_mod +1 on the
+  // head 0x140000; :359 __bio_release_pages(mark_dirty=1), :360 one page_ref_mod_and_test
+  // val=-2 on the head: folio_put_refs(folio, 2) for the bio's one segment in the folio
+  const name = 'k61dbg-devdax-1G-dio';
+
+  it('the bio release is one dio.release of the two grabbed tails, put as one folio_put_refs of 2', async () => {
+    const t = await liftText(readFileSync(fixture(name), 'utf8'), name);
+    expect(t.ops.filter((o) => o.type === 'dio.release').map((o) => ['pfn' in o ? o.pfn : null, 'nr' in o ? o.nr : null, o.line])).toEqual([
+      [0x17fff4, 2, 359],
+      [0x17fff4, 2, 374],
+    ]);
+  });
+
+  it('checks with every observation matched (the head\'s page_ref event named no grab: one page was put, the head stayed at 2 where the kernel shows 1)', async () => {
+    const { code, doc } = await checkDoc({ trace: fixture(name) });
+    expect([code, doc.observations, doc.matched, doc.unknown, doc.untraced.length, doc.mismatches.length]).toEqual([0, 1330, 1330, 0, 0, 0]);
+  });
+});
