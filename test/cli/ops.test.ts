@@ -36,6 +36,18 @@ describe('dax-refsim ops', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('# lifted from a trace recorded on 6.1.0-56-amd64; "line N" is the trace line of each Op');
     expect(r.stdout).toContain('dio-release "259:0/0xc"+8K line 175\n');
+    // the recording kernel's profile: the scenario replays under 6.1's model without --model
+    expect(r.stdout.split('\n')[1]).toBe('profile legacy@6.1');
+    const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-ops-'));
+    try {
+      const f = join(dir, 'race.dax');
+      writeFileSync(f, r.stdout);
+      const p = await cli('replay', f, '--format', 'json');
+      expect(p.status).toBe(1);
+      expect(JSON.parse(p.stdout)).toMatchObject({ profile: 'legacy@6.1', findings: [{ code: 'missed-wakeup' }] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('bad scenario: every bad line positioned, exit 2, no output file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-ops-'));

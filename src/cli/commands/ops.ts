@@ -7,6 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { formatJsonl } from '../../events/jsonl.ts';
 import { writeFileAtomic } from '../../io/write-file.ts';
 import { toDax } from '../../scenario/emit.ts';
+import { modelFor } from '../../models/index.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { readOpInput } from './op-input.ts';
@@ -18,6 +19,20 @@ export interface OpsArgs {
   readonly out?: string;
 }
 
+/**
+ * A trace's scenario names the profile of the kernel that recorded it (6.1.0-56-amd64 →
+ * legacy@6.1), so replay, minimize and explore of it run that kernel's model without
+ * --model; a kernel no profile covers leaves the line out.
+ */
+function recordedProfile(kernel: string | undefined): string | null {
+  if (kernel === undefined) return null;
+  try {
+    return modelFor(undefined, { kernel }).name;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs the ops command. */
 export async function runOps(args: OpsArgs, ctx: CliContext): Promise<void> {
   const input = await readOpInput(args.file, 'ops');
@@ -25,7 +40,7 @@ export async function runOps(args: OpsArgs, ctx: CliContext): Promise<void> {
   if (args['to-dax']) {
     if (input.format === 'dax') throw new UsageError(`${args.file} is already a scenario (.dax); --to-dax converts Op JSONL or a recorded trace`);
     const comments = input.format === 'trace' ? [`lifted from a trace recorded on ${input.kernel ?? 'an unnamed kernel'}; "line N" is the trace line of each Op`] : [];
-    text = toDax(input.ops, { ...(input.description !== undefined ? { description: input.description } : {}), profile: input.profile, comments, file: args.file });
+    text = toDax(input.ops, { ...(input.description !== undefined ? { description: input.description } : {}), profile: input.profile ?? recordedProfile(input.kernel), comments, file: args.file });
   } else {
     if (input.format !== 'dax') throw new UsageError(`${args.file} is not a scenario (.dax): give one, or --to-dax to convert this file into one`);
     text = formatJsonl({ kind: 'ops', profile: input.profile, ...(input.description !== undefined ? { description: input.description } : {}) }, input.ops);
