@@ -185,14 +185,16 @@ describe("numbers outside the kernel's range: an error at their position, never 
     ['put', { type: 'put', pfn: 294992, nr: 1e7 }, 'pages of pgmap pmem0'],
     ['dio.release', { type: 'dio.release', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
     ['put outside every pgmap', { type: 'put', pfn: 16, nr: 2 ** 31 }, 'pages of the largest folio'],
-  ])('an Op %s with a huge nr is BAD_FIELD at nr, exit 2', async (_what, op, bound) => {
+  ])('an Op %s with a huge nr is BAD_FIELD at nr, exit 2 (replay and diff)', async (_what, op, bound) => {
     const path = withOp(`nr-${op.type}-${op.nr}.jsonl`, op);
-    const r = await cli('replay', path, '--model', 'legacy@6.12');
-    expect(r.status).toBe(2);
-    const issue = firstIssue(r.stderr);
-    expect(issue).toMatchObject({ line: 4, code: 'BAD_FIELD' });
-    expect(issue!.column).toBe(readFileSync(path, 'utf8').split('\n')[3]!.indexOf('"nr":') + 6);
-    expect(r.stderr).toContain(bound);
+    for (const args of [['replay', path, '--model', 'legacy@6.12'], ['diff', path]]) {
+      const r = await cli(...args);
+      expect(r.status).toBe(2);
+      const issue = firstIssue(r.stderr);
+      expect(issue).toMatchObject({ file: path, line: 4, code: 'BAD_FIELD' });
+      expect(issue!.column).toBe(readFileSync(path, 'utf8').split('\n')[3]!.indexOf('"nr":') + 6);
+      expect(r.stderr).toContain(bound);
+    }
   });
 
   it.each([

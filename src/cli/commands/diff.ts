@@ -18,6 +18,8 @@ import { formatJsonlIssue } from '../../events/issues.ts';
 import { maxLineBytes, readLines$ } from '../../io/read-lines.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
+import { locateOpBound } from '../../engine/replay-file.ts';
+import { OpBoundError } from '../../engine/op-bounds.ts';
 import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
 import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
@@ -139,7 +141,11 @@ export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResu
   const { ops$, phaseOf, header } = await inputOps(file, issues);
   if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
   const [a, b] = modelsFor(args, header);
-  const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic })));
+  const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic }))).catch(async (e: unknown) => {
+    // an Op of a JSONL file over its bound: name its line and column, as replay does
+    if (e instanceof OpBoundError && !isDaxFile(file) && isJsonl(file)) await locateOpBound(file, file, e);
+    throw e;
+  });
   if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
   // --lenient: the bad lines were skipped; say so, and mark the report partial
   for (const l of issues.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
