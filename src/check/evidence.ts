@@ -77,9 +77,13 @@ export class EvidenceCollector {
     if (!this.items.has(key)) this.items.set(key, e);
   }
 
-  /** True when one item of this family and kind is already kept (so its text need not be built: the hot path). */
-  private has(family: Family, kind: string): boolean {
-    return this.items.has(`${family}:${kind}`);
+  /**
+   * True when one item of this family and kind is already kept (so its text need not be
+   * built: the hot path). `key` is `family:kind` as a literal, whose hash V8 keeps: a key
+   * built per call is a new string to hash on every page_ref event.
+   */
+  private has(key: `${Family}:${string}`): boolean {
+    return this.items.has(key);
   }
 
   /**
@@ -87,24 +91,24 @@ export class EvidenceCollector {
    * type of its page when known for certain (the header or --pmem; not an inference).
    */
   pageRef(line: number, pfn: number, prior: number | null, mapcount: number | null, head: boolean | null, type: PgmapType | null, put?: { readonly op: string; readonly val: number }): void {
-    if (put !== undefined && put.op === 'mod_and_return' && put.val < 0 && !this.has('legacy', 'devmap hook')) {
+    if (put !== undefined && put.op === 'mod_and_return' && put.val < 0 && !this.has('legacy:devmap hook')) {
       this.add({ family: 'legacy', kind: 'devmap hook', line, text: `pfn ${hex(pfn)} dropped ${-put.val} reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test)` });
     }
     const first = !this.seen.has(pfn);
     if (first) this.seen.add(pfn);
-    if (first && prior === 0 && !this.has('unified', 'idle value')) {
+    if (first && prior === 0 && !this.has('unified:idle value')) {
       this.add({ family: 'unified', kind: 'idle value', line, text: `pfn ${hex(pfn)} is at count 0 before its first event (unified idles an FS DAX folio at 0; a legacy DAX page rests at 1 and never reaches 0 while its pgmap lives)` });
     }
-    if (first && prior === 1 && type === 'fsdax' && !this.has('legacy', 'idle value')) {
+    if (first && prior === 1 && type === 'fsdax' && !this.has('legacy:idle value')) {
       this.add({ family: 'legacy', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} is at count 1 before its first event (legacy idles an FS DAX page at 1; unified at 0)` });
     }
     if (mapcount !== null) {
       if (mapcount === -1) this.rawMapcount = true;
-      if ((mapcount >= 1 || (mapcount === 0 && this.rawMapcount)) && !this.has('unified', 'map reference')) {
+      if ((mapcount >= 1 || (mapcount === 0 && this.rawMapcount)) && !this.has('unified:map reference')) {
         this.add({ family: 'unified', kind: 'map reference', line, text: `pfn ${hex(pfn)} has mapcount=${mapcount}: it is rmapped (unified maps DAX folios with folio_add_file_rmap_*(); legacy DAX mappings take no mapcount)` });
       }
     }
-    if (head === true && type === 'fsdax' && !this.has('unified', 'compound fsdax folio')) {
+    if (head === true && type === 'fsdax' && !this.has('unified:compound fsdax folio')) {
       this.add({ family: 'unified', kind: 'compound fsdax folio', line, text: `fsdax pfn ${hex(pfn)} has the head flag (only unified dax_folio_init() makes an FS DAX folio compound; legacy FS DAX pages are order 0)` });
     }
   }

@@ -242,7 +242,8 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
   let firstSnap = true;
   const certainType = (pfn: number): DeviceRange['type'] | null => {
     if (start === null || start.rangeSource === 'none') return null;
-    return start.ranges.find((x) => pfn >= x.pfn && pfn < x.pfn + x.nr)?.type ?? null;
+    for (const x of start.ranges) if (pfn >= x.pfn && pfn < x.pfn + x.nr) return x.type;
+    return null;
   };
   const observe = (l: Lifted): void => {
     // evidence of the recording model, from recorded values alone (no model needed)
@@ -398,7 +399,7 @@ function compareOne(r: Run, ctx: CheckContext): void {
   if (r.type === 'start') {
     if (r.mode === 'refs') {
       ctx.refChecker = new RefChecker(r.model, {
-        ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, evidence: ctx.evidence, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
+        ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
         ...(ctx.keepUnknowns !== undefined ? { keepUnknowns: ctx.keepUnknowns } : {}),
       });
       ctx.refChecker.tally.observer = ctx.observe;

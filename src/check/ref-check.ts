@@ -27,14 +27,12 @@
  * nothing is kept per event. Pure (no I/O).
  */
 import type { PgmapType } from '../events/op.ts';
-import type { RefEvent } from '../events/ref-event.ts';
 import { PAGES_PER_SECTION, hex } from '../kernel/constants.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
 import { folioOrder } from '../state/accessors.ts';
 import type { DeviceRange } from '../lift/world.ts';
-import { pageRefEvent, priorCount, sectionMemmap, shapeChange, type PageRefRead } from '../trace/page-ref-events.ts';
-import type { EvidenceCollector } from './evidence.ts';
+import { priorCount, sectionMemmap, shapeChange, type PageRefRead } from '../trace/page-ref-events.ts';
 import { pageRefMapcount } from './read-field.ts';
 import { resyncEvents } from './resync.ts';
 import { Tally } from './tally.ts';
@@ -57,7 +55,6 @@ export interface RefCheckOptions {
   /** Infer a pgmap per 128 MiB section for pfns no range covers (else: no struct page). */
   readonly infer: boolean;
   readonly assumptions: Assumptions;
-  readonly evidence: EvidenceCollector;
   readonly loss: LossTracker;
   /** How the recording kernel printed page_ref's mapcount. */
   readonly mapcountStyle: 'raw' | 'page_mapcount';
@@ -73,60 +70,49 @@ export class RefChecker {
   readonly findingLines = new Map<number, number>();
   private readonly model: RefcountModel;
   private readonly opts: RefCheckOptions;
-  /** pfns whose resting count has been compared (their first event). */
-  private readonly seen = new Set<number>();
-  /** Line of each pfn's last event (the untraced window's start). */
+  /** Line of each pfn's last event (the untraced window's start); a pfn not in it has its first event (its resting count compared). */
   private readonly lastLine = new Map<number, number>();
-  /** pgmap types of ranges the input gave (not inferred). */
-  private readonly certain: readonly DeviceRange[];
   private seq = 0;
 
   constructor(model: RefcountModel, opts: RefCheckOptions) {
     this.model = model;
     this.opts = opts;
     this.tally = new Tally(opts.keepUnknowns);
-    this.certain = opts.ranges;
     this.runner = new Runner(model, { checkpointEvery: 0, state: { tailEncoding: model.profile.tailEncoding } });
     for (const r of opts.ranges) {
       this.runner.foldOnly({ seq: 0, type: 'memmap_init', pfn: r.pfn, nr: r.nr, pgmap: r.pgmap, pgmapType: r.type, refcount: model.idleRefcount(r.type), vmemmapShift: r.vmemmapShift });
     }
   }
 
-  /** The pgmap type of a pfn as the input gave it, or null (inferred or unknown). */
-  private certainType(pfn: number): PgmapType | null {
-    const r = this.certain.find((x) => pfn >= x.pfn && pfn < x.pfn + x.nr);
-    return r === undefined ? null : r.type;
-  }
-
-  /** Compares and folds one page_ref event. */
+  /**
+   * Compares and folds one page_ref event. Its evidence of the recording model was
+   * taken by the model run (pipeline.ts runStage), which sees every event first.
+   */
   push(r: PageRefInput): void {
     const seq = ++this.seq;
     const runner = this.runner;
     const prior = priorCount(r);
-    this.opts.evidence.pageRef(r.line, r.pfn, prior, r.mapcount, r.head, this.certainType(r.pfn), r);
     if (runner.refcountOf(r.pfn) === undefined && !this.structPage(r, prior, seq)) {
       this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: `page_ref_${r.op}`, reason: `no pgmap covers pfn ${hex(r.pfn)} (give --pmem START-END)` });
       return;
     }
     this.shape(r, seq);
-    const fn = `page_ref_${r.op}`;
+    const fn = PAGE_REF_FN[r.op];
     const lost = this.opts.loss.since(r.line);
-    const first = !this.seen.has(r.pfn);
-    this.seen.add(r.pfn);
+    const last = this.lastLine.get(r.pfn);
     const current = runner.refcountOf(r.pfn)!;
     if (prior !== null) {
-      if (prior === current) this.tally.match({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, fn });
+      if (prior === current) this.tally.matchAt(r.line, r.pfn, 'count before', prior, current, fn);
       else if (lost !== null) this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, function: fn, reason: lost });
-      else if (first) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
-      else this.tally.untracedChange(r.pfn, 'count', current, prior, [this.lastLine.get(r.pfn) ?? r.line, r.line]);
+      else if (last === undefined) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
+      else this.tally.untracedChange(r.pfn, 'count', current, prior, [last, r.line]);
       if (prior !== current) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: prior });
     }
     const ret = expectedRet(r, prior ?? current);
-    // the recorded ret is compared here (an observation), not left to the fold's finding
-    const e = pageRefEvent(r, seq);
-    const plain: RefEvent = 'ret' in e ? withoutRet(e) : e;
+    // the recorded ret is compared here (an observation), not left to the fold's finding:
+    // the RefEvent is folded without it
     const before = runner.findings.length;
-    runner.pushRef(plain);
+    runner.pushRef({ seq, type: r.op, pfn: r.pfn, val: r.val });
     if (runner.findings.length > before) this.findingLines.set(seq, r.line);
     const after = runner.refcountOf(r.pfn)!;
     this.compare(r.line, r.pfn, 'count', r.count, after, fn, lost);
@@ -137,7 +123,7 @@ export class RefChecker {
   }
 
   private compare(line: number, pfn: number, field: string, recorded: number, simulated: number, fn: string, lost: string | null): void {
-    if (recorded === simulated) this.tally.match({ line, pfn, field, recorded, simulated, fn });
+    if (recorded === simulated) this.tally.matchAt(line, pfn, field, recorded, simulated, fn);
     else if (lost !== null) this.tally.unknown({ line, pfn, field, recorded, simulated, function: fn, reason: lost });
     else this.tally.mismatch(line, pfn, field, recorded, simulated, fn);
   }
@@ -148,7 +134,7 @@ export class RefChecker {
     const sim = pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
     if (sim === null || r.mapcount === null) return;
     if (sim === r.mapcount) {
-      this.tally.match({ line: r.line, pfn: r.pfn, field: 'mapcount', recorded: r.mapcount, simulated: sim, fn });
+      this.tally.matchAt(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
       return;
     }
     if (this.model.profile.family === 'unified' || lost !== null) {
@@ -214,7 +200,8 @@ function expectedRet(r: PageRefRead, prior: number): number | null {
   }
 }
 
-function withoutRet(e: RefEvent): RefEvent {
-  const { ret: _ret, ...rest } = e as RefEvent & { ret?: number };
-  return rest;
-}
+/** The function each page_ref event is named by in observations (one string each, not one per event). */
+const PAGE_REF_FN: Readonly<Record<PageRefRead['op'], string>> = {
+  set: 'page_ref_set', mod: 'page_ref_mod', mod_and_test: 'page_ref_mod_and_test', mod_and_return: 'page_ref_mod_and_return',
+  mod_unless: 'page_ref_mod_unless', freeze: 'page_ref_freeze', unfreeze: 'page_ref_unfreeze',
+};

@@ -36,6 +36,11 @@ export class Tally {
   /** Every undecided observation, kept or counted. */
   unknownCount = 0;
   private readonly keep: number;
+  /**
+   * The omitted map's key of each field and reason, built once: a key made per unknown
+   * is a new string of ~150 characters to flatten and hash every time.
+   */
+  private readonly keys = new Map<string, Map<string, string>>();
 
   /** `keepUnknowns`: how many unknowns to keep in full (all by default). */
   constructor(keepUnknowns = Number.POSITIVE_INFINITY) {
@@ -53,6 +58,16 @@ export class Tally {
     if (at && this.observer) this.observer({ ...at, verdict: 'match' });
   }
 
+  /**
+   * Records a match given by its parts: the observer's object is built only when there
+   * is an observer (the hot path of a page_ref check makes three or four per event).
+   */
+  matchAt(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string): void {
+    this.observations++;
+    this.matched++;
+    if (this.observer) this.observer({ line, pfn, field, recorded, simulated, fn, verdict: 'match' });
+  }
+
   /** Records a mismatch. */
   mismatch(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string): void {
     this.observations++;
@@ -65,7 +80,7 @@ export class Tally {
     this.observations++;
     this.unknownCount++;
     if (this.unknowns.length < this.keep) this.unknowns.push({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) });
-    else countOmitted(this.omitted, u.field, u.reason);
+    else this.countOmitted(u.field, u.reason);
     this.observer?.({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, fn: u.function, verdict: 'unknown' });
   }
 
@@ -74,6 +89,15 @@ export class Tally {
     this.observations++;
     this.untraced.push({ pfn: hex(pfn), field, before, after, lines });
     this.observer?.({ line: lines[1], pfn, field, recorded: after, simulated: before, fn: 'untraced', verdict: 'untraced' });
+  }
+
+  /** countOmitted with the key of this field and reason built once. */
+  private countOmitted(field: string, reason: string): void {
+    let byReason = this.keys.get(field);
+    if (byReason === undefined) this.keys.set(field, (byReason = new Map<string, string>()));
+    let key = byReason.get(reason);
+    if (key === undefined) byReason.set(reason, (key = omittedKey(field, reason)));
+    this.omitted.set(key, (this.omitted.get(key) ?? 0) + 1);
   }
 
   /** Compares a located value: a match, a mismatch, or (null) not an observation. */
@@ -86,6 +110,11 @@ export class Tally {
 
 /** Counts an unknown not kept in full under its `field: reason` (the text report's summary line). */
 export function countOmitted(omitted: Map<string, number>, field: string, reason: string): void {
-  const key = `${field}: ${reason}`;
+  const key = omittedKey(field, reason);
   omitted.set(key, (omitted.get(key) ?? 0) + 1);
+}
+
+/** The key an omitted unknown is counted under (the text report prints it). */
+function omittedKey(field: string, reason: string): string {
+  return `${field}: ${reason}`;
 }
