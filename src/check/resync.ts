@@ -32,6 +32,7 @@ export class ResyncBoundError extends Error {
  */
 function staleEntries(src: StateView, pfn: number, level: Level, n: number): RefEventInit[] {
   const out: RefEventInit[] = [];
+  if (src.world.ptes.size === 0) return out;
   for (const [mm, table] of [...src.world.ptes].reverse()) {
     for (const pte of table.values()) {
       if (out.length >= n) return out;
@@ -57,7 +58,8 @@ export function resyncEvents(src: StateView, pfn: number, field: ObsField, simul
     case 'mapcount': {
       const head = compoundHead(src, pfn);
       const type = d > 0 ? 'add_rmap' : 'remove_rmap';
-      const rmap = Array.from({ length: n }, () => ({ type, pfn: head, page: pfn, nr: 1, level: 'pte' }) as const);
+      const rmap: RefEventInit[] = [];
+      for (let i = 0; i < n; i++) rmap.push({ type, pfn: head, page: pfn, nr: 1, level: 'pte' });
       return d > 0 ? rmap : [...staleEntries(src, pfn, 'pte', n), ...rmap];
     }
     case 'entire': {

@@ -88,10 +88,15 @@ export function applyRefEvent(txn: Txn, e: RefEvent, sink: FindingSink): void {
 function withPage(txn: Txn, e: RefEvent & { pfn: number }, sink: FindingSink, fn: (p: MutablePage) => void): void {
   const p = txn.mut(e.pfn);
   if (!p) {
-    sink(finding(e, 'no-struct-page', 'error', 'pfn_to_page', `${e.type} on pfn ${hexPfn(e.pfn)}, which no registered pgmap covers`));
+    noStructPage(e, sink);
     return;
   }
   fn(p);
+}
+
+/** pfn_to_page() of a pfn no pgmap covers. */
+function noStructPage(e: RefEvent & { pfn: number }, sink: FindingSink): void {
+  sink(finding(e, 'no-struct-page', 'error', 'pfn_to_page', `${e.type} on pfn ${hexPfn(e.pfn)}, which no registered pgmap covers`));
 }
 
 /** page_ref_add/sub: a put on a page already at 0 is a use after free; below 0 an underflow. */
@@ -180,26 +185,30 @@ function split(txn: Txn, e: RefEventOf<'split'>, sink: FindingSink): void {
 /** folio_add/remove_file_rmap_{ptes,pmd,pud}(). */
 function rmap(txn: Txn, e: RefEventOf<'add_rmap' | 'remove_rmap'>, sink: FindingSink): void {
   const d = e.type === 'add_rmap' ? 1 : -1;
-  const fn = `folio_${e.type === 'add_rmap' ? 'add_file' : 'remove'}_rmap_${e.level === 'pte' ? 'ptes' : e.level}`;
+  // the helper's name only where a finding names it (not a new string per rmap event)
+  const fn = (): string => `folio_${e.type === 'add_rmap' ? 'add_file' : 'remove'}_rmap_${e.level === 'pte' ? 'ptes' : e.level}`;
   const large = folioOrder(txn, e.pfn) > 0;
   if (e.level === 'pte') {
     for (let i = 0; i < e.nr; i++) {
-      withPage(txn, { ...e, pfn: e.page + i }, sink, (p) => {
-        p.mapcount += d;
-        if (p.mapcount < -1) sink(finding(e, 'mapcount-underflow', 'error', fn, `_mapcount of ${hexPfn(e.page + i)} fell to ${p.mapcount}`));
-      });
+      const p = txn.mut(e.page + i);
+      if (!p) {
+        noStructPage({ ...e, pfn: e.page + i }, sink);
+        continue;
+      }
+      p.mapcount += d;
+      if (p.mapcount < -1) sink(finding(e, 'mapcount-underflow', 'error', fn(), `_mapcount of ${hexPfn(e.page + i)} fell to ${p.mapcount}`));
     }
     if (large) withPage(txn, { ...e, pfn: e.pfn + 1 }, sink, (p1) => void (p1.largeMapcount += d * e.nr));
     return;
   }
   if (!large) {
-    sink(finding(e, 'rmap-order-mismatch', 'error', fn, `${e.level} rmap on ${hexPfn(e.pfn)}, which is not a large folio`));
+    sink(finding(e, 'rmap-order-mismatch', 'error', fn(), `${e.level} rmap on ${hexPfn(e.pfn)}, which is not a large folio`));
     return;
   }
   withPage(txn, { ...e, pfn: e.pfn + 1 }, sink, (p1) => {
     p1.entireMapcount += d;
     p1.largeMapcount += d;
-    if (p1.entireMapcount < -1) sink(finding(e, 'mapcount-underflow', 'error', fn, `_entire_mapcount of ${hexPfn(e.pfn)} fell to ${p1.entireMapcount}`));
+    if (p1.entireMapcount < -1) sink(finding(e, 'mapcount-underflow', 'error', fn(), `_entire_mapcount of ${hexPfn(e.pfn)} fell to ${p1.entireMapcount}`));
   });
 }
 
