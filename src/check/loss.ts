@@ -40,6 +40,8 @@ export class LossTracker {
 
   /** The reason an observation at `line` is undecidable, or null when nothing was lost before it. */
   since(line: number): string | null {
+    // the common case, asked for every observation: nothing lost
+    if (this.items.length === 0) return null;
     const first = this.items.find((l) => l.line <= line);
     if (first === undefined) return null;
     const n = this.items.filter((l) => l.line <= line).reduce((s, l) => s + l.events, 0);
