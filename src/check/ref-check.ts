@@ -30,12 +30,13 @@ import type { PgmapType } from '../events/op.ts';
 import { PAGES_PER_SECTION, hex } from '../kernel/constants.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
-import { folioOrder } from '../state/accessors.ts';
+import { compoundHead, folioOrder } from '../state/accessors.ts';
 import type { DeviceRange } from '../lift/world.ts';
 import { priorCount, sectionMemmap, shapeChange, type PageRefRead } from '../trace/page-ref-events.ts';
 import { pageRefMapcount } from './read-field.ts';
-import { resyncEvents } from './resync.ts';
+import { MAX_RESYNC_MAPPINGS, resyncEvents } from './resync.ts';
 import { Tally } from './tally.ts';
+import { PfnTable } from './pfn-table.ts';
 import type { Assumptions } from './assumptions.ts';
 import type { LossTracker } from './loss.ts';
 
@@ -70,8 +71,8 @@ export class RefChecker {
   readonly findingLines = new Map<number, number>();
   private readonly model: RefcountModel;
   private readonly opts: RefCheckOptions;
-  /** Line of each pfn's last event (the untraced window's start); a pfn not in it has its first event (its resting count compared). */
-  private readonly lastLine = new Map<number, number>();
+  /** Line of each pfn's last event (the untraced window's start); 0 at its first event (its resting count compared). */
+  private readonly lastLine = new PfnTable();
   private seq = 0;
 
   constructor(model: RefcountModel, opts: RefCheckOptions) {
@@ -92,19 +93,20 @@ export class RefChecker {
     const seq = ++this.seq;
     const runner = this.runner;
     const prior = priorCount(r);
-    if (runner.refcountOf(r.pfn) === undefined && !this.structPage(r, prior, seq)) {
+    let current = runner.refcountOf(r.pfn);
+    if (current === undefined && !this.structPage(r, prior, seq)) {
       this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: `page_ref_${r.op}`, reason: `no pgmap covers pfn ${hex(r.pfn)} (give --pmem START-END)` });
       return;
     }
-    this.shape(r, seq);
+    // read again only where a struct page or a shape change was folded since
+    if (this.shape(r, seq) || current === undefined) current = runner.refcountOf(r.pfn)!;
     const fn = PAGE_REF_FN[r.op];
     const lost = this.opts.loss.since(r.line);
     const last = this.lastLine.get(r.pfn);
-    const current = runner.refcountOf(r.pfn)!;
     if (prior !== null) {
       if (prior === current) this.tally.matchAt(r.line, r.pfn, 'count before', prior, current, fn);
       else if (lost !== null) this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, function: fn, reason: lost });
-      else if (last === undefined) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
+      else if (last === 0) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
       else this.tally.untracedChange(r.pfn, 'count', current, prior, [last, r.line]);
       if (prior !== current) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: prior });
     }
@@ -143,6 +145,15 @@ export class RefChecker {
     } else this.tally.mismatch(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
     const raw = this.opts.mapcountStyle === 'raw' ? r.mapcount : r.mapcount - 1;
     const simRaw = src.page(r.pfn)?.mapcount ?? -1;
+    const d = raw - simRaw;
+    if (Math.abs(d) <= MAX_RESYNC_MAPPINGS && src.readWorld().ptes.size === 0) {
+      // what resyncEvents gives where no page table maps a page (a page_ref-only check
+      // has none): the rmap events alone, built numbered rather than copied to add the seq
+      const type = d > 0 ? 'add_rmap' : 'remove_rmap';
+      const head = compoundHead(src, r.pfn);
+      for (let i = Math.abs(d); i > 0; i--) this.runner.foldOnly({ type, pfn: head, page: r.pfn, nr: 1, level: 'pte', seq: this.seq });
+      return;
+    }
     for (const e of resyncEvents(this.runner.draft.view(), r.pfn, 'mapcount', simRaw, raw, r.line)) this.runner.foldOnly({ ...e, seq: this.seq });
   }
 
@@ -170,11 +181,12 @@ export class RefChecker {
     return { type: 'fsdax', why: `type assumed fsdax (${this.model.profile.family} idles FS DAX and device-dax alike, or the first count ${prior ?? 'unknown'} is neither idle)` };
   }
 
-  /** Folds the compound shape the event's `head` flag shows (page-ref-events.ts shapeChange). */
-  private shape(r: PageRefInput, seq: number): void {
+  /** Folds the compound shape the event's `head` flag shows (page-ref-events.ts shapeChange); true when it folded any. */
+  private shape(r: PageRefInput, seq: number): boolean {
     const change = shapeChange(this.runner.draft, r, seq);
     for (const e of change.events) this.runner.foldOnly(e);
     if (change.assumption !== null) this.opts.assumptions.add(change.assumption);
+    return change.events.length > 0;
   }
 
   /** The folio order the state holds at a head (for reports). */

@@ -44,10 +44,13 @@ export function headFlag(r: PageRefRecord): boolean | null {
 
 /** What a page_ref event's `head` flag says about the folio shape, as RefEvents to fold first. */
 export interface ShapeChange {
-  readonly events: RefEvent[];
+  readonly events: readonly RefEvent[];
   /** An inference the order rests on (page_ref prints no order), or null. */
   readonly assumption: string | null;
 }
+
+/** No change (nearly every event): one value, not a new one per event. */
+const NO_SHAPE_CHANGE: ShapeChange = Object.freeze({ events: Object.freeze([]), assumption: null });
 
 /**
  * The compound shape a page_ref event shows: page_ref prints PG_head on a folio's head
@@ -62,7 +65,7 @@ export interface ShapeChange {
  * range). Empty when nothing changes.
  */
 export function shapeChange(src: PageSource & { readonly ranges: readonly MemmapRange[] }, r: PageRefRead, seq: number): ShapeChange {
-  const none = { events: [], assumption: null };
+  const none = NO_SHAPE_CHANGE;
   if (r.head === undefined || r.head === null) return none;
   const page = src.page(r.pfn);
   if (page === undefined) return none;
