@@ -52,10 +52,10 @@ describe('initramfs pieces', () => {
 
 describe('QEMU command line', () => {
   it('gives each planned target its pmem region and ends the boot on a panic', () => {
-    expect(kernelCmdline(['ext4', 'devdax-1G'])).toBe('console=ttyS0 loglevel=4 panic=-1 oops=panic transparent_hugepage=always memmap=512M!1G memmap=2G!4G brd.rd_nr=1 brd.rd_size=8192');
+    expect(kernelCmdline(['ext4', 'devdax-1G'])).toBe('console=ttyS0 loglevel=5 panic=-1 oops=panic transparent_hugepage=always memmap=512M!1G memmap=2G!4G brd.rd_nr=1 brd.rd_size=8192');
     const a = qemuArgs({ kernel: 'k', initrd: 'i', targets: ['xfs'], accel: 'tcg', consoleLog: 'c.log', dataLog: 'd.log', extra: ['nokaslr'] });
     expect(a.slice(0, 8)).toEqual(['-machine', 'pc,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '6G']);
-    expect(a).toContain('console=ttyS0 loglevel=4 panic=-1 oops=panic transparent_hugepage=always memmap=512M!2G brd.rd_nr=1 brd.rd_size=8192 nokaslr');
+    expect(a).toContain('console=ttyS0 loglevel=5 panic=-1 oops=panic transparent_hugepage=always memmap=512M!2G brd.rd_nr=1 brd.rd_size=8192 nokaslr');
     expect(a.slice(-4)).toEqual(['-serial', 'file:c.log', '-serial', 'file:d.log']);
     expect(a).not.toContain('-drive');
   });
