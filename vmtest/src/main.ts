@@ -22,6 +22,7 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { cachePaths, cacheRoot } from './cache.ts';
 import { ensureStockKernel, resolveStock } from './fetch.ts';
+import { messagesOutsideRuns, parseBootConsole, type BootConsole } from './console.ts';
 import { buildInitramfs } from './initramfs.ts';
 import { packagesLine } from './kernels.ts';
 import { expandArgs, parseManifest, type Workload } from './manifest.ts';
@@ -87,12 +88,15 @@ function compileWorkloads(dir: string, ws: readonly Workload[], outDir: string):
 
 /**
  * Runs the plan on one kernel: boots (with the retry policy, retry.ts) and returns the
- * runs. `imageFor` builds the initramfs of a plan: a boot that died in a recorder's
- * set-up is booted again on an image of the runs not yet done.
+ * runs, and the console of the boot each run ran in (`<target> <workload>`; every boot's
+ * in `boots`). `imageFor` builds the initramfs of a plan: a boot that died in a
+ * recorder's set-up is booted again on an image of the runs not yet done.
  */
-function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[], accel: Accel, dir: string, imageFor: (p: { target: Target; workload: Workload }[], suffix: string) => string): { runs: ReturnType<typeof parseDataLog>['runs']; failure: string | null; seconds: Map<string, number> } {
+function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[], accel: Accel, dir: string, imageFor: (p: { target: Target; workload: Workload }[], suffix: string) => string): { runs: ReturnType<typeof parseDataLog>['runs']; failure: string | null; seconds: Map<string, number>; consoles: Map<string, BootConsole>; boots: BootConsole[] } {
   const runs: ReturnType<typeof parseDataLog>['runs'] = [];
   const seconds = new Map<string, number>();
+  const consoles = new Map<string, BootConsole>();
+  const boots: BootConsole[] = [];
   let todo = plan;
   let image = imageFor(todo, '');
   for (let attempt = 1; ; attempt++) {
@@ -110,6 +114,8 @@ function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[],
     const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
     if (r.stderr.trim() !== '') writeFileSync(join(dir, `qemu${suffix}.stderr`), r.stderr);
     const progress = parseConsole(consoleText);
+    const boot = parseBootConsole(consoleText, `console${suffix}.log`);
+    boots.push(boot);
     const verdict = judgeBoot(progress, attempt, r.status === 137 || r.signal === 'SIGKILL' ? 'timeout' : 'exited');
     const data = parseDataLog(existsSync(dataLog) ? readFileSync(dataLog, 'utf8') : '');
     log(`kernel ${k.id}: boot ${attempt} (${accel}) ${secs}s: ${data.runs.length} of ${todo.length} runs${verdict.kind === 'ok' ? '' : `; ${verdict.reason}`}`);
@@ -122,14 +128,17 @@ function bootKernel(k: Bootable, plan: { target: Target; workload: Workload }[],
     if (verdict.kind === 'resume') {
       // keep the runs this boot finished; the one whose set-up died has no trace yet
       const at = todo.findIndex((p) => `${p.target} ${p.workload.name}` === verdict.from);
-      runs.push(...data.runs.filter((x) => x.complete && `${x.target} ${x.workload}` !== verdict.from));
+      const kept = data.runs.filter((x) => x.complete && `${x.target} ${x.workload}` !== verdict.from);
+      runs.push(...kept);
+      for (const x of kept) consoles.set(`${x.target} ${x.workload}`, boot);
       todo = at < 0 ? todo : todo.slice(at);
       log(`kernel ${k.id}: RETRY: ${verdict.reason}; ${todo.length} runs left`);
       image = imageFor(todo, `.boot${attempt + 1}`);
       continue;
     }
     runs.push(...data.runs);
-    return { runs, failure: verdict.kind === 'failed' ? verdict.reason : null, seconds };
+    for (const x of data.runs) consoles.set(`${x.target} ${x.workload}`, boot);
+    return { runs, failure: verdict.kind === 'failed' ? verdict.reason : null, seconds, consoles, boots };
   }
 }
 
@@ -201,6 +210,7 @@ function main(): number {
   log(`accelerator: ${accel} (${why})`);
 
   const cells: Cell[] = [];
+  const outside: string[] = [];
   for (const k of kernels) {
     const dir = join(outRoot, k.id);
     mkdirSync(dir, { recursive: true });
@@ -217,7 +227,9 @@ function main(): number {
       log(`kernel ${k.id}: initramfs${suffix === '' ? '' : ` (${todo.length} runs)`} ${(statSync(image).size / 1048576).toFixed(1)} MiB in ${((Date.now() - t1) / 1000).toFixed(1)}s, modules: ${mods.join(' ') || '(none: all built in)'}`);
       return image;
     };
-    const { runs, failure, seconds } = bootKernel(k, plan, accel, dir, imageFor);
+    const { runs, failure, seconds, consoles, boots } = bootKernel(k, plan, accel, dir, imageFor);
+    // kernel warnings of no run (boot, module loading, after the last run) fail no cell: printed to be seen
+    for (const b of boots) for (const m of messagesOutsideRuns(b)) outside.push(`  ${k.id} ${b.file}:${m.line} ${m.text}`);
     for (const p of plan) {
       const secs = seconds.get(`${p.target} ${p.workload.name}`);
       const base = { kernel: k.id, target: p.target, workload: p.workload.name };
@@ -235,7 +247,7 @@ function main(): number {
       const rel = relative(repo, tracePath);
       const c = run('node', [cli, 'check', '--format', 'json', tracePath]);
       writeFileSync(join(dir, `${p.target}-${p.workload.name}.check.json`), c.stdout);
-      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr, pageref, phaseWaits(r.trace));
+      const cell = cellFromCheck({ ...base, trace: rel, rc: r.rc }, c.status, c.stdout, c.stderr, pageref, phaseWaits(r.trace), consoles.get(`${p.target} ${p.workload.name}`) ?? null, r.trace);
       cells.push(secs === undefined ? cell : { ...cell, seconds: secs });
     }
   }
@@ -243,6 +255,7 @@ function main(): number {
   const t = totals(cells);
   log('');
   process.stdout.write(formatMatrix(cells));
+  if (outside.length > 0) log(['', 'kernel warnings outside every run (no cell judges them):', ...outside].join('\n'));
   log('');
   log(`vmtest ${tier}: ${t.cells} cells, ${t.passed} passed, ${t.failed} failed, ${t.mismatches} mismatches, ${t.observations} observations; wall ${Math.floor(wall / 60)}m${Math.round(wall % 60)}s (${accel}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   writeFileSync(join(outRoot, 'summary.json'), JSON.stringify({ tier, accel, wallSeconds: Math.round(wall), kernels: kernels.map((k) => ({ id: k.id, packages: k.packages })), totals: t, cells }, null, 2) + '\n');

@@ -1,9 +1,12 @@
 /**
  * The matrix: one cell per kernel × target × workload, from `check --format json`,
  * and its text table. A cell passes when check found no mismatch on a complete trace
- * with at least one observation, and every finding it reports is one the workload's
- * PHASE markers say the kernel really showed (see expectationProblems()).
+ * with at least one observation, every finding it reports is one the workload's
+ * PHASE markers (expectationProblems()) or the kernel's console (judgeConsole()) say
+ * the kernel really showed, and the console shows no kernel warning of the run that
+ * no finding predicts.
  */
+import { CONSOLE_SITES, judgeConsole, traceTimes, type BootConsole, type ConfirmedLine } from './console.ts';
 
 /** The part of check's JSON report a cell uses. */
 export interface CheckJson {
@@ -61,6 +64,8 @@ export interface Cell {
   mismatches: CheckJson['mismatches'];
   /** check's findings: on an ok cell, each is what the kernel really did. */
   findings: CellFinding[];
+  /** The console lines (kernel WARNINGs, bad pud) that confirmed findings, when the console was judged. */
+  console?: ConfirmedLine[];
   /** Why a cell has no verdict (no trace, check failed), or why its findings fail it. */
   note: string | null;
   /** Guest seconds the run took (recorder set-up, workload, trace output), when known. */
@@ -110,9 +115,11 @@ function phaseWords(w: PhaseWait): string {
  * alarm, or outside every bounded wait, is a false finding. A wait that ended only by
  * the alarm with no missed-wakeup in it is a missed wakeup the model did not predict.
  * Any other error finding has no marker that confirms it, so it fails too (the model
- * may be wrong); warnings and notes pass. Returns one sentence per problem.
+ * may be wrong), unless the console judges it (`byConsole`: the codes with a console
+ * message, when the console is read); warnings and notes pass here. Returns one
+ * sentence per problem.
  */
-export function expectationProblems(findings: readonly CellFinding[], waits: readonly PhaseWait[]): string[] {
+export function expectationProblems(findings: readonly CellFinding[], waits: readonly PhaseWait[], byConsole: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
   for (const f of findings) {
     const at = f.line === null ? 'at an unknown line' : `at line ${f.line}`;
@@ -120,7 +127,7 @@ export function expectationProblems(findings: readonly CellFinding[], waits: rea
       const w = waitAt(waits, f.line);
       if (w === undefined) problems.push(`missed-wakeup ${at} falls in no alarm-bounded phase`);
       else if (!w.alarmFired) problems.push(`missed-wakeup ${at}, but phase ${w.phase} ended without the alarm (alarm_fired=0): something woke the waiter`);
-    } else if (f.severity === 'error') problems.push(`${f.code} ${at}: no PHASE marker states that the kernel did this`);
+    } else if (f.severity === 'error' && !byConsole.has(f.code)) problems.push(`${f.code} ${at}: no PHASE marker states that the kernel did this`);
   }
   for (const w of waits) {
     if (w.alarmFired && !findings.some((f) => f.code === 'missed-wakeup' && waitAt([w], f.line) !== undefined)) {
@@ -133,12 +140,13 @@ export function expectationProblems(findings: readonly CellFinding[], waits: rea
 /**
  * A cell from a check run. Exit 0, or exit 1 with no mismatch and error findings only:
  * the model matched the kernel, and the cell passes when its findings agree with the
- * workload's markers (`waits`, from phaseWaits(); expectationProblems()), else it is a
- * `finding` cell. Exit 1 with mismatches → mismatch; anything else → check-error. With
+ * workload's markers (`waits`, from phaseWaits(); expectationProblems()) and, given the
+ * boot's console (`boot`, from parseBootConsole()), with the kernel messages of its run
+ * (judgeConsole(); `traceText` times the findings), else it is a `finding` cell. Exit 1 with mismatches → mismatch; anything else → check-error. With
  * `strictUntraced` (the page_ref tier, where every refcount change is a tracepoint) a
  * clean check that still reports untraced changes does not pass.
  */
-export function cellFromCheck(base: Pick<Cell, 'kernel' | 'target' | 'workload' | 'trace' | 'rc'>, exit: number | null, stdout: string, stderr: string, strictUntraced = false, waits: readonly PhaseWait[] = []): Cell {
+export function cellFromCheck(base: Pick<Cell, 'kernel' | 'target' | 'workload' | 'trace' | 'rc'>, exit: number | null, stdout: string, stderr: string, strictUntraced = false, waits: readonly PhaseWait[] = [], boot: BootConsole | null = null, traceText = ''): Cell {
   let j: CheckJson | null = null;
   let err: string | null = null;
   try {
@@ -166,8 +174,11 @@ export function cellFromCheck(base: Pick<Cell, 'kernel' | 'target' | 'workload' 
     return { ...base, ...counts, status: 'untraced', note: `${j.untraced.length} refcount changes untraced on a page_ref kernel` };
   }
   if (agreed) {
-    const problems = expectationProblems(counts.findings, waits);
-    return { ...base, ...counts, status: problems.length === 0 ? 'ok' : 'finding', note: problems.length === 0 ? null : problems.join('; ') };
+    const byConsole = new Set(boot === null ? [] : Object.keys(CONSOLE_SITES));
+    const con = boot === null ? null : judgeConsole(counts.findings, boot, base.target, base.workload, traceTimes(traceText));
+    const problems = [...expectationProblems(counts.findings, waits, byConsole), ...(con?.problems ?? [])];
+    const withConsole = con === null ? counts : { ...counts, console: con.confirmed };
+    return { ...base, ...withConsole, status: problems.length === 0 ? 'ok' : 'finding', note: problems.length === 0 ? null : problems.join('; ') };
   }
   if (j !== null && exit === 1 && j.mismatches.length > 0) return { ...base, ...counts, status: 'mismatch', note: null };
   const why = stderr.trim().split('\n').slice(0, 3).join(' | ') || err || 'no output';
@@ -191,7 +202,7 @@ const STATUS_TEXT: Readonly<Record<CellStatus, string>> = { ok: 'ok', mismatch: 
 /**
  * The matrix table, then one line per mismatch and per cell without a verdict, then
  * the findings of the cells (on an ok cell: what the kernel did, confirmed by the
- * workload's markers).
+ * workload's markers or the console), then the console lines that confirmed them.
  */
 export function formatMatrix(cells: readonly Cell[]): string {
   const head = ['kernel', 'target', 'workload', 'profile', 'obs', 'matched', 'unknown', 'untraced', 'mismatch', 'findings', 'secs', 'result'];
@@ -215,6 +226,13 @@ export function formatMatrix(cells: readonly Cell[]): string {
     }
   }
   if (found.length > 0) lines.push('', 'findings (the kernel behaviour check reports; details in each .check.json):', ...found);
+  const seen: string[] = [];
+  for (const c of cells) {
+    for (const l of c.console ?? []) {
+      seen.push(`  ${c.kernel} ${l.file}:${l.line} ${l.text} <- ${c.target} ${c.workload}: ${l.codes.join(', ')}${l.earlier ? ' (printed before the run: WARN_ON_ONCE fired earlier in the boot)' : ''}`);
+    }
+  }
+  if (seen.length > 0) lines.push('', 'console lines that confirm findings (kernel messages the findings model):', ...seen);
   return lines.join('\n') + '\n';
 }
 
