@@ -88,6 +88,120 @@ describe('bad pud lines and pud-clear-bad findings', () => {
   });
 });
 
+// The stock 6.1.0-57 boot of `VMTEST_KERNELS=6.1 VMTEST_TARGETS=xfs
+// VMTEST_WORKLOADS=fsdax-reflink npm run vmtest` at loglevel=5, console.log lines 9-100
+// shortened (CRLF as written): both WARN_ON_ONCEs fire in the workload's first,
+// unrecorded pass, before run-start; the recorded run cannot print them again.
+const REFLINK_61 = [
+  'VMTEST: booted 6.1.0-57-amd64 [3.82s]',
+  '[    4.071360] nd_pmem namespace0.0: unable to guarantee persistence of writes',
+  'VMTEST: modules loaded [5.65s]',
+  '[    6.223275] XFS (pmem0): DAX enabled. Warning: EXPERIMENTAL, use at your own risk',
+  'VMTEST: target xfs: /dev/pmem0 on region0 (0x80000-0xa0000) mounted dax=always: /dev/pmem0 /mnt/xfs xfs rw,relatime,attr2,dax=always,inode64,logbufs=8,logbsize=32k,sunit=4096,swidth=4096,noquota 0 0 [6.47s]',
+  '[    6.620853] ------------[ cut here ]------------',
+  '[    6.622200] WARNING: CPU: 0 PID: 186 at fs/dax.c:380 dax_insert_entry+0x227/0x320',
+  '[    6.622200] CPU: 0 PID: 186 Comm: fsdax-reflink Not tainted 6.1.0-57-amd64 #1  Debian 6.1.192-3',
+  '[    6.622200] RIP: 0010:dax_insert_entry+0x227/0x320',
+  '[    6.622200] Call Trace:',
+  '[    6.622200]  dax_fault_iter+0x267/0x650',
+  '[    6.622200] ---[ end trace 0000000000000000 ]---',
+  '[    6.654371] ------------[ cut here ]------------',
+  '[    6.654616] WARNING: CPU: 0 PID: 186 at fs/dax.c:404 dax_disassociate_entry+0x49/0xb0',
+  '[    6.655965] RIP: 0010:dax_disassociate_entry+0x49/0xb0',
+  '[    6.658179]  dax_insert_entry+0xb6/0x320',
+  '[    6.658179] ---[ end trace 0000000000000000 ]---',
+  'VMTEST: run-start xfs fsdax-reflink snap=80400,80401,80600 [7.03s]',
+  'PHASE ficlone begin dst=rl-clone.dat src=rl-src.dat',
+  'PHASE done steps_ok=22 refused=0 skipped=1',
+  'VMTEST: run-end xfs fsdax-reflink rc=0 trace_lines=538 [21.45s]',
+  'VMTEST: done [21.77s]',
+].map((l) => `${l}\r`).join('\n');
+// that run's check: 9 associate-mapped-page, 4 disassociate-foreign-page (trace lines)
+const REFLINK_FINDINGS = [
+  ...[[265, '0x80400'], [270, '0x80401'], [275, '0x80402'], [280, '0x80403'], [289, '0x80400'], [294, '0x80401'], [299, '0x80402'], [304, '0x80403'], [322, '0x80600']].map(([line, pfn]) => ({ code: 'associate-mapped-page', severity: 'warn', seq: 14, pfn, function: 'dax_associate_entry', message: '…', line })),
+  ...[[341, '0x80400'], [416, '0x80402'], [470, '0x80401'], [470, '0x80403']].map(([line, pfn]) => ({ code: 'disassociate-foreign-page', severity: 'warn', seq: 25, pfn, function: 'dax_disassociate_entry', message: '…', line })),
+];
+const reflink = { kernel: '6.1', target: 'xfs', workload: 'fsdax-reflink', trace: 'vmtest/out/stock/6.1/xfs-fsdax-reflink.trace.txt', rc: '0' };
+const ASSOC_WARN = 'WARNING: CPU: 0 PID: 186 at fs/dax.c:380 dax_insert_entry+0x227/0x320';
+const FOREIGN_WARN = 'WARNING: CPU: 0 PID: 186 at fs/dax.c:404 dax_disassociate_entry+0x49/0xb0';
+
+describe('WARN splats and the findings that model them', () => {
+  it('reads a WARNING with its file, line and function (inlined dax_associate_entry shows as dax_insert_entry), not the RIP or call trace lines', () => {
+    const boot = parseBootConsole(REFLINK_61);
+    expect(boot.messages.map((m) => [m.line, m.kind, m.file, m.srcLine, m.fn, m.text])).toEqual([
+      [7, 'warning', 'fs/dax.c', 380, 'dax_insert_entry', ASSOC_WARN],
+      [14, 'warning', 'fs/dax.c', 404, 'dax_disassociate_entry', FOREIGN_WARN],
+    ]);
+    expect(boot.windows).toEqual([{ target: 'xfs', workload: 'fsdax-reflink', preamble: 3, start: 18, end: 21 }]);
+  });
+
+  it('7.x\'s WARNING format (kernel/panic.c __warn() of 7.3: file:line first, CPU# after) reads the same', () => {
+    // constructed from the 7.3 format string, not recorded: no 7.x run has warned yet
+    const boot = parseBootConsole('[   12.5] WARNING: fs/dax.c:498 at dax_insert_entry+0x1b/0x3c0, CPU#0: fsdax-reflink/190');
+    expect(boot.messages.map((m) => [m.file, m.srcLine, m.fn])).toEqual([['fs/dax.c', 498, 'dax_insert_entry']]);
+  });
+
+  it('WARN_ON_ONCE already fired earlier in the boot (the first pass): the 13 findings are confirmed, the cell passes, the matrix lists both lines', () => {
+    const c = cellFromCheck(reflink, 0, doc(REFLINK_FINDINGS), '', false, [], parseBootConsole(REFLINK_61));
+    expect(c).toMatchObject({ status: 'ok', note: null });
+    expect(c.console).toEqual([
+      { file: 'console.log', line: 7, text: ASSOC_WARN, codes: ['associate-mapped-page'], earlier: true },
+      { file: 'console.log', line: 14, text: FOREIGN_WARN, codes: ['disassociate-foreign-page'], earlier: true },
+    ]);
+    expect(formatMatrix([c]).split('\n').slice(-4)).toEqual([
+      'console lines that confirm findings (kernel messages the findings model):',
+      `  6.1 console.log:7 ${ASSOC_WARN} <- xfs fsdax-reflink: associate-mapped-page (printed before the run: WARN_ON_ONCE fired earlier in the boot)`,
+      `  6.1 console.log:14 ${FOREIGN_WARN} <- xfs fsdax-reflink: disassociate-foreign-page (printed before the run: WARN_ON_ONCE fired earlier in the boot)`,
+      '',
+    ]);
+  });
+
+  it('a WARNING inside the run confirms its finding there, named by the console of the boot the run ran in', () => {
+    const text = ['VMTEST: run-start xfs fsdax-reflink snap=none [7.03s]', `[    8.622200] ${ASSOC_WARN}`, 'VMTEST: run-end xfs fsdax-reflink rc=0 trace_lines=538 [21.45s]'].join('\n');
+    const v = judgeConsole([{ code: 'associate-mapped-page', line: 265, pfn: '0x80400' }], parseBootConsole(text, 'console.boot2.log'), 'xfs', 'fsdax-reflink');
+    expect(v).toEqual({ problems: [], confirmed: [{ file: 'console.boot2.log', line: 2, text: ASSOC_WARN, codes: ['associate-mapped-page'], earlier: false }] });
+  });
+
+  it('unconfirmed: at loglevel=4 (the 6.1 matrix run before this change) the console has no WARNING, and the findings fail the cell, one sentence per code', () => {
+    const text = [
+      'VMTEST: run-end xfs fsdax-vma rc=0 trace_lines=775 [393.99s]',
+      'VMTEST: run-start xfs fsdax-reflink snap=80400,80401,80600 [396.66s]',
+      'PHASE setup begin target=/mnt/xfs',
+      'VMTEST: run-end xfs fsdax-reflink rc=0 trace_lines=541 [416.43s]',
+    ].join('\n');
+    const c = cellFromCheck(reflink, 0, doc(REFLINK_FINDINGS), '', false, [], parseBootConsole(text));
+    expect(c.status).toBe('finding');
+    expect(c.note).toBe([
+      'associate-mapped-page at lines 265, 270, 275, 280, 289, 294, 299, 304, 322 (9 findings): the console shows no WARN_ON_ONCE(page->mapping) of dax_associate_entry() (a WARNING at fs/dax.c in dax_associate_entry/dax_insert_entry) in the run or earlier in the boot',
+      'disassociate-foreign-page at lines 341, 416, 470, 470 (4 findings): the console shows no WARN_ON_ONCE(page->mapping && page->mapping != mapping) of dax_disassociate_entry() (a WARNING at fs/dax.c in dax_disassociate_entry/grab_mapping_entry/__dax_invalidate_entry/dax_insert_entry/dax_delete_mapping_range) in the run or earlier in the boot',
+    ].join('; '));
+    expect(c.console).toEqual([]);
+  });
+
+  it('unexplained: a WARNING in the run or its first pass with no finding of that function fails the cell, the line quoted', () => {
+    const none = cellFromCheck(reflink, 0, doc([]), '', false, [], parseBootConsole(REFLINK_61));
+    expect(none.status).toBe('finding');
+    expect(none.note).toBe([
+      `the kernel warned before the run (its first pass or set-up); the model reports nothing: console.log:7 "${ASSOC_WARN}"`,
+      `the kernel warned before the run (its first pass or set-up); the model reports nothing: console.log:14 "${FOREIGN_WARN}"`,
+    ].join('; '));
+    // only the association predicted: the disassociation's WARNING is unexplained
+    const half = judgeConsole([{ code: 'associate-mapped-page', line: 265, pfn: '0x80400' }], parseBootConsole(REFLINK_61), 'xfs', 'fsdax-reflink');
+    expect(half.problems).toEqual([`the kernel warned before the run (its first pass or set-up); the model reports nothing: console.log:14 "${FOREIGN_WARN}"`]);
+    const inRun = ['VMTEST: run-start xfs fsdax-reflink snap=none [7.03s]', `[    8.654616] ${FOREIGN_WARN}`, 'VMTEST: run-end xfs fsdax-reflink rc=0 trace_lines=538 [21.45s]'].join('\n');
+    expect(judgeConsole([], parseBootConsole(inRun), 'xfs', 'fsdax-reflink').problems).toEqual([`the kernel warned; the model reports nothing: console.log:2 "${FOREIGN_WARN}"`]);
+  });
+
+  it('an error finding its console line confirms passes; without the console it fails as before', () => {
+    // free_zone_device_page()'s WARN_ON_ONCE in 6.1's format; constructed, no run has hit it
+    const text = ['VMTEST: run-start devdax-2M devdax snap=none [1.0s]', '[    2.0] WARNING: CPU: 1 PID: 200 at mm/memremap.c:491 free_zone_device_page+0x9a/0xb0', 'VMTEST: run-end devdax-2M devdax rc=0 trace_lines=5 [3.0s]'].join('\n');
+    const f = { code: 'free-without-page-free', severity: 'error', seq: 3, pfn: '0x1a0a00', function: 'free_zone_device_page', message: '…', line: 40 };
+    const b = { kernel: '6.1', target: 'devdax-2M', workload: 'devdax', trace: 't', rc: '0' };
+    expect(cellFromCheck(b, 1, doc([f]), '', false, [], parseBootConsole(text))).toMatchObject({ status: 'ok', note: null });
+    expect(cellFromCheck(b, 1, doc([f]), '', false, [])).toMatchObject({ status: 'finding', note: 'free-without-page-free at line 40: no PHASE marker states that the kernel did this' });
+  });
+});
+
 describe('every finding code is classified', () => {
   it('each code src/ reports has a console site or is listed as having none, and no code is both', () => {
     const codes = new Set<string>();

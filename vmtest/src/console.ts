@@ -227,8 +227,9 @@ function quote(file: string, m: KernelMessage): string {
  * same steps unrecorded), must be a finding of the run: a message no finding predicts
  * is the kernel warning where the model reports nothing. A finding whose message is
  * printed every time (bad pud) takes the unpaired such line nearest in time to its
- * trace line (`timeOf`: the ftrace timestamp; ftrace's and printk's clocks agreed to the microsecond on 6.1
- * and were 0.85 s apart on 6.12 under TCG, so the nearest line is taken, with no
+ * trace line (`timeOf`: its ftrace timestamp; under TCG ftrace may switch to the
+ * global clock, "Unstable clock detected", so the two clocks agreed to the microsecond
+ * on a 6.1 boot and were 0.85 s apart on a 6.12 one: the nearest line is taken, with no
  * threshold). Returns one sentence per problem, and the lines that confirmed findings.
  */
 export function judgeConsole(findings: readonly ConsoleFinding[], boot: BootConsole, target: string, workload: string, timeOf: (traceLine: number) => number | null = () => null): ConsoleVerdict {
