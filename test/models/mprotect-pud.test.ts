@@ -84,3 +84,19 @@ describe('unified@7.3: change_huge_pud() / __split_huge_pud_locked()', () => {
     expect(fns(r, 3)).toContain('__split_huge_pud_locked');
   });
 });
+
+describe('mremap() of a device-dax PUD: get_old_pud() clears it as a bad table in every kernel; what it leaves depends on what the map took', () => {
+  const to = 0x7fed00000000;
+  const moved = (seq: number): Op => ({ seq, type: 'mremap', mm: 'A', start: v.start, end: v.end, newStart: to, newEnd: to + G });
+  it('legacy@6.1: vmf_insert_pfn_pud() took no reference or mapcount, so nothing is leaked', () => {
+    const r = run('legacy@6.1', [REG, pudFault(2), moved(3)]);
+    expect(r.findings.map((f) => [f.code, f.severity, f.pfn, f.function])).toEqual([['pud-clear-bad', 'warn', HEAD, 'pud_clear_bad']]);
+    expect(r.findings[0]!.message).toBe('mremap() of A at 0x7fec00000000: get_old_pud() takes the device PUD for a bad table and clears it; no count changes (a legacy device-dax mapping took no reference or mapcount); the new address faults afresh');
+    expect(folio(r.state, HEAD)).toMatchObject({ refcount: 1, entire: 0 });
+  });
+  it('unified@7.3: the reference and entire mapcount of the map stay with the folio (leaked)', () => {
+    const r = run('unified@7.3', [REG, pudFault(2), moved(3)]);
+    expect(r.findings[0]!.message).toBe('mremap() of A at 0x7fec00000000: get_old_pud() takes the device PUD for a bad table and clears it; the folio keeps the reference and mapcount the mapping took (leaked); the new address faults afresh');
+    expect(folio(r.state, HEAD)).toMatchObject({ refcount: 2, entire: 1 });
+  });
+});

@@ -274,7 +274,9 @@ export function mremap(ctx: ModelCtx, hooks: FamilyHooks, op: OpOf<'mremap'>): v
             // mremap_move :517, its fault :523 inserts with entire mapcount 0 and :529
             // shows refcount 3, entire mapcount 1; the console shows the bad pud)
             call(ctx, 'pud_clear_bad', pte.pfn < 0 ? undefined : pte.pfn, () => {
-              warn(ctx, 'pud-clear-bad', 'warn', pte.pfn, 'pud_clear_bad', `mremap() of ${op.mm} at ${hex(pte.addr)}: get_old_pud() takes the device PUD for a bad table and clears it; the folio keeps its reference and mapcount (leaked)`);
+              // legacy device-dax maps with vmf_insert_pfn_pud(): no reference, no mapcount to leak
+              const kept = ctx.profile.family === 'unified' ? 'the folio keeps the reference and mapcount the mapping took (leaked)' : 'no count changes (a legacy device-dax mapping took no reference or mapcount)';
+              warn(ctx, 'pud-clear-bad', 'warn', pte.pfn, 'pud_clear_bad', `mremap() of ${op.mm} at ${hex(pte.addr)}: get_old_pud() takes the device PUD for a bad table and clears it; ${kept}; the new address faults afresh`);
               ctx.emit({ type: 'pt_clear', mm: op.mm, addr: pte.addr, level: pte.level });
             });
             continue;
