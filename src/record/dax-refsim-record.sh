@@ -147,7 +147,7 @@ TMPOUT=""
 NSAVED=0
 SAVED_LIST="|"
 ADDED_PROBES=0
-CHILD=""
+CHILD=""; RUNNING=0
 
 # ------------------------------------------------------------------ restoration
 # set_file PATH VALUE: remember PATH's value the first time it is changed, then write.
@@ -200,6 +200,9 @@ restore() {
 on_exit() { rc=$?; restore; exit $rc; }
 on_signal() {
 	trap '' INT TERM HUP
+	# a signal can land between the fork of the command and `CHILD=$!` (the trap runs
+	# before the next command): $! already names it then
+	[ "$RUNNING" = 1 ] && [ -z "$CHILD" ] && CHILD=$!
 	[ -n "$CHILD" ] && kill -TERM "$CHILD" 2>/dev/null && wait "$CHILD" 2>/dev/null
 	restore
 	warn "interrupted by SIG$1; tracefs restored, no trace written"
@@ -738,11 +741,12 @@ export DAX_REFSIM_MARKER
 # terminal's, and an interrupt stops the command before tracefs is restored
 # (with the trace on stdout, the command's own stdout goes to stderr: it would precede
 # the trace in the same stream)
+RUNNING=1
 if [ -n "$OUT" ]; then "$@" <&0 &
 else "$@" <&0 >&2 & fi
 CHILD=$!
 wait "$CHILD"; RC=$?
-CHILD=""
+CHILD=""; RUNNING=0
 echo 0 > "$T/tracing_on"
 
 # ------------------------------------------------------------------ dump
