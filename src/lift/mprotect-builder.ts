@@ -11,11 +11,12 @@
  * between entry and return is the syscall's (a cut PMD's split, which on a unified kernel
  * removes the rmap and puts the folio): the model's mprotect() does those itself.
  */
-import { compareKernelSeries } from '../trace/kernel-release.ts';
+import { changeHugePud } from '../models/kernel-facts.ts';
 import { probeBigint } from '../trace/record-fields.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
-import type { Builder, Closed, LiftEnv, LiftedOp } from './builder.ts';
-import { isSnapProbe, mmKey, probeFunction } from './record-view.ts';
+import type { Closed, LiftEnv, LiftedOp } from './builder.ts';
+import { SyscallBuilder } from './syscall-builder.ts';
+import { mmKey, probeFunction } from './record-view.ts';
 
 /** The syscall wrapper the recorder probes (its pt_regs words are the arguments). */
 const MPROTECT_SYSCALL = '__x64_sys_mprotect';
@@ -30,31 +31,11 @@ export function opensMprotect(r: TraceRecord): r is KprobeRecord {
 }
 
 /** One mprotect() call being read, from its entry to its return. */
-export class MprotectBuilder implements Builder {
+export class MprotectBuilder extends SyscallBuilder {
   readonly kind = 'mprotect' as const;
-  readonly context: string;
-  readonly endsAtPhase = true;
-  private readonly env: LiftEnv;
-  private readonly records: TraceRecord[] = [];
-  private readonly entry: KprobeRecord;
-  private ret: bigint | null = null;
 
   constructor(env: LiftEnv, context: string, r: KprobeRecord) {
-    this.env = env;
-    this.context = context;
-    this.entry = r;
-    this.records.push(r);
-  }
-
-  get finished(): boolean {
-    return this.ret !== null;
-  }
-
-  offer(r: TraceRecord): boolean {
-    if (this.ret !== null || r.kind === 'marker' || isSnapProbe(r)) return false;
-    this.records.push(r);
-    if (r.kind === 'kprobe' && r.probeKind === 'return' && probeFunction(r) === MPROTECT_SYSCALL) this.ret = probeBigint(r, 'ret') ?? -1n;
-    return true;
+    super(env, context, r, MPROTECT_SYSCALL, -1n);
   }
 
   close(): Closed {
@@ -66,7 +47,8 @@ export class MprotectBuilder implements Builder {
     const write = (prot & PROT_WRITE) !== 0n;
     const world = this.env.world;
     const rel = this.env.release;
-    const pudLeaf = rel === null || compareKernelSeries(rel, 6, 12) >= 0;
+    // the models' boundary: change_pud_range() keeps a PUD leaf from 6.12 on
+    const pudLeaf = rel === null || changeHugePud([rel.major, rel.minor]);
     // one Op per change_protection(), with the records up to it; the return goes to the last
     const ops: LiftedOp[] = [];
     const stray: TraceRecord[] = [];

@@ -12,9 +12,10 @@
 import { PAGE_SIZE } from '../kernel/constants.ts';
 import { probeBigint } from '../trace/record-fields.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
-import type { Builder, Closed, LiftEnv } from './builder.ts';
+import type { Closed, LiftEnv } from './builder.ts';
+import { SyscallBuilder } from './syscall-builder.ts';
 import { strayOnly } from './builder.ts';
-import { isSnapProbe, mmKey, probeFunction } from './record-view.ts';
+import { mmKey, probeFunction } from './record-view.ts';
 
 /** The syscall wrapper the recorder probes (its pt_regs words are the arguments). */
 const MREMAP_SYSCALL = '__x64_sys_mremap';
@@ -33,31 +34,11 @@ function pageAlign(n: bigint): number {
 }
 
 /** One mremap() call being read, from its entry to its return. */
-export class MremapBuilder implements Builder {
+export class MremapBuilder extends SyscallBuilder {
   readonly kind = 'mremap' as const;
-  readonly context: string;
-  readonly endsAtPhase = true;
-  private readonly env: LiftEnv;
-  private readonly records: TraceRecord[] = [];
-  private readonly entry: KprobeRecord;
-  private ret: bigint | null = null;
 
   constructor(env: LiftEnv, context: string, r: KprobeRecord) {
-    this.env = env;
-    this.context = context;
-    this.entry = r;
-    this.records.push(r);
-  }
-
-  get finished(): boolean {
-    return this.ret !== null;
-  }
-
-  offer(r: TraceRecord): boolean {
-    if (this.ret !== null || r.kind === 'marker' || isSnapProbe(r)) return false;
-    this.records.push(r);
-    if (r.kind === 'kprobe' && r.probeKind === 'return' && probeFunction(r) === MREMAP_SYSCALL) this.ret = probeBigint(r, 'ret') ?? ERR_FLOOR;
-    return true;
+    super(env, context, r, MREMAP_SYSCALL, ERR_FLOOR);
   }
 
   close(): Closed {
