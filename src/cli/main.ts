@@ -11,6 +11,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, type CliContext, type CliIo, type ExitCode } from './context.ts';
 import { DEFAULT_MAX_LINE_BYTES, setMaxLineBytes } from '../io/line-limit.ts';
+import { DEFAULT_MAX_OP_PAGES, setMaxOpPages } from '../engine/op-bounds.ts';
 import { asFileSystemError, inputErrorText, isInputError, isYargsUsage, UsageError } from './errors.ts';
 import { replayCommand } from './commands/replay.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
@@ -46,6 +47,14 @@ function parseMaxLineBytes(v: unknown): number {
   return n;
 }
 
+/** The --max-op-pages value: a positive integer, else a usage error; the default when absent. */
+function parseMaxOpPages(v: unknown): number {
+  if (v === undefined) return DEFAULT_MAX_OP_PAGES;
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-op-pages ${typeof v === 'string' ? v : JSON.stringify(v)}: expected a positive integer (pages)`);
+  return n;
+}
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -72,13 +81,21 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
       global: true,
       describe: `longest input line read, in bytes (default ${DEFAULT_MAX_LINE_BYTES}); a longer line is a LINE_TOO_LONG error`,
     })
+    .option('max-op-pages', {
+      type: 'string',
+      global: true,
+      describe: `most pages one Op may walk where no kernel bound is tighter (default ${DEFAULT_MAX_OP_PAGES}: 4 GiB of 4 KiB pages); a larger nr is a BAD_FIELD error`,
+    })
     .option('lenient', {
       type: 'boolean',
       global: true,
       default: false,
       describe: 'skip bad input lines (counted, the first 20 printed) instead of exit 2; the report is marked partial',
     })
-    .middleware((argv) => setMaxLineBytes(parseMaxLineBytes(argv['maxLineBytes'])))
+    .middleware((argv) => {
+      setMaxLineBytes(parseMaxLineBytes(argv['maxLineBytes']));
+      setMaxOpPages(parseMaxOpPages(argv['maxOpPages']));
+    })
     .epilog('Exit codes: 0 no findings, 1 findings, 2 bad input or usage, 3 internal error.');
   // Each module is typed by its own arguments; yargs takes them as untyped modules.
   for (const command of COMMANDS) parser = parser.command(command(ctx) as unknown as CommandModule);

@@ -179,8 +179,10 @@ describe("numbers outside the kernel's range: an error at their position, never 
   const withOp = (name: string, op: object): string => put(name, [S3[0], S3[1], S3[2], JSON.stringify({ seq: 3, ...op })].join('\n') + '\n');
 
   it.each([
-    ['gup.pin', { type: 'gup.pin', mm: 'A', pfn: 294992, nr: 2 ** 31, fast: false, longterm: false }, 'pages of pgmap pmem0'],
-    ['gup.get', { type: 'gup.get', mm: 'A', pfn: 294992, nr: 1e6, fast: true }, 'pages of pgmap pmem0'],
+    // A maps pfn 294992 at the start of its 4 MiB VMA: __get_user_pages() stops at the hole after it
+    ['gup.pin', { type: 'gup.pin', mm: 'A', pfn: 294992, nr: 2 ** 31, fast: false, longterm: false }, 'exceed the 1024 pages from address 0x7f0000000000'],
+    ['gup.get', { type: 'gup.get', mm: 'A', pfn: 294992, nr: 1e6, fast: true }, 'to 0x7f0000400000, the end of its contiguous VMAs (__get_user_pages() stops at a hole with -EFAULT)'],
+    ['dio.grab', { type: 'dio.grab', mm: 'A', pfn: 294992, nr: 2 ** 31, fast: true }, 'exceed the 1024 pages from address'],
     ['unpin', { type: 'unpin', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
     ['put', { type: 'put', pfn: 294992, nr: 1e7 }, 'pages of pgmap pmem0'],
     ['dio.release', { type: 'dio.release', pfn: 294992, nr: 2 ** 31 }, 'pages of pgmap pmem0'],
@@ -280,6 +282,86 @@ describe("numbers outside the kernel's range: an error at their position, never 
     const r = await cli('check', path);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`pfn 0x48400 (input line ${line}): the recorded mapcount 100000000`);
+  });
+});
+
+describe('Op pages: bounds from the kernel, else the --max-op-pages work limit', () => {
+  const HEAD = '{"schema":"dax-refsim/1","kind":"ops","profile":null}';
+  /** An Op file: a pgmap of `pages` pages from pfn 0x40000, then `ops`; the last Op's line and the column of its nr. */
+  const opFile = (name: string, pages: number, ops: object[]): { path: string; line: number; column: number } => {
+    const lines = [HEAD, JSON.stringify({ seq: 1, type: 'pgmap.register', pgmap: 'pmem0', pgmapType: 'fsdax', pfn: 0x40000, nr: pages, vmemmapShift: 0 }), ...ops.map((o, i) => JSON.stringify({ seq: i + 2, ...o }))];
+    const path = put(name, lines.join('\n') + '\n');
+    const last = lines[lines.length - 1]!;
+    return { path, line: lines.length, column: last.indexOf('"nr":') + 6 };
+  };
+  const BIG = 2 ** 40;
+
+  it.each([
+    ['gup.pin', { type: 'gup.pin', mm: 'A', pfn: 0x40000, nr: BIG, fast: true, longterm: false }],
+    ['gup.get', { type: 'gup.get', mm: 'A', pfn: 0x40000, nr: BIG, fast: false }],
+    ['dio.grab', { type: 'dio.grab', mm: 'A', pfn: 0x40000, nr: BIG, fast: true }],
+    ['put', { type: 'put', pfn: 0x40000, nr: BIG }],
+    ['unpin', { type: 'unpin', pfn: 0x40000, nr: BIG }],
+    ['dio.release', { type: 'dio.release', pfn: 0x40000, nr: BIG }],
+  ])('%s of 2^40 pages in a pgmap of 2^40: BAD_FIELD at nr naming --max-op-pages, in seconds (replay and diff)', async (type, op) => {
+    const { path, line, column } = opFile(`work-${type}.jsonl`, BIG, [op]);
+    for (const args of [['replay', path, '--model', 'legacy@6.12'], ['diff', path]]) {
+      const t0 = Date.now();
+      const r = await cli(...args);
+      // was hours of page-by-page work (killed after 20 s at 2 GB); now the first step refuses it
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.status).toBe(2);
+      expect(firstIssue(r.stderr)).toEqual({ file: path, line, column, code: 'BAD_FIELD' });
+      expect(r.stderr).toContain(`nr: ${BIG} pages exceed the 1048576 pages of the work limit on one Op (--max-op-pages; no kernel bound is tighter here)`);
+    }
+  });
+
+  it('--max-op-pages sets the work limit; a bad value is a usage error', async () => {
+    const { path, line, column } = opFile('work-limit-8.jsonl', 512, [{ type: 'put', pfn: 0x40000, nr: 9 }]);
+    const r = await cli('replay', path, '--model', 'legacy@6.12', '--max-op-pages', '8');
+    expect(r.status).toBe(2);
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column, code: 'BAD_FIELD' });
+    expect(r.stderr).toContain('nr: 9 pages exceed the 8 pages of the work limit on one Op (--max-op-pages');
+    for (const bad of ['0', 'lots', '-1']) {
+      const u = await cli('replay', path, '--max-op-pages', bad);
+      expect(u.status).toBe(2);
+      expect(u.stderr).toContain(`--max-op-pages ${bad}: expected a positive integer (pages)`);
+    }
+  });
+
+  it('a dio.grab or dio.release over one bio (bi_size is an unsigned int: 2^20 + 1 pages) is BAD_FIELD under a larger --max-op-pages', async () => {
+    for (const type of ['dio.grab', 'dio.release']) {
+      const { path, line, column } = opFile(`bio-${type}.jsonl`, 2 ** 21, [{ type, pfn: 0x40000, nr: 2 ** 20 + 2, ...(type === 'dio.grab' ? { fast: true } : {}) }]);
+      const r = await cli('replay', path, '--model', 'legacy@6.12', '--max-op-pages', String(2 ** 30));
+      expect(r.status).toBe(2);
+      expect(firstIssue(r.stderr)).toEqual({ file: path, line, column, code: 'BAD_FIELD' });
+      expect(r.stderr).toContain('nr: 1048578 pages exceed the 1048577 pages of one bio');
+    }
+  });
+
+  /** A dax.fault of one PTE in A: pfn at address, in the VMA [start, end) of file F from pgoff 0. */
+  const S = 0x7f0000000000;
+  const P = 4096;
+  const fault = (start: number, end: number, address: number, pfn: number): object => ({
+    type: 'dax.fault', mm: 'A', vma: { start, end, shared: true, file: 'F', pgoff: 0 }, address, file: 'F', pgoff: (address - S) / P, pfn, level: 'pte', write: false, vmaShared: true, reflink: false,
+  });
+
+  it('a GUP goes on into the next VMA (never bounded by one VMA) and stops at a hole', async () => {
+    // two adjacent 4-page VMAs: from the last page of the first, 5 pages are left
+    const adjacent = [fault(S, S + 4 * P, S + 3 * P, 0x40003), fault(S + 4 * P, S + 8 * P, S + 4 * P, 0x40004)];
+    const ok = opFile('gup-adjacent-ok.jsonl', 512, [...adjacent, { type: 'gup.pin', mm: 'A', pfn: 0x40003, nr: 2, fast: false, longterm: false }]);
+    expect((await cli('replay', ok.path, '--model', 'legacy@6.12')).status).toBe(0);
+    const over = opFile('gup-adjacent-over.jsonl', 512, [...adjacent, { type: 'gup.pin', mm: 'A', pfn: 0x40003, nr: 6, fast: false, longterm: false }]);
+    const r = await cli('replay', over.path, '--model', 'legacy@6.12');
+    expect(r.status).toBe(2);
+    expect(firstIssue(r.stderr)).toEqual({ file: over.path, line: over.line, column: over.column, code: 'BAD_FIELD' });
+    expect(r.stderr).toContain('nr: 6 pages exceed the 5 pages from address 0x7f0000003000 (where A maps pfn 0x40003) to 0x7f0000008000, the end of its contiguous VMAs');
+    // a one-page hole after the first VMA: only its last page is left
+    const hole = opFile('gup-hole.jsonl', 512, [fault(S, S + 4 * P, S + 3 * P, 0x40003), fault(S + 5 * P, S + 8 * P, S + 5 * P, 0x40005), { type: 'gup.get', mm: 'A', pfn: 0x40003, nr: 2, fast: true }]);
+    const h = await cli('replay', hole.path, '--model', 'legacy@6.12');
+    expect(h.status).toBe(2);
+    expect(firstIssue(h.stderr)).toEqual({ file: hole.path, line: hole.line, column: hole.column, code: 'BAD_FIELD' });
+    expect(h.stderr).toContain('nr: 2 pages exceed the 1 pages from address 0x7f0000003000 (where A maps pfn 0x40003) to 0x7f0000004000');
   });
 });
 
