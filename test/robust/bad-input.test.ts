@@ -270,11 +270,22 @@ describe("numbers outside the kernel's range: an error at their position, never 
     expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + 7, code: 'BAD_FIELD' });
   });
 
-  it('check: a probe refs of 2^31-1 is an Op over its VMA, exit 2 naming the trace line', async () => {
-    const { path, line } = edited('k612-ext4-daxwork.trace.txt', 'refs=1 flags=0x2d0000', 'refs=2147483647 flags=0x2d0000');
-    const r = await cli('check', path);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`Op seq \\d+ \\(input line ${line}\\): nr: 2147483647 pages exceed`));
+  // a count that passes its type (s32, u64) but not the kernel's bound on the Op lifted
+  // from it: BAD_FIELD at the count's value, for check and for diff (which lifts too)
+  it.each([
+    ['try_grab_folio refs=2^31-1', 'refs=1 flags=0x2d0000', 'refs=2147483647 flags=0x2d0000', 'refs='.length, 'exceed the 4 pages from address 0x7f7c70c00000'],
+    ['try_grab_folio refs=2^40 (s32)', 'refs=1 flags=0x2d0000', 'refs=1099511627776 flags=0x2d0000', 'refs='.length, 'refs=1099511627776 expected s32'],
+    ['unpin_user_pages n=2^31-1', ' n=2 page0', ' n=2147483647 page0', ' n='.length, 'exceed the 98224 pages of pgmap pmem0'],
+    ['unpin_user_pages n=2^40', ' n=2 page0', ' n=1099511627776 page0', ' n='.length, 'nr: 1099511627776 pages exceed the 98224 pages of pgmap pmem0'],
+    ['unpin_user_folio npages=2^40', ' npages=1 ref', ' npages=1099511627776 ref', ' npages='.length, 'nr: 1099511627776 pages exceed the 98220 pages of pgmap pmem0'],
+  ])('check and diff: a probe %s is BAD_FIELD at its value, exit 2', async (_what, from, to, skip, message) => {
+    const { path, line, column } = edited('k612-ext4-daxwork.trace.txt', from, to);
+    for (const cmd of ['check', 'diff']) {
+      const r = await cli(cmd, path);
+      expect(r.status).toBe(2);
+      expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + skip, code: 'BAD_FIELD' });
+      expect(r.stderr).toContain(message);
+    }
   });
 
   it('check: a snap m_ of 10^8 (an int, but no missed change) is exit 2, not 5 GB', async () => {

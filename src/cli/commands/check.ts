@@ -30,6 +30,8 @@ import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf } from '../issue-
 import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext, type ExitCode } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
+import { OpBoundError } from '../../engine/op-bounds.ts';
+import { locateTraceOpBound } from '../../engine/locate-trace-op.ts';
 
 /** The check command's arguments. */
 export interface CheckArgs {
@@ -114,7 +116,11 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
     ...(args.format === 'text' ? { keepUnknowns: MAX_UNKNOWN_LINES } : {}),
   };
   // --against: the trace's Ops under the reference's profile; its lines are the reference's
-  const run = args.against !== undefined ? await checkTraceAgainst(args.trace, args.against, opts) : await checkTraceFile(args.trace, opts);
+  const run = await (args.against !== undefined ? checkTraceAgainst(args.trace, args.against, opts) : checkTraceFile(args.trace, opts)).catch(async (e: unknown) => {
+    // an Op over its bound: name the count field of the trace line it was lifted from
+    if (e instanceof OpBoundError) await locateTraceOpBound(args.trace, inputName(args.trace), e);
+    throw e;
+  });
   const bad = new IssueList(args.trace);
   for (const i of run.issues) if (i.severity === 'error') bad.add(formatIssue(i));
   if (bad.count > 0 && !args.lenient) throw new InputIssues(bad.lines());

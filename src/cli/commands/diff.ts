@@ -20,6 +20,7 @@ import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
 import { locateOpBound } from '../../engine/replay-file.ts';
 import { OpBoundError } from '../../engine/op-bounds.ts';
+import { locateTraceOpBound } from '../../engine/locate-trace-op.ts';
 import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
 import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
@@ -142,8 +143,8 @@ export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResu
   if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
   const [a, b] = modelsFor(args, header);
   const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic }))).catch(async (e: unknown) => {
-    // an Op of a JSONL file over its bound: name its line and column, as replay does
-    if (e instanceof OpBoundError && !isDaxFile(file) && isJsonl(file)) await locateOpBound(file, file, e);
+    // an Op over its bound: name its line and column (a JSONL Op's nr, a trace's count field)
+    if (e instanceof OpBoundError && !isDaxFile(file)) await (isJsonl(file) ? locateOpBound(file, file, e) : locateTraceOpBound(file, file, e));
     throw e;
   });
   if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
