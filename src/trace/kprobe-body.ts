@@ -10,6 +10,7 @@ import { convertProbeValue, inferProbeValue, isStringType, type ProbeArgType, ty
 import type { ProbeArg, ProbeDefinition } from './probe-definition.ts';
 import { scanProbeLocation } from './probe-location.ts';
 import { kprobeRecord } from './record-build.ts';
+import { MAX_FOLIO_ORDER } from '../events/schema.ts';
 import type { KprobeRecord } from './record-types.ts';
 
 /** What is derived once per probe definition (snap lines carry dozens of fields). */
@@ -107,6 +108,14 @@ function readDeclared(
     const text = body.slice(valueAt, end);
     const value = convertProbeValue(text, arg.type);
     if (value === undefined) reportAt(input, 'BAD_FIELD', valueAt, `${prefix}${text} expected ${arg.type.text}`);
+    else if (arg.name === 'shift' && !isFolioOrder(value)) {
+      // get_dev_pagemap()'s pgmap->vmemmap_shift (observations.ts PGMAP_FIELDS): memremap_pages()
+      // makes folios of that order, and a folio is at most MAX_FOLIO_ORDER here
+      reportAt(input, 'BAD_FIELD', valueAt, `${prefix}${text} expected a pgmap vmemmap_shift (a folio order) from 0 to ${MAX_FOLIO_ORDER}`);
+      fields[arg.name] = null;
+      pos = skipSpace(body, end);
+      continue;
+    }
     fields[arg.name] = value ?? null;
     pos = skipSpace(body, end);
   }
@@ -151,6 +160,13 @@ function readRemaining(
     if (declared) reportAt(input, 'BAD_FIELD', p.keyOffset, `field '${p.key}' is not in the probe definition`, 'warning');
   }
   if (scan.unclosedQuote !== null) reportAt(input, 'TRUNCATED_LINE', scan.unclosedQuote, 'unclosed quote');
+}
+
+/** A number (or bigint) from 0 to MAX_FOLIO_ORDER; other values (strings, null) are not shifts. */
+function isFolioOrder(value: ProbeValue): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= MAX_FOLIO_ORDER;
+  if (typeof value === 'bigint') return value >= 0n && value <= BigInt(MAX_FOLIO_ORDER);
+  return true;
 }
 
 function skipSpace(text: string, pos: number): number {

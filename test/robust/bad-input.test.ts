@@ -202,6 +202,8 @@ describe("numbers outside the kernel's range: an error at their position, never 
   it.each([
     ['memmap_init vmemmapShift 1024', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":1024}', 'vmemmapShift', 'a folio order from 0 to 18'],
     ['memmap_init vmemmapShift 53', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":53}', 'vmemmapShift', 'a folio order from 0 to 18'],
+    ['memmap_init vmemmapShift 64', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":64}', 'vmemmapShift', 'a folio order from 0 to 18'],
+    ['memmap_init vmemmapShift 100', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":100}', 'vmemmapShift', 'a folio order from 0 to 18'],
     ['memmap_init refcount 2^31', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":2147483648,"vmemmapShift":0}', 'refcount', 'a kernel int'],
     ['memmap_init refcount 10^20', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":512,"pgmap":"pmem0","pgmapType":"fsdax","refcount":100000000000000000000,"vmemmapShift":0}', 'refcount', 'a kernel int'],
     ['memmap_init nr 2^53-1', '{"seq":1,"type":"memmap_init","pfn":"0x40000","nr":9007199254740991,"pgmap":"pmem0","pgmapType":"fsdax","refcount":1,"vmemmapShift":0}', 'nr', 'a page count from 0 to 2^52'],
@@ -286,6 +288,18 @@ describe("numbers outside the kernel's range: an error at their position, never 
       expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + skip, code: 'BAD_FIELD' });
       expect(r.stderr).toContain(message);
     }
+  });
+
+  it.each([
+    ['shift=1024', ' shift=1024 '],
+    ['shift=19', ' shift=19 '],
+    ['shift=53', ' shift=53 '],
+  ])('check: get_dev_pagemap() %s (vmemmap_shift past MAX_FOLIO_ORDER) is BAD_FIELD at the value, exit 2', async (_what, to) => {
+    const { path, line, column } = edited('k612-devdax-devdaxwork.trace.txt', ' shift=18 ', to);
+    const r = await cli('check', path);
+    expect(r.status).toBe(2);
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + ' shift='.length, code: 'BAD_FIELD' });
+    expect(r.stderr).toContain(`${to.trim()} expected a pgmap vmemmap_shift (a folio order) from 0 to 18`);
   });
 
   it('check: a snap m_ of 10^8 (an int, but no missed change) is exit 2, not 5 GB', async () => {
