@@ -390,6 +390,22 @@ describe('Op pages: bounds from the kernel, else the --max-op-pages work limit',
   });
 });
 
+describe('option paths that are directories', () => {
+  it.each([
+    ['--probes', 'a probe set file (kprobe_events definitions, one a line)'],
+    ['--against', 'a trace file'],
+  ])('check %s naming a directory: exit 2, says it is a directory and what was expected', async (flag, expected) => {
+    const r = await cli('check', join(TRACES, 'k612-ext4-daxwork.trace.txt'), flag, dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`${flag} ${dir}: a directory; expected ${expected}\n`);
+  });
+  it('check --probes naming a missing file: exit 2, not found', async () => {
+    const r = await cli('check', join(TRACES, 'k612-ext4-daxwork.trace.txt'), '--probes', join(dir, 'no-such.probes'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`--probes ${join(dir, 'no-such.probes')}: not found\n`);
+  });
+});
+
 describe("trace header ranges outside the kernel's: an error at the value, exit 2", () => {
   /** A shipped trace with header line `n` (1-based) edited; the path and the edited line's text. */
   const header = (trace: string, from: string, to: string): { path: string; line: number; text: string } => {

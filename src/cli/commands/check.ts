@@ -74,8 +74,11 @@ export const CHECK_NOT_COMPARED = [
   '    that follow, not the count itself.',
 ].join('\n');
 
-function requireFile(path: string): void {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new FileNotFoundError(`${path}: not found`);
+function requireFile(path: string, flag: string, expected: string): void {
+  if (!existsSync(path)) throw new FileNotFoundError(`${flag} ${path}: not found`);
+  // a directory (or a device, a FIFO) is not "not found": say what it is and what was expected
+  if (statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: a directory; expected ${expected}`);
+  if (!statSync(path).isFile()) throw new UsageError(`${flag} ${path}: not a regular file; expected ${expected}`);
   assertNotEmpty(path);
 }
 
@@ -99,7 +102,7 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   assertNotEmpty(args.trace);
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
-  if (args.against !== undefined) requireFile(args.against);
+  if (args.against !== undefined) requireFile(args.against, '--against', 'a trace file');
   const kconfig = readKconfig(args.kconfig);
   const vmemmapBase = parseBase(args['vmemmap-base']);
   const pmem = optionValue(() => [args.pmem ?? []].flat().map((p, i) => parsePmem(String(p), i)));
@@ -161,7 +164,7 @@ function optionValue<T>(f: () => T): T {
 
 /** The definitions of a --probes file. */
 function readProbes(path: string): ProbeDefinition[] {
-  requireFile(path);
+  requireFile(path, '--probes', 'a probe set file (kprobe_events definitions, one a line)');
   return parseProbesFile(readFileSync(path, 'utf8'), path);
 }
 
