@@ -17,7 +17,7 @@ import { locate, type Pending } from './matcher.ts';
 import { pageRefObservation, probeObservations, snapObservations } from './observations.ts';
 import { pageRefMapcount, readField } from './read-field.ts';
 import { SnapCheck, recordPfns } from './snap-check.ts';
-import { Tally } from './tally.ts';
+import { Tally, type TallyOptions } from './tally.ts';
 import { UnseenPuts } from './unseen-puts.ts';
 import { PgmapBinding, agree } from './words.ts';
 
@@ -31,8 +31,8 @@ export interface CheckerOptions {
   readonly recording?: Profile | null;
   /** Why the trace may miss a put (its put visibility is not full), or null/absent: it sees every put (unseen-puts.ts). */
   readonly unseenPut?: string | null;
-  /** Unknowns kept in full (the rest counted by reason); all by default. */
-  readonly keepUnknowns?: number;
+  /** What the tally keeps in full and how it tells a loss (TallyOptions); all, and no loss, by default. */
+  readonly tally?: TallyOptions;
 }
 
 /** Checks one trace's observations against one model. */
@@ -68,7 +68,7 @@ export class Checker {
   private readonly explained = new Map<string, string>();
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
-    this.tally = new Tally(opts.keepUnknowns);
+    this.tally = new Tally(opts.tally);
     this.log = new ModelLog(model, opts.vmemmapBase);
     this.base = opts.vmemmapBase;
     const recording = opts.recording ?? model.profile;

@@ -42,7 +42,7 @@ import { isSnapProbe, probeFunction } from '../lift/record-view.ts';
 import type { LiftItem, Observability } from '../lift/types.ts';
 import type { DeviceRange } from '../lift/world.ts';
 import { createModel, describeProfile, resolveProfile, ProfileError, type Profile, type RefcountModel } from '../models/index.ts';
-import { findingJson } from '../report/replay-json.ts';
+import type { Finding } from '../state/finding.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import type { PageRefRecord, TraceRecord } from '../trace/record-types.ts';
@@ -58,6 +58,7 @@ import { headerKconfig, headerLayout, type ProfileChoice } from './profile-pick.
 import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import { RefChecker, type PageRefInput } from './ref-check.ts';
 import { countOmitted, type ObservationVerdict } from './tally.ts';
+import { FindingTally } from './finding-tally.ts';
 import type { CheckOutcome } from './result.ts';
 import { snapObservations } from './observations.ts';
 
@@ -76,6 +77,12 @@ export interface PipelineOptions extends ProfileChoice {
    * report lists every one); the text report prints only MAX_UNKNOWN_LINES.
    */
   readonly keepUnknowns?: number;
+  /**
+   * Mismatches, untraced changes and findings kept in full; the rest are counted
+   * (outcome notListed), so memory does not grow with a trace that disagrees at every
+   * event. All by default; `check --max-details`.
+   */
+  readonly maxDetails?: number;
 }
 
 /** How the lifter reads a trace. */
@@ -119,6 +126,12 @@ export class CheckContext {
   observe: ((o: ObservationVerdict) => void) | null = null;
   /** PipelineOptions.keepUnknowns. */
   keepUnknowns: number | undefined = undefined;
+  /** PipelineOptions.maxDetails. */
+  maxDetails: number | undefined = undefined;
+  /** The findings of a page_ref check, decided as they are raised (null: decided at the end, from the Runner's). */
+  findings: FindingTally | null = null;
+  /** The reason an observation at a line is undecidable (a loss before it), for the comparer's tally. */
+  readonly lostSince = (line: number): string | null => this.loss.since(line);
 
   skip(what: string, n = 1): void {
     this.skipped.set(what, (this.skipped.get(what) ?? 0) + n);
@@ -270,7 +283,7 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
       const unseenPut = seen !== null && seen.kinds.put !== 'full' ? (seen.reasons.put ?? 'not every put is probed') : null;
       checker = new Checker(model, {
         vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts), unseenPut,
-        ...(opts.keepUnknowns !== undefined ? { keepUnknowns: opts.keepUnknowns } : {}),
+        tally: { ...(opts.keepUnknowns !== undefined ? { keepUnknowns: opts.keepUnknowns } : {}), ...(opts.maxDetails !== undefined ? { maxDetails: opts.maxDetails } : {}), lostSince: ctx.lostSince },
       });
       checker.tally.observer = ctx.observe;
       ctx.checker = checker;
@@ -398,9 +411,12 @@ export async function compareStage(run: AsyncIterable<readonly Run[]>, ctx: Chec
 function compareOne(r: Run, ctx: CheckContext): void {
   if (r.type === 'start') {
     if (r.mode === 'refs') {
+      const findings = new FindingTally(findingDoubt(ctx), ctx.maxDetails, ctx.keepUnknowns);
+      ctx.findings = findings;
       ctx.refChecker = new RefChecker(r.model, {
         ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
-        ...(ctx.keepUnknowns !== undefined ? { keepUnknowns: ctx.keepUnknowns } : {}),
+        tally: { ...(ctx.keepUnknowns !== undefined ? { keepUnknowns: ctx.keepUnknowns } : {}), ...(ctx.maxDetails !== undefined ? { maxDetails: ctx.maxDetails } : {}), lostSince: ctx.lostSince },
+        onFinding: (f, line) => findings.add(f, line),
       });
       ctx.refChecker.tally.observer = ctx.observe;
     }
@@ -427,6 +443,19 @@ function sharingProbed(header: TraceHeader): boolean {
   return header.probes.some(reads);
 }
 
+/**
+ * Why a finding is not asserted (an unknown), or null: a finding after lost events may
+ * be the loss's doing, and one that rests on an extent the lifter took as unshared may
+ * not be the kernel's. The recorder's dax_insert_entry probe reads IOMAP_F_SHARED on
+ * every fault, so the lifter knows each extent's sharing where it was attached (and
+ * ext4 shares none).
+ */
+function findingDoubt(ctx: CheckContext): (f: Finding, line: number | undefined) => string | null {
+  const header = ctx.header;
+  const sharingUnseen = header === null || (header.fs !== 'ext4' && !sharingProbed(header));
+  return (f, line) => ctx.loss.since(line ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
+}
+
 /** The report stage: the outcome of a finished check. */
 export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: ProfileChoice): CheckOutcome {
   const model = ctx.model;
@@ -439,56 +468,61 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     const w = evidenceWarning(model.profile.family, model.profile.name, source, ctx.evidence.list);
     if (w !== null) ctx.warnings.push(w);
   }
-  // a finding after lost events may be the loss's doing, and one that rests on an extent
-  // the lifter took as unshared may not be the kernel's: neither is asserted
-  const findings = runner.findings.map(findingJson);
   const lines = ctx.checker?.opLines ?? ctx.refChecker?.findingLines ?? new Map<number, number>();
-  // the recorder's dax_insert_entry probe reads IOMAP_F_SHARED on every fault, so the
-  // lifter knows each extent's sharing where it was attached (and ext4 shares none)
-  const sharingUnseen = header === null || (header.fs !== 'ext4' && !sharingProbed(header));
-  const why = (f: (typeof findings)[number]): string | null =>
-    ctx.loss.since(lines.get(f.seq) ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
-  const kept = findings.filter((f) => why(f) === null);
-  const unknowns = [...tally.unknowns];
-  // past the kept ones (keepUnknowns), the unknowns added here are counted too, after the tally's
-  const omitted = new Map(tally.omitted);
-  const keep = ctx.keepUnknowns ?? Number.POSITIVE_INFINITY;
-  let added = 0;
-  const addUnknown = (u: CheckOutcome['unknowns'][number]): void => {
-    added++;
-    if (omitted.size === 0 && unknowns.length < keep) unknowns.push(u);
-    else countOmitted(omitted, u.field, u.reason);
-  };
-  // the Op comparer knows nothing of losses: its disagreements after one are undecidable
-  const mismatches = tally.mismatches.filter((m) => {
-    const why = ctx.loss.since(m.line);
-    if (why !== null) addUnknown({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function, reason: why });
-    return why === null;
-  });
-  const untraced = tally.untraced.filter((u) => {
-    const why = ctx.loss.since(u.lines[1]);
-    if (why !== null) addUnknown({ line: u.lines[1], pfn: u.pfn, field: u.field, recorded: u.after, simulated: u.before, function: 'ksys_write', reason: why });
-    return why === null;
-  });
-  for (const f of findings) {
-    const reason = why(f);
-    if (reason !== null) addUnknown({ line: lines.get(f.seq) ?? 0, pfn: f.pfn ?? 'none', field: `finding ${f.code}`, recorded: 0, simulated: null, function: f.function, reason });
+  // page_ref events: the findings were decided as they were raised; Ops: now, from the Runner's
+  let found = ctx.findings;
+  if (found === null) {
+    found = new FindingTally(findingDoubt(ctx), ctx.maxDetails, ctx.keepUnknowns);
+    for (const f of runner.findings) found.add(f, lines.get(f.seq));
   }
+  const doubtful = found.doubtful;
+  const kept = found.kept;
+  const findingCount = found.count;
+  const errorsNotListed = found.errorsNotListed;
+  // the unknowns in the order the report has always listed them: the comparer's own, then
+  // the mismatches, untraced changes and findings a loss made undecidable; past the kept
+  // ones (keepUnknowns), counted by reason in the order first seen
+  const unknowns: CheckOutcome['unknowns'][number][] = [];
+  const omitted = new Map<string, number>();
+  const keep = ctx.keepUnknowns ?? Number.POSITIVE_INFINITY;
+  let unknownCount = 0;
+  for (const list of [tally.unknownList, tally.lostMismatches, tally.lostUntraced, doubtful]) {
+    unknownCount += list.count;
+    for (const u of list.items) {
+      if (omitted.size === 0 && unknowns.length < keep) unknowns.push(u);
+      else countOmitted(omitted, u.field, u.reason);
+    }
+    for (const [k, n] of list.omitted) omitted.set(k, (omitted.get(k) ?? 0) + n);
+  }
+  const added = tally.lostMismatches.count + tally.lostUntraced.count + doubtful.count;
+  const notListed = {
+    maxDetails: ctx.maxDetails ?? 0,
+    mismatches: tally.mismatchCount - tally.mismatches.length,
+    untraced: tally.untracedCount - tally.untraced.length,
+    unknowns: unknownCount - unknowns.length,
+    findings: findingCount - kept.length,
+    errorFindings: errorsNotListed,
+  };
+  const cut = ctx.maxDetails !== undefined && (notListed.mismatches > 0 || notListed.untraced > 0 || notListed.unknowns > 0 || notListed.findings > 0);
   const skipped = [...ctx.skipped].sort((a, b) => a[0].localeCompare(b[0])).map(([what, n]) => ({ event: what, count: n }));
   return {
     kernel: ctx.kernel,
     profile: model.profile.name,
     kconfig: model.profile.kconfig,
     details: describeProfile(model.profile),
+    // (as before the detail cap: a mismatch or untraced change a loss made unknown is
+    // counted again here, so observations can exceed the sum of the four)
     observations: tally.observations + added,
     matched: tally.matched,
-    unknown: tally.unknownCount + added,
-    untraced,
-    mismatches,
+    unknown: unknownCount,
+    untraced: tally.untraced,
+    mismatches: tally.mismatches,
     findings: kept,
     unknowns,
     ...(omitted.size > 0 ? { unknownsOmitted: omitted } : {}),
-    findingLines: lines,
+    ...(cut ? { notListed } : {}),
+    // Ops: every Op line (a finding's message may name another Op); page_ref events: the listed findings' lines
+    findingLines: ctx.findings !== null ? ctx.findings.lines : lines,
     mode: ctx.mode,
     assumptions: ctx.assumptions.list,
     warnings: ctx.warnings,
@@ -503,6 +537,7 @@ export async function checkPipeline(items: AsyncIterable<readonly ReadItem[]>, o
   const ctx = new CheckContext();
   ctx.observe = opts.observe ?? null;
   ctx.keepUnknowns = opts.keepUnknowns;
+  ctx.maxDetails = opts.maxDetails;
   await compareStage(runStage(liftStage(items, opts), opts, ctx), ctx);
   const outcome = reportOf(ctx, ctx.header, opts);
   return { outcome, issues: ctx.issues, model: ctx.model! };

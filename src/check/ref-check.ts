@@ -35,9 +35,10 @@ import type { DeviceRange } from '../lift/world.ts';
 import { priorCount, sectionMemmap, shapeChange, type PageRefRead } from '../trace/page-ref-events.ts';
 import { pageRefMapcount } from './read-field.ts';
 import { MAX_RESYNC_MAPPINGS, resyncEvents } from './resync.ts';
-import { Tally } from './tally.ts';
+import { Tally, type TallyOptions } from './tally.ts';
 import { PfnTable } from './pfn-table.ts';
 import type { Assumptions } from './assumptions.ts';
+import type { Finding } from '../state/finding.ts';
 import type { LossTracker } from './loss.ts';
 
 /** A page_ref event as the comparer reads it. */
@@ -59,8 +60,15 @@ export interface RefCheckOptions {
   readonly loss: LossTracker;
   /** How the recording kernel printed page_ref's mapcount. */
   readonly mapcountStyle: 'raw' | 'page_mapcount';
-  /** Unknowns kept in full (the rest counted by reason); all by default. */
-  readonly keepUnknowns?: number;
+  /** What the tally keeps in full and how it tells a loss (TallyOptions); all, and no loss, by default. */
+  readonly tally?: TallyOptions;
+  /**
+   * Told each finding as the event that raised it is folded, with the event's line
+   * (undefined where the event itself raised none: a resync's), which the Runner then
+   * forgets: findings do not pile up in memory (FindingTally). Without it they stay in
+   * runner.findings, their lines in findingLines.
+   */
+  readonly onFinding?: (f: Finding, line: number | undefined) => void;
 }
 
 /** Compares page_ref events with the folded state; see the file comment. */
@@ -78,7 +86,7 @@ export class RefChecker {
   constructor(model: RefcountModel, opts: RefCheckOptions) {
     this.model = model;
     this.opts = opts;
-    this.tally = new Tally(opts.keepUnknowns);
+    this.tally = new Tally(opts.tally);
     this.runner = new Runner(model, { checkpointEvery: 0, state: { tailEncoding: model.profile.tailEncoding } });
     for (const r of opts.ranges) {
       this.runner.foldOnly({ seq: 0, type: 'memmap_init', pfn: r.pfn, nr: r.nr, pgmap: r.pgmap, pgmapType: r.type, refcount: model.idleRefcount(r.type), vmemmapShift: r.vmemmapShift });
@@ -115,13 +123,20 @@ export class RefChecker {
     // the RefEvent is folded without it
     const before = runner.findings.length;
     runner.pushRef({ seq, type: r.op, pfn: r.pfn, val: r.val });
-    if (runner.findings.length > before) this.findingLines.set(seq, r.line);
+    const raised = runner.findings.length > before;
+    if (raised && this.opts.onFinding === undefined) this.findingLines.set(seq, r.line);
     const after = runner.refcountOf(r.pfn)!;
     this.compare(r.line, r.pfn, 'count', r.count, after, fn, lost);
     if (r.ret !== null && ret !== null) this.compare(r.line, r.pfn, 'ret', r.ret, ret, fn, lost);
     if (r.count !== after) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: r.count });
     if (r.mapcount !== null) this.mapcount(r, fn, lost);
     this.lastLine.set(r.pfn, r.line);
+    if (this.opts.onFinding !== undefined && runner.findings.length > 0) {
+      // this event's line where the event itself raised one (its resyncs fold under its seq);
+      // a finding of the ranges' memmap_init (seq 0) has none
+      for (const f of runner.findings) this.opts.onFinding(f, raised && f.seq === seq ? r.line : undefined);
+      runner.findings.length = 0;
+    }
   }
 
   private compare(line: number, pfn: number, field: string, recorded: number, simulated: number, fn: string, lost: string | null): void {

@@ -1,9 +1,10 @@
 /**
  * The text form of a check: one summary line (what `check` concluded), then each
  * mismatch with the trace line it was read from, each untraced change, each unknown
- * and the model's findings. Values in, a string out; the caller supplies the lines.
+ * and the model's findings. Values in, text out, a line at a time (a report of a long
+ * trace is never one string); the caller supplies the lines.
  */
-import type { CheckOutcome } from './result.ts';
+import { errorFindingTotal, findingTotal, mismatchTotal, untracedTotal, type CheckOutcome } from './result.ts';
 import type { EvidenceLine } from './finding-evidence.ts';
 import { wrap } from '../report/wrap.ts';
 
@@ -12,20 +13,40 @@ export const MAX_UNKNOWN_LINES = 200;
 
 /** The one-line verdict. */
 export function checkSummary(o: CheckOutcome): string {
-  const errors = o.findings.filter((f) => f.severity === 'error').length;
-  const verdict = o.observations === 0 ? 'nothing compared' : o.mismatches.length > 0 ? 'MISMATCH' : errors > 0 ? 'FINDINGS' : 'ok';
+  const errors = errorFindingTotal(o);
+  const verdict = o.observations === 0 ? 'nothing compared' : mismatchTotal(o) > 0 ? 'MISMATCH' : errors > 0 ? 'FINDINGS' : 'ok';
   const resting = (o.assumptions ?? []).length > 0 ? ` (assuming the ${(o.assumptions ?? []).length} assumption(s) below)` : '';
   const lost = o.lost !== undefined && o.lost.events > 0 ? `, ${o.lost.events} events lost` : '';
-  return `${verdict}${resting}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${o.untraced.length} untraced, ${o.mismatches.length} mismatches, ${o.findings.length} findings${lost}`;
+  return `${verdict}${resting}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${untracedTotal(o)} untraced, ${mismatchTotal(o)} mismatches, ${findingTotal(o)} findings${lost}`;
+}
+
+/** A count with thousands separators, the same under every locale (`2,998,000`). */
+export function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The line saying how many of a kind a --max-details cap left out, or nothing. */
+function notListedLine(o: CheckOutcome, n: number, kind: string): string[] {
+  if (n <= 0 || o.notListed === undefined) return [];
+  return [`… and ${grouped(n)} more ${kind} not listed (--max-details ${o.notListed.maxDetails})`];
+}
+
+/** The whole text report as one string (formatCheckText's lines joined; for short reports and tests). */
+export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: number) => string | undefined, evidence: ReadonlyMap<number, readonly EvidenceLine[]> = new Map()): string {
+  const out: string[] = [];
+  writeCheckText((line) => void out.push(line), file, o, lineText, evidence);
+  return `${out.join('\n')}\n`;
 }
 
 /**
- * The whole text report. `lineText` gives a trace line's text (of the checked trace, or
- * B's with --against); `evidence` the trace's evidence per finding (by index), printed
- * under it: prose wrapped at 80 columns, trace lines quoted whole.
+ * The whole text report, one line (without its newline) at a time to `emit`. `lineText`
+ * gives a trace line's text (of the checked trace, or B's with --against); `evidence`
+ * the trace's evidence per finding (by index), printed under it: prose wrapped at 80
+ * columns, trace lines quoted whole. A kind cut by --max-details ends with a line
+ * saying how many more there are.
  */
-export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: number) => string | undefined, evidence: ReadonlyMap<number, readonly EvidenceLine[]> = new Map()): string {
-  const out: string[] = [];
+export function writeCheckText(emit: (line: string) => void, file: string, o: CheckOutcome, lineText: (line: number) => string | undefined, evidence: ReadonlyMap<number, readonly EvidenceLine[]> = new Map()): void {
+  const out = { push: (...lines: string[]): void => lines.forEach((l) => emit(l)) };
   const kconfig = Object.entries(o.kconfig).map(([k, v]) => `${k}=${v}`).join(' ');
   if (o.against) {
     out.push(`${o.against.trace} (kernel ${o.against.kernel}) replayed under ${file}: kernel ${o.kernel}, profile ${o.profile}`);
@@ -50,9 +71,11 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
     const text = lineText(m.line);
     if (text !== undefined) out.push(`  ${m.line} | ${text.trim()}`);
   }
+  out.push(...notListedLine(o, o.notListed?.mismatches ?? 0, 'mismatches'));
   for (const u of o.untraced) {
     out.push(`untraced change between lines ${u.lines[0]} and ${u.lines[1]}: pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} (no recorded event explains it; continuing from the recorded value)`);
   }
+  out.push(...notListedLine(o, o.notListed?.untraced ?? 0, 'untraced changes'));
   // a long trace can have unknowns by the hundred thousand: the first ones, then a count per reason (the JSON has them all)
   for (const u of o.unknowns.slice(0, MAX_UNKNOWN_LINES)) {
     out.push(`unknown at line ${u.line} (${u.function}): pfn ${u.pfn} ${u.field} recorded ${u.recorded}${u.simulated === null ? '' : `, simulated ${u.simulated}`}: ${u.reason}`);
@@ -82,5 +105,5 @@ export function formatCheckText(file: string, o: CheckOutcome, lineText: (line: 
       else out.push(...wrap(e.text, '  ', '    '));
     }
   });
-  return `${out.join('\n')}\n`;
+  out.push(...notListedLine(o, o.notListed?.findings ?? 0, 'findings'));
 }

@@ -45,6 +45,73 @@ export interface Unknown {
   readonly kinds?: readonly OpKind[];
 }
 
+/** What a detail cap left out of a check's lists (counted, not listed). */
+export interface NotListed {
+  /** The cap: at most this many of each kind are listed. */
+  readonly maxDetails: number;
+  readonly mismatches: number;
+  readonly untraced: number;
+  readonly unknowns: number;
+  readonly findings: number;
+  /** Of the findings not listed, those of error severity (they make the exit code 1). */
+  readonly errorFindings: number;
+}
+
+/** Every mismatch of a check, listed or not. */
+export function mismatchTotal(o: CheckOutcome): number {
+  return o.mismatches.length + (o.notListed?.mismatches ?? 0);
+}
+
+/** Every untraced change of a check, listed or not. */
+export function untracedTotal(o: CheckOutcome): number {
+  return o.untraced.length + (o.notListed?.untraced ?? 0);
+}
+
+/** Every finding of a check, listed or not. */
+export function findingTotal(o: CheckOutcome): number {
+  return o.findings.length + (o.notListed?.findings ?? 0);
+}
+
+/** Error-severity findings of a check, listed or not. */
+export function errorFindingTotal(o: CheckOutcome): number {
+  return o.findings.filter((f) => f.severity === 'error').length + (o.notListed?.errorFindings ?? 0);
+}
+
+/**
+ * An outcome cut to at most `max` details of each kind and `keepUnknowns` unknowns (the
+ * rest counted by reason, as the pipeline counts them), for outcomes made without the
+ * cap (`check --against`). One the pipeline cut already is returned as it is.
+ */
+export function capOutcome(o: CheckOutcome, max: number, keepUnknowns: number): CheckOutcome {
+  if (o.notListed !== undefined) return o;
+  const errorsPast = o.findings.slice(max).filter((f) => f.severity === 'error').length;
+  const notListed: NotListed = {
+    maxDetails: max,
+    mismatches: Math.max(0, o.mismatches.length - max),
+    untraced: Math.max(0, o.untraced.length - max),
+    unknowns: Math.max(0, o.unknown - Math.min(o.unknowns.length, keepUnknowns)),
+    findings: Math.max(0, o.findings.length - max),
+    errorFindings: errorsPast,
+  };
+  if (notListed.mismatches === 0 && notListed.untraced === 0 && notListed.unknowns === 0 && notListed.findings === 0) return o;
+  // the unknowns past the kept ones join the count by reason, before those counted already
+  let omitted: Map<string, number> | undefined;
+  if (o.unknowns.length > keepUnknowns) {
+    omitted = new Map();
+    for (const u of o.unknowns.slice(keepUnknowns)) omitted.set(`${u.field}: ${u.reason}`, (omitted.get(`${u.field}: ${u.reason}`) ?? 0) + 1);
+    for (const [k, n] of o.unknownsOmitted ?? []) omitted.set(k, (omitted.get(k) ?? 0) + n);
+  }
+  return {
+    ...o,
+    mismatches: o.mismatches.slice(0, max),
+    untraced: o.untraced.slice(0, max),
+    findings: o.findings.slice(0, max),
+    unknowns: o.unknowns.slice(0, keepUnknowns),
+    ...(omitted !== undefined ? { unknownsOmitted: omitted } : {}),
+    notListed,
+  };
+}
+
 /** The whole check result. */
 export interface CheckOutcome {
   readonly kernel: string;
@@ -65,6 +132,13 @@ export interface CheckOutcome {
    * `field: reason` in the order first seen (the text report prints no more of them).
    */
   readonly unknownsOmitted?: ReadonlyMap<string, number>;
+  /**
+   * With a detail cap (PipelineOptions.maxDetails, `check --max-details`) that cut
+   * something: how many of each kind were counted but not listed. The lists hold the
+   * first ones; the exact count of a kind is its list's length plus this (unknowns:
+   * `unknown`). Absent when every one is listed.
+   */
+  readonly notListed?: NotListed;
   /** Trace line of the Op each finding names (by its seq), where known. */
   readonly findingLines: ReadonlyMap<number, number>;
   /** How the trace was lifted: `ops` (probe events → Ops) or `refs` (page_ref events as RefEvents). */
@@ -98,6 +172,8 @@ export function checkJson(o: CheckOutcome): Record<string, unknown> {
     observations: o.observations,
     matched: o.matched,
     unknown: o.unknown,
+    // only when a --max-details cap cut a list: each kind's exact count is the list's length plus this
+    ...(o.notListed !== undefined ? { notListed: { maxDetails: o.notListed.maxDetails, mismatches: o.notListed.mismatches, untraced: o.notListed.untraced, unknowns: o.notListed.unknowns, findings: o.notListed.findings } } : {}),
     untraced: o.untraced.map((u) => ({ pfn: u.pfn, field: u.field, before: u.before, after: u.after, lines: [...u.lines] })),
     mismatches: o.mismatches.map((m) => ({ line: m.line, pfn: m.pfn, field: m.field, recorded: m.recorded, simulated: m.simulated, function: m.function })),
     // `line`: the trace line of the Op the finding is reported at (what the text report

@@ -22,19 +22,31 @@ export interface ObservationVerdict extends ObservedAt {
   readonly verdict: 'match' | 'mismatch' | 'unknown' | 'untraced';
 }
 
-/** Counters and lists of a check in progress. */
-export class Tally {
-  observations = 0;
-  matched = 0;
-  /** The first `keep` undecided observations, in full. */
-  readonly unknowns: Unknown[] = [];
+/** Options of a tally. */
+export interface TallyOptions {
+  /** How many unknowns to keep in full (all by default); the rest are counted by `field: reason`. */
+  readonly keepUnknowns?: number;
   /**
-   * The ones past `keep`, counted by `field: reason` in the order first seen (the text
-   * report prints no more): memory that does not grow with the trace (issue 16).
+   * How many mismatches and untraced changes to keep in full (all by default); the rest
+   * are only counted (`mismatchCount`, `untracedCount`), so a trace that disagrees at
+   * every event holds no more than these (issue 16 item 4).
    */
+  readonly maxDetails?: number;
+  /**
+   * The reason an observation at a line is undecidable because events were lost before
+   * it (LossTracker.since), or null. A mismatch or untraced change after a loss is kept
+   * apart (lostMismatches, lostUntraced) and reported as unknown: decided as it comes,
+   * not by a pass over every one kept (the losses before a line are all known once the
+   * comparer reaches it, the reader handing them on in line order).
+   */
+  readonly lostSince?: (line: number) => string | null;
+}
+
+/** The first `keep` unknowns of one source in full, the rest counted by `field: reason` in the order first seen. */
+export class UnknownList {
+  readonly items: Unknown[] = [];
   readonly omitted = new Map<string, number>();
-  /** Every undecided observation, kept or counted. */
-  unknownCount = 0;
+  count = 0;
   private readonly keep: number;
   /**
    * The omitted map's key of each field and reason, built once: a key made per unknown
@@ -42,12 +54,79 @@ export class Tally {
    */
   private readonly keys = new Map<string, Map<string, string>>();
 
-  /** `keepUnknowns`: how many unknowns to keep in full (all by default). */
-  constructor(keepUnknowns = Number.POSITIVE_INFINITY) {
-    this.keep = keepUnknowns;
+  constructor(keep = Number.POSITIVE_INFINITY) {
+    this.keep = keep;
   }
-  readonly untraced: Untraced[] = [];
+
+  /** Adds one; `make` builds it in full only when it is kept. */
+  add(field: string, reason: string, make: () => Unknown): void {
+    this.count++;
+    if (this.items.length < this.keep) this.items.push(make());
+    else this.countOmitted(field, reason);
+  }
+
+  private countOmitted(field: string, reason: string): void {
+    let byReason = this.keys.get(field);
+    if (byReason === undefined) this.keys.set(field, (byReason = new Map<string, string>()));
+    let key = byReason.get(reason);
+    if (key === undefined) byReason.set(reason, (key = omittedKey(field, reason)));
+    this.omitted.set(key, (this.omitted.get(key) ?? 0) + 1);
+  }
+}
+
+/** Counters and lists of a check in progress. */
+export class Tally {
+  observations = 0;
+  matched = 0;
+  /** The undecided observations: the first `keepUnknowns` in full, the rest counted by reason. */
+  private readonly undecided: UnknownList;
+  /** Mismatches after a loss (lostSince), in order: unknowns of the report, after the tally's own. */
+  readonly lostMismatches: UnknownList;
+  /** Untraced changes after a loss, in order: unknowns of the report, after lostMismatches. */
+  readonly lostUntraced: UnknownList;
+  /** The first `maxDetails` mismatches (none after a loss). */
   readonly mismatches: Mismatch[] = [];
+  /** Every mismatch (none after a loss), kept or only counted. */
+  mismatchCount = 0;
+  /** The first `maxDetails` untraced changes (none after a loss). */
+  readonly untraced: Untraced[] = [];
+  /** Every untraced change (none after a loss), kept or only counted. */
+  untracedCount = 0;
+  private readonly maxDetails: number;
+  private readonly lostSince: ((line: number) => string | null) | null;
+
+  constructor(opts: TallyOptions = {}) {
+    this.undecided = new UnknownList(opts.keepUnknowns);
+    this.lostMismatches = new UnknownList(opts.keepUnknowns);
+    this.lostUntraced = new UnknownList(opts.keepUnknowns);
+    this.maxDetails = opts.maxDetails ?? Number.POSITIVE_INFINITY;
+    this.lostSince = opts.lostSince ?? null;
+  }
+
+  /** The comparer's own undecided observations (not those a loss made undecidable). */
+  get unknownList(): UnknownList {
+    return this.undecided;
+  }
+
+  /** The first `keepUnknowns` undecided observations, in full. */
+  get unknowns(): readonly Unknown[] {
+    return this.undecided.items;
+  }
+
+  /**
+   * The undecided observations past the kept ones, counted by `field: reason` in the
+   * order first seen (the text report prints no more): memory that does not grow with
+   * the trace (issue 16).
+   */
+  get omitted(): ReadonlyMap<string, number> {
+    return this.undecided.omitted;
+  }
+
+  /** Every undecided observation, kept or counted. */
+  get unknownCount(): number {
+    return this.undecided.count;
+  }
+
   /** Told every observation as it is decided (`report --html` draws them); the counts never depend on it. */
   observer: ((o: ObservationVerdict) => void) | null = null;
 
@@ -71,33 +150,34 @@ export class Tally {
   /** Records a mismatch. */
   mismatch(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string): void {
     this.observations++;
-    this.mismatches.push({ line, pfn: hex(pfn), field, recorded: shown(recorded) ?? 0, simulated: shown(simulated), function: fn });
+    const lost = this.lostSince?.(line) ?? null;
+    if (lost !== null) {
+      this.lostMismatches.add(field, lost, () => ({ line, pfn: hex(pfn), field, recorded: shown(recorded) ?? 0, simulated: shown(simulated), function: fn, reason: lost }));
+    } else {
+      this.mismatchCount++;
+      if (this.mismatches.length < this.maxDetails) this.mismatches.push({ line, pfn: hex(pfn), field, recorded: shown(recorded) ?? 0, simulated: shown(simulated), function: fn });
+    }
     this.observer?.({ line, pfn, field, recorded, simulated, fn, verdict: 'mismatch' });
   }
 
   /** Records an undecided observation. */
   unknown(u: Omit<Unknown, 'pfn' | 'recorded' | 'simulated'> & { readonly pfn: number; readonly recorded: Recorded; readonly simulated: Simulated | null }): void {
     this.observations++;
-    this.unknownCount++;
-    if (this.unknowns.length < this.keep) this.unknowns.push({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) });
-    else this.countOmitted(u.field, u.reason);
+    this.undecided.add(u.field, u.reason, () => ({ ...u, pfn: hex(u.pfn), recorded: shown(u.recorded) ?? 0, simulated: shown(u.simulated) }));
     this.observer?.({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, fn: u.function, verdict: 'unknown' });
   }
 
   /** Records a change no event explains. */
   untracedChange(pfn: number, field: string, before: number, after: number, lines: readonly [number, number]): void {
     this.observations++;
-    this.untraced.push({ pfn: hex(pfn), field, before, after, lines });
+    const lost = this.lostSince?.(lines[1]) ?? null;
+    if (lost !== null) {
+      this.lostUntraced.add(field, lost, () => ({ line: lines[1], pfn: hex(pfn), field, recorded: after, simulated: before, function: 'ksys_write', reason: lost }));
+    } else {
+      this.untracedCount++;
+      if (this.untraced.length < this.maxDetails) this.untraced.push({ pfn: hex(pfn), field, before, after, lines });
+    }
     this.observer?.({ line: lines[1], pfn, field, recorded: after, simulated: before, fn: 'untraced', verdict: 'untraced' });
-  }
-
-  /** countOmitted with the key of this field and reason built once. */
-  private countOmitted(field: string, reason: string): void {
-    let byReason = this.keys.get(field);
-    if (byReason === undefined) this.keys.set(field, (byReason = new Map<string, string>()));
-    let key = byReason.get(reason);
-    if (key === undefined) byReason.set(reason, (key = omittedKey(field, reason)));
-    this.omitted.set(key, (this.omitted.get(key) ?? 0) + 1);
   }
 
   /** Compares a located value: a match, a mismatch, or (null) not an observation. */

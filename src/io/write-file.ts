@@ -13,7 +13,7 @@
  * link is followed to the file it names, which is replaced, not the link.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, lstatSync, realpathSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, realpathSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -169,6 +169,73 @@ export async function writeFileAtomic(path: string, text: string, opts: WriteFil
     await holdForTest(tmp);
     await rename(tmp, target);
   } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new OutputError(`${path}: cannot write (${code}: ${(e as Error).message})`);
+    throw e;
+  } finally {
+    pendingTemps.delete(tmp);
+    if (pendingTemps.size === 0) disarm();
+  }
+}
+
+/** Bytes of text gathered before each write of a streamed output. */
+const STREAM_FLUSH = 64 * 1024;
+
+/**
+ * A writer that gathers text and hands it on in pieces of about 64 KiB: what a report
+ * too long to hold as one string is written through. Call `end()` to hand on the rest.
+ */
+export function chunkedWriter(sink: (chunk: string) => void): { write: (text: string) => void; end: () => void } {
+  let parts: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (size === 0) return;
+    sink(parts.join(''));
+    parts = [];
+    size = 0;
+  };
+  return {
+    write: (text) => {
+      parts.push(text);
+      size += text.length;
+      if (size >= STREAM_FLUSH) flush();
+    },
+    end: flush,
+  };
+}
+
+/**
+ * writeFileAtomic for a report written piece by piece: `produce` writes the text
+ * through `write` (synchronously, in 64 KiB pieces to the temporary file), then the
+ * temporary file is renamed over the target. The same guarantees: a failure, SIGINT or
+ * SIGTERM leaves neither a partial output nor a temporary file.
+ */
+export async function writeFileAtomicStreamed(path: string, produce: (write: (text: string) => void) => void, opts: WriteFileOptions = {}): Promise<void> {
+  assertNotInput(path, opts.inputs ?? []);
+  const target = checkOutputTarget(path);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  pendingTemps.add(tmp);
+  arm();
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    const file = fd;
+    const out = chunkedWriter((chunk) => void writeSync(file, chunk));
+    produce(out.write);
+    out.end();
+    closeSync(fd);
+    fd = null;
+    await holdForTest(tmp);
+    await rename(tmp, target);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
     await unlink(tmp).catch(() => undefined);
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string') throw new OutputError(`${path}: cannot write (${code}: ${(e as Error).message})`);

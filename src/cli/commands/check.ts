@@ -9,8 +9,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { checkTraceAgainst, checkTraceFile } from '../../check/check-file.ts';
-import { checkJson } from '../../check/result.ts';
-import { formatCheckText, MAX_UNKNOWN_LINES } from '../../check/report-text.ts';
+import { capOutcome, checkJson, errorFindingTotal, mismatchTotal } from '../../check/result.ts';
+import { MAX_UNKNOWN_LINES, writeCheckText } from '../../check/report-text.ts';
 import type { PipelineOptions } from '../../check/pipeline.ts';
 import type { CheckOutcome } from '../../check/result.ts';
 import { InputOptionError, parsePmem, parseProbesFile } from '../../check/inputs.ts';
@@ -22,11 +22,12 @@ import { liftForDiff } from '../../lift/lift-file.ts';
 import { streamTraceFile } from '../../trace/read-file.ts';
 import type { TraceRecord } from '../../trace/record-types.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
-import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
+import { checkOutputTarget, chunkedWriter, writeFileAtomicStreamed } from '../../io/write-file.ts';
+import { readWantedLines } from '../../io/wanted-lines.ts';
+import { writePrettyJson } from '../../report/json-stream.ts';
 import { parseKconfig, type Kconfig } from '../../models/index.ts';
-import { prettyJson } from '../../report/replay-json.ts';
 import { formatIssue } from '../../trace/issues.ts';
-import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf } from '../issue-list.ts';
+import { IssueList, MAX_PRINTED_ISSUES, partialNotice, partialOf } from '../issue-list.ts';
 import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext, type ExitCode } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
@@ -47,7 +48,11 @@ export interface CheckArgs {
   readonly out?: string;
   readonly lenient?: boolean;
   readonly quiet?: boolean;
+  readonly 'max-details'?: number;
 }
+
+/** Mismatches, untraced changes, unknowns and findings listed in full by default (the rest counted). */
+export const DEFAULT_MAX_DETAILS = 1000;
 
 /** What --help says about exit codes (README.md says the same). */
 export const CHECK_EXIT_CODES = [
@@ -107,6 +112,8 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   const vmemmapBase = parseBase(args['vmemmap-base']);
   const pmem = optionValue(() => [args.pmem ?? []].flat().map((p, i) => parsePmem(String(p), i)));
   const probes = args.probes === undefined ? undefined : optionValue(() => readProbes(args.probes!));
+  const maxDetails = args['max-details'] ?? DEFAULT_MAX_DETAILS;
+  if (!Number.isSafeInteger(maxDetails) || maxDetails < 0) throw new UsageError(`--max-details ${args['max-details']}: expected a whole number, 0 or more`);
   const opts: PipelineOptions = {
     ...(args.model !== undefined ? { model: args.model } : {}),
     ...(args.kernel !== undefined ? { kernel: args.kernel } : {}),
@@ -114,9 +121,11 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
     ...(vmemmapBase !== undefined ? { vmemmapBase } : {}),
     ...(pmem.length > 0 ? { pmem } : {}),
     ...(probes !== undefined ? { probes } : {}),
-    // the text report prints the first unknowns and counts the rest by reason: keeping
-    // only those holds memory flat however long the trace (the JSON lists every one)
-    ...(args.format === 'text' ? { keepUnknowns: MAX_UNKNOWN_LINES } : {}),
+    // at most --max-details of each kind are kept in full and the rest counted, so memory
+    // stays flat however much of a long trace disagrees; the text report prints the
+    // first MAX_UNKNOWN_LINES unknowns and counts the rest by reason
+    maxDetails,
+    keepUnknowns: args.format === 'text' ? Math.min(MAX_UNKNOWN_LINES, maxDetails) : maxDetails,
   };
   // --against: the trace's Ops under the reference's profile; its lines are the reference's
   const run = await (args.against !== undefined ? checkTraceAgainst(args.trace, args.against, opts) : checkTraceFile(args.trace, opts)).catch(async (e: unknown) => {
@@ -130,14 +139,31 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   // --lenient: the bad lines were skipped; say so, and mark the report partial
   for (const l of bad.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
   for (const w of run.issues.filter((i) => i.severity !== 'error').slice(0, MAX_PRINTED_ISSUES)) ctx.io.stderr(`${formatIssue(w)}\n`);
-  const o = run.outcome;
+  // --against keeps every detail (a check of a trace against another): cut here to the same cap
+  const o = capOutcome(run.outcome, maxDetails, opts.keepUnknowns ?? maxDetails);
   const linesOf = args.against ?? args.trace;
   const wanted = new Set([...o.mismatches.map((m) => m.line)]);
   // the evidence re-reads the trace: a plain-text file only (not stdin, not compressed)
   const evidence = args.format === 'text' && args.against === undefined && !isStdin(args.trace) && isPlainText(args.trace) ? await evidenceOf(args.trace, run, vmemmapBase) : new Map<number, EvidenceLine[]>();
-  const text = markPartial(args.format === 'json' ? `${prettyJson(checkJson(o))}\n` : formatCheckText(inputName(linesOf), o, lineReader(linesOf, wanted), evidence), args.format, partialOf(bad));
-  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: args.against !== undefined ? [args.trace, args.against] : [args.trace] });
-  else ctx.io.stdout(text);
+  const lines = args.format === 'text' ? await lineTexts(linesOf, wanted) : new Map<number, string>();
+  const partial = partialOf(bad);
+  // the report is written as it is made, never held whole (a long list of details would
+  // pass V8's longest string): to stdout, or to --out's temporary file, renamed at the end
+  const produce = (write: (text: string) => void): void => {
+    if (args.format === 'json') {
+      writePrettyJson(partial === undefined ? checkJson(o) : { partial, ...checkJson(o) }, write);
+      write('\n');
+      return;
+    }
+    if (partial !== undefined) write(`${partialNotice(partial)}\n`);
+    writeCheckText((line) => write(`${line}\n`), inputName(linesOf), o, (l) => lines.get(l), evidence);
+  };
+  if (args.out !== undefined) await writeFileAtomicStreamed(args.out, produce, { inputs: args.against !== undefined ? [args.trace, args.against] : [args.trace] });
+  else {
+    const out = chunkedWriter((chunk) => ctx.io.stdout(chunk));
+    produce(out.write);
+    out.end();
+  }
   for (const w of o.warnings ?? []) ctx.io.stderr(`dax-refsim: warning: ${w}\n`);
   ctx.exit(checkExit(o));
 }
@@ -148,7 +174,8 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
  */
 export function checkExit(o: CheckOutcome): ExitCode {
   if (o.observations === 0) return EXIT.usage;
-  if (o.mismatches.length > 0 || o.findings.some((f) => f.severity === 'error')) return EXIT.findings;
+  // the totals, not the lists: a --max-details cap changes what is listed, never the exit code
+  if (mismatchTotal(o) > 0 || errorFindingTotal(o) > 0) return EXIT.findings;
   return EXIT.ok;
 }
 
@@ -184,12 +211,11 @@ async function evidenceOf(trace: string, run: CheckRun, vmemmapBase: bigint | un
   });
 }
 
-/** The text of the wanted lines of a file (read once, only when there are some). */
-function lineReader(path: string, wanted: ReadonlySet<number>): (line: number) => string | undefined {
+/** The text of the wanted lines of a file (one streamed pass, only when there are some). */
+async function lineTexts(path: string, wanted: ReadonlySet<number>): Promise<Map<number, string>> {
   // stdin was read once, and a compressed or binary input is not the text the lines number
-  if (wanted.size === 0 || isStdin(path) || !isPlainText(path)) return () => undefined;
-  const lines = readFileSync(path, 'utf8').split('\n');
-  return (line) => (wanted.has(line) ? lines[line - 1] : undefined);
+  if (wanted.size === 0 || isStdin(path) || !isPlainText(path)) return new Map();
+  return readWantedLines(path, wanted);
 }
 
 /** The yargs module of `check`. */
@@ -209,6 +235,7 @@ export function checkCommand(ctx: CliContext): CommandModule<object, CheckArgs> 
         .option('probes', { type: 'string', describe: 'a kprobe_events file: the probe definitions the header would give' })
         .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
         .option('out', { type: 'string', describe: 'write the report to FILE (atomically) instead of stdout' })
+        .option('max-details', { type: 'number', default: DEFAULT_MAX_DETAILS, describe: 'list at most N mismatches, untraced changes, unknowns and findings each (the text report at most 200 unknowns); the rest are counted exactly, and the report says how many were not listed' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' })
         .epilogue(`${CHECK_EXIT_CODES}\n\n${CHECK_NOT_COMPARED}`) as unknown as Argv<CheckArgs>,
     handler: (args) => withInputProgress('check', args.trace, args.quiet, ctx, (c) => runCheck(args, c)),
