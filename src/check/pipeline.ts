@@ -411,7 +411,7 @@ export async function compareStage(run: AsyncIterable<readonly Run[]>, ctx: Chec
 function compareOne(r: Run, ctx: CheckContext): void {
   if (r.type === 'start') {
     if (r.mode === 'refs') {
-      const findings = new FindingTally(findingDoubt(ctx), ctx.maxDetails, ctx.keepUnknowns);
+      const findings = new FindingTally(findingDoubt(ctx, ctx.header), ctx.maxDetails, ctx.keepUnknowns);
       ctx.findings = findings;
       ctx.refChecker = new RefChecker(r.model, {
         ranges: r.ranges, infer: r.infer, assumptions: ctx.assumptions, loss: ctx.loss, mapcountStyle: r.model.profile.traceMapcount,
@@ -450,8 +450,7 @@ function sharingProbed(header: TraceHeader): boolean {
  * every fault, so the lifter knows each extent's sharing where it was attached (and
  * ext4 shares none).
  */
-function findingDoubt(ctx: CheckContext): (f: Finding, line: number | undefined) => string | null {
-  const header = ctx.header;
+function findingDoubt(ctx: CheckContext, header: TraceHeader | null): (f: Finding, line: number | undefined) => string | null {
   const sharingUnseen = header === null || (header.fs !== 'ext4' && !sharingProbed(header));
   return (f, line) => ctx.loss.since(line ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
 }
@@ -472,7 +471,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
   // page_ref events: the findings were decided as they were raised; Ops: now, from the Runner's
   let found = ctx.findings;
   if (found === null) {
-    found = new FindingTally(findingDoubt(ctx), ctx.maxDetails, ctx.keepUnknowns);
+    found = new FindingTally(findingDoubt(ctx, header), ctx.maxDetails, ctx.keepUnknowns);
     for (const f of runner.findings) found.add(f, lines.get(f.seq));
   }
   const doubtful = found.doubtful;

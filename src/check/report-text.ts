@@ -26,9 +26,9 @@ export function grouped(n: number): string {
 }
 
 /** The line saying how many of a kind a --max-details cap left out, or nothing. */
-function notListedLine(o: CheckOutcome, n: number, kind: string): string[] {
+function notListedLine(o: CheckOutcome, n: number, one: string, many: string): string[] {
   if (n <= 0 || o.notListed === undefined) return [];
-  return [`… and ${grouped(n)} more ${kind} not listed (--max-details ${o.notListed.maxDetails})`];
+  return [`… and ${grouped(n)} more ${n === 1 ? one : many} not listed (--max-details ${o.notListed.maxDetails})`];
 }
 
 /** The whole text report as one string (formatCheckText's lines joined; for short reports and tests). */
@@ -71,11 +71,11 @@ export function writeCheckText(emit: (line: string) => void, file: string, o: Ch
     const text = lineText(m.line);
     if (text !== undefined) out.push(`  ${m.line} | ${text.trim()}`);
   }
-  out.push(...notListedLine(o, o.notListed?.mismatches ?? 0, 'mismatches'));
+  out.push(...notListedLine(o, o.notListed?.mismatches ?? 0, 'mismatch', 'mismatches'));
   for (const u of o.untraced) {
     out.push(`untraced change between lines ${u.lines[0]} and ${u.lines[1]}: pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} (no recorded event explains it; continuing from the recorded value)`);
   }
-  out.push(...notListedLine(o, o.notListed?.untraced ?? 0, 'untraced changes'));
+  out.push(...notListedLine(o, o.notListed?.untraced ?? 0, 'untraced change', 'untraced changes'));
   // a long trace can have unknowns by the hundred thousand: the first ones, then a count per reason (the JSON has them all)
   for (const u of o.unknowns.slice(0, MAX_UNKNOWN_LINES)) {
     out.push(`unknown at line ${u.line} (${u.function}): pfn ${u.pfn} ${u.field} recorded ${u.recorded}${u.simulated === null ? '' : `, simulated ${u.simulated}`}: ${u.reason}`);
@@ -105,5 +105,5 @@ export function writeCheckText(emit: (line: string) => void, file: string, o: Ch
       else out.push(...wrap(e.text, '  ', '    '));
     }
   });
-  out.push(...notListedLine(o, o.notListed?.findings ?? 0, 'findings'));
+  out.push(...notListedLine(o, o.notListed?.findings ?? 0, 'finding', 'findings'));
 }
