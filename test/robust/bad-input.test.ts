@@ -341,6 +341,31 @@ describe('Op pages: bounds from the kernel, else the --max-op-pages work limit',
     }
   });
 
+  // the commands that read Ops whole and replay them later position the error as replay does
+  it.each([
+    ['holders', []],
+    ['report', ['--html', join(dir, 'bound-out.html')]],
+    ['export', ['--perfetto', join(dir, 'bound-out.json')]],
+    ['minimize', ['--keep', 'hang']],
+  ] as const)('%s: an Op over its bound is BAD_FIELD at its position, in JSONL and in a trace, nothing written', async (cmd, extra) => {
+    const { path, line, column } = opFile(`work-${cmd}.jsonl`, BIG, [{ type: 'put', pfn: 0x40000, nr: BIG }]);
+    const j = await cli(cmd, path, ...extra);
+    expect(j.status).toBe(2);
+    expect(firstIssue(j.stderr)).toEqual({ file: path, line, column, code: 'BAD_FIELD' });
+    expect(j.stderr).toContain('--max-op-pages');
+    let at = { line: 0, column: 0 };
+    const trace = traceWith('k612-ext4-daxwork.trace.txt', (lines) => {
+      const i = lineIndex(lines, (l) => l.includes('refs=1 flags=0x2d0000') && !l.startsWith('#'));
+      at = { line: i + 1, column: lines[i]!.indexOf('refs=1 flags=0x2d0000') + 1 + 'refs='.length };
+      lines[i] = lines[i]!.replace('refs=1 flags=0x2d0000', 'refs=2147483647 flags=0x2d0000');
+    });
+    const t = await cli(cmd, trace, ...extra);
+    expect(t.status).toBe(2);
+    expect(firstIssue(t.stderr)).toEqual({ file: trace, ...at, code: 'BAD_FIELD' });
+    expect(t.stderr).toContain('nr: 2147483647 pages exceed the 4 pages from address');
+    expect(existsSync(join(dir, 'bound-out.html')) || existsSync(join(dir, 'bound-out.json'))).toBe(false);
+  });
+
   it('--max-op-pages sets the work limit; a bad value is a usage error', async () => {
     const { path, line, column } = opFile('work-limit-8.jsonl', 512, [{ type: 'put', pfn: 0x40000, nr: 9 }]);
     const r = await cli('replay', path, '--model', 'legacy@6.12', '--max-op-pages', '8');

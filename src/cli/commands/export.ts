@@ -12,6 +12,7 @@ import { writePerfetto } from '../../visual/perfetto.ts';
 import { diffOps } from '../../diff/diff-runs.ts';
 import { opTimes } from './trace-times.ts';
 import { progress } from '../progress.ts';
+import { locatingOpBounds } from '../op-bound-position.ts';
 
 /** The export command's arguments. */
 export interface ExportArgs {
@@ -49,6 +50,6 @@ export function exportCommand(ctx: CliContext): CommandModule<object, ExportArgs
         .option('models', { type: 'string', describe: 'profiles, comma-separated (default legacy,unified)' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to the profiles' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' }) as unknown as Argv<ExportArgs>,
-    handler: (args) => runExport(args, ctx),
+    handler: (args) => locatingOpBounds(args.input, () => runExport(args, ctx)),
   };
 }

@@ -8,6 +8,7 @@ import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { readVisualInput } from './visual-input.ts';
 import { holdersReport, holdersText } from '../../holders/report.ts';
+import { locatingOpBounds } from '../op-bound-position.ts';
 
 /** The holders command's arguments. */
 export interface HoldersArgs {
@@ -42,6 +43,6 @@ export function holdersCommand(ctx: CliContext): CommandModule<object, HoldersAr
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to the profiles' })
         .option('pfn', { type: 'string', describe: 'only the folio containing this pfn' })
         .option('at', { type: 'string', describe: 'the holders after Op N' }) as unknown as Argv<HoldersArgs>,
-    handler: (args) => runHolders(args, ctx),
+    handler: (args) => locatingOpBounds(args.input, () => runHolders(args, ctx)),
   };
 }

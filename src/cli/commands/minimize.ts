@@ -37,6 +37,7 @@ import { runOps } from '../../engine/runner.ts';
 import { source } from '../../state/accessors.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { InputIssues } from '../errors.ts';
+import { locatingOpBounds } from '../op-bound-position.ts';
 
 /** The minimize command's arguments. */
 export interface MinimizeArgs {
@@ -228,6 +229,6 @@ export function minimizeCommand(ctx: CliContext): CommandModule<object, Minimize
         .option('model', { type: 'string', describe: 'model for finding:/hang (default: the scenario\'s profile, the trace\'s kernel, else legacy)' })
         .option('models', { type: 'string', default: 'legacy,unified', describe: 'two profiles for divergence:' })
         .option('out', { type: 'string', describe: 'write the scenario to FILE (atomically)' }) as unknown as Argv<MinimizeArgs>,
-    handler: (args) => runMinimize(args, ctx),
+    handler: (args) => locatingOpBounds(args.input, () => runMinimize(args, ctx)),
   };
 }

@@ -29,6 +29,7 @@ import { InputIssues } from '../errors.ts';
 import { parseKconfig, modelFor } from '../../models/index.ts';
 import { checkSectionHtml, countChartsHtml, CountCollector, ObservationCollector } from '../../visual/check-view.ts';
 import { htmlPage } from '../../visual/html.ts';
+import { locatingOpBounds } from '../op-bound-position.ts';
 
 /** The report command's arguments. */
 export interface ReportArgs {
@@ -159,6 +160,6 @@ export function reportCommand(ctx: CliContext): CommandModule<object, ReportArgs
         .option('models', { type: 'string', describe: 'profiles, comma-separated (default legacy,unified)' })
         .option('kconfig', { type: 'string', describe: 'KEY=VAL,… applied to the profiles' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar on stderr' }) as unknown as Argv<ReportArgs>,
-    handler: (args) => runReport(args, ctx),
+    handler: (args) => locatingOpBounds(args.input, () => runReport(args, ctx)),
   };
 }
