@@ -5,11 +5,15 @@
  * `node child.js replay FILE` (the library call `dax-refsim replay FILE` makes: no
  * `--at`, so no checkpoints), `node child.js replay-cp FILE` (replayFile's defaults,
  * checkpoints kept for stateAt, as `--at` and library users have them) or
- * `node child.js diff FILE` (the path `dax-refsim diff` takes), or
+ * `node child.js diff FILE` (the path `dax-refsim diff` takes),
+ * `node child.js cli FILE CLI_JS` (`dax-refsim replay FILE --format json` through the
+ * CLI's run(), its report written to /dev/null: the command as a user runs it, less
+ * process start and module loading), or
  * `node child.js atn FILE N…` (replayFile with its checkpoints, then stateAt of each N
  * three times in the same process). Prints one JSON line: wall ms, counts, and maxRSS
  * from process.resourceUsage().
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { filter, lastValueFrom, map, type Observable } from 'rxjs';
 import { replayFile, stateAt } from '../src/engine/replay-file.ts';
 import { diffWith } from '../src/diff/diff-runs.ts';
@@ -35,7 +39,7 @@ function opsOf(path: string, issues: string[]): Observable<Op> {
   );
 }
 
-const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check'] as const;
+const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check', 'cli'] as const;
 const [mode, file, ...rest] = process.argv.slice(2) as [(typeof MODES)[number], string | undefined, ...string[]];
 if (!MODES.includes(mode) || !file) {
   console.error(`usage: child.js ${MODES.join('|')} FILE [N…]`);
@@ -49,6 +53,20 @@ if (mode === 'io' || mode === 'readline' || mode === 'baseline') {
   const r = mode === 'io' ? await ioLimit(file) : mode === 'readline' ? await readlineSplit(file) : await mapFold(file, 0);
   const { ms: _ms, ...counts } = r;
   out = counts;
+} else if (mode === 'cli') {
+  const { run } = (await import(rest[0]!)) as { run: (argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void }) => Promise<number> };
+  const fd = openSync('/dev/null', 'w');
+  let bytes = 0;
+  const code = await run(['replay', file, '--format', 'json'], {
+    stdout: (t) => {
+      bytes += Buffer.byteLength(t);
+      writeSync(fd, t);
+    },
+    stderr: (t) => void process.stderr.write(t),
+  });
+  closeSync(fd);
+  if (code !== 0) throw new Error(`dax-refsim replay ${file} exited ${code}`);
+  out = { reportBytes: bytes };
 } else if (mode === 'check') {
   // the call `dax-refsim check FILE` makes (text report: the first unknowns kept)
   const r = await checkTraceFile(file, { keepUnknowns: MAX_UNKNOWN_LINES });
