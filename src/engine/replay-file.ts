@@ -12,7 +12,7 @@ import type { JsonlIssue } from '../events/issues.ts';
 import type { Finding } from '../state/finding.ts';
 import type { SimState } from '../state/sim-state.ts';
 import type { RefcountModel } from '../models/model.ts';
-import { checkpointFor, checkpointTracker, stateOptionsOf, type RunnerOptions } from './runner.ts';
+import { checkpointFor, checkpointTracker, stateOptionsOf, withStateOf, type RunnerOptions } from './runner.ts';
 import { createState } from '../state/sim-state.ts';
 import { replayWith, type ReplayItem } from './replay-with.ts';
 import { readHead } from '../io/read-chunks.ts';
@@ -165,7 +165,7 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
     const at = cp.inputs === 0 || !current ? { offset: 0, line: 1, prevSeq: 0, findings: 0 } : { offset: current.next, line: current.line + 1, prevSeq: decoder.prevSeq, findings: runner.findings.length };
     // the checkpoint at input 0 resumes at line 1, which re-reads the header itself
     const fresh = cp.inputs === 0;
-    return { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at, kind: fresh ? undefined : decoder.kind, header: fresh ? undefined : decoder.header };
+    return withStateOf(cp, { inputs: cp.inputs, refEvents: cp.refEvents, ...at, kind: fresh ? undefined : decoder.kind, header: fresh ? undefined : decoder.header });
   });
   const checkpoints = tracker.list;
   const annotate = tracker.annotate;
@@ -216,9 +216,9 @@ async function replayTrace(path: string, opts: ReplayFileOptions): Promise<Repla
   const { model, file = path, ...rest } = opts;
   const r = await replayTraceFile(path, { ...rest, file, ...(model ? { model } : {}) }).catch(notFound(file));
   const trace = r.resume;
-  const checkpoints: FileCheckpoint[] = r.checkpoints.map((c) => ({
-    inputs: c.inputs, refEvents: c.refEvents, state: c.state, offset: c.offset, line: c.line, prevSeq: c.inputs, findings: c.findings,
-    kind: 'refevents', header: undefined, ...(trace ? { trace } : {}),
+  const checkpoints: FileCheckpoint[] = r.checkpoints.map((c) => withStateOf(c, {
+    inputs: c.inputs, refEvents: c.refEvents, offset: c.offset, line: c.line, prevSeq: c.inputs, findings: c.findings,
+    kind: 'refevents' as const, header: undefined, ...(trace ? { trace } : {}),
   }));
   if (checkpoints.length === 0) checkpoints.push({ inputs: 0, refEvents: 0, state: r.state, offset: 0, line: 1, prevSeq: 0, findings: 0, kind: 'refevents', header: undefined });
   return {

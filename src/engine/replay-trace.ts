@@ -22,7 +22,7 @@ import { PageRefStream } from '../trace/page-ref-stream.ts';
 import { readChunks } from '../io/read-chunks.ts';
 import { lostEventsOf } from '../trace/trace-reader.ts';
 import { LossLog, type InputLosses } from './loss.ts';
-import { Runner, checkpointFor, checkpointTracker, stateOptionsOf, type RunnerOptions } from './runner.ts';
+import { Runner, checkpointFor, checkpointTracker, stateOptionsOf, withStateOf, type RunnerOptions } from './runner.ts';
 
 /** How a trace replay resumes at a checkpoint: the template for pages outside the header's ranges. */
 export interface TraceResume {
@@ -161,7 +161,7 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   let offset = 0;
   const tracker = checkpointTracker((cp, runner): TraceCheckpoint => {
     const at = cp.inputs === 0 ? { offset: 0, line: 1, findings: 0 } : { offset, line, findings: runner.findings.length };
-    return { inputs: cp.inputs, refEvents: cp.refEvents, state: cp.state, ...at };
+    return withStateOf(cp, { inputs: cp.inputs, refEvents: cp.refEvents, ...at });
   });
   const checkpoints = tracker.list;
   const annotate = tracker.annotate;

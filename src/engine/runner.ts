@@ -12,6 +12,7 @@ import { checkOpBounds } from './op-bounds.ts';
 import { createState, type CreateStateOptions, type SimState } from '../state/sim-state.ts';
 import { Txn } from '../state/txn.ts';
 import type { ModelCtx, RefcountModel } from '../models/model.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
 
 /** A saved state: the state after `inputs` input elements. */
 export interface Checkpoint {
@@ -26,16 +27,17 @@ export interface Checkpoint {
 export interface RunnerOptions {
   /** RefEvents per committed chunk (at most 4096, issue #6). */
   readonly chunkSize?: number;
-  /** Inputs between checkpoints (default 32768); 0 disables checkpoints. */
+  /** Inputs between checkpoints (default 8192); 0 disables checkpoints. */
   readonly checkpointEvery?: number;
   /**
-   * Memory budget of the checkpoints, in page versions (default 1.5 Mi, about 150 MB of heap):
-   * the pages and blocks a checkpoint holds that the one before it does not share.
-   * Past it (or past {@link maxCheckpoints}) every other checkpoint is dropped and the
-   * interval doubles, so checkpoints stay within the budget however long the input,
-   * while a short input keeps dense checkpoints (and `stateAt` a short re-fold).
+   * Memory budget of the checkpoints, in bytes (default 40 MiB): the page columns they
+   * hold (checkpoint-store.ts: 24 bytes per page changed between two checkpoints, plus
+   * a full snapshot now and then, and the page shapes). Past it (or past {@link maxCheckpoints}) every other
+   * checkpoint is dropped and the interval doubles, so checkpoints stay within the
+   * budget however long the input, while a short input keeps dense checkpoints (and
+   * `stateAt` a short re-fold).
    */
-  readonly checkpointBudget?: number;
+  readonly checkpointBytes?: number;
   /** Most checkpoints kept, whatever they cost (default 256). */
   readonly maxCheckpoints?: number;
   /**
@@ -51,37 +53,22 @@ export interface RunnerOptions {
 /** Default RefEvents per chunk. */
 export const DEFAULT_CHUNK = 4096;
 
-/** Default inputs between checkpoints. */
-export const DEFAULT_CHECKPOINT_EVERY = 32768;
+/**
+ * Default inputs between checkpoints: `stateAt` rebuilds a checkpoint's state and
+ * re-folds at most 8191 inputs, about 15 ms each at replay's rate on a 65536-page
+ * state (issue 16: state at any event under 50 ms).
+ */
+export const DEFAULT_CHECKPOINT_EVERY = 8192;
 
 /**
- * Default checkpoint memory budget, in page versions: enough for a checkpoint every
- * 32768 inputs over a 2 M-event trace of 65536 pages (the benchmark's input (a)), so
- * `stateAt` re-folds at most 32767 inputs there.
+ * Default checkpoint memory budget, in bytes: a checkpoint every 8192 inputs over a
+ * 2 M-event trace of 65536 pages (the benchmark's input (a): 31 MB), and a
+ * 10 M-event replay keeping every checkpoint under 300 MB of peak RSS (BENCHMARKS.md).
  */
-export const DEFAULT_CHECKPOINT_BUDGET = 1.5 * 2 ** 20;
+export const DEFAULT_CHECKPOINT_BYTES = 40 * 2 ** 20;
 
 /** Default most checkpoints kept. */
 export const DEFAULT_MAX_CHECKPOINTS = 256;
-
-/** What a block of page slots costs, in page versions (512 pointers ≈ 4 KiB ≈ 40 pages of ~104 bytes). */
-const BLOCK_COST = 40;
-
-/**
- * The page versions and blocks `next` holds that `prev` does not share (all of them
- * when there is no prev): an untouched block is the same object, so only blocks the
- * inputs between two checkpoints wrote are looked into.
- */
-export function unsharedCost(prev: SimState | undefined, next: SimState): number {
-  let cost = 0;
-  for (const [key, block] of next.blocks) {
-    const old = prev?.blocks.get(key);
-    if (old === block) continue;
-    cost += BLOCK_COST;
-    for (let i = 0; i < block.length; i++) if (block[i] !== undefined && block[i] !== old?.[i]) cost++;
-  }
-  return cost;
-}
 
 /** Folds a stream of inputs; see the file comment. */
 export class Runner {
@@ -93,12 +80,10 @@ export class Runner {
   private readonly chunkSize: number;
   private checkpointEvery: number;
   private readonly maxCheckpoints: number;
-  private readonly checkpointBudget: number;
+  private readonly checkpointBytes: number;
   private readonly checkpointAt: number | undefined;
-  /** unsharedCost of each checkpoint against the one before it; their sum is what checkpoints hold. */
-  private checkpointCosts: number[] = [];
+  private readonly store = new CheckpointStore();
   readonly findings: Finding[] = [];
-  readonly checkpoints: Checkpoint[] = [];
   /** Emitted RefEvents (only with recordEvents). */
   readonly events: RefEvent[] = [];
   private readonly record: boolean;
@@ -111,14 +96,13 @@ export class Runner {
     this.chunkSize = Math.min(opts.chunkSize ?? DEFAULT_CHUNK, DEFAULT_CHUNK);
     this.checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     this.maxCheckpoints = Math.max(2, opts.maxCheckpoints ?? DEFAULT_MAX_CHECKPOINTS);
-    this.checkpointBudget = opts.checkpointBudget ?? DEFAULT_CHECKPOINT_BUDGET;
+    this.checkpointBytes = opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
     this.checkpointAt = opts.checkpointAt;
     this.record = opts.recordEvents ?? false;
     this.committed = initial ?? createState(opts.state ?? stateOptionsOf(model));
     this.txn = new Txn(this.committed);
     if (this.checkpointEvery > 0) {
-      this.checkpoints.push({ inputs: 0, refEvents: 0, state: this.committed, position: 0 });
-      this.checkpointCosts.push(unsharedCost(undefined, this.committed));
+      this.store.add(0, 0, this.committed, 0);
     }
   }
 
@@ -199,36 +183,36 @@ export class Runner {
     if (this.checkpointEvery > 0 && this.inputs % this.checkpointEvery === 0) {
       if (this.checkpointAt !== undefined) return this.keepOnlyNearest(position);
       this.commit();
-      const prev = this.checkpoints[this.checkpoints.length - 1];
-      this.checkpoints.push({ inputs: this.inputs, refEvents: this.refSeq, state: this.committed, ...(position !== undefined ? { position } : {}) });
-      this.checkpointCosts.push(unsharedCost(prev?.state, this.committed));
-      while (this.checkpoints.length > 2 && (this.checkpoints.length > this.maxCheckpoints || this.checkpointCost > this.checkpointBudget)) this.thin();
+      this.store.add(this.inputs, this.refSeq, this.committed, position);
+      while (this.store.list.length > 2 && (this.store.list.length > this.maxCheckpoints || this.store.bytes > this.checkpointBytes)) this.thin();
     }
+  }
+
+  /**
+   * The checkpoints kept, oldest first: input 0 and every `checkpointEvery` inputs (the
+   * interval doubles as they are thinned). Each one's `state` is rebuilt when read.
+   */
+  get checkpoints(): readonly Checkpoint[] {
+    return this.store.list;
   }
 
   /** With checkpointAt: the new checkpoint replaces the last one while it is still at or before N. */
   private keepOnlyNearest(position: number | undefined): void {
     if (this.inputs > this.checkpointAt!) return;
     this.commit();
-    this.checkpoints.length = 0;
-    this.checkpoints.push({ inputs: this.inputs, refEvents: this.refSeq, state: this.committed, ...(position !== undefined ? { position } : {}) });
-    this.checkpointCosts = [0];
+    this.store.only(this.inputs, this.refSeq, this.committed, position);
   }
 
-  /** What the checkpoints hold between them, in page versions (see {@link RunnerOptions.checkpointBudget}). */
-  get checkpointCost(): number {
-    let sum = 0;
-    for (const c of this.checkpointCosts) sum += c;
-    return sum;
+  /** Bytes the checkpoints hold (see {@link RunnerOptions.checkpointBytes}). */
+  get checkpointBytesHeld(): number {
+    return this.store.bytes;
   }
 
   /** Keeps the checkpoints at multiples of twice the interval (input 0 included) and doubles it. */
   private thin(): void {
     this.checkpointEvery *= 2;
-    const kept = this.checkpoints.filter((c) => c.inputs % this.checkpointEvery === 0);
-    this.checkpoints.length = 0;
-    this.checkpoints.push(...kept);
-    this.checkpointCosts = kept.map((c, i) => unsharedCost(kept[i - 1]?.state, c.state));
+    const every = this.checkpointEvery;
+    this.store.thin((c) => c.inputs % every === 0);
   }
 
   /**
@@ -266,6 +250,14 @@ export class Runner {
 /** The state options a model's profile implies (tail encoding). */
 export function stateOptionsOf(model?: RefcountModel): CreateStateOptions {
   return model ? { tailEncoding: model.profile.tailEncoding } : {};
+}
+
+/**
+ * `fields` with a `state` getter reading `cp`'s: a checkpoint's state is rebuilt when
+ * read (checkpoint-store.ts), so an annotated copy must not read it once and keep it.
+ */
+export function withStateOf<T extends object>(cp: { readonly state: SimState }, fields: T): T & { readonly state: SimState } {
+  return Object.defineProperty(fields, 'state', { get: () => cp.state, enumerable: true }) as T & { readonly state: SimState };
 }
 
 /** The checkpoint to restart from for the state after `n` inputs. */
