@@ -157,8 +157,8 @@ async function holdForTest(tmp: string): Promise<void> {
   await new Promise<never>(() => void setInterval(() => undefined, 1 << 30));
 }
 
-/** Writes `text` to `path` through a temporary file and a rename. */
-export async function writeFileAtomic(path: string, text: string, opts: WriteFileOptions = {}): Promise<void> {
+/** Writes `text` (a string, or pieces written in order as they are made) to `path` through a temporary file and a rename. */
+export async function writeFileAtomic(path: string, text: string | Iterable<string>, opts: WriteFileOptions = {}): Promise<void> {
   assertNotInput(path, opts.inputs ?? []);
   const target = checkOutputTarget(path);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

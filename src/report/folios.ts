@@ -89,6 +89,11 @@ function summarize(state: SimState, src: PageSource, head: number, pages: readon
 
 /** Every folio with a written page, sorted by head pfn. */
 export function summarizeFolios(state: SimState): FolioSummary[] {
+  return [...folioSummaries(state)];
+}
+
+/** summarizeFolios one folio at a time (the streamed JSON report summarises each as it writes it). */
+export function* folioSummaries(state: SimState): Generator<FolioSummary> {
   const src = source(state);
   const byHead = new Map<number, PageSummary[]>();
   for (const [pfn, page] of writtenPages(state)) {
@@ -97,7 +102,7 @@ export function summarizeFolios(state: SimState): FolioSummary[] {
     if (!list) byHead.set(head, (list = []));
     list.push({ pfn, page });
   }
-  return [...byHead.keys()].sort((a, b) => a - b).map((head) => summarize(state, src, head, byHead.get(head)!));
+  for (const head of [...byHead.keys()].sort((a, b) => a - b)) yield summarize(state, src, head, byHead.get(head)!);
 }
 
 /**

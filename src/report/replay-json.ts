@@ -7,7 +7,7 @@ import { formatPageFlags } from '../kernel/page-flags.ts';
 import type { Finding } from '../state/finding.ts';
 import type { SimState } from '../state/sim-state.ts';
 import type { InputLoss, InputLosses } from '../engine/loss.ts';
-import { summarizeFolioAt, summarizeFolios, type FolioSummary } from './folios.ts';
+import { folioSummaries, summarizeFolioAt, summarizeFolios, type FolioSummary } from './folios.ts';
 
 /** What a replay report is made from. */
 export interface ReplayReportInput {
@@ -124,8 +124,69 @@ export function replayJson(input: ReplayReportInput): ReplayJson {
 }
 
 /** The replay JSON document as text (2-space indented, short leaves on one line, newline-terminated). */
-export function formatReplayJson(input: ReplayReportInput): string {
-  return `${prettyJson(replayJson(input))}\n`;
+export function formatReplayJson(input: ReplayReportInput, partial?: unknown): string {
+  return [...replayJsonChunks(input, partial)].join('');
+}
+
+/**
+ * The text of formatReplayJson in pieces, a folio or a finding at a time, so a report
+ * of a large state is written as it is made rather than built whole first (issue 16:
+ * the whole string cost 4% of a replay's CPU, and memory in proportion to the folios).
+ * The pieces are what prettyJson prints for replayJson's value (with `partial` first
+ * when given, as markPartial puts it): the document's root and its `folios` and
+ * `findings` arrays hold containers, so prettyJson never prints them on one line, and
+ * every other value is printed by prettyJson itself at its indentation.
+ */
+export function* replayJsonChunks(input: ReplayReportInput, partial?: unknown): Generator<string> {
+  const pages = input.pages ?? false;
+  const folios = input.pfn === undefined ? folioSummaries(input.state) : summarizeFolioAt(input.state, input.pfn);
+  const waiters = input.state.world.waiters;
+  // replayJson's keys in its order; arrays of containers as iterables of their items
+  const fields: [string, unknown, Iterable<unknown> | null][] = [
+    ...(partial !== undefined ? [['partial', partial, null] as [string, unknown, null]] : []),
+    ['profile', input.profile, null],
+    ['kconfig', input.kconfig, null],
+    ['events', input.events, null],
+    ['folios', null, mapIter(folios, (f) => folioJson(f, pages, input.holders))],
+    ['findings', null, mapIter(input.findings, findingJson)],
+  ];
+  if (input.lost) {
+    const l = input.lost.losses;
+    fields.push(['lost', { events: l.events, at: l.at, fromSeq: l.fromSeq, unknown: input.lost.unknown.map(findingJson) }, null]);
+  }
+  if (waiters.length > 0) fields.push(['waiters', waiters.map((w) => ({ ...w, pfn: hex(w.pfn) })), null]);
+  yield '{\n';
+  for (const [i, [key, value, items]] of fields.entries()) {
+    yield `  ${JSON.stringify(key)}: `;
+    if (items === null) yield prettyJson(value, '  ');
+    else {
+      let n = 0;
+      for (const item of items) yield `${n++ === 0 ? '[\n' : ',\n'}    ${prettyJson(item, '    ')}`;
+      yield n === 0 ? '[]' : '\n  ]';
+    }
+    yield i < fields.length - 1 ? ',\n' : '\n';
+  }
+  yield '}\n';
+}
+
+function* mapIter<T, U>(items: Iterable<T>, f: (x: T) => U): Generator<U> {
+  for (const x of items) yield f(x);
+}
+
+/** Joins small pieces into pieces of about `size` characters (fewer writes). */
+export function* batched(pieces: Iterable<string>, size = 1 << 18): Generator<string> {
+  let buf: string[] = [];
+  let len = 0;
+  for (const p of pieces) {
+    buf.push(p);
+    len += p.length;
+    if (len >= size) {
+      yield buf.join('');
+      buf = [];
+      len = 0;
+    }
+  }
+  if (len > 0) yield buf.join('');
 }
 
 /** Widest container printed on one line. */

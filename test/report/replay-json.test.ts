@@ -3,8 +3,12 @@
  * head, `--pfn` narrowing through a tail, `--pages`, waiters only when non-empty.
  */
 import { describe, expect, it } from 'vitest';
+import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { foldAll } from '../../src/engine/runner.ts';
-import { formatReplayJson, prettyJson, replayJson } from '../../src/report/replay-json.ts';
+import { batched, formatReplayJson, prettyJson, replayJson, replayJsonChunks } from '../../src/report/replay-json.ts';
+import { markPartial } from '../../src/cli/issue-list.ts';
+import { arbStream, BASE } from '../fixtures/streams.ts';
 import { formatReplayText } from '../../src/report/replay-text.ts';
 import { fsdaxInit, mod, numbered } from '../fixtures/events.ts';
 
@@ -75,6 +79,35 @@ describe('replayJson', () => {
     // one folio per line: a folio holds only scalars and the scalar array `pfns`
     expect(text).toContain('    {"head": "0x80000", "order": 9, "pfns": ["0x80000", "0x801ff"], "refcount": 1,');
     expect(prettyJson({ a: [1, { b: null }], c: {} })).toBe('{\n  "a": [\n    1,\n    {"b": null}\n  ],\n  "c": {}\n}');
+  });
+});
+
+describe('the streamed JSON report (replayJsonChunks)', () => {
+  // the text the report was before it was streamed: the whole value through prettyJson, then markPartial's `partial` first
+  const whole = (i: Parameters<typeof replayJson>[0], partial?: { skippedLines: number; first: string }): string =>
+    markPartial(`${prettyJson(replayJson(i))}\n`, 'json', partial);
+
+  test.prop(
+    [arbStream(80), fc.boolean(), fc.option(fc.integer({ min: BASE - 2, max: BASE + 2100 }), { nil: undefined }), fc.boolean(), fc.nat({ max: 5000 })],
+    { numRuns: 80, seed: 16 },
+  )('is byte for byte the whole document, whatever the state, --pfn, --pages and partial marker', (events, pages, pfn, partial, batch) => {
+    const r = foldAll(events);
+    const i = { profile: null, kconfig: { CONFIG_FS_DAX: 'y' }, events: events.length, state: r.state, findings: r.findings, pages, ...(pfn !== undefined ? { pfn } : {}) };
+    const p = partial ? { skippedLines: 2, first: 'f.jsonl:3:1 BAD_JSON x' } : undefined;
+    const expected = whole(i, p);
+    expect([...replayJsonChunks(i, p)].join('')).toBe(expected);
+    expect([...batched(replayJsonChunks(i, p), 1 + batch)].join('')).toBe(expected);
+    if (!p) expect(formatReplayJson(i)).toBe(expected);
+  });
+
+  it('writes a folio at a time: one piece per folio, none holding the document', () => {
+    const pieces = [...replayJsonChunks(input)];
+    expect(pieces.filter((x) => x.includes('"head"'))).toHaveLength(replayJson(input).folios.length);
+    expect(pieces.join('')).toBe(whole(input));
+    // an empty state: empty arrays on one line, as prettyJson prints them
+    const empty = { ...input, state: foldAll([]).state, findings: [] };
+    expect([...replayJsonChunks(empty)].join('')).toBe(whole(empty));
+    expect(whole(empty)).toContain('"folios": [],');
   });
 });
 

@@ -14,7 +14,7 @@ import { formatIssue } from '../../trace/issues.ts';
 import { splitAtLoss } from '../../engine/loss.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
-import { formatReplayJson, type ReplayReportInput } from '../../report/replay-json.ts';
+import { batched, replayJsonChunks, type ReplayReportInput } from '../../report/replay-json.ts';
 import { formatReplayText } from '../../report/replay-text.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf, type PartialInput } from '../issue-list.ts';
@@ -143,9 +143,10 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
 
 /** Prints (or writes with --out) the report; exit 1 when it holds findings. */
 async function writeReport(args: ReplayArgs, ctx: CliContext, report: ReplayReportInput, inputs: readonly string[], partial?: PartialInput): Promise<void> {
-  const text = markPartial(args.format === 'json' ? formatReplayJson(report) : formatReplayText(report), args.format, partial);
-  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs });
-  else ctx.io.stdout(text);
+  // the JSON report is written as it is made (a folio at a time, in ~256 KiB writes), never built whole
+  const pieces = args.format === 'json' ? batched(replayJsonChunks(report, partial)) : [markPartial(formatReplayText(report), args.format, partial)];
+  if (args.out !== undefined) await writeFileAtomic(args.out, pieces, { inputs });
+  else for (const piece of pieces) ctx.io.stdout(piece);
   ctx.exit(report.findings.length > 0 ? EXIT.findings : EXIT.ok);
 }
 
