@@ -110,16 +110,31 @@ class Delta {
     return this;
   }
 
-  /** The page of entry e (a new frozen object), or undefined for a dropped page. */
-  page(e: number, shapes: Shapes): PageState | undefined {
+  /**
+   * The page of entry e (frozen), or undefined for a dropped page. Pages equal in every
+   * word are one object (`same`, per rebuild): a page value never knows its pfn, and a
+   * Txn copies a frozen page before writing it, so sharing is invisible, and a rebuilt
+   * state of 65536 pages makes a few hundred objects instead of 65536.
+   */
+  page(e: number, shapes: Shapes, same: Map<number, PageState>): PageState | undefined {
     const id = this.ints[2 * e + 1]!;
     if (id === GONE) return undefined;
     const s = shapes.shape(id);
+    const index = this.index[e]!;
+    const refcount = s.rc ?? this.ints[2 * e]!;
+    // the common case (index 0, a small count) keyed by a number; the rest built each time
+    const key = index === 0 && refcount >= 0 && refcount < 2 ** 21 ? id * 2 ** 21 + refcount : -1;
+    if (key >= 0) {
+      const hit = same.get(key);
+      if (hit) return hit;
+    }
     // one literal in copyPage()'s field order: the pages share the fold's hidden class
-    return Object.freeze({
-      flags: s.flags, word1: s.word1, mapping: s.mapping, index: this.index[e]!, refcount: s.rc ?? this.ints[2 * e]!, mapcount: s.mapcount,
+    const page = Object.freeze({
+      flags: s.flags, word1: s.word1, mapping: s.mapping, index, refcount, mapcount: s.mapcount,
       folioOrder: s.folioOrder, entireMapcount: s.entireMapcount, largeMapcount: s.largeMapcount, pincount: s.pincount,
     });
+    if (key >= 0) same.set(key, page);
+    return page;
   }
 }
 
@@ -353,6 +368,7 @@ export class CheckpointStore {
     const at = this.list.indexOf(cp);
     if (at < 0) throw new Error(`checkpoint at input ${cp.inputs} was thinned out of its store`);
     const blocks = new Map<number, (PageState | undefined)[]>();
+    const same = new Map<number, PageState>();
     // per block, the slots already decided by a newer delta (written or dropped)
     const decided = new Map<number, Uint8Array>();
     let lastKey = Number.NaN;
@@ -370,7 +386,7 @@ export class CheckpointStore {
         }
         if (lastDecided![slot]) continue;
         lastDecided![slot] = 1;
-        const page = d.page(e, this.ids);
+        const page = d.page(e, this.ids, same);
         if (!page) continue;
         let block = blocks.get(key);
         if (!block) blocks.set(key, (block = new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined)));
