@@ -30,7 +30,7 @@ export class FindingTally {
   constructor(why: (f: Finding, line: number | undefined) => string | null, maxDetails = Number.POSITIVE_INFINITY, keepUnknowns = Number.POSITIVE_INFINITY) {
     this.why = why;
     this.max = maxDetails;
-    this.doubtful = new UnknownList(keepUnknowns);
+    this.doubtful = new UnknownList(keepUnknowns, maxDetails);
   }
 
   /** Decides one finding, raised at `line` (undefined: not known). */

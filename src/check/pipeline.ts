@@ -57,7 +57,7 @@ import type { LoggedOp } from './model-log.ts';
 import { headerKconfig, headerLayout, type ProfileChoice } from './profile-pick.ts';
 import { vmemmapBaseOf } from '../trace/vmemmap.ts';
 import { RefChecker, type PageRefInput } from './ref-check.ts';
-import { countOmitted, type ObservationVerdict } from './tally.ts';
+import { addOmitted, countOmitted, type ObservationVerdict } from './tally.ts';
 import { FindingTally } from './finding-tally.ts';
 import type { CheckOutcome } from './result.ts';
 import { snapObservations } from './observations.ts';
@@ -484,14 +484,16 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
   const unknowns: CheckOutcome['unknowns'][number][] = [];
   const omitted = new Map<string, number>();
   const keep = ctx.keepUnknowns ?? Number.POSITIVE_INFINITY;
+  // the reasons counted, at most maxDetails (a reason may name a line: as many as the unknowns)
+  const maxReasons = ctx.maxDetails ?? Number.POSITIVE_INFINITY;
   let unknownCount = 0;
   for (const list of [tally.unknownList, tally.lostMismatches, tally.lostUntraced, doubtful]) {
     unknownCount += list.count;
     for (const u of list.items) {
       if (omitted.size === 0 && unknowns.length < keep) unknowns.push(u);
-      else countOmitted(omitted, u.field, u.reason);
+      else countOmitted(omitted, u.field, u.reason, maxReasons);
     }
-    for (const [k, n] of list.omitted) omitted.set(k, (omitted.get(k) ?? 0) + n);
+    for (const [k, n] of list.omitted) addOmitted(omitted, k, n, maxReasons);
   }
   const added = tally.lostMismatches.count + tally.lostUntraced.count + doubtful.count;
   const notListed = {

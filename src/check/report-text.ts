@@ -7,6 +7,7 @@
 import { errorFindingTotal, findingTotal, mismatchTotal, untracedTotal, type CheckOutcome } from './result.ts';
 import type { EvidenceLine } from './finding-evidence.ts';
 import { wrap } from '../report/wrap.ts';
+import { OTHER_REASONS } from './tally.ts';
 
 /** Unknowns printed one per line in the text report; the rest are counted by reason. */
 export const MAX_UNKNOWN_LINES = 200;
@@ -85,7 +86,11 @@ export function writeCheckText(emit: (line: string) => void, file: string, o: Ch
     for (const u of o.unknowns.slice(MAX_UNKNOWN_LINES)) byReason.set(`${u.field}: ${u.reason}`, (byReason.get(`${u.field}: ${u.reason}`) ?? 0) + 1);
     // those a check kept no more of (keepUnknowns) come after the kept ones
     for (const [why, n] of o.unknownsOmitted ?? []) byReason.set(why, (byReason.get(why) ?? 0) + n);
-    for (const [why, n] of byReason) out.push(`… and ${n} more unknown ${why}`);
+    for (const [why, n] of byReason) {
+      // past --max-details reasons, the rest are one count (a reason may name a line)
+      if (why === OTHER_REASONS) out.push(`… and ${grouped(n)} more unknowns of other reasons not listed (--max-details ${o.notListed?.maxDetails ?? 0})`);
+      else out.push(`… and ${n} more unknown ${why}`);
+    }
   }
   // in --against mode the Ops and their lines are the replayed trace's
   const of = o.against ? ` of ${o.against.trace}` : '';

@@ -24,7 +24,7 @@ export interface ObservationVerdict extends ObservedAt {
 
 /** Options of a tally. */
 export interface TallyOptions {
-  /** How many unknowns to keep in full (all by default); the rest are counted by `field: reason`. */
+  /** How many unknowns to keep in full (all by default); the rest are counted by `field: reason` (at most maxDetails reasons). */
   readonly keepUnknowns?: number;
   /**
    * How many mismatches and untraced changes to keep in full (all by default); the rest
@@ -42,20 +42,38 @@ export interface TallyOptions {
   readonly lostSince?: (line: number) => string | null;
 }
 
-/** The first `keep` unknowns of one source in full, the rest counted by `field: reason` in the order first seen. */
+/**
+ * The key of the by-reason count under which unknowns are counted once there are more
+ * distinct reasons than the cap (a reason may name a line or a pfn, so a long trace can
+ * have as many reasons as unknowns): the text report says how many.
+ */
+export const OTHER_REASONS = '\u0000other reasons';
+
+/** Adds `n` under `key`, or under OTHER_REASONS when `key` is new and `maxReasons` reasons are counted already. */
+export function addOmitted(omitted: Map<string, number>, key: string, n: number, maxReasons = Number.POSITIVE_INFINITY): void {
+  const at = omitted.has(key) || omitted.size < maxReasons ? key : OTHER_REASONS;
+  omitted.set(at, (omitted.get(at) ?? 0) + n);
+}
+
+/**
+ * The first `keep` unknowns of one source in full, the rest counted by `field: reason`
+ * in the order first seen, at most `maxReasons` reasons (the rest under OTHER_REASONS).
+ */
 export class UnknownList {
   readonly items: Unknown[] = [];
   readonly omitted = new Map<string, number>();
   count = 0;
   private readonly keep: number;
+  private readonly maxReasons: number;
   /**
    * The omitted map's key of each field and reason, built once: a key made per unknown
    * is a new string of ~150 characters to flatten and hash every time.
    */
   private readonly keys = new Map<string, Map<string, string>>();
 
-  constructor(keep = Number.POSITIVE_INFINITY) {
+  constructor(keep = Number.POSITIVE_INFINITY, maxReasons = Number.POSITIVE_INFINITY) {
     this.keep = keep;
+    this.maxReasons = maxReasons;
   }
 
   /** Adds one; `make` builds it in full only when it is kept. */
@@ -69,7 +87,14 @@ export class UnknownList {
     let byReason = this.keys.get(field);
     if (byReason === undefined) this.keys.set(field, (byReason = new Map<string, string>()));
     let key = byReason.get(reason);
-    if (key === undefined) byReason.set(reason, (key = omittedKey(field, reason)));
+    if (key === undefined) {
+      // a new reason past the cap is counted under OTHER_REASONS, and its key not kept
+      if (this.omitted.size >= this.maxReasons) {
+        addOmitted(this.omitted, OTHER_REASONS, 1);
+        return;
+      }
+      byReason.set(reason, (key = omittedKey(field, reason)));
+    }
     this.omitted.set(key, (this.omitted.get(key) ?? 0) + 1);
   }
 }
@@ -96,9 +121,9 @@ export class Tally {
   private readonly lostSince: ((line: number) => string | null) | null;
 
   constructor(opts: TallyOptions = {}) {
-    this.undecided = new UnknownList(opts.keepUnknowns);
-    this.lostMismatches = new UnknownList(opts.keepUnknowns);
-    this.lostUntraced = new UnknownList(opts.keepUnknowns);
+    this.undecided = new UnknownList(opts.keepUnknowns, opts.maxDetails);
+    this.lostMismatches = new UnknownList(opts.keepUnknowns, opts.maxDetails);
+    this.lostUntraced = new UnknownList(opts.keepUnknowns, opts.maxDetails);
     this.maxDetails = opts.maxDetails ?? Number.POSITIVE_INFINITY;
     this.lostSince = opts.lostSince ?? null;
   }
@@ -189,9 +214,8 @@ export class Tally {
 }
 
 /** Counts an unknown not kept in full under its `field: reason` (the text report's summary line). */
-export function countOmitted(omitted: Map<string, number>, field: string, reason: string): void {
-  const key = omittedKey(field, reason);
-  omitted.set(key, (omitted.get(key) ?? 0) + 1);
+export function countOmitted(omitted: Map<string, number>, field: string, reason: string, maxReasons = Number.POSITIVE_INFINITY): void {
+  addOmitted(omitted, omittedKey(field, reason), 1, maxReasons);
 }
 
 /** The key an omitted unknown is counted under (the text report prints it). */

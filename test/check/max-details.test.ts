@@ -147,6 +147,26 @@ describe('every kind capped: untraced changes, unknowns after a loss, findings',
   });
 });
 
+describe('unknowns whose reasons differ (each names its pfn): at most --max-details reasons counted, the rest as one', () => {
+  it('20,000 events on pfns no pgmap covers', async () => {
+    const t = trace('nopgmap', 20_000);
+    const r = await cli('check', t.path, '--quiet', '--max-details', '3');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toContain('ok (assuming the 1 assumption(s) below): 20000 observations, 0 matched, 20000 unknown, 0 untraced, 0 mismatches, 0 findings');
+    expect(lines(r.stdout, 'unknown at line ')).toHaveLength(3);
+    expect(lines(r.stdout, '… and')).toEqual([
+      '… and 1 more unknown count: no pgmap covers pfn 0x100003 (give --pmem START-END)',
+      '… and 1 more unknown count: no pgmap covers pfn 0x100004 (give --pmem START-END)',
+      '… and 1 more unknown count: no pgmap covers pfn 0x100005 (give --pmem START-END)',
+      '… and 19,994 more unknowns of other reasons not listed (--max-details 3)',
+    ]);
+    const { doc: d } = await doc(t.path, '--max-details', '3');
+    expect(d.unknown).toBe(20_000);
+    expect(d.unknowns?.map((u) => u.pfn)).toEqual(['0x100000', '0x100001', '0x100002']);
+    expect(d.notListed).toEqual({ maxDetails: 3, mismatches: 0, untraced: 0, unknowns: 19_997, findings: 0 });
+  });
+});
+
 describe('--max-details values', () => {
   it.each(['-1', '1.5', 'many'])('%s is a usage error (exit 2)', async (v) => {
     const r = await cli('check', tracePath('k72-ext4-daxrace.trace.txt'), '--quiet', '--max-details', v);
