@@ -84,7 +84,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .option('max-op-pages', {
       type: 'string',
       global: true,
-      describe: `most pages one Op may walk where no kernel bound is tighter (default ${DEFAULT_MAX_OP_PAGES}: 4 GiB of 4 KiB pages); a larger nr is a BAD_FIELD error`,
+      describe: `most pages one Op may walk where no kernel bound is tighter (default ${DEFAULT_MAX_OP_PAGES}: the largest folio, 1 GiB of 4 KiB pages); a larger nr is a BAD_FIELD error`,
     })
     .option('lenient', {
       type: 'boolean',

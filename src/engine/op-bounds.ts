@@ -35,13 +35,14 @@ import type { Vma, World } from '../state/world.ts';
 import { levelOrder, PAGE_SIZE } from '../kernel/constants.ts';
 
 /**
- * The default of --max-op-pages: 2^20 pages (4 GiB of 4 KiB pages, about a whole bio's
- * worth, {@link BIO_MAX_PAGES}). The largest call lifted from events/traces and the
- * record and vmtest fixtures takes 256 pages, the largest Op of replays/ 512 (a PMD pin),
- * and the vmtest workloads map at most 1 GiB (2^18 pages) in one VMA; a model walks
- * 2^20 pages in seconds, where a pgmap of 2^40 pages would take days.
+ * The default of --max-op-pages: 2^18 pages, the largest folio (2^MAX_FOLIO_ORDER, a
+ * 1 GiB PUD of 4 KiB pages). The largest call lifted from events/traces and the record
+ * and vmtest fixtures takes 256 pages, the largest Op of replays/ 512 (a PMD pin), and
+ * the vmtest workloads map at most one 1 GiB device-dax PUD, so a GUP of all of it
+ * still passes. What one Op may cost (a put, on a loaded 2-core machine): 2^18 pages
+ * 19 s (6 s of CPU) and 550 MB; 2^20 (4 GiB) 80 s and 2.3 GB; 2^40 would take weeks.
  */
-export const DEFAULT_MAX_OP_PAGES = 2 ** 20;
+export const DEFAULT_MAX_OP_PAGES = 2 ** MAX_FOLIO_ORDER;
 
 let opPageLimit = DEFAULT_MAX_OP_PAGES;
 

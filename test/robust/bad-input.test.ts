@@ -337,7 +337,7 @@ describe('Op pages: bounds from the kernel, else the --max-op-pages work limit',
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(r.status).toBe(2);
       expect(firstIssue(r.stderr)).toEqual({ file: path, line, column, code: 'BAD_FIELD' });
-      expect(r.stderr).toContain(`nr: ${BIG} pages exceed the 1048576 pages of the work limit on one Op (--max-op-pages; no kernel bound is tighter here)`);
+      expect(r.stderr).toContain(`nr: ${BIG} pages exceed the 262144 pages of the work limit on one Op (--max-op-pages; no kernel bound is tighter here)`);
     }
   });
 
