@@ -13,7 +13,7 @@
 import type { PgmapType } from '../events/op.ts';
 import type { Finding } from '../state/finding.ts';
 import type { SimState } from '../state/sim-state.ts';
-import { createState } from '../state/sim-state.ts';
+import { createState, findRange } from '../state/sim-state.ts';
 import { modelFor, ProfileError, type RefcountModel } from '../models/index.ts';
 import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
@@ -122,19 +122,23 @@ class TraceFolder {
   /** Folds one recorded event as one input; false once the wanted number of inputs is reached. */
   push(r: PageRefRead, line: number, next: number): boolean {
     const runner = this.runner;
+    const txn = runner.draft;
     const seq = ++this.seq;
-    let current = runner.refcountOf(r.pfn);
-    if (current === undefined) {
-      runner.foldOnly(sectionMemmap(r.pfn, runner.draft.ranges, this.template, seq));
-      current = this.template.refcount;
+    // One block lookup gives the count before the event and the page it writes: every
+    // page_ref event writes its page, so taking the chunk's copy now changes nothing.
+    let page = txn.mut(r.pfn);
+    if (page === undefined) {
+      runner.foldOnly(sectionMemmap(r.pfn, txn.ranges, this.template, seq));
+      page = txn.mut(r.pfn)!;
     }
+    const current = page.refcount;
     // the head flag: a compound folio made or split before this event (page_ref prints no order)
-    const shape = shapeChange(runner.draft, r, seq);
-    for (const e of shape.events) runner.foldOnly(e);
+    const shape = shapeChange(txn, r, seq);
+    if (shape.events.length > 0) for (const e of shape.events) runner.foldOnly(e);
     if (shape.assumption !== null) this.assumptions.add(shape.assumption);
     if (this.onEvent) {
       // a header's range is certain; a section the replay gave a struct page is not
-      const range = runner.draft.ranges.find((x) => r.pfn >= x.pfn && r.pfn < x.pfn + x.nr);
+      const range = findRange(txn.ranges, r.pfn);
       this.onEvent(r, line, range === undefined || range.pgmap.startsWith('section-') ? null : range.pgmapType);
     }
     const prior = priorCount(r);
@@ -142,7 +146,10 @@ class TraceFolder {
       runner.report(untracedChange(r, seq, line, current, prior));
       runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: prior });
     }
-    runner.pushRef(pageRefEvent(r, seq), next);
+    // The event's own fold from its fields; a RefEvent only where it reports a finding.
+    // `page` is still the page's chunk copy: the shape and resync events above wrote it in place.
+    if (!runner.foldPageRef(page, r.op, r.val, r.ret, seq)) runner.foldOnly(pageRefEvent(r, seq));
+    runner.endInput(next);
     return this.seq < this.stopAt;
   }
 }

@@ -7,10 +7,11 @@
 import type { Op } from '../events/op.ts';
 import type { RefEvent, RefEventInit } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
-import { applyRefEvent } from '../state/fold.ts';
+import { applyPageRefFields, applyRefEvent, type PageRefType } from '../state/fold.ts';
 import { checkOpBounds } from './op-bounds.ts';
 import { createState, type CreateStateOptions, type SimState } from '../state/sim-state.ts';
 import { Txn } from '../state/txn.ts';
+import type { MutablePage } from '../state/page.ts';
 import type { ModelCtx, RefcountModel } from '../models/model.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 
@@ -127,6 +128,24 @@ export class Runner {
     applyRefEvent(this.txn, e, this.sink);
     if (this.record) this.events.push(e);
     this.pending++;
+  }
+
+  /**
+   * Folds a recorded page_ref event from its fields when that is the whole of its
+   * fold ({@link applyPageRefFields}); false when the caller must fold it as a RefEvent
+   * with {@link foldOnly} (it reports a finding, or events are recorded). Either way
+   * the caller ends the input with {@link endInput}. `page` is `draft.mut(pfn)` of the event's pfn.
+   */
+  foldPageRef(page: MutablePage, op: PageRefType, val: number, ret: number | null, seq: number): boolean {
+    if (this.record || !applyPageRefFields(this.txn, page, op, val, ret)) return false;
+    this.refSeq = seq;
+    this.pending++;
+    return true;
+  }
+
+  /** Counts one input whose events were folded with foldOnly/foldPageRef (what pushRef does after its fold). */
+  endInput(position?: number): void {
+    this.afterInput(position);
   }
 
   /** Reports a finding the caller detected (e.g. an untraced change). */

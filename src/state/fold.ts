@@ -85,6 +85,64 @@ export function applyRefEvent(txn: Txn, e: RefEvent, sink: FindingSink): void {
   }
 }
 
+/**
+ * The hot rules of a recorded page_ref event (page_ref_set/mod/mod_and_test/
+ * mod_and_return/mod_unless/freeze/unfreeze) applied from its fields, with no RefEvent
+ * built: a trace replay folds two million of them, and the object, the rule's closure
+ * and the dispatch above cost more than the rule. It answers false, having changed
+ * nothing, when the event would report a finding (or has no struct page): the caller
+ * then folds it as a RefEvent through {@link applyRefEvent}, so findings are made in
+ * one place only. `ret` is null when the event printed none (the rule checks nothing);
+ * mod_unless's `u` is 0, as for every RefEvent of a recorded page_ref event. `p` is
+ * the chunk's writable page of the event's pfn (`txn.mut(pfn)`, which the caller has
+ * already looked up to read the count before the event).
+ */
+export function applyPageRefFields(txn: Txn, p: MutablePage, op: PageRefType, val: number, ret: number | null): boolean {
+  const before = p.refcount;
+  let after: number;
+  switch (op) {
+    case 'set':
+    case 'unfreeze':
+      after = val;
+      break;
+    case 'mod':
+      after = before + val;
+      // refMod's put-on-freed-page and refcount-underflow
+      if ((val < 0 && before === 0) || after < 0) return false;
+      break;
+    case 'mod_and_test':
+      after = before + val;
+      if ((val < 0 && before === 0) || after < 0 || (ret !== null && ret !== (after === 0 ? 1 : 0))) return false;
+      break;
+    case 'mod_and_return':
+      after = before + val;
+      if ((val < 0 && before === 0) || after < 0 || (ret !== null && ret !== after)) return false;
+      break;
+    case 'mod_unless': {
+      // page_ref_add_unless(page, nr, 0)
+      const ok = before !== 0;
+      after = ok ? before + val : before;
+      if (ret !== null && ret !== (ok ? 1 : 0)) return false;
+      break;
+    }
+    case 'freeze': {
+      // page_ref_freeze(): atomic_cmpxchg(&page->_refcount, count, 0) == count
+      const ok = before === val;
+      after = ok ? 0 : before;
+      if (ret !== null && ret !== (ok ? 1 : 0)) return false;
+      break;
+    }
+    default:
+      return assertNever(op);
+  }
+  p.refcount = after;
+  txn.events++;
+  return true;
+}
+
+/** The RefEvent types a recorded page_ref event folds as. */
+export type PageRefType = 'set' | 'mod' | 'mod_and_test' | 'mod_and_return' | 'mod_unless' | 'freeze' | 'unfreeze';
+
 function withPage(txn: Txn, e: RefEvent & { pfn: number }, sink: FindingSink, fn: (p: MutablePage) => void): void {
   const p = txn.mut(e.pfn);
   if (!p) {

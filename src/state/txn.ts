@@ -1,7 +1,7 @@
 /**
  * Txn: the draft of one chunk of RefEvents. Rules mutate pages through it as they
  * would an immer draft; it copies a block and a page the first time a chunk writes
- * them (a node is fresh while it is not frozen), and commit() freezes what it
+ * them (marked in a per-block byte array, see `marks`), and commit() freezes what it
  * copied, so the state after each chunk is a frozen value sharing every untouched
  * node with the state before it. The non-page world follows the same contract
  * through a WorldTxn (world-txn.ts).
@@ -37,6 +37,16 @@ export class Txn {
    */
   private lastKey = Number.NaN;
   private lastBlock: Block | undefined = undefined;
+  /** marks.get(lastKey). */
+  private lastMarks: Uint8Array | undefined = undefined;
+
+  /**
+   * The blocks this chunk copied, each with a byte per slot: 1 where this chunk copied
+   * the page. mut() asks this, not Object.isFrozen(): isFrozen is a runtime call of
+   * 35–100 ns on Node 20, twice per first write, and mut() runs for every event a
+   * trace replay folds (2 M on the benchmark's input).
+   */
+  private marks = new Map<number, Uint8Array>();
 
   private worldTxn: WorldTxn | null = null;
   /** Memmap ranges (replaced, never mutated, when a range is registered). */
@@ -59,6 +69,7 @@ export class Txn {
     const block = (this.blocks ?? this.base.blocks).get(key);
     this.lastKey = key;
     this.lastBlock = block;
+    this.lastMarks = this.marks.get(key);
     return block;
   }
 
@@ -99,27 +110,31 @@ export class Txn {
     const key = Math.floor(pfn / BLOCK_SIZE);
     const slot = pfn - key * BLOCK_SIZE;
     let block = this.blockAt(key);
+    // the marks of `block` when this chunk copied it (undefined: the block is the base's, frozen)
+    let marks = this.lastMarks;
     const cur = block?.[slot];
-    // Everything a chunk copies is frozen at commit, so "not frozen" means "copied by this chunk".
-    // (A per-block mark array instead of Object.isFrozen measured the same: BENCHMARKS.md.)
-    if (cur && !Object.isFrozen(cur)) return cur;
+    if (cur && marks !== undefined && marks[slot] === 1) return cur;
     let base = cur;
     if (!base) {
       const range = findRange(this.ranges, pfn);
       if (!range) return undefined;
       base = initialPage(this.base.config, range, pfn);
     }
-    if (!block || Object.isFrozen(block)) {
+    if (!block || marks === undefined) {
       this.blocks ??= new Map(this.base.blocks);
       const fresh = block ? copyBlock(block) : new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined);
+      marks = new Uint8Array(BLOCK_SIZE);
       this.blocks.set(key, fresh);
+      this.marks.set(key, marks);
       this.freshBlocks.push(fresh);
       this.lastKey = key;
       this.lastBlock = fresh;
+      this.lastMarks = marks;
       block = fresh;
     }
     const copy = copyPage(base);
     (block as (PageState | undefined)[])[slot] = copy;
+    marks[slot] = 1;
     this.freshPages.push(copy);
     return copy;
   }
@@ -129,14 +144,25 @@ export class Txn {
     this.blocks ??= new Map(this.base.blocks);
     this.lastKey = Number.NaN;
     this.lastBlock = undefined;
+    this.lastMarks = undefined;
     for (const key of [...this.blocks.keys()]) {
       const lo = key * BLOCK_SIZE;
       if (lo + BLOCK_SIZE <= pfn || lo >= pfn + nr) continue;
-      if (lo >= pfn && lo + BLOCK_SIZE <= pfn + nr) this.blocks.delete(key);
-      else {
+      if (lo >= pfn && lo + BLOCK_SIZE <= pfn + nr) {
+        this.blocks.delete(key);
+        this.marks.delete(key);
+      } else {
         const block = copyBlock(this.blocks.get(key)!);
-        for (let i = 0; i < BLOCK_SIZE; i++) if (lo + i >= pfn && lo + i < pfn + nr) block[i] = undefined;
+        // the pages this chunk copied stay its own (writable) in the new copy of their block
+        const marks = this.marks.get(key)?.slice() ?? new Uint8Array(BLOCK_SIZE);
+        for (let i = 0; i < BLOCK_SIZE; i++) {
+          if (lo + i >= pfn && lo + i < pfn + nr) {
+            block[i] = undefined;
+            marks[i] = 0;
+          }
+        }
         this.blocks.set(key, block);
+        this.marks.set(key, marks);
         this.freshBlocks.push(block);
       }
     }
@@ -177,6 +203,11 @@ export class Txn {
     for (const block of this.freshBlocks) Object.freeze(block);
     this.freshPages = [];
     this.freshBlocks = [];
+    // what commit froze is no longer this draft's to write
+    this.marks = new Map();
+    this.lastKey = Number.NaN;
+    this.lastBlock = undefined;
+    this.lastMarks = undefined;
     const next: SimState = {
       config: this.base.config,
       ranges: this.ranges,

@@ -70,6 +70,8 @@ export function shapeChange(src: PageSource & { readonly ranges: readonly Memmap
   const page = src.page(r.pfn);
   if (page === undefined) return none;
   const isHead = (page.flags & PG_head) !== 0;
+  // nearly every event: the flag as the state has it, on a page that is not a tail (word 1 a pgmap, not a tail encoding)
+  if (r.head === isHead && typeof page.word1 !== 'bigint') return none;
   const head = compoundHead(src, r.pfn);
   if (r.head && !isHead) {
     const range = src.ranges.find((x) => r.pfn >= x.pfn && r.pfn < x.pfn + x.nr);
