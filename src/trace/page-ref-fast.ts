@@ -48,13 +48,14 @@ const NINE = 0x39;
 export const PAGE_REF_PREFIX = 'page_ref_';
 const PREFIX_LEN = PAGE_REF_PREFIX.length;
 
-// Op names after `page_ref_`, longest first so `mod` does not shadow `mod_and_test`.
-const OPS: readonly (readonly [PageRefOp, Uint8Array])[] = (
-  [['mod_and_return', 'mod_and_return:'], ['mod_and_test', 'mod_and_test:'], ['mod_unless', 'mod_unless:'], ['unfreeze', 'unfreeze:'], ['freeze', 'freeze:'], ['mod', 'mod:'], ['set', 'set:']] as const
-).map(([op, text]) => [op, ascii(text)] as const);
-
-/** Ops whose tracepoint class prints `ret=` (page_ref_mod_and_test_template). */
-const WITH_RET: ReadonlySet<PageRefOp> = new Set(['mod_and_test', 'mod_and_return', 'mod_unless', 'freeze']);
+// The rest of each op name after `page_ref_` and its first byte (the op is told by that
+// byte, then by the byte after `mod`: one comparison per name instead of a search).
+const AND_TEST = ascii('and_test:');
+const AND_RETURN = ascii('and_return:');
+const UNLESS = ascii('unless:');
+const ET = ascii('et:');
+const REEZE = ascii('reeze:');
+const NFREEZE = ascii('nfreeze:');
 
 const PFN = ascii('pfn=0x');
 const FLAGS = ascii(' flags=');
@@ -93,15 +94,43 @@ export function scanPageRefLine(buf: Uint8Array, a: number, b: number, at: numbe
   if (buf[a] === 0x23 /* # */ || !prefixOk(buf, a, at)) return FAST_FALLBACK;
   // event name: page_ref_<op>: then one space, then trace-cmd's padding (the body is trimmed)
   let i = at + PREFIX_LEN;
-  let op: PageRefOp | null = null;
-  for (const [name, bytes] of OPS) {
-    if (matches(buf, i, end, bytes)) {
-      op = name;
-      i += bytes.length;
-      break;
-    }
-  }
-  if (op === null || buf[i] !== SP) return FAST_FALLBACK;
+  let op: PageRefOp;
+  // whether the op's tracepoint class prints `ret=` (page_ref_mod_and_test_template)
+  let withRet: boolean;
+  const c0 = buf[i];
+  if (c0 === 0x6d /* m */) {
+    if (buf[i + 1] !== 0x6f || buf[i + 2] !== 0x64 /* od */) return FAST_FALLBACK;
+    const c3 = buf[i + 3];
+    i += 4;
+    withRet = true;
+    if (c3 === COLON) {
+      op = 'mod';
+      withRet = false;
+    } else if (c3 !== 0x5f /* _ */) return FAST_FALLBACK;
+    else if (matches(buf, i, end, AND_TEST)) {
+      op = 'mod_and_test';
+      i += AND_TEST.length;
+    } else if (matches(buf, i, end, AND_RETURN)) {
+      op = 'mod_and_return';
+      i += AND_RETURN.length;
+    } else if (matches(buf, i, end, UNLESS)) {
+      op = 'mod_unless';
+      i += UNLESS.length;
+    } else return FAST_FALLBACK;
+  } else if (c0 === 0x73 /* s */ && matches(buf, i + 1, end, ET)) {
+    op = 'set';
+    withRet = false;
+    i += 1 + ET.length;
+  } else if (c0 === 0x66 /* f */ && matches(buf, i + 1, end, REEZE)) {
+    op = 'freeze';
+    withRet = true;
+    i += 1 + REEZE.length;
+  } else if (c0 === 0x75 /* u */ && matches(buf, i + 1, end, NFREEZE)) {
+    op = 'unfreeze';
+    withRet = false;
+    i += 1 + NFREEZE.length;
+  } else return FAST_FALLBACK;
+  if (buf[i] !== SP) return FAST_FALLBACK;
   while (isWs(buf[i])) i++;
   // pfn=0x%lx flags=%s count=%d mapcount=%d mapping=%p mt=%d val=%d[ ret=%d]
   if (!matches(buf, i, end, PFN)) return FAST_FALLBACK;
@@ -156,7 +185,7 @@ export function scanPageRefLine(buf: Uint8Array, a: number, b: number, at: numbe
     if (i !== end) return FAST_FALLBACK;
     ret = intValue;
   }
-  if ((ret !== null) !== WITH_RET.has(op)) return FAST_FALLBACK;
+  if ((ret !== null) !== withRet) return FAST_FALLBACK;
   out.op = op;
   out.pfn = pfn;
   out.count = count;
