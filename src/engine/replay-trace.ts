@@ -19,6 +19,7 @@ import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import { headerMemmaps, pageRefEvent, priorCount, sectionMemmap, shapeChange, untracedChange, type PageRefRead, type PageTemplate } from '../trace/page-ref-events.ts';
 import { PageRefStream } from '../trace/page-ref-stream.ts';
+import { fileSize, parseWorkerMode, readRestInWorker, wantsWorker, type ParseWorkerMode } from '../trace/page-ref-parallel.ts';
 import { readChunks } from '../io/read-chunks.ts';
 import { lostEventsOf } from '../trace/trace-reader.ts';
 import { LossLog, type InputLosses } from './loss.ts';
@@ -60,6 +61,8 @@ export interface TraceReplayOptions extends RunnerOptions {
   readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
   /** Stop after this many page_ref events (`replay --at N`): the rest of the file is not read. */
   readonly stopAt?: number;
+  /** Whether the file after the header is split and scanned in a worker thread (default: the environment's, else `auto`). */
+  readonly parseWorker?: ParseWorkerMode;
 }
 
 /** The result of replaying a trace. */
@@ -156,7 +159,7 @@ class TraceFolder {
 
 /** Streams a page_ref trace through a Runner; see the file comment. */
 export async function replayTraceFile(path: string, opts: TraceReplayOptions = {}): Promise<TraceReplayResult> {
-  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, stopAt = Number.POSITIVE_INFINITY, ...runnerOpts } = opts;
+  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, stopAt = Number.POSITIVE_INFINITY, parseWorker = parseWorkerMode(), ...runnerOpts } = opts;
   const issues: ParseIssue[] = [];
   let issueCount = 0;
   let errorCount = 0;
@@ -208,7 +211,14 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
       if (issueCount++ < maxIssues) issues.push(i);
     },
   });
-  for await (const chunk of readChunks(path, chunkBytes === undefined ? {} : { chunkBytes })) if (!stream.push(chunk)) break;
+  const size = parseWorker === 'never' ? 0 : await fileSize(path);
+  let handOff: { readonly offset: number; readonly line: number } | null = null;
+  for await (const chunk of readChunks(path, chunkBytes === undefined ? {} : { chunkBytes })) {
+    if (!stream.push(chunk)) break;
+    // past the header, the rest of a large file is split and scanned on the other core
+    if (wantsWorker(parseWorker, size, stream.position) && (handOff = stream.handOff()) !== null) break;
+  }
+  if (handOff !== null) await readRestInWorker(path, file, stream, handOff, chunkBytes);
   if (!stream.done) stream.end();
   const runner = folder?.runner;
   const state = runner ? runner.state() : createState(stateOptionsOf(model));

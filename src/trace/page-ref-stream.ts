@@ -38,6 +38,18 @@ export interface PageRefHandler {
   record?(r: TraceRecord): void;
 }
 
+/**
+ * Where a stream in a parse worker (page-ref-worker.ts) sends the lines the full reader
+ * must read: that reader, with its context, is on the main thread, which reads them in
+ * order through {@link PageRefStream.passedLine} and {@link PageRefStream.passedTooLong}.
+ */
+export interface LineSink {
+  /** A line for the full reader: the fast path declined it, or it changes the reading. `next` is the offset after it. */
+  slow(text: string, line: number, next: number): void;
+  /** A line over the length limit, not read. */
+  tooLong(line: number, next: number): void;
+}
+
 /** Where a stream starts: the beginning of a file, or a checkpoint's line after the header. */
 export interface PageRefStreamStart {
   /** Byte offset of the first byte fed. Default 0. */
@@ -49,6 +61,11 @@ export interface PageRefStreamStart {
    * stream then starts in event mode and reports no header.
    */
   readonly reader?: TraceReader;
+  /**
+   * The stream runs in a parse worker after the header (which the main thread read):
+   * page_ref events go to the handler as usual, the lines for the full reader to the sink.
+   */
+  readonly sink?: LineSink;
 }
 
 const NL = 0x0a;
@@ -76,11 +93,13 @@ export class PageRefStream {
   private nextRef = -1;
   private refFrom = Number.POSITIVE_INFINITY;
   private readonly scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
+  private readonly sink: LineSink | undefined;
 
   constructor(file: string, handler: PageRefHandler, start: PageRefStreamStart = {}, options: TraceReaderOptions = {}) {
     this.handler = handler;
     this.reader = start.reader ?? new TraceReader(file, options);
-    this.headerDone = start.reader !== undefined;
+    this.sink = start.sink;
+    this.headerDone = start.reader !== undefined || start.sink !== undefined;
     this.offset = start.offset ?? 0;
     this.lineNo = (start.line ?? 1) - 1;
   }
@@ -93,6 +112,11 @@ export class PageRefStream {
   /** Lines read so far. */
   get lines(): number {
     return this.lineNo;
+  }
+
+  /** The byte offset after the last line read. */
+  get position(): number {
+    return this.offset;
   }
 
   /** True once the handler asked to stop. */
@@ -157,14 +181,65 @@ export class PageRefStream {
     else if (!this.stopped && this.carry !== null && this.carry.length > 0) this.line(this.carry, 0, this.carry.length, this.carry.length);
     this.carry = null;
     this.overlong = -1;
-    if (this.stopped) return;
+    // a worker's stream: the main thread's reader ends the input
+    if (this.stopped || this.sink) return;
     this.deliver(this.reader.end());
+  }
+
+  /**
+   * Hands the rest of the input to a parse worker: the offset and number of the line
+   * after the last complete one read here (the partial line is dropped: the worker
+   * reads it again), or null when the stream must go on here (stopped, header not
+   * read, every line read in full, past KTRACE-END, inside an over-long line).
+   */
+  handOff(): { readonly offset: number; readonly line: number } | null {
+    if (this.stopped || !this.headerDone || this.all || this.ended || this.overlong >= 0 || this.sink) return null;
+    this.carry = null;
+    return { offset: this.offset, line: this.lineNo + 1 };
+  }
+
+  /** A page_ref event a worker's fast path read (its line number and the offset after it), delivered as this stream would. */
+  passedPageRef(r: PageRefRead, line: number, next: number): boolean {
+    if (this.stopped) return false;
+    this.lineNo = line;
+    this.offset = next;
+    if (!this.handler.pageRef(r, line, next)) this.stopped = true;
+    return !this.stopped;
+  }
+
+  /** A line a worker passed on for the full reader ({@link LineSink.slow}), read as {@link slow} reads it. */
+  passedLine(text: string, line: number, next: number): boolean {
+    if (this.stopped) return false;
+    this.lineNo = line;
+    this.offset = next;
+    this.deliver(this.reader.skipTo(this.lineNo));
+    if (text.startsWith('KTRACE-END')) this.ended = true;
+    this.deliver(this.reader.push(text));
+    return !this.stopped;
+  }
+
+  /** A line over the limit a worker passed on ({@link LineSink.tooLong}). */
+  passedTooLong(line: number, next: number): boolean {
+    if (this.stopped) return false;
+    this.lineNo = line;
+    this.offset = next;
+    this.deliver(this.reader.skipTo(this.lineNo));
+    this.deliver(this.reader.pushTooLong(this.limit));
+    return !this.stopped;
+  }
+
+  /** The worker read to the end: its line count, end offset and lines it skipped unread. */
+  passedEnd(lines: number, offset: number, unread: number): void {
+    this.lineNo = lines;
+    this.offset = offset;
+    this.unread += unread;
   }
 
   /** A line of `bytes` bytes (with its newline) over the length limit: reported, not read. */
   private tooLong(bytes: number): void {
     this.lineNo++;
     this.offset += bytes;
+    if (this.sink) return this.sink.tooLong(this.lineNo, this.offset);
     if (this.headerDone) this.deliver(this.reader.skipTo(this.lineNo));
     this.deliver(this.reader.pushTooLong(this.limit));
   }
@@ -201,6 +276,10 @@ export class PageRefStream {
   /** The full reader's way, for lines the fast path does not take. */
   private slow(buf: Buffer, a: number, b: number): void {
     const text = buf.toString('utf8', a, b);
+    if (this.sink) {
+      if (text.startsWith('KTRACE-END')) this.ended = true;
+      return this.sink.slow(text, this.lineNo, this.offset);
+    }
     if (this.headerDone) this.deliver(this.reader.skipTo(this.lineNo));
     if (text.startsWith('KTRACE-END')) this.ended = true;
     this.deliver(this.reader.push(text));
