@@ -19,7 +19,10 @@ import type { PageRefStream } from './page-ref-stream.ts';
 /**
  * When the parse worker is used: `auto` for a file with at least
  * {@link PARALLEL_MIN_BYTES} after the header, `always` (tests), `never`. The default
- * is the environment's `DAX_REFSIM_PARSE_WORKER`, else `auto`.
+ * is the environment's `DAX_REFSIM_PARSE_WORKER`, else `never`: on the shared 2-core
+ * machine it was measured on (load 7–12) the worker cost 25% more CPU and made the
+ * replay slower, the scan in the worker being the longer of the two threads' work
+ * (BENCHMARKS.md, "Issue 16, the hot path"); `auto` is for a machine with a core to spare.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 
@@ -29,10 +32,10 @@ export type ParseWorkerMode = 'auto' | 'always' | 'never';
  */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=always|never`), else `auto`. */
+/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `never`. */
 export function parseWorkerMode(): ParseWorkerMode {
   const v = process.env.DAX_REFSIM_PARSE_WORKER;
-  return v === 'always' || v === 'never' ? v : 'auto';
+  return v === 'always' || v === 'auto' ? v : 'never';
 }
 
 /**
