@@ -146,6 +146,6 @@ function compare(checker: Checker, line: number, fields: readonly SnapObservatio
     if (kinds.length > 0) {
       t.unknown({ line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: sim, function: f.fn, reason: `the replayed trace cannot observe ${kinds.join(', ')}`, kinds });
     } else t.mismatch(line, f.pfn, f.name, f.recorded, sim, f.fn);
-    if (typeof sim === 'number' && typeof f.recorded === 'number') checker.log.adjust(resyncEvents(src, f.pfn, f.field, sim, f.recorded, line));
+    if (typeof sim === 'number' && typeof f.recorded === 'number') checker.log.adjust(resyncEvents(src, f.pfn, f.field, sim, f.recorded, line, f.name));
   }
 }

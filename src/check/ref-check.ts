@@ -169,7 +169,7 @@ export class RefChecker {
       for (let i = Math.abs(d); i > 0; i--) this.runner.foldOnly({ type, pfn: head, page: r.pfn, nr: 1, level: 'pte', seq: this.seq });
       return;
     }
-    for (const e of resyncEvents(this.runner.draft.view(), r.pfn, 'mapcount', simRaw, raw, r.line)) this.runner.foldOnly({ ...e, seq: this.seq });
+    for (const e of resyncEvents(this.runner.draft.view(), r.pfn, 'mapcount', simRaw, raw, r.line, 'mapcount')) this.runner.foldOnly({ ...e, seq: this.seq });
   }
 
   /**

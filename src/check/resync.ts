@@ -21,6 +21,19 @@ export const MAX_RESYNC_MAPPINGS = 65536;
 /** A recorded mapcount too far from the replay's to be a change the probes missed: exit 2. */
 export class ResyncBoundError extends Error {
   override readonly name = 'ResyncBoundError';
+  /** The trace line of the recorded value, and the field as recorded (`m_48400`, `mapcount`). */
+  readonly line: number | undefined;
+  readonly field: string | undefined;
+  /** `file:line:column BAD_FIELD …` once the CLI has found the value on its line. */
+  located: string | undefined;
+  /** The message without the `dax-refsim: ` prefix, for the positioned form. */
+  readonly detail: string;
+  constructor(detail: string, line?: number, field?: string) {
+    super(`dax-refsim: ${detail}`);
+    this.detail = detail;
+    this.line = line;
+    this.field = field;
+  }
 }
 
 /**
@@ -42,14 +55,19 @@ function staleEntries(src: StateView, pfn: number, level: Level, n: number): Ref
   return out;
 }
 
-/** The events that bring `field` of pfn from `simulated` to `recorded` (read at trace line `line`, named in the error). */
-export function resyncEvents(src: StateView, pfn: number, field: ObsField, simulated: number, recorded: number, line?: number): RefEventInit[] {
+/**
+ * The events that bring `field` of pfn from `simulated` to `recorded` (read at trace
+ * line `line` as the field `name`, both named in the error).
+ */
+export function resyncEvents(src: StateView, pfn: number, field: ObsField, simulated: number, recorded: number, line?: number, name?: string): RefEventInit[] {
   const d = recorded - simulated;
   if (d === 0) return [];
   const n = Math.abs(d);
   if ((field === 'mapcount' || field === 'entire') && n > MAX_RESYNC_MAPPINGS) {
     throw new ResyncBoundError(
-      `dax-refsim: pfn 0x${pfn.toString(16)}${line === undefined ? '' : ` (input line ${line})`}: the recorded ${field} ${recorded} is ${n} mappings from the replay's ${simulated}, more than the ${MAX_RESYNC_MAPPINGS} one missed change can add (vm.max_map_count): a damaged value`,
+      `pfn 0x${pfn.toString(16)}${line === undefined ? '' : ` (input line ${line})`}: the recorded ${field} ${recorded} is ${n} mappings from the replay's ${simulated}, more than the ${MAX_RESYNC_MAPPINGS} one missed change can add (vm.max_map_count): a damaged value`,
+      line,
+      name,
     );
   }
   switch (field) {

@@ -37,6 +37,7 @@ export function assertNotEmpty(path: string): void {
 /** How an input error is printed: an OpBoundError at its line when a reader found it, else its seq. */
 export function inputErrorText(e: Error): string {
   if (e instanceof OpBoundError) return e.located ?? `dax-refsim: Op seq ${e.seq}${e.line === undefined ? '' : ` (input line ${e.line})`}: ${e.message}`;
+  if (e instanceof ResyncBoundError) return e.located ?? e.message;
   return e.message;
 }
 

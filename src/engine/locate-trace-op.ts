@@ -7,6 +7,7 @@
 import { inputLines, isStdin } from '../io/open-input.ts';
 import { formatIssue, makeIssue } from '../trace/issues.ts';
 import type { OpBoundError } from './op-bounds.ts';
+import type { ResyncBoundError } from '../check/resync.ts';
 
 /** The fields an Op's count is lifted from, in the order they are looked for. */
 const COUNT_FIELD = /(?<=\s)(refs|npages|n|nr|pages|val)=(-?(?:0x[0-9a-f]+|\d+))(?=\s|$)/gi;
@@ -37,6 +38,24 @@ export async function locateTraceOpBound(path: string, file: string, e: OpBoundE
     if (typeof text !== 'string') return;
     const column = countColumn(text, e.value);
     e.located = formatIssue(makeIssue({ file, line: e.line, text }, 'BAD_FIELD', column, `${e.message} (Op seq ${e.seq}, lifted from this line)`));
+    return;
+  }
+}
+
+/**
+ * Sets `e.located` at the value of the snap (or page_ref) field a resync refused, on
+ * the trace line it was read from: as for an Op over its bound, on the error path only.
+ */
+export async function locateResyncBound(path: string, file: string, e: ResyncBoundError): Promise<void> {
+  if (e.line === undefined || e.field === undefined || isStdin(path)) return;
+  const field = new RegExp(`(?:^|\\s)${e.field.replace(/\W/g, '\\$&')}=`);
+  let n = 0;
+  for await (const text of inputLines(path)) {
+    if (++n < e.line) continue;
+    if (typeof text !== 'string') return;
+    const m = field.exec(text);
+    if (m === null) return;
+    e.located = formatIssue(makeIssue({ file, line: e.line, text }, 'BAD_FIELD', m.index + m[0].length, e.detail));
     return;
   }
 }

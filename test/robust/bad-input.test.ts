@@ -126,37 +126,42 @@ describe('line length and pathological lines', () => {
 
   it('--max-line-bytes sets the limit for traces too (replay and check)', async () => {
     const trace = join(TRACES, 'k72dbg-ext4-daxwork.trace.txt');
+    // the first line longer than 200 bytes
+    const line = readFileSync(trace, 'utf8').split('\n').findIndex((l) => Buffer.byteLength(l) > 200) + 1;
+    expect(line).toBeGreaterThan(0);
     for (const cmd of ['replay', 'check']) {
       const r = await cli(cmd, trace, '--max-line-bytes', '200');
       expect(r.status).toBe(2);
-      const issue = firstIssue(r.stderr);
-      expect(issue?.code).toBe('LINE_TOO_LONG');
-      expect(issue?.column).toBe(201);
+      expect(firstIssue(r.stderr)).toEqual({ file: trace, line, column: 201, code: 'LINE_TOO_LONG' });
     }
     expect((await cli('replay', EX, '--max-line-bytes', '0')).status).toBe(2);
     expect((await cli('replay', EX, '--max-line-bytes', 'lots')).stderr).toContain('--max-line-bytes lots: expected a positive integer');
   });
 
   it('a trace line with 200,000 leading spaces and garbage is BAD_LINE at its first character', async () => {
+    let line = 0;
     const path = traceWith('k72-ext4-daxwork.trace.txt', (lines) => {
       const i = lineIndex(lines, (l) => l.includes(' snap: '));
       lines[i] = `${' '.repeat(200_000)}garbage`;
+      line = i + 1;
     });
     const r = await cli('check', path);
     expect(r.status).toBe(2);
-    const issue = firstIssue(r.stderr);
-    expect(issue?.code).toBe('BAD_LINE');
-    expect(issue?.column).toBe(200_001);
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: 200_001, code: 'BAD_LINE' });
   });
 
   it('a control character inside a 64-bit hex probe value is BAD_FIELD at the value', async () => {
+    let line = 0;
+    let column = 0;
     const path = traceWith('k612-ext4-daxwork.trace.txt', (lines) => {
       const i = lineIndex(lines, (l) => l.includes('try_grab_folio: (') && l.includes('folio=0xffffea0001201400'));
       lines[i] = lines[i]!.replace('folio=0xffffea0001201400', 'folio=0xffffea00\x01201400');
+      line = i + 1;
+      column = lines[i].indexOf('folio=0xffffea00\x01') + 'folio='.length + 1;
     });
     const r = await cli('check', path);
     expect(r.status).toBe(2);
-    expect(firstIssue(r.stderr)?.code).toBe('BAD_FIELD');
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column, code: 'BAD_FIELD' });
   });
 });
 
@@ -258,11 +263,12 @@ describe("numbers outside the kernel's range: an error at their position, never 
     ['a page_ref count of 10^20', 'k72dbg-ext4-daxwork.trace.txt', ' count=1 ', ' count=100000000000000000000 ', 'BAD_FIELD'],
     ['a page_ref val of 2^40', 'k72dbg-ext4-daxwork.trace.txt', ' val=1', ' val=1099511627776', 'BAD_FIELD'],
     ['a page_ref pfn of 2^53+1', 'k72dbg-ext4-daxwork.trace.txt', 'pfn=0x4', 'pfn=0x200000000000014', 'BAD_FIELD'],
-  ])('check: %s is an error on its line, exit 2', async (_what, trace, from, to, code) => {
-    const { path, line } = edited(trace, from, to);
+  ])('check: %s is an error at its value, exit 2', async (_what, trace, from, to, code) => {
+    const { path, line, column } = edited(trace, from, to);
     const r = await cli('check', path);
     expect(r.status).toBe(2);
-    expect(firstIssue(r.stderr)).toMatchObject({ file: path, line, code });
+    // the value starts right after the `=` of the edited field
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + to.indexOf('=') + 1, code });
   });
 
   it('replay of a page_ref trace: a count of 2^31 is BAD_FIELD at its column', async () => {
@@ -302,10 +308,11 @@ describe("numbers outside the kernel's range: an error at their position, never 
     expect(r.stderr).toContain(`${to.trim()} expected a pgmap vmemmap_shift (a folio order) from 0 to 18`);
   });
 
-  it('check: a snap m_ of 10^8 (an int, but no missed change) is exit 2, not 5 GB', async () => {
-    const { path, line } = edited('k72-ext4-daxwork.trace.txt', ' m_48400=-1 ', ' m_48400=100000000 ');
+  it('check: a snap m_ of 10^8 (an int, but no missed change) is BAD_FIELD at the value, exit 2, not 5 GB', async () => {
+    const { path, line, column } = edited('k72-ext4-daxwork.trace.txt', ' m_48400=-1 ', ' m_48400=100000000 ');
     const r = await cli('check', path);
     expect(r.status).toBe(2);
+    expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + ' m_48400='.length, code: 'BAD_FIELD' });
     expect(r.stderr).toContain(`pfn 0x48400 (input line ${line}): the recorded mapcount 100000000`);
   });
 });

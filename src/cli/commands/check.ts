@@ -32,7 +32,8 @@ import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext, type ExitCode } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { OpBoundError } from '../../engine/op-bounds.ts';
-import { locateTraceOpBound } from '../../engine/locate-trace-op.ts';
+import { locateResyncBound, locateTraceOpBound } from '../../engine/locate-trace-op.ts';
+import { ResyncBoundError } from '../../check/resync.ts';
 
 /** The check command's arguments. */
 export interface CheckArgs {
@@ -131,6 +132,9 @@ export async function runCheck(args: CheckArgs, ctx: CliContext): Promise<void> 
   const run = await (args.against !== undefined ? checkTraceAgainst(args.trace, args.against, opts) : checkTraceFile(args.trace, opts)).catch(async (e: unknown) => {
     // an Op over its bound: name the count field of the trace line it was lifted from
     if (e instanceof OpBoundError) await locateTraceOpBound(args.trace, inputName(args.trace), e);
+    // a snap value too far to resync: name it where it was read (--against: the reference's snaps)
+    const snaps = args.against ?? args.trace;
+    if (e instanceof ResyncBoundError) await locateResyncBound(snaps, inputName(snaps), e);
     throw e;
   });
   const bad = new IssueList(args.trace);
