@@ -20,6 +20,7 @@ import { SnapCheck, recordPfns } from './snap-check.ts';
 import { Tally, type TallyOptions } from './tally.ts';
 import { UnseenPuts } from './unseen-puts.ts';
 import { PgmapBinding, agree } from './words.ts';
+import { previousLine } from './record-order.ts';
 
 /** Ops after which an observation that found no marker is given up as unknown. */
 const HORIZON = 64;
@@ -214,7 +215,7 @@ export class Checker {
     const obs = { source: 'probe' as const, line: r.line, fn: fields[0]!.fn, at: fields[0]!.at, fields };
     // two probes (two events) on one function entry fire at one hit, one right after the other
     const prev = this.lastProbe.get(contextKey(r));
-    const sameHit = prev !== undefined && prev.line === r.line - 1 && prev.event !== r.event && prev.locationText === r.location.text && r.probeKind === 'entry' ? prev.pending : undefined;
+    const sameHit = prev !== undefined && prev.line === previousLine(r) && prev.event !== r.event && prev.locationText === r.location.text && r.probeKind === 'entry' ? prev.pending : undefined;
     const p: Pending = { obs, key, from, ...(anchorOf !== undefined ? { anchorOf } : {}), ...(sameHit !== undefined ? { sameHit } : {}) };
     this.pending.push(p);
     this.lastProbe.set(contextKey(r), { line: r.line, event: r.event, locationText: r.location.text, pending: p });

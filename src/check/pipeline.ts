@@ -61,6 +61,7 @@ import { addOmitted, countOmitted, type ObservationVerdict } from './tally.ts';
 import { FindingTally } from './finding-tally.ts';
 import type { CheckOutcome } from './result.ts';
 import { snapObservations } from './observations.ts';
+import { notePreviousLine } from './record-order.ts';
 
 /** Options of a pipeline check. */
 export interface PipelineOptions extends ProfileChoice {
@@ -167,7 +168,7 @@ export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'pro
 
 /** The lifter stage; see the file comment. */
 export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts: PipelineOptions): AsyncGenerator<readonly Lifted[]> {
-  const at = { lifter: null as Lifter | null, mode: 'ops' as LiftMode };
+  const at = { lifter: null as Lifter | null, mode: 'ops' as LiftMode, lastRead: 0 };
   for await (const batch of items) {
     let out: Lifted[] = [];
     for (const it of batch) {
@@ -191,7 +192,7 @@ export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts
 }
 
 /** What the lifter stage makes of one read item other than a page_ref event (`at`: its lifter and mode, set at the header). */
-function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode }, opts: PipelineOptions): Generator<Lifted> {
+function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; lastRead: number }, opts: PipelineOptions): Generator<Lifted> {
   if (it.type === 'header') {
     const h = it.header;
     at.mode = liftModeOf(h, opts);
@@ -217,6 +218,9 @@ function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode }, o
       yield { type: 'skipped', what: other, line: r.line };
       return;
     }
+    // adjacency among the records read, the skipped ones aside (record-order.ts)
+    notePreviousLine(r, at.lastRead);
+    at.lastRead = r.line;
     if (at.mode === 'refs') {
       if (r.kind === 'page_ref') yield { type: 'ref', ref: pageRefInput(r) };
       else yield { type: 'skipped', what: r.kind === 'kprobe' ? `kprobe ${r.event} (no probe definition: give --probes)` : r.event, line: r.line };
@@ -228,6 +232,9 @@ function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode }, o
       const lost = lostEventsOf(it.issue.text);
       if (lost !== null) yield { type: 'loss', line: it.issue.line, cpu: lost.cpu, events: lost.events, how: lost.how };
     }
+    // a line that was an event the reader could not read, or lost events, parts the
+    // records around it; a warning (an event with no parser, skipped) does not
+    if (it.issue.severity === 'error' || it.issue.code === 'LOST_EVENTS') at.lastRead = it.issue.line;
     yield { type: 'issue', issue: it.issue };
   } else {
     if (at.lifter) for (const item of at.lifter.end()) yield { type: 'item', item };

@@ -87,6 +87,22 @@ describe('unrelated events between related ones change nothing (issue #15)', () 
     // 49 page_ref lines, three unrelated events before each
     expect(doc.skipped).toEqual([{ event: 'irq_handler_entry', count: 49 }, { event: 'sched_switch', count: 49 }, { event: 'softirq_entry', count: 49 }]);
   });
+
+  // two probes on one function entry fire at one hit and share its marker; a line
+  // between them used to part them (the second's 3 fields became unknown)
+  it('a sched_switch between the two probes of one vmf_insert_folio_pud() entry: the same verdict', async () => {
+    const lines = traceText('k72-devdax-devdaxwork.trace.txt').split('\n');
+    const i = lines.findIndex((l) => / folio_pgmap: \(vmf_insert_folio_pud\+/.test(l));
+    expect(lines[i - 1]).toMatch(/ vmf_insert_folio_pud: \(vmf_insert_folio_pud\+/);
+    const prefix = /^(.*? \d+\.\d+: )/.exec(lines[i]!)![1]!;
+    lines.splice(i, 0, `${prefix}sched_switch: prev_comm=devdaxwork prev_pid=523 prev_prio=120 prev_state=R ==> next_comm=kworker/1:1 next_pid=42 next_prio=120`);
+    const clean = (await checkDoc({ trace: tracePath('k72-devdax-devdaxwork.trace.txt') })).doc;
+    const { code, doc } = await checkDoc({ trace: temp('pud-noisy.txt', lines.join('\n')) });
+    expect(code).toBe(0);
+    expect(clean).toMatchObject({ observations: 195, matched: 194, unknown: 1 });
+    expect(doc).toMatchObject({ observations: 195, matched: 194, unknown: 1, mismatches: [], untraced: [], findings: [] });
+    expect(doc.skipped).toEqual([{ event: 'sched_switch', count: 1 }]);
+  });
 });
 
 describe('input forms: stdin, gzip, zstd, trace.dat', () => {
