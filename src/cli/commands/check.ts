@@ -78,6 +78,11 @@ export const CHECK_NOT_COMPARED = [
   '    the lifter, which sizes the Op from them (from the caller\'s nr where one',
   '    is traced); the Op\'s effect is compared through the ref= and snap values',
   '    that follow, not the count itself.',
+  '  e_/o_/p_ of a snap, entire=/large=/order=/pincount= of a probe, on a page',
+  '    that heads no folio in the replay: these offsets are the page[1] words',
+  '    of a folio head (entire and large mapcounts, order, _pincount); on any',
+  '    other page they fall in the next struct page (its flags or mapping),',
+  '    not a counter of this one.',
 ].join('\n');
 
 function requireFile(path: string, flag: string, expected: string): void {
