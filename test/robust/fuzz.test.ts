@@ -8,14 +8,17 @@
  *
  * - the readers (trace reader, page_ref byte stream, JSONL decoder) never throw, and
  *   every issue they report is positioned inside the file (line and column);
- * - the commands (replay, check, diff; on traces, JSONL and .dax scenarios) never exit 3, exit 2 only with positioned or
- *   named errors, and no input runs past a generous per-input bound.
+ * - every command that reads a user file (replay, check, diff, ops, holders, export,
+ *   report, minimize, explore, test, corpus --root; on traces, JSONL and .dax scenarios
+ *   as each accepts them) never exits 3, exits 2 only with positioned or named errors,
+ *   and no input runs past a generous per-input bound. `record` reads no input file (it
+ *   runs a command under tracing, as root) and `scenarios` none at all.
  *
  * At least 100,000 mutated or generated lines go through the readers, not counting the
  * unchanged lines of a mutated file (counted per reader and asserted below).
  */
 import fc from 'fast-check';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTraceLinesSync } from '../../src/trace/read-trace.ts';
@@ -58,6 +61,16 @@ const HOSTILE_CHARS = ['\x00', '\x01', '\x09', '\x0b', '\x0d', '\x10', '\x15', '
 /** Numbers at the kernel's and JavaScript's boundaries. */
 const BOUNDARY_NUMBERS = ['0', '-1', '2147483647', '2147483648', '-2147483649', '4294967296', '4503599627370496', '9007199254740993', '18446744073709551616', '100000000000000000000', '1e400', '0x7fffffff', '0xffffffffffffffff', '0x10000000000000000', '1.5', '-0', '00', ''];
 
+/** A number of a line swapped for a boundary value or a small neighbour: the line stays well-formed, so the run goes past the reader into the models. */
+const arbNumberMutation: fc.Arbitrary<(line: string) => string> = fc
+  .tuple(fc.nat(), fc.oneof(fc.constantFrom(...BOUNDARY_NUMBERS), fc.integer({ min: -3, max: 1030 }).map(String)))
+  .map(([k, num]) => (l: string) => {
+    const runs = [...l.matchAll(/(?<=[=: ,[])-?\d+(?=[ ,}\]]|$)/g)];
+    if (runs.length === 0) return l;
+    const m = runs[k % runs.length]!;
+    return l.slice(0, m.index) + num + l.slice(m.index + m[0].length);
+  });
+
 /** A mutation of one line. */
 const arbLineMutation: fc.Arbitrary<(line: string) => string> = fc.oneof(
   fc.tuple(fc.nat(), fc.constantFrom(...HOSTILE_CHARS)).map(([at, c]) => (l: string) => { const i = l.length === 0 ? 0 : at % l.length; return l.slice(0, i) + c + l.slice(i + 1); }),
@@ -78,9 +91,9 @@ const arbLineMutation: fc.Arbitrary<(line: string) => string> = fc.oneof(
 );
 
 /** A source with `edits` of its lines mutated (some lines twice). */
-function arbMutatedFile(sources: readonly Source[], maxEdits: number): fc.Arbitrary<{ source: Source; lines: string[]; edited: number }> {
+function arbMutatedFile(sources: readonly Source[], maxEdits: number, mutation: fc.Arbitrary<(line: string) => string> = arbLineMutation): fc.Arbitrary<{ source: Source; lines: string[]; edited: number }> {
   return fc
-    .tuple(fc.constantFrom(...sources), fc.array(fc.tuple(fc.nat(), arbLineMutation), { minLength: 1, maxLength: maxEdits }))
+    .tuple(fc.constantFrom(...sources), fc.array(fc.tuple(fc.nat(), mutation), { minLength: 1, maxLength: maxEdits }))
     .map(([source, edits]) => {
       const lines = [...source.lines];
       const touched = new Set<number>();
@@ -156,6 +169,8 @@ describe('readers: no throw, every issue positioned', () => {
   });
 
   it('fed at least 100,000 mutated or generated lines', () => {
+    // printed so a run shows the volume it proved (the assertion is the floor)
+    console.log(`fuzz readers: ${mutatedFed} mutated or generated lines of ${linesFed} lines fed`);
     expect(mutatedFed).toBeGreaterThanOrEqual(100_000);
     expect(linesFed).toBeGreaterThan(mutatedFed);
   });
@@ -164,7 +179,16 @@ describe('readers: no throw, every issue positioned', () => {
 /** A bad-input run's stderr: positioned issues (`file:line:column CODE`) or a named error, never an internal one. */
 function expectUserError(stderr: string): void {
   expect(stderr).not.toContain('internal error');
-  expect(stderr).toMatch(/^(?:.+:\d+:\d+ [A-Z_]+ |dax-refsim: |.+: EMPTY_INPUT |.+: NO_OPS |.+: (?:not found|refusing)|the trace header|.+ holds )/m);
+  expect(stderr).toMatch(/^(?:.+:\d+:\d+ [A-Z_]+ |dax-refsim: |.+: EMPTY_INPUT |.+: NO_OPS |.+: (?:not found|refusing)|the trace header|the trace names no kernel|.+ has no expect line|.+ holds )/m);
+}
+
+/** Every positioned issue line of a stderr (`file:line:column CODE`) lies inside the file it names. */
+function expectPositionedInside(stderr: string, path: string, lines: readonly string[]): void {
+  for (const m of stderr.matchAll(/^(.*?):(\d+):(\d+) ([A-Z_]+) /gm)) {
+    if (m[1] !== path) continue;
+    const issue = { line: Number(m[2]), column: Number(m[3]) };
+    expect(positioned(issue, lines), `${m[0]}`).toBe(true);
+  }
 }
 
 /** Per-input bound: generous (a loaded CI machine), but far below the minutes a quadratic or unbounded input took. */
@@ -187,6 +211,7 @@ describe('commands: never exit 3, never unbounded', () => {
         expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
         expect([0, 1, 2]).toContain(r.status);
         if (r.status === 2) expectUserError(r.stderr);
+        expectPositionedInside(r.stderr, path, lines);
       }),
       { seed: SEED, numRuns: 100 },
     );
@@ -201,6 +226,7 @@ describe('commands: never exit 3, never unbounded', () => {
         expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
         expect([0, 1, 2]).toContain(r.status);
         if (r.status === 2) expectUserError(r.stderr);
+        expectPositionedInside(r.stderr, path, lines);
       }),
       { seed: SEED, numRuns: 80 },
     );
@@ -216,8 +242,101 @@ describe('commands: never exit 3, never unbounded', () => {
         expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
         expect([0, 1, 2]).toContain(r.status);
         if (r.status === 2) expectUserError(r.stderr);
+        expectPositionedInside(r.stderr, path, lines);
       }),
       { seed: SEED, numRuns: 150 },
     );
+  });
+});
+
+/** Op streams only (the corpus's), for the commands that read Ops and not RefEvents. */
+const OPS_JSONL = JSONL.filter((s) => s.name.startsWith('replays/'));
+
+/**
+ * The other commands that read a user file, each on every kind of input it accepts
+ * (its --help): one mutated file per run, output flags pointed into the scratch folder.
+ */
+const OTHER_COMMANDS: readonly { readonly name: string; readonly sources: readonly Source[]; readonly ext: string; readonly args: (path: string) => string[] }[] = [
+  { name: 'ops', sources: SCENARIOS, ext: 'dax', args: (p) => ['ops', p] },
+  { name: 'ops --to-dax (Op JSONL)', sources: OPS_JSONL, ext: 'jsonl', args: (p) => ['ops', p, '--to-dax'] },
+  { name: 'ops --to-dax (trace)', sources: TRACES, ext: 'txt', args: (p) => ['ops', p, '--to-dax'] },
+  { name: 'holders (.dax)', sources: SCENARIOS, ext: 'dax', args: (p) => ['holders', p] },
+  { name: 'holders (JSONL)', sources: JSONL, ext: 'jsonl', args: (p) => ['holders', p] },
+  { name: 'holders (trace)', sources: TRACES, ext: 'txt', args: (p) => ['holders', p] },
+  { name: 'export (.dax)', sources: SCENARIOS, ext: 'dax', args: (p) => ['export', p, '--perfetto', `${p}.perfetto.json`] },
+  { name: 'export (JSONL)', sources: JSONL, ext: 'jsonl', args: (p) => ['export', p, '--perfetto', `${p}.perfetto.json`] },
+  { name: 'export (trace)', sources: TRACES, ext: 'txt', args: (p) => ['export', p, '--perfetto', `${p}.perfetto.json`] },
+  { name: 'report (.dax)', sources: SCENARIOS, ext: 'dax', args: (p) => ['report', p, '--html', `${p}.html`] },
+  { name: 'report (JSONL)', sources: JSONL, ext: 'jsonl', args: (p) => ['report', p, '--html', `${p}.html`] },
+  { name: 'report (trace)', sources: TRACES, ext: 'txt', args: (p) => ['report', p, '--html', `${p}.html`] },
+  { name: 'minimize (.dax)', sources: SCENARIOS, ext: 'dax', args: (p) => ['minimize', p, '--keep', 'divergence:baseline'] },
+  { name: 'minimize (Op JSONL)', sources: OPS_JSONL, ext: 'jsonl', args: (p) => ['minimize', p, '--keep', 'hang'] },
+  { name: 'minimize (trace)', sources: TRACES, ext: 'txt', args: (p) => ['minimize', p, '--keep', 'mismatch'] },
+  { name: 'explore', sources: SCENARIOS, ext: 'dax', args: (p) => ['explore', p, '--max-interleavings', '200'] },
+  { name: 'test', sources: SCENARIOS, ext: 'dax', args: (p) => ['test', p] },
+];
+
+describe('every other command that reads a file: never exit 3, never unbounded, errors positioned', () => {
+  let n = 0;
+  let commandLines = 0;
+  let commandEdited = 0;
+  const ran = new Map<string, number>();
+  const statuses = new Map<string, number>();
+
+  it('ops, holders, export, report, minimize, explore and test on mutated inputs of every kind they read', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // by name, so a counterexample prints the command and the mutated lines, not every source
+        fc.constantFrom(...OTHER_COMMANDS.map((c) => c.name)).chain((name) => fc.tuple(fc.constant(name), arbMutatedFile(OTHER_COMMANDS.find((c) => c.name === name)!.sources, 3, fc.oneof(arbLineMutation, arbNumberMutation)).map((m) => ({ from: m.source.name, lines: m.lines, edited: m.edited })))),
+        async ([name, { lines, edited }]) => {
+          const c = OTHER_COMMANDS.find((o) => o.name === name)!;
+          const path = join(dir, `other-${++n}.${c.ext}`);
+          writeFileSync(path, lines.join('\n'));
+          const t0 = performance.now();
+          const r = await cli(...c.args(path));
+          expect(performance.now() - t0, c.name).toBeLessThan(PER_INPUT_MS);
+          expect([0, 1, 2], `${c.name}: ${r.stderr}`).toContain(r.status);
+          if (r.status === 2) expectUserError(r.stderr);
+          expectPositionedInside(r.stderr, path, lines);
+          ran.set(c.name, (ran.get(c.name) ?? 0) + 1);
+          statuses.set(`${c.name} exit ${r.status}`, (statuses.get(`${c.name} exit ${r.status}`) ?? 0) + 1);
+          commandLines += lines.length;
+          commandEdited += edited;
+        },
+      ),
+      { seed: SEED, numRuns: 340 },
+    );
+    console.log(`fuzz commands: ${n} runs, ${commandEdited} mutated lines of ${commandLines}; ${[...statuses].sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+    // every command and input kind was drawn
+    expect([...ran.keys()].sort()).toEqual(OTHER_COMMANDS.map((c) => c.name).sort());
+  });
+
+  it('corpus --root over a case folder whose scenario, Op stream and goldens are mutated', async () => {
+    const CASE = 'replays/s3-pin-unmap-unpin';
+    const files = readdirSync(join(root, CASE)).sort();
+    const sources: Source[] = files.map((f) => ({ name: `${CASE}/${f}`, kind: f.endsWith('.dax') ? 'dax' : 'jsonl', lines: readFileSync(join(root, CASE, f), 'utf8').split('\n') }));
+    let k = 0;
+    const corpusStatus = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(arbMutatedFile(sources, 3), async ({ source, lines }) => {
+        const corpusRoot = join(dir, `corpus-${++k}`);
+        const caseDir = join(corpusRoot, 's3-pin-unmap-unpin');
+        mkdirSync(corpusRoot, { recursive: true });
+        cpSync(join(root, CASE), caseDir, { recursive: true });
+        const path = join(caseDir, source.name.slice(CASE.length + 1));
+        writeFileSync(path, lines.join('\n'));
+        const t0 = performance.now();
+        const r = await cli('corpus', '--root', corpusRoot);
+        expect(performance.now() - t0).toBeLessThan(PER_INPUT_MS);
+        corpusStatus.set(r.status, (corpusStatus.get(r.status) ?? 0) + 1);
+        expect([0, 1, 2], r.stderr).toContain(r.status);
+        if (r.status === 2) expectUserError(r.stderr);
+        expectPositionedInside(r.stderr, path, lines);
+      }),
+      { seed: SEED, numRuns: 30 },
+    );
+    console.log(`fuzz corpus --root: ${[...corpusStatus].sort().map(([k, v]) => `exit ${k}: ${v}`).join(', ')}`);
+    // the mutations reach both outcomes: goldens that still match, and inputs refused or differing
+    expect(corpusStatus.size).toBeGreaterThan(1);
   });
 });
