@@ -16,7 +16,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { filter, lastValueFrom, map, type Observable } from 'rxjs';
 import { replayFile, stateAt } from '../src/engine/replay-file.ts';
-import { diffWith } from '../src/diff/diff-runs.ts';
+import { diffWithSpill } from '../src/diff/diff-runs.ts';
 import { modelFor } from '../src/models/index.ts';
 import { readLines$ } from '../src/io/read-lines.ts';
 import { JsonlDecoder } from '../src/events/jsonl-decoder.ts';
@@ -98,7 +98,9 @@ if (mode === 'io' || mode === 'readline' || mode === 'baseline') {
   out = { inputs: r.inputs, refEvents: r.refEvents, findings: r.findings.length, checkpoints: r.checkpoints.length, lines: r.lines };
 } else {
   const issues: string[] = [];
-  const r = await lastValueFrom(opsOf(file, issues).pipe(diffWith(modelFor('legacy'), modelFor('unified'))));
+  // as dax-refsim diff runs it: closed episodes spill to a temporary file
+  const r = await lastValueFrom(opsOf(file, issues).pipe(diffWithSpill(modelFor('legacy'), modelFor('unified'))));
+  r.episodes.dispose();
   if (issues.length) throw new Error(issues.join('\n'));
   out = { ops: r.ops, refEvents: r.refEvents, divergences: r.divergences.length };
 }

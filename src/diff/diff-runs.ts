@@ -4,7 +4,7 @@
  * compared range and class (`--first`) and every episode of difference; `diffOps` and
  * the `diffWith` operator wrap it.
  */
-import { defer, scan, last, map, type OperatorFunction } from 'rxjs';
+import { catchError, defer, scan, last, map, throwError, type OperatorFunction } from 'rxjs';
 import type { Op } from '../events/op.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
@@ -16,6 +16,7 @@ import { headline, stepLines, type SideInput } from './explain.ts';
 import { opName } from './op-words.ts';
 import { OpEvents } from './actions.ts';
 import { snapshot } from './snapshot.ts';
+import { episodeOrder, EpisodeSpill } from './episode-store.ts';
 
 /** The result of a diff. */
 export interface DiffResult {
@@ -29,6 +30,15 @@ export interface DiffResult {
   readonly episodes: readonly Episode[];
   /** RefEvents the two models emitted. */
   readonly refEvents: number;
+}
+
+/**
+ * A diff whose episodes were kept in an {@link EpisodeSpill} (in report order) rather
+ * than in an array: what `dax-refsim diff` and the bench use, in memory that does not
+ * grow with the number of episodes. Call `episodes.dispose()` when done.
+ */
+export interface SpilledDiffResult extends Omit<DiffResult, 'episodes'> {
+  readonly episodes: EpisodeSpill;
 }
 
 /** Options of a diff. */
@@ -62,7 +72,9 @@ export class DiffRunner {
   private readonly b: Runner;
   private readonly seen = new Set<string>();
   private readonly divergences: Divergence[] = [];
+  /** Closed episodes: in an array (diffOps), or serialised as they close (a spilling run). */
   private readonly closed: Episode[] = [];
+  private readonly spill: EpisodeSpill | undefined;
   /** Open episodes by 512-page block of their range (a range spans one or more blocks). */
   private readonly open = new Map<number, Open[]>();
   private readonly waitersA = new Map<number, number>();
@@ -72,7 +84,8 @@ export class DiffRunner {
   readonly modelB: RefcountModel;
   private readonly opts: DiffOptions;
 
-  constructor(modelA: RefcountModel, modelB: RefcountModel, opts: DiffOptions = {}) {
+  constructor(modelA: RefcountModel, modelB: RefcountModel, opts: DiffOptions = {}, spill?: EpisodeSpill) {
+    this.spill = spill;
     this.modelA = modelA;
     this.modelB = modelB;
     this.opts = opts;
@@ -157,7 +170,7 @@ export class DiffRunner {
       const { step: st, s } = step(r.lo, r.hi);
       const lines = stepLines(op, r.lo, r.hi, s, sole);
       if (point) {
-        this.closed.push({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0, steps: [{ seq: op.seq, lines }], explanation: lines });
+        this.keep({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0, steps: [{ seq: op.seq, lines }], explanation: lines });
         continue;
       }
       // the range changed shape (a folio formed or split across it): the old episode ends here
@@ -183,7 +196,12 @@ export class DiffRunner {
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.open.delete(k);
     }
-    this.closed.push(finish(e, end, endLines));
+    this.keep(finish(e, end, endLines));
+  }
+
+  private keep(e: Episode): void {
+    if (this.spill) this.spill.add(e);
+    else this.closed.push(e);
   }
 
   /** Open episodes overlapping any of the ranges, once each, in opening order. */
@@ -195,15 +213,30 @@ export class DiffRunner {
     return [...out];
   }
 
-  /** The diff so far. */
-  result(): DiffResult {
+  /** The counts and first divergences so far, and the open episodes finished (at the end of the input). */
+  private totals(): { summary: Record<DivergenceClass, number>; open: Episode[] } {
     const summary = Object.fromEntries(DIVERGENCE_CLASSES.map((c) => [c, 0])) as Record<DivergenceClass, number>;
     for (const d of this.divergences) summary[d.class]++;
     const open = new Set<Open>();
     for (const list of this.open.values()) for (const e of list) open.add(e);
-    const episodes = [...this.closed, ...[...open].map((e) => finish(e, null, []))];
-    episodes.sort((x, y) => x.start.seq - y.start.seq || x.pfns[0] - y.pfns[0] || DIVERGENCE_CLASSES.indexOf(x.class) - DIVERGENCE_CLASSES.indexOf(y.class));
+    return { summary, open: [...open].map((e) => finish(e, null, [])) };
+  }
+
+  /** The diff so far (a runner made without a spill). */
+  result(): DiffResult {
+    if (this.spill) throw new Error('DiffRunner.result: this runner spills its episodes; call spilledResult()');
+    const { summary, open } = this.totals();
+    const episodes = [...this.closed, ...open];
+    episodes.sort(episodeOrder);
     return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes, refEvents: this.a.refEvents + this.b.refEvents };
+  }
+
+  /** The diff at the end of the input (a runner made with a spill; seals it). */
+  spilledResult(): SpilledDiffResult {
+    if (!this.spill) throw new Error('DiffRunner.spilledResult: this runner keeps its episodes in memory; call result()');
+    const { summary, open } = this.totals();
+    for (const e of open) this.spill.add(e);
+    return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes: this.spill.seal(), refEvents: this.a.refEvents + this.b.refEvents };
   }
 }
 
@@ -250,6 +283,28 @@ export function diffWith(a: RefcountModel, b: RefcountModel, opts: DiffOptions =
         scan((r, op) => (r.push(op), r), runner),
         last(null, runner),
         map((r) => r.result()),
+      );
+    });
+}
+
+/**
+ * As {@link diffWith}, with the episodes spilled as they close ({@link EpisodeSpill}):
+ * memory flat in the number of episodes. The subscriber disposes of the result's episodes.
+ */
+export function diffWithSpill(a: RefcountModel, b: RefcountModel, opts: DiffOptions & { readonly memoryBytes?: number } = {}): OperatorFunction<Op, SpilledDiffResult> {
+  return (ops$) =>
+    defer(() => {
+      const spill = new EpisodeSpill(opts.memoryBytes === undefined ? {} : { memoryBytes: opts.memoryBytes });
+      const runner = new DiffRunner(a, b, opts, spill);
+      return ops$.pipe(
+        scan((r, op) => (r.push(op), r), runner),
+        last(null, runner),
+        map((r) => r.spilledResult()),
+        // an error before the result: the temporary file goes with it
+        catchError((e: unknown) => {
+          spill.dispose();
+          return throwError(() => e);
+        }),
       );
     });
 }

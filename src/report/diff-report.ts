@@ -5,8 +5,10 @@
  */
 import { hex } from '../kernel/constants.ts';
 import { prettyJson } from './replay-json.ts';
-import type { DiffResult } from '../diff/diff-runs.ts';
-import { DIVERGENCE_CLASSES, type DivergenceClass, type Episode, type EpisodeStep, type FieldValue } from '../diff/divergence.ts';
+import type { DiffResult, SpilledDiffResult } from '../diff/diff-runs.ts';
+import { ArrayEpisodes, EpisodeSpill, type EpisodeHead, type EpisodeSource } from '../diff/episode-store.ts';
+import type { PartialInput } from '../cli/issue-list.ts';
+import { DIVERGENCE_CLASSES, type DivergenceClass, type EpisodeStep, type FieldValue } from '../diff/divergence.ts';
 import { headline } from '../diff/explain.ts';
 import { wrap } from './wrap.ts';
 
@@ -15,26 +17,80 @@ function stepJson(s: EpisodeStep): Record<string, unknown> {
   return { seq: s.seq, op: s.op, ...(s.line !== undefined ? { line: s.line } : {}), a: s.a, b: s.b };
 }
 
+/** A diff to report: its episodes in an array (diffOps) or spilled (dax-refsim diff). */
+export type DiffReportInput = DiffResult | SpilledDiffResult;
+
+function episodesOf(r: DiffReportInput): EpisodeSource {
+  return r.episodes instanceof EpisodeSpill ? r.episodes : new ArrayEpisodes(r.episodes);
+}
+
+/** Report text in pieces of about this many characters (few writes, no whole-report string). */
+const CHUNK = 1 << 16;
+
+/** Joins lines (each ending in a newline) into chunks of about CHUNK characters. */
+function* chunked(lines: Iterable<string>): Generator<string> {
+  let buf: string[] = [];
+  let size = 0;
+  for (const l of lines) {
+    buf.push(l);
+    size += l.length;
+    if (size >= CHUNK) {
+      yield buf.join('');
+      buf = [];
+      size = 0;
+    }
+  }
+  if (buf.length) yield buf.join('');
+}
+
 /** The JSON document of a diff (stable key order, pfns as hex strings). */
-export function diffJson(r: DiffResult): string {
-  const doc = {
-    models: r.models,
-    ops: r.ops,
-    divergences: r.divergences.map((d) => ({
-      seq: d.seq,
-      op: d.op,
-      ...(d.line !== undefined ? { line: d.line } : {}),
-      ...(d.phase !== undefined ? { phase: d.phase } : {}),
-      pfn: hex(d.pfn),
-      pfns: [hex(d.pfns[0]), hex(d.pfns[1])],
-      class: d.class,
-      field: d.field,
-      a: d.a,
-      b: d.b,
-      explanation: d.explanation,
-    })),
-    summary: r.summary,
-    episodes: r.episodes.map((e) => ({
+export function diffJson(r: DiffReportInput): string {
+  return [...diffJsonChunks(r)].join('');
+}
+
+/**
+ * The JSON document of a diff in pieces, one episode at a time: the same bytes as
+ * `prettyJson` of the whole document (with `partial` first when given, as markPartial
+ * puts it), without holding it.
+ */
+export function* diffJsonChunks(r: DiffReportInput, partial?: PartialInput): Generator<string> {
+  const head: [string, unknown][] = [
+    ...(partial !== undefined ? [['partial', partial] as [string, unknown]] : []),
+    ['models', r.models],
+    ['ops', r.ops],
+    [
+      'divergences',
+      r.divergences.map((d) => ({
+        seq: d.seq,
+        op: d.op,
+        ...(d.line !== undefined ? { line: d.line } : {}),
+        ...(d.phase !== undefined ? { phase: d.phase } : {}),
+        pfn: hex(d.pfn),
+        pfns: [hex(d.pfns[0]), hex(d.pfns[1])],
+        class: d.class,
+        field: d.field,
+        a: d.a,
+        b: d.b,
+        explanation: d.explanation,
+      })),
+    ],
+    ['summary', r.summary],
+  ];
+  // the document is an object holding `summary` (an object), so prettyJson never puts it on one line
+  yield `{\n${head.map(([k, v]) => `  ${JSON.stringify(k)}: ${prettyJson(v, '  ')}`).join(',\n')},\n  "episodes": `;
+  const eps = episodesOf(r);
+  if (eps.length === 0) {
+    yield '[]\n}\n';
+    return;
+  }
+  yield* chunked(episodeJsonLines(eps));
+  yield '\n  ]\n}\n';
+}
+
+function* episodeJsonLines(eps: EpisodeSource): Generator<string> {
+  for (let i = 0; i < eps.length; i++) {
+    const e = eps.get(i);
+    const doc = {
       pfns: [hex(e.pfns[0]), hex(e.pfns[1])],
       class: e.class,
       field: e.field,
@@ -46,9 +102,9 @@ export function diffJson(r: DiffResult): string {
       changes: e.changes.map(stepJson),
       ...(e.elided ? { elided: e.elided } : {}),
       explanation: e.explanation,
-    })),
-  };
-  return `${prettyJson(doc)}\n`;
+    };
+    yield `${i === 0 ? '[\n' : ',\n'}    ${prettyJson(doc, '    ')}`;
+  }
 }
 
 function value(v: FieldValue): string {
@@ -92,66 +148,119 @@ function wrapLine(line: string, indent: string): string[] {
 }
 
 /** When an episode ran: `#2 until #9` (the Op after which they agree), `#9 to the end`, `at #10`. */
-function span(e: Episode): string {
+function span(e: EpisodeHead): string {
   if (e.end === null) return `from #${e.start.seq}, still different at the end`;
   return e.end.seq === e.start.seq ? `at #${e.start.seq}` : `from #${e.start.seq} until #${e.end.seq}`;
 }
 
-/** One row of the report: a class's divergence or episode on a range. */
+/** One row of the report: a class's divergence or episode on a range (its steps read separately). */
 interface Row {
-  readonly cls: DivergenceClass;
   readonly field: string;
   readonly pfns: readonly [number, number];
   readonly a: FieldValue;
   readonly b: FieldValue;
   readonly when: string;
-  /** The Op steps of the row: seq and lines (an Op line, then a line per side). */
-  readonly steps: readonly { readonly seq: number; readonly lines: readonly string[] }[];
-  readonly starts: number;
-  readonly ends: number | null;
 }
 
-function rowsOf(r: DiffResult, first: boolean): Row[] {
+/** The steps of a row: seq and lines (an Op line, then a line per side). */
+type Steps = readonly { readonly seq: number; readonly lines: readonly string[] }[];
+
+/** The rows of a report, read one at a time (the episodes may be on disk). */
+interface Rows {
+  readonly length: number;
+  cls(i: number): DivergenceClass;
+  pfns(i: number): readonly [number, number];
+  starts(i: number): number;
+  ends(i: number): number | null;
+  row(i: number): Row;
+  steps(i: number): Steps;
+}
+
+function rowsOf(r: DiffReportInput, first: boolean): Rows {
   if (first) {
-    return r.divergences.map((d) => ({
-      cls: d.class, field: d.field, pfns: d.pfns, a: d.a, b: d.b,
-      when: `at #${d.seq}${d.line !== undefined ? ` (line ${d.line}${d.phase !== undefined ? `, PHASE ${d.phase}` : ''})` : ''}`,
-      steps: [{ seq: d.seq, lines: d.explanation.split('\n').slice(1) }], starts: d.seq, ends: null,
-    }));
+    const ds = r.divergences;
+    return {
+      length: ds.length,
+      cls: (i) => ds[i]!.class,
+      pfns: (i) => ds[i]!.pfns,
+      starts: (i) => ds[i]!.seq,
+      ends: () => null,
+      row: (i) => {
+        const d = ds[i]!;
+        return { field: d.field, pfns: d.pfns, a: d.a, b: d.b, when: `at #${d.seq}${d.line !== undefined ? ` (line ${d.line}${d.phase !== undefined ? `, PHASE ${d.phase}` : ''})` : ''}` };
+      },
+      steps: (i) => [{ seq: ds[i]!.seq, lines: ds[i]!.explanation.split('\n').slice(1) }],
+    };
   }
-  return r.episodes.map((e) => ({
-    cls: e.class, field: e.field, pfns: e.pfns, a: e.a, b: e.b, when: span(e) + (e.elided ? ` (${e.elided} changes not shown)` : ''),
-    steps: e.steps.filter((t) => t.seq >= 0), starts: e.start.seq, ends: e.end?.seq ?? null,
-  }));
+  const eps = episodesOf(r);
+  return {
+    length: eps.length,
+    cls: (i) => eps.classAt(i),
+    pfns: (i) => eps.pfnsAt(i),
+    starts: (i) => eps.startAt(i),
+    ends: (i) => eps.endAt(i),
+    row: (i) => {
+      const e = eps.head(i);
+      return { field: e.field, pfns: e.pfns, a: e.a, b: e.b, when: span(e) + (e.elided ? ` (${e.elided} changes not shown)` : '') };
+    },
+    steps: (i) => eps.steps(i).filter((t) => t.seq >= 0),
+  };
 }
 
-/** Per compared range, every Op step of its rows once, in Op order, tagged with the rows that start or end there. */
-function stories(rows: readonly Row[], first: boolean): { range: string; steps: { seq: number; lines: readonly string[]; tags: string }[] }[] {
-  const byRange = new Map<string, Row[]>();
-  for (const row of rows) {
-    const k = range(row);
+/** Rows per class, in row order. */
+function byClass(rows: Rows): Map<DivergenceClass, number[]> {
+  const out = new Map<DivergenceClass, number[]>(DIVERGENCE_CLASSES.map((c) => [c, []]));
+  for (let i = 0; i < rows.length; i++) out.get(rows.cls(i))!.push(i);
+  return out;
+}
+
+/** One compared range's story: every Op step of its rows once, in Op order, tagged with the rows that start or end there. */
+interface Story {
+  readonly range: string;
+  readonly steps: readonly { readonly seq: number; readonly lines: readonly string[]; readonly tags: string }[];
+}
+
+/** Per compared range (in the order its first row comes), its story; one range's rows read at a time. */
+function* stories(rows: Rows, first: boolean): Generator<Story> {
+  const byRange = new Map<string, number[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const k = range({ pfns: rows.pfns(i) });
     const list = byRange.get(k);
-    if (list) list.push(row);
-    else byRange.set(k, [row]);
+    if (list) list.push(i);
+    else byRange.set(k, [i]);
   }
-  return [...byRange].map(([k, list]) => {
+  for (const [k, list] of byRange) {
     const steps = new Map<number, readonly string[]>();
-    for (const row of list) for (const t of row.steps) if (!steps.has(t.seq)) steps.set(t.seq, t.lines);
-    return {
-      range: k,
-      steps: [...steps].sort((x, y) => x[0] - y[0]).map(([seq, lines]) => {
-        const begin = list.filter((x) => x.starts === seq && (x.ends !== seq || first)).map((x) => x.cls);
-        const point = first ? [] : list.filter((x) => x.starts === seq && x.ends === seq).map((x) => x.cls);
-        const end = list.filter((x) => x.ends === seq && x.starts !== seq).map((x) => x.cls);
-        const tags = [
-          begin.length ? `${first ? 'first' : 'begins'}: ${[...new Set(begin)].join(', ')}` : '',
-          point.length ? `at this Op only: ${[...new Set(point)].join(', ')}` : '',
-          end.length ? `agree again: ${[...new Set(end)].join(', ')}` : '',
-        ].filter((t) => t !== '').join('; ');
-        return { seq, lines, tags };
-      }),
+    for (const i of list) for (const t of rows.steps(i)) if (!steps.has(t.seq)) steps.set(t.seq, t.lines);
+    // the classes that begin, are at one Op only, or end at each seq, in row order
+    const begin = new Map<number, DivergenceClass[]>();
+    const point = new Map<number, DivergenceClass[]>();
+    const end = new Map<number, DivergenceClass[]>();
+    const push = (m: Map<number, DivergenceClass[]>, seq: number, c: DivergenceClass): void => {
+      const l = m.get(seq);
+      if (l) l.push(c);
+      else m.set(seq, [c]);
     };
-  });
+    for (const i of list) {
+      const s = rows.starts(i);
+      const e = rows.ends(i);
+      const c = rows.cls(i);
+      if (e !== s || first) push(begin, s, c);
+      else push(point, s, c);
+      if (e !== null && e !== s) push(end, e, c);
+    }
+    const tagsAt = (seq: number): string => {
+      const b = begin.get(seq) ?? [];
+      const p = point.get(seq) ?? [];
+      const e = end.get(seq) ?? [];
+      return [
+        b.length ? `${first ? 'first' : 'begins'}: ${[...new Set(b)].join(', ')}` : '',
+        p.length ? `at this Op only: ${[...new Set(p)].join(', ')}` : '',
+        e.length ? `agree again: ${[...new Set(e)].join(', ')}` : '',
+      ].filter((t) => t !== '').join('; ');
+    };
+    yield { range: k, steps: [...steps].sort((x, y) => x[0] - y[0]).map(([seq, lines]) => ({ seq, lines, tags: tagsAt(seq) })) };
+  }
 }
 
 /**
@@ -159,56 +268,83 @@ function stories(rows: readonly Row[], first: boolean): { range: string; steps: 
  * episode (or, with `first`, per first divergence); then, per compared range, what the
  * two runs did at each of those Ops, each Op once. Wrapped at 80 columns.
  */
-export function diffText(r: DiffResult, opts: DiffReportOptions = {}): string {
+export function diffText(r: DiffReportInput, opts: DiffReportOptions = {}): string {
+  return [...diffTextChunks(r, opts)].join('');
+}
+
+/** diffText in pieces (the CLI writes them as they come). */
+export function diffTextChunks(r: DiffReportInput, opts: DiffReportOptions = {}): Generator<string> {
+  return chunked(textLines(r, opts));
+}
+
+function* textLines(r: DiffReportInput, opts: DiffReportOptions): Generator<string> {
   const [a, b] = r.models;
   const first = opts.first === true;
   const rows = rowsOf(r, first);
+  const classes = byClass(rows);
   const what = first ? 'first divergence(s)' : 'episode(s) of difference';
-  const lines = [`dax-refsim diff: ${a} vs ${b}, ${r.ops} ops, ${rows.length} ${what}`, ''];
+  yield `dax-refsim diff: ${a} vs ${b}, ${r.ops} ops, ${rows.length} ${what}\n\n`;
   const w = Math.max(...DIVERGENCE_CLASSES.map((c) => c.length));
-  lines.push(`${'class'.padEnd(w)}  count`);
-  for (const c of DIVERGENCE_CLASSES) lines.push(`${c.padEnd(w)}  ${rows.filter((x) => x.cls === c).length}`);
+  yield `${'class'.padEnd(w)}  count\n`;
+  for (const c of DIVERGENCE_CLASSES) yield `${c.padEnd(w)}  ${classes.get(c)!.length}\n`;
   for (const c of DIVERGENCE_CLASSES) {
-    const cs = rows.filter((x) => x.cls === c);
+    const cs = classes.get(c)!;
     if (cs.length === 0) continue;
-    lines.push('', ...wrap(`${c}: ${headline(c, cs[0]!.field)}`));
-    for (const x of cs) lines.push(...wrap(`${range(x)} ${x.field}: ${a} ${value(x.a)}, ${b} ${value(x.b)}; ${x.when}`, '  ', '    '));
-  }
-  for (const st of stories(rows, first)) {
-    lines.push('', `What the runs did on ${st.range}:`);
-    for (const t of st.steps) {
-      const [opLine, ...sides] = t.lines;
-      lines.push(...wrapLine(`${opLine!.replace(/:$/, '')}${t.tags ? ` (${t.tags})` : ''}:`, '  '));
-      for (const l of sides) lines.push(...wrapLine(l, '  '));
+    yield `\n${wrap(`${c}: ${headline(c, rows.row(cs[0]!).field)}`).join('\n')}\n`;
+    for (const i of cs) {
+      const x = rows.row(i);
+      yield `${wrap(`${range(x)} ${x.field}: ${a} ${value(x.a)}, ${b} ${value(x.b)}; ${x.when}`, '  ', '    ').join('\n')}\n`;
     }
   }
-  return `${lines.join('\n')}\n`;
+  for (const st of stories(rows, first)) {
+    yield `\nWhat the runs did on ${st.range}:\n`;
+    for (const t of st.steps) {
+      const [opLine, ...sides] = t.lines;
+      const out = wrapLine(`${opLine!.replace(/:$/, '')}${t.tags ? ` (${t.tags})` : ''}:`, '  ');
+      for (const l of sides) out.push(...wrapLine(l, '  '));
+      yield `${out.join('\n')}\n`;
+    }
+  }
 }
 
 /** Markdown for a bug report: the summary, per class its headline and a table of rows, then what the runs did per range. */
-export function diffMarkdown(r: DiffResult, opts: DiffReportOptions = {}): string {
+export function diffMarkdown(r: DiffReportInput, opts: DiffReportOptions = {}): string {
+  return [...diffMarkdownChunks(r, opts)].join('');
+}
+
+/** diffMarkdown in pieces. */
+export function diffMarkdownChunks(r: DiffReportInput, opts: DiffReportOptions = {}): Generator<string> {
+  return chunked(markdownLines(r, opts));
+}
+
+function* markdownLines(r: DiffReportInput, opts: DiffReportOptions): Generator<string> {
   const [a, b] = r.models;
   const first = opts.first === true;
   const rows = rowsOf(r, first);
+  const classes = byClass(rows);
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const out = [`# dax-refsim diff: \`${a}\` vs \`${b}\``, '', `${r.ops} ops, ${rows.length} ${first ? 'first divergence(s)' : 'episode(s) of difference'}.`, '', '| class | count |', '|---|---|'];
-  for (const c of DIVERGENCE_CLASSES) out.push(`| ${c} | ${rows.filter((x) => x.cls === c).length} |`);
+  yield `# dax-refsim diff: \`${a}\` vs \`${b}\`\n\n${r.ops} ops, ${rows.length} ${first ? 'first divergence(s)' : 'episode(s) of difference'}.\n\n| class | count |\n|---|---|\n`;
+  for (const c of DIVERGENCE_CLASSES) yield `| ${c} | ${classes.get(c)!.length} |\n`;
   for (const c of DIVERGENCE_CLASSES) {
-    const cs = rows.filter((x) => x.cls === c);
+    const cs = classes.get(c)!;
     if (cs.length === 0) continue;
-    out.push('', `## ${c}`, '', headline(c, cs[0]!.field), '', `| pfns | field | ${esc(a)} | ${esc(b)} | when |`, '|---|---|---|---|---|');
-    for (const x of cs) out.push(`| ${range(x)} | ${x.field} | ${esc(mdValue(x.a))} | ${esc(mdValue(x.b))} | ${x.when} |`);
+    yield `\n## ${c}\n\n${headline(c, rows.row(cs[0]!).field)}\n\n| pfns | field | ${esc(a)} | ${esc(b)} | when |\n|---|---|---|---|---|\n`;
+    for (const i of cs) {
+      const x = rows.row(i);
+      yield `| ${range(x)} | ${x.field} | ${esc(mdValue(x.a))} | ${esc(mdValue(x.b))} | ${x.when} |\n`;
+    }
   }
-  const st = stories(rows, first);
-  if (st.length) out.push('', '## What the runs did');
-  for (const s of st) {
-    out.push('', `### ${s.range}`, '');
+  let any = false;
+  for (const s of stories(rows, first)) {
+    if (!any) yield '\n## What the runs did\n';
+    any = true;
+    yield `\n### ${s.range}\n\n`;
     for (const t of s.steps) {
       const [opLine, ...sides] = t.lines;
       // a list item wraps like the text form (a Markdown paragraph continues on the next line)
-      out.push(...wrap(`**${opLine!.replace(/:$/, '')}**${t.tags ? ` (${t.tags})` : ''}`, '- ', '  '));
+      const out = wrap(`**${opLine!.replace(/:$/, '')}**${t.tags ? ` (${t.tags})` : ''}`, '- ', '  ');
       for (const l of sides) out.push(...wrap(l.trim(), '  - ', '    '));
+      yield `${out.join('\n')}\n`;
     }
   }
-  return `${out.join('\n')}\n`;
 }

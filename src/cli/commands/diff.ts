@@ -21,10 +21,10 @@ import { FileNotFoundError } from '../../engine/replay.ts';
 import { locateOpBound } from '../../engine/replay-file.ts';
 import { OpBoundError } from '../../engine/op-bounds.ts';
 import { locateTraceOpBound } from '../../engine/locate-trace-op.ts';
-import { diffWith, type DiffResult } from '../../diff/diff-runs.ts';
+import { diffWithSpill, type DiffResult, type SpilledDiffResult } from '../../diff/diff-runs.ts';
 import { modelFor, parseKconfig, type RefcountModel } from '../../models/index.ts';
-import { diffJson, diffMarkdown, diffText } from '../../report/diff-report.ts';
-import { IssueList, markPartial, partialOf } from '../issue-list.ts';
+import { diffJsonChunks, diffMarkdownChunks, diffTextChunks } from '../../report/diff-report.ts';
+import { IssueList, markPartial, partialOf, type PartialInput } from '../issue-list.ts';
 import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
@@ -132,8 +132,8 @@ function modelsFor(args: DiffArgs, header: TraceHeader | undefined): [RefcountMo
   return recording.family === 'legacy' ? [own, other] : [other, own];
 }
 
-/** Runs the diff. */
-export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResult> {
+/** Runs the diff; returns its counts (the episodes were written and their temporary file removed). */
+export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<Omit<DiffResult, 'episodes'> & { readonly episodes: number }> {
   if (args.models !== undefined) parseModels(args.models, args.kconfig);
   const file = inputFile(args.input);
   // a bad --out fails before any work, not after a long replay
@@ -142,24 +142,37 @@ export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<DiffResu
   const { ops$, phaseOf, header } = await inputOps(file, issues);
   if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
   const [a, b] = modelsFor(args, header);
-  const raw = await lastValueFrom(ops$.pipe(diffWith(a, b, { semantic: args.semantic }))).catch(async (e: unknown) => {
+  // episodes spill to a temporary file as they close: a long diff's memory stays flat
+  const raw = await lastValueFrom(ops$.pipe(diffWithSpill(a, b, { semantic: args.semantic }))).catch(async (e: unknown) => {
     // an Op over its bound: name its line and column (a JSONL Op's nr, a trace's count field)
     if (e instanceof OpBoundError && !isDaxFile(file)) await (isJsonl(file) ? locateOpBound(file, file, e) : locateTraceOpBound(file, file, e));
     throw e;
   });
-  if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
-  // --lenient: the bad lines were skipped; say so, and mark the report partial
-  for (const l of issues.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
-  // a lifted Op keeps its trace line; name the PHASE it fell in too
-  const result: DiffResult = phaseOf
-    ? { ...raw, divergences: raw.divergences.map((d) => { const phase = d.line === undefined ? undefined : phaseOf(d.line); return phase === undefined ? d : { ...d, phase }; }) }
-    : raw;
-  const view = { first: args.first };
-  const text = markPartial(args.format === 'json' ? diffJson(result) : args.format === 'md' ? diffMarkdown(result, view) : diffText(result, view), args.format, partialOf(issues));
-  if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: [file] });
-  else ctx.io.stdout(text);
-  ctx.exit(result.divergences.length > 0 ? EXIT.findings : EXIT.ok);
-  return result;
+  try {
+    if (issues.count > 0 && !args.lenient) throw new InputIssues(issues.lines());
+    // --lenient: the bad lines were skipped; say so, and mark the report partial
+    for (const l of issues.lines()) ctx.io.stderr(`skipped (--lenient): ${l}\n`);
+    // a lifted Op keeps its trace line; name the PHASE it fell in too
+    const result: SpilledDiffResult = phaseOf
+      ? { ...raw, divergences: raw.divergences.map((d) => { const phase = d.line === undefined ? undefined : phaseOf(d.line); return phase === undefined ? d : { ...d, phase }; }) }
+      : raw;
+    const view = { first: args.first };
+    const partial = partialOf(issues);
+    // the report is written as it is rendered, one episode at a time
+    const chunks = args.format === 'json' ? diffJsonChunks(result, partial) : withNotice(args.format === 'md' ? diffMarkdownChunks(result, view) : diffTextChunks(result, view), args.format, partial);
+    if (args.out !== undefined) await writeFileAtomic(args.out, chunks, { inputs: [file] });
+    else for (const c of chunks) ctx.io.stdout(c);
+    ctx.exit(result.divergences.length > 0 ? EXIT.findings : EXIT.ok);
+    return { ...result, episodes: result.episodes.length };
+  } finally {
+    raw.episodes.dispose();
+  }
+}
+
+/** A text or Markdown report's chunks, after the partial notice markPartial would put first. */
+function* withNotice(chunks: Iterable<string>, format: 'text' | 'md', partial: PartialInput | undefined): Generator<string> {
+  if (partial !== undefined) yield markPartial('', format, partial);
+  yield* chunks;
 }
 
 /** The yargs module of `diff`. */
