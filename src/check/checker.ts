@@ -19,8 +19,11 @@ import { pageRefMapcount, readField } from './read-field.ts';
 import { SnapCheck, recordPfns } from './snap-check.ts';
 import { Tally, type TallyOptions } from './tally.ts';
 import { UnseenPuts } from './unseen-puts.ts';
+import { resyncEvents } from './resync.ts';
 import { PgmapBinding, agree } from './words.ts';
 import { previousLine } from './record-order.ts';
+import { priorCount } from '../trace/page-ref-events.ts';
+import type { PageRefRecord } from '../trace/record-types.ts';
 
 /** Ops after which an observation that found no marker is given up as unknown. */
 const HORIZON = 64;
@@ -67,6 +70,17 @@ export class Checker {
   private readonly unseen: UnseenPuts;
   /** Probe fields (`line:name`) found below the model by references an unseen put may have dropped: unknown, with the reason. */
   private readonly explained = new Map<string, string>();
+  /** A probe event (a kprobe record, snaps included) or an fs_dax tracepoint was read: the lifted Ops are the trace's own. */
+  private probeSeen = false;
+  /** True once a probe event has been read. */
+  get probeEventSeen(): boolean {
+    return this.probeSeen;
+  }
+  /** page_ref events taken while no probe event had been read, and those whose count before differed (see takeUnprobed). */
+  pageRefsUnprobed = 0;
+  resyncedUnprobed = 0;
+  /** Line of each pfn's last page_ref event read before any probe event (an untraced change's window starts there; 0 before its first). */
+  private readonly lastRefLine = new Map<number, number>();
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
     this.tally = new Tally(opts.tally);
@@ -82,6 +96,7 @@ export class Checker {
   /** Takes the next lifted item. */
   onItem(item: LiftItem): void {
     if (item.kind === 'op') {
+      if (this.takesUnreplayed(item)) return;
       this.onLogged(this.log.push(item.op), item);
       return;
     }
@@ -161,8 +176,66 @@ export class Checker {
     return why;
   }
 
+  /**
+   * Takes an Op before the model replays it (pipeline.ts runStage; onItem): true when
+   * the checker has taken it itself and it must not be replayed. That is an Op made of
+   * page_ref events alone while the trace has shown no probe event (see takeUnprobed).
+   */
+  takesUnreplayed(item: Extract<LiftItem, { kind: 'op' }>): boolean {
+    for (const r of item.records) this.noteProbe(r);
+    if (this.probeSeen || item.records.length === 0 || !item.records.every((r) => r.kind === 'page_ref')) return false;
+    for (const r of item.records) if (r.kind === 'page_ref') this.takeUnprobed(r);
+    return true;
+  }
+
+  /** A probe event or an fs_dax tracepoint: the trace shows what the page_ref events are part of. */
+  private noteProbe(r: TraceRecord): void {
+    if (r.kind === 'kprobe' || r.kind === 'fs_dax') this.probeSeen = true;
+  }
+
+  /**
+   * A page_ref event read while the trace has shown no probe event and no fs_dax
+   * tracepoint (the probe lines filtered out of a recording: `grep page_ref` keeping the
+   * header). The lifter can only guess an Op from a bare decrement (lifter.ts opensPut:
+   * a put of -val pages) and sees no Op in the increments that preceded it (a gup, a
+   * fault's get), so replaying its guess drove the model's count below the kernel's:
+   * put-on-freed-page and count mismatches the kernel never had. As a page_ref-only
+   * check does (ref-check.ts), the event is its own change: a count before it
+   * (count − val) that differs from the model's is an untraced change, the model resynced
+   * to it (page_ref_set), then the event is folded and its count compared. Its mapcount
+   * is not compared: no fault or unmap of the trace is replayed, so the model's mappings
+   * are not the kernel's. Once a probe event has been read, nothing here applies.
+   */
+  private takeUnprobed(r: PageRefRecord): void {
+    this.pageRefsUnprobed++;
+    this.snaps.note([r.pfn]);
+    const last = this.lastRefLine.get(r.pfn) ?? 0;
+    this.lastRefLine.set(r.pfn, r.line);
+    const fn = `page_ref_${r.op}`;
+    const sim = this.log.stateSource().page(r.pfn)?.refcount;
+    if (sim === undefined) {
+      this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: fn, reason: `no pgmap covers pfn 0x${r.pfn.toString(16)} (give --pmem START-END)` });
+      return;
+    }
+    const prior = priorCount(r);
+    if (prior !== null && prior !== sim) {
+      this.resyncedUnprobed++;
+      this.tally.untracedChange(r.pfn, 'count', sim, prior, [last, r.line]);
+      this.log.adjust(resyncEvents(stateView(this.log.state()), r.pfn, 'refcount', sim, prior, r.line, 'count'));
+    }
+    this.log.adjust([{ type: r.op, pfn: r.pfn, val: r.val }]);
+    const after = this.log.stateSource().page(r.pfn)?.refcount ?? null;
+    this.tally.compare(r.line, r.pfn, 'count', r.count, after, fn, after === r.count);
+    if (after !== null && after !== r.count) this.log.adjust(resyncEvents(stateView(this.log.state()), r.pfn, 'refcount', after, r.count, r.line, 'count'));
+  }
+
   /** Takes a record that is no part of an Op (a snap line, a stray probe event). */
   private onRecord(r: TraceRecord): void {
+    this.noteProbe(r);
+    if (r.kind === 'page_ref' && !this.probeSeen) {
+      this.takeUnprobed(r);
+      return;
+    }
     if (r.kind === 'kprobe' && isSnapProbe(r)) {
       this.match();
       this.expire(r.line);

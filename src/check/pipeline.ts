@@ -299,7 +299,12 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
   };
   function* forward(l: Lifted): Generator<Run> {
     if (l.type === 'item') {
-      if (l.item.kind === 'op') yield { type: 'op', logged: checker!.log.push(l.item.op), item: l.item };
+      if (l.item.kind === 'op') {
+        // the comparer has taken everything before this Op (one Run per batch), so the
+        // checker may take it itself: page_ref events before any probe event (checker.ts takeUnprobed)
+        if (checker!.takesUnreplayed(l.item)) return;
+        yield { type: 'op', logged: checker!.log.push(l.item.op), item: l.item };
+      }
       else yield { type: 'record', record: l.item.record };
     } else if (l.type === 'ref') yield l;
   }
@@ -430,7 +435,17 @@ function compareOne(r: Run, ctx: CheckContext): void {
   } else if (r.type === 'op') ctx.checker!.onLogged(r.logged, r.item);
   else if (r.type === 'record') ctx.checker!.onItem({ kind: 'record', record: r.record });
   else if (r.type === 'ref') ctx.refChecker!.push(r.ref);
-  else ctx.checker?.finish();
+  else {
+    ctx.checker?.finish();
+    const c = ctx.checker;
+    if (c !== null && c.pageRefsUnprobed > 0 && !c.probeEventSeen) {
+      ctx.assumptions.add(
+        `the header defines probes but the trace has no probe event, only page_ref events (the probe lines filtered out?): each page_ref event is folded as its own change, not as a guessed Op; one whose count before it (count − val) differs from the model's is an untraced change, the model resynced to it (${c.resyncedUnprobed} of ${c.pageRefsUnprobed} events); mapcounts are not compared (no fault or unmap is replayed)`,
+      );
+    } else if (c !== null && c.pageRefsUnprobed > 0) {
+      ctx.assumptions.add(`${c.pageRefsUnprobed} page_ref event(s) before the trace's first probe event were folded as their own changes, not lifted (${c.resyncedUnprobed} resynced as untraced); mapcounts not compared there`);
+    }
+  }
 }
 
 /**
