@@ -157,15 +157,20 @@ async function holdForTest(tmp: string): Promise<void> {
   await new Promise<never>(() => void setInterval(() => undefined, 1 << 30));
 }
 
-/** Writes `text` (a string, or pieces written in order as they are made) to `path` through a temporary file and a rename. */
-export async function writeFileAtomic(path: string, text: string | Iterable<string>, opts: WriteFileOptions = {}): Promise<void> {
+/**
+ * The temporary-file lifecycle both writers share: `fill` writes the temporary file
+ * next to the target, which is then renamed over it; on any failure (and on SIGINT or
+ * SIGTERM, through pendingTemps) the temporary file is removed and the target is left
+ * as it was.
+ */
+async function writeThroughTemp(path: string, opts: WriteFileOptions, fill: (tmp: string) => Promise<void>): Promise<void> {
   assertNotInput(path, opts.inputs ?? []);
   const target = checkOutputTarget(path);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   pendingTemps.add(tmp);
   arm();
   try {
-    await writeFile(tmp, text, { flag: 'wx', mode: 0o644 });
+    await fill(tmp);
     await holdForTest(tmp);
     await rename(tmp, target);
   } catch (e) {
@@ -177,6 +182,11 @@ export async function writeFileAtomic(path: string, text: string | Iterable<stri
     pendingTemps.delete(tmp);
     if (pendingTemps.size === 0) disarm();
   }
+}
+
+/** Writes `text` (a string, or pieces written in order as they are made) to `path` through a temporary file and a rename. */
+export async function writeFileAtomic(path: string, text: string | Iterable<string>, opts: WriteFileOptions = {}): Promise<void> {
+  await writeThroughTemp(path, opts, (tmp) => writeFile(tmp, text, { flag: 'wx', mode: 0o644 }));
 }
 
 /** Bytes of text gathered before each write of a streamed output. */
@@ -212,36 +222,21 @@ export function chunkedWriter(sink: (chunk: string) => void): { write: (text: st
  * SIGTERM leaves neither a partial output nor a temporary file.
  */
 export async function writeFileAtomicStreamed(path: string, produce: (write: (text: string) => void) => void, opts: WriteFileOptions = {}): Promise<void> {
-  assertNotInput(path, opts.inputs ?? []);
-  const target = checkOutputTarget(path);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  pendingTemps.add(tmp);
-  arm();
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    const file = fd;
-    const out = chunkedWriter((chunk) => void writeSync(file, chunk));
-    produce(out.write);
-    out.end();
-    closeSync(fd);
-    fd = null;
-    await holdForTest(tmp);
-    await rename(tmp, target);
-  } catch (e) {
-    if (fd !== null) {
+  await writeThroughTemp(path, opts, (tmp) => {
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      const out = chunkedWriter((chunk) => void writeSync(fd, chunk));
+      produce(out.write);
+      out.end();
+    } catch (e) {
       try {
         closeSync(fd);
       } catch {
-        // already closed
+        // the write's error is the one to report
       }
+      throw e;
     }
-    await unlink(tmp).catch(() => undefined);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new OutputError(`${path}: cannot write (${code}: ${(e as Error).message})`);
-    throw e;
-  } finally {
-    pendingTemps.delete(tmp);
-    if (pendingTemps.size === 0) disarm();
-  }
+    closeSync(fd);
+    return Promise.resolve();
+  });
 }
