@@ -10,7 +10,9 @@
  * CLI's run(), its report written to /dev/null: the command as a user runs it, less
  * process start and module loading), or
  * `node child.js atn FILE N…` (replayFile with its checkpoints, then stateAt of each N
- * three times in the same process). Prints one JSON line: wall ms, counts, and maxRSS
+ * three times in the same process), or `node child.js scan FILE` (PageRefStream alone
+ * over the file's bytes, read into memory first: the split and the page_ref scan,
+ * no fold; `scanNsPerLine` is its CPU time per line). Prints one JSON line: wall ms, counts, and maxRSS
  * from process.resourceUsage().
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -24,6 +26,8 @@ import { formatJsonlIssue } from '../src/events/issues.ts';
 import type { Op } from '../src/events/op.ts';
 import { checkTraceFile } from '../src/check/check-file.ts';
 import { MAX_UNKNOWN_LINES } from '../src/check/report-text.ts';
+import { readChunks } from '../src/io/read-chunks.ts';
+import { PageRefStream } from '../src/trace/page-ref-stream.ts';
 import { ioLimit, mapFold, readlineSplit } from './baselines.ts';
 
 /** The Ops of a JSONL file, read as `dax-refsim diff` reads them (readLines$ + JsonlDecoder). */
@@ -39,7 +43,7 @@ function opsOf(path: string, issues: string[]): Observable<Op> {
   );
 }
 
-const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check', 'cli'] as const;
+const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check', 'cli', 'scan'] as const;
 const [mode, file, ...rest] = process.argv.slice(2) as [(typeof MODES)[number], string | undefined, ...string[]];
 if (!MODES.includes(mode) || !file) {
   console.error(`usage: child.js ${MODES.join('|')} FILE [N…]`);
@@ -53,6 +57,27 @@ if (mode === 'io' || mode === 'readline' || mode === 'baseline') {
   const r = mode === 'io' ? await ioLimit(file) : mode === 'readline' ? await readlineSplit(file) : await mapFold(file, 0);
   const { ms: _ms, ...counts } = r;
   out = counts;
+} else if (mode === 'scan') {
+  const chunks: Buffer[] = [];
+  for await (const chunk of readChunks(file)) chunks.push(Buffer.from(chunk));
+  let events = 0;
+  let sum = 0;
+  const stream = new PageRefStream(file, {
+    header: () => undefined,
+    pageRef: (r) => {
+      events++;
+      sum += r.pfn + r.count;
+      return true;
+    },
+    issue: () => undefined,
+  });
+  const c0 = process.cpuUsage();
+  const s = performance.now();
+  for (const chunk of chunks) stream.push(chunk);
+  stream.end();
+  const c = process.cpuUsage(c0);
+  const scanCpuMs = (c.user + c.system) / 1000;
+  out = { events, sum, lines: stream.lines, scanMs: performance.now() - s, scanCpuMs, scanNsPerLine: Math.round((scanCpuMs * 1e6) / stream.lines) };
 } else if (mode === 'cli') {
   const { run } = (await import(rest[0]!)) as { run: (argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void }) => Promise<number> };
   const fd = openSync('/dev/null', 'w');

@@ -285,3 +285,337 @@ function prefixOk(buf: Uint8Array, a: number, at: number): boolean {
   for (let k = a; k < i; k++) if (buf[k] === LBRACK || buf[k]! >= 0x80) return false;
   return true;
 }
+
+
+/*
+ * The forward scanner below is written for V8's optimizing compiler as much as for
+ * the CPU: a rarely taken branch that does arithmetic, compares or calls has no type
+ * feedback when the function is first optimized, and taking it later throws the
+ * optimized code away (a deopt, then ~100 ms of recompiling while the line loop runs
+ * interpreted). So the op is told by a table lookup and one shared name comparison,
+ * the `head` flag and the CR are folded in without branches, and every fixed key is
+ * compared byte by byte in straight-line code (no loop per key: a smaller graph to compile).
+ */
+
+/** Op codes of {@link scanPageRefAt}, indexed by code. */
+const FWD_OPS: readonly PageRefOp[] = ['mod', 'set', 'freeze', 'unfreeze', 'mod_unless', 'mod_and_test', 'mod_and_return'];
+/** 1 where the op's tracepoint class prints `ret=` (page_ref_mod_and_test_template). */
+const FWD_WITH_RET = Int32Array.of(0, 0, 1, 0, 1, 1, 1);
+/** Each op's name and its `:`, at FWD_NAME_AT[code] in FWD_NAMES. */
+const FWD_NAMES = ascii(FWD_OPS.map((op) => `${op}:`).join(''));
+const FWD_NAME_AT = Int32Array.from(FWD_OPS, (_op, k) => FWD_OPS.slice(0, k).reduce((n, op) => n + op.length + 1, 0));
+/** The op code by (name length << 7 | first byte), −1 for none: one lookup, no branch per op. */
+const FWD_OP_BY_KEY = new Int8Array(32 << 7).fill(-1);
+FWD_OPS.forEach((op, k) => (FWD_OP_BY_KEY[(op.length << 7) | op.charCodeAt(0)] = k));
+
+/** The value of the last {@link intAt}. */
+let num = 0;
+
+/**
+ * Reads `-?\d+` at i exactly as {@link readInt} does (at most 15 digits, within s32)
+ * into {@link num}; returns the index after it, or −1. The byte that ends it is read:
+ * the caller guarantees a newline ends the line within the buffer.
+ */
+function intAt(buf: Uint8Array, start: number): number {
+  const neg = buf[start] === MINUS;
+  const digits = neg ? start + 1 : start;
+  let i = digits;
+  let c = buf[i]!;
+  let v = 0;
+  while (c >= ZERO && c <= NINE) {
+    v = v * 10 + (c - ZERO);
+    c = buf[++i]!;
+  }
+  if (i === digits || i - digits > 15) return -1;
+  // `-0` reads as -0, as Number('-0') and readInt read it
+  v = neg ? -v : v;
+  if (v < -2147483648 || v > 2147483647) return -1;
+  num = v;
+  return i;
+}
+
+/**
+ * The fast path for the common layouts, read forwards in one pass from the line's first
+ * byte to its newline, so the caller needs neither a newline search nor a `page_ref_`
+ * search for the line: `TASK-PID [(TGID)] [CPU] [FLAGS] TS: page_ref_OP: BODY`.
+ *
+ * `buf[a]` starts a line that a newline ends inside `buf` (the caller checks once per
+ * chunk that a newline follows `a`): every loop below stops at a byte the newline
+ * cannot be, and every fixed key mismatches at it, so no read goes past it and no read
+ * needs its own bounds check. Fills `out` and returns the index of the newline, or
+ * returns −1 when the line is anything else (the caller then splits it and asks
+ * {@link scanPageRefLine}, then the full reader).
+ *
+ * It accepts a subset of what the full reader accepts, with the same values
+ * (test/trace/page-ref-fast.test.ts holds it against the full reader and against
+ * {@link scanPageRefLine}): the task name printable ASCII or tabs without `[`, so the first `[`
+ * is the CPU column's and the regex's lazy task ends at the `-PID` before it (prefixOk's
+ * argument); the latency column without `]`, which prefixOk, reading backwards, would
+ * take for the CPU column's. Unlike scanPageRefLine it also takes a task name holding
+ * `page_ref_` (the full reader reads the event after the timestamp, as this does).
+ */
+export function scanPageRefAt(buf: Uint8Array, a: number, out: PageRefFields): number {
+  const i = eventAt(buf, a);
+  return i < 0 ? -1 : bodyAt(buf, i, out);
+}
+
+/**
+ * The line prefix up to `page_ref_` (see {@link scanPageRefAt}): the index after it, or
+ * −1. Its own function, like {@link bodyAt}: two small units optimize sooner than one large.
+ */
+function eventAt(buf: Uint8Array, a: number): number {
+  let i = a;
+  let c = buf[i]!;
+  if (c === 0x23 /* # */) return -1;
+  while (c === SP || c === TAB) c = buf[++i]!;
+  const task = i;
+  // TASK-PID and the blanks up to the first `[`: printable ASCII or tabs (no byte ≥ 0x80, no newline)
+  while (c !== LBRACK) {
+    if ((c < SP && c !== TAB) || c > 0x7e) return -1;
+    c = buf[++i]!;
+  }
+  const cpu = i;
+  // backwards from `[`: \s+, an optional (TGID) and \s+, PID, `-`
+  let j = cpu - 1;
+  if (j <= task) return -1;
+  c = buf[j]!;
+  if (c !== SP && c !== TAB) return -1;
+  // the task starts at a byte that is not blank, so this stops at or after it
+  do c = buf[--j]!;
+  while (c === SP || c === TAB);
+  if (c === RPAREN) {
+    j = tgidBefore(buf, task, j);
+    if (j < 0) return -1;
+    c = buf[j]!;
+  }
+  const pidEnd = j;
+  while (j > task && c >= ZERO && c <= NINE) c = buf[--j]!;
+  if (j === pidEnd || c !== MINUS) return -1;
+  // [CPU] \s+
+  i = cpu + 1;
+  c = buf[i]!;
+  while (c >= ZERO && c <= NINE) c = buf[++i]!;
+  if (i === cpu + 1 || c !== RBRACK) return -1;
+  c = buf[++i]!;
+  if (c !== SP && c !== TAB) return -1;
+  do c = buf[++i]!;
+  while (c === SP || c === TAB);
+  // TS: \d+(\.\d+)?, or first the latency column: 4 or 5 bytes of [^\s:\]], then \s+
+  i = timestampAt(buf, i);
+  if (i < 0) return -1;
+  // `:` \s+ page_ref_
+  c = buf[++i]!;
+  if (c !== SP && c !== TAB) return -1;
+  do c = buf[++i]!;
+  while (c === SP || c === TAB);
+  if (
+    c !== 0x70 /* p */ ||
+    buf[i + 1] !== 0x61 /* a */ ||
+    buf[i + 2] !== 0x67 /* g */ ||
+    buf[i + 3] !== 0x65 /* e */ ||
+    buf[i + 4] !== 0x5f /* _ */ ||
+    buf[i + 5] !== 0x72 /* r */ ||
+    buf[i + 6] !== 0x65 /* e */ ||
+    buf[i + 7] !== 0x66 /* f */ ||
+    buf[i + 8] !== 0x5f /* _ */
+  )
+    return -1;
+  return i + PREFIX_LEN;
+}
+
+/** From the op's name after `page_ref_` at `i` to the newline (see {@link scanPageRefAt}). */
+function bodyAt(buf: Uint8Array, start: number, out: PageRefFields): number {
+  let i = start;
+  // the op: [a-z_]+ then `:`, told by its length and first byte, then compared whole
+  const name = i;
+  let c = buf[i]!;
+  while ((c >= 0x61 && c <= 0x7a) || c === 0x5f) c = buf[++i]!;
+  const len = i - name;
+  const code = len < 32 ? FWD_OP_BY_KEY[(len << 7) | buf[name]!]! : -1;
+  if (code < 0 || !sameName(buf, name, FWD_NAME_AT[code]!, len + 1)) return -1;
+  const withRet = FWD_WITH_RET[code]!;
+  // `:`, one space, then trace-cmd's padding
+  c = buf[++i]!;
+  if (c !== SP) return -1;
+  do c = buf[++i]!;
+  while (c === SP || c === TAB);
+  // pfn=0x%lx
+  if (c !== 0x70 /* p */ || buf[i + 1] !== 0x66 /* f */ || buf[i + 2] !== 0x6e /* n */ || buf[i + 3] !== 0x3d /* = */ || buf[i + 4] !== ZERO || buf[i + 5] !== 0x78 /* x */) return -1;
+  i += 6;
+  const pfnStart = i;
+  let pfn = 0;
+  c = buf[i]!;
+  for (;;) {
+    if (c >= ZERO && c <= NINE) pfn = pfn * 16 + (c - ZERO);
+    else if (c >= 0x61 && c <= 0x66) pfn = pfn * 16 + (c - 0x57);
+    else break;
+    c = buf[++i]!;
+  }
+  if (i === pfnStart || i - pfnStart > 13) return -1;
+  //  flags=%s
+  if (c !== SP || buf[i + 1] !== 0x66 /* f */ || buf[i + 2] !== 0x6c /* l */ || buf[i + 3] !== 0x61 /* a */ || buf[i + 4] !== 0x67 /* g */ || buf[i + 5] !== 0x73 /* s */ || buf[i + 6] !== 0x3d /* = */) return -1;
+  i += 7;
+  i = flagsAt(buf, i);
+  if (i < 0) return -1;
+  const head = flagsHead;
+  //  count=%d
+  if (buf[i] !== SP || buf[i + 1] !== 0x63 /* c */ || buf[i + 2] !== 0x6f /* o */ || buf[i + 3] !== 0x75 /* u */ || buf[i + 4] !== 0x6e /* n */ || buf[i + 5] !== 0x74 /* t */ || buf[i + 6] !== 0x3d /* = */) return -1;
+  i = intAt(buf, i + 7);
+  if (i < 0) return -1;
+  const count = num;
+  //  mapcount=%d
+  if (
+    buf[i] !== SP ||
+    buf[i + 1] !== 0x6d /* m */ ||
+    buf[i + 2] !== 0x61 /* a */ ||
+    buf[i + 3] !== 0x70 /* p */ ||
+    buf[i + 4] !== 0x63 /* c */ ||
+    buf[i + 5] !== 0x6f /* o */ ||
+    buf[i + 6] !== 0x75 /* u */ ||
+    buf[i + 7] !== 0x6e /* n */ ||
+    buf[i + 8] !== 0x74 /* t */ ||
+    buf[i + 9] !== 0x3d /* = */
+  )
+    return -1;
+  i = intAt(buf, i + 10);
+  if (i < 0) return -1;
+  const mapcount = num;
+  //  mapping=%p
+  if (
+    buf[i] !== SP ||
+    buf[i + 1] !== 0x6d /* m */ ||
+    buf[i + 2] !== 0x61 /* a */ ||
+    buf[i + 3] !== 0x70 /* p */ ||
+    buf[i + 4] !== 0x70 /* p */ ||
+    buf[i + 5] !== 0x69 /* i */ ||
+    buf[i + 6] !== 0x6e /* n */ ||
+    buf[i + 7] !== 0x67 /* g */ ||
+    buf[i + 8] !== 0x3d /* = */
+  )
+    return -1;
+  i += 9;
+  const mapping = i;
+  c = buf[i]!;
+  while (c > SP && c < 0x7f) c = buf[++i]!;
+  if (i === mapping) return -1;
+  //  mt=%d
+  if (c !== SP || buf[i + 1] !== 0x6d /* m */ || buf[i + 2] !== 0x74 /* t */ || buf[i + 3] !== 0x3d /* = */) return -1;
+  i = intAt(buf, i + 4);
+  //  val=%d
+  if (i < 0 || buf[i] !== SP || buf[i + 1] !== 0x76 /* v */ || buf[i + 2] !== 0x61 /* a */ || buf[i + 3] !== 0x6c /* l */ || buf[i + 4] !== 0x3d /* = */) return -1;
+  i = intAt(buf, i + 5);
+  if (i < 0) return -1;
+  const val = num;
+  //  ret=%d, exactly when the op's class prints it
+  let ret: number | null = null;
+  if (withRet === 1) {
+    if (buf[i] !== SP || buf[i + 1] !== 0x72 /* r */ || buf[i + 2] !== 0x65 /* e */ || buf[i + 3] !== 0x74 /* t */ || buf[i + 4] !== 0x3d /* = */) return -1;
+    i = intAt(buf, i + 5);
+    if (i < 0) return -1;
+    ret = num;
+  }
+  // the end of the line: \n, or \r\n (the one CR scanPageRefLine drops)
+  i += buf[i] === CR ? 1 : 0;
+  if (buf[i] !== NL) return -1;
+  out.op = FWD_OPS[code]!;
+  out.pfn = pfn;
+  out.count = count;
+  out.mapcount = mapcount;
+  out.val = val;
+  out.ret = ret;
+  out.head = head;
+  return i;
+}
+
+const NL = 0x0a;
+
+/**
+ * `(TGID)` and the blanks before it, read backwards from its `)` at `j` (prefixOk's
+ * `\(\s*(\d+|-+)\)\s+`): the index of the byte before the blanks, or −1. Never reads
+ * before `task`, the first byte of the task name.
+ */
+function tgidBefore(buf: Uint8Array, task: number, j: number): number {
+  if (j <= task) return -1;
+  const innerEnd = --j;
+  let c = buf[j]!;
+  if (c >= ZERO && c <= NINE) {
+    while (j > task && c >= ZERO && c <= NINE) c = buf[--j]!;
+  } else while (j > task && c === MINUS) c = buf[--j]!;
+  if (j === innerEnd) return -1;
+  while (j > task && (c === SP || c === TAB)) c = buf[--j]!;
+  if (c !== LPAREN || j <= task) return -1;
+  c = buf[--j]!;
+  if (c !== SP && c !== TAB) return -1;
+  while (j > task && (c === SP || c === TAB)) c = buf[--j]!;
+  return j;
+}
+
+/**
+ * The timestamp at `i` (`\d+(\.\d+)?` then `:`), after a latency column (4 or 5 bytes of
+ * `[^\s:\]]` then blanks) when one is there: the index of the `:`, or −1.
+ */
+function timestampAt(buf: Uint8Array, start: number): number {
+  let i = start;
+  for (let pass = 0; pass < 2; pass++) {
+    const tok = i;
+    let c = buf[i]!;
+    while (c >= ZERO && c <= NINE) c = buf[++i]!;
+    let ts = i > tok;
+    if (ts && c === DOT) {
+      const frac = ++i;
+      c = buf[i]!;
+      while (c >= ZERO && c <= NINE) c = buf[++i]!;
+      ts = i > frac;
+    }
+    if (ts && c === COLON) return i;
+    if (pass === 1) return -1;
+    i = tok;
+    c = buf[i]!;
+    while (c > SP && c < 0x7f && c !== COLON && c !== RBRACK) c = buf[++i]!;
+    if (i - tok < 4 || i - tok > 5 || (c !== SP && c !== TAB)) return -1;
+    do c = buf[++i]!;
+    while (c === SP || c === TAB);
+  }
+  return -1;
+}
+
+/** Whether the last {@link flagsAt} saw the `head` flag. */
+let flagsHead = false;
+
+/**
+ * The flags value at `i`: `|`-separated names up to a blank (`\S*`); a `0x…` word needs
+ * the kernel's flag table, so it answers −1. Sets {@link flagsHead}; returns the index
+ * after the value. Each name's last four bytes are kept as one number and both
+ * comparisons run at the end of every name, so no branch lacks type feedback.
+ */
+function flagsAt(buf: Uint8Array, start: number): number {
+  let i = start;
+  if (buf[i] === ZERO && buf[i + 1] === 0x78) return -1;
+  let head = 0;
+  let len = 0;
+  let w = 0;
+  // one increment of i for every byte, `|` included: the `|` path does no arithmetic of its own
+  for (; ; i++) {
+    const c = buf[i]!;
+    if (c > SP && c < 0x7f && c !== PIPE) {
+      w = ((w << 8) | c) >>> 0;
+      len++;
+      continue;
+    }
+    head |= (len === 4 ? 1 : 0) & (w === HEAD_WORD ? 1 : 0);
+    if (c !== PIPE) break;
+    len = 0;
+    w = 0;
+  }
+  flagsHead = head === 1;
+  return i;
+}
+
+/** `head` as a big-endian 32-bit word. */
+const HEAD_WORD = 0x68656164;
+
+/** `buf[i, i + n)` equals FWD_NAMES[at, at + n). */
+function sameName(buf: Uint8Array, i: number, at: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (buf[i + k] !== FWD_NAMES[at + k]) return false;
+  return true;
+}

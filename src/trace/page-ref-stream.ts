@@ -2,7 +2,10 @@
  * PageRefStream: the page_ref events of a trace text, fed as byte chunks of any
  * size, in constant memory (one partial line carried between chunks).
  *
- * The header goes through the full {@link TraceReader}. After it, each line is
+ * The header goes through the full {@link TraceReader}. After it, each line that ends
+ * inside the chunk is first read by {@link scanPageRefAt}, one forward pass from its
+ * first byte to its newline (no newline search, no `page_ref_` search: most lines of
+ * a page_ref trace end there). A line it declines is split at its newline and
  * classified from its bytes: a line without `page_ref_` is not a page_ref event and is
  * skipped unread (the lifter's business, not replay's), except for the few lines that
  * change how the rest reads (`KTRACE-END`, `CPU:N [LOST n EVENTS]`); a page_ref line
@@ -13,7 +16,7 @@
 import type { TraceHeader } from './header-types.ts';
 import type { ParseIssue } from './issues.ts';
 import type { TraceRecord } from './record-types.ts';
-import { FAST_OK, PAGE_REF_PREFIX, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
+import { FAST_OK, PAGE_REF_PREFIX, scanPageRefAt, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
 import { headFlag, type PageRefRead } from './page-ref-events.ts';
 import { TraceReader, type TraceItem, type TraceReaderOptions } from './trace-reader.ts';
 import { maxLineBytes } from '../io/line-limit.ts';
@@ -161,7 +164,19 @@ export class PageRefStream {
       from = nl + 1;
     }
     this.refFrom = Number.POSITIVE_INFINITY;
+    // lines that start before the chunk's last newline end inside it: scanPageRefAt reads them whole
+    const last = chunk.lastIndexOf(NL);
     while (!this.stopped) {
+      if (from <= last && this.headerDone && !this.ended && !this.all) {
+        const nl = scanPageRefAt(chunk, from, this.scratch);
+        if (nl >= 0 && nl - from <= this.limit) {
+          this.lineNo++;
+          this.offset += nl + 1 - from;
+          from = nl + 1;
+          if (!this.handler.pageRef(this.scratch, this.lineNo, this.offset)) this.stopped = true;
+          continue;
+        }
+      }
       const nl = chunk.indexOf(NL, from);
       if (nl < 0) break;
       this.line(chunk, from, nl, nl - from + 1);
