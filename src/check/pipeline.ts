@@ -517,7 +517,6 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     }
     for (const [k, n] of list.omitted) addOmitted(omitted, k, n, maxReasons);
   }
-  const added = tally.lostMismatches.count + tally.lostUntraced.count + doubtful.count;
   const notListed = {
     maxDetails: ctx.maxDetails ?? 0,
     mismatches: tally.mismatchCount - tally.mismatches.length,
@@ -533,9 +532,12 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     profile: model.profile.name,
     kconfig: model.profile.kconfig,
     details: describeProfile(model.profile),
-    // (as before the detail cap: a mismatch or untraced change a loss made unknown is
-    // counted again here, so observations can exceed the sum of the four)
-    observations: tally.observations + added,
+    // every observation once: the tally counted each mismatch and untraced change a loss
+    // made unknown when it was decided (lostMismatches, lostUntraced hold no new ones);
+    // only a finding a loss (or an assumed sharing) made doubtful is an undecided
+    // observation the tally never saw. So observations = matched + unknown + untraced +
+    // mismatches, always.
+    observations: tally.observations + doubtful.count,
     matched: tally.matched,
     unknown: unknownCount,
     untraced: tally.untraced,
