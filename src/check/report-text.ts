@@ -21,15 +21,14 @@ export function checkSummary(o: CheckOutcome): string {
   return `${verdict}${resting}: ${o.observations} observations, ${o.matched} matched, ${o.unknown} unknown, ${untracedTotal(o)} untraced, ${mismatchTotal(o)} mismatches, ${findingTotal(o)} findings${lost}`;
 }
 
-/** A count with thousands separators, the same under every locale (`2,998,000`). */
-export function grouped(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** The line saying how many of a kind a --max-details cap left out, or nothing. */
+/**
+ * The line saying how many of a kind a --max-details cap left out, or nothing. Counts are
+ * plain digits (`2998000`), as in the summary line and every other command's text: one
+ * style, and no locale in it.
+ */
 function notListedLine(o: CheckOutcome, n: number, one: string, many: string): string[] {
   if (n <= 0 || o.notListed === undefined) return [];
-  return [`… and ${grouped(n)} more ${n === 1 ? one : many} not listed (--max-details ${o.notListed.maxDetails})`];
+  return [`… and ${n} more ${n === 1 ? one : many} not listed (--max-details ${o.notListed.maxDetails})`];
 }
 
 /** The whole text report as one string (formatCheckText's lines joined; for short reports and tests). */
@@ -88,7 +87,7 @@ export function writeCheckText(emit: (line: string) => void, file: string, o: Ch
     for (const [why, n] of o.unknownsOmitted ?? []) byReason.set(why, (byReason.get(why) ?? 0) + n);
     for (const [why, n] of byReason) {
       // past --max-details reasons, the rest are one count (a reason may name a line)
-      if (why === OTHER_REASONS) out.push(`… and ${grouped(n)} more unknowns of other reasons not listed (--max-details ${o.notListed?.maxDetails ?? 0})`);
+      if (why === OTHER_REASONS) out.push(`… and ${n} more unknowns of other reasons not listed (--max-details ${o.notListed?.maxDetails ?? 0})`);
       else out.push(`… and ${n} more unknown ${why}`);
     }
   }

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkTraceFile } from '../../src/check/check-file.ts';
 import type { CheckOutcome } from '../../src/check/result.ts';
 import { cli } from '../cli/in-process.ts';
+import { ensureBuilt, spawnCli } from '../robust/helpers.ts';
 import { disagreeingTrace, firstEventLine, pageRefHeader, type Disagreement } from '../fixtures/disagreeing.ts';
 import { pageRefOnly } from '../fixtures/trace-variants.ts';
 import { traceText, tracePath } from '../lift/fixtures.ts';
@@ -54,8 +55,8 @@ describe('a 50,000-event page_ref trace whose every ret disagrees', () => {
     // the last listed mismatch, its quoted trace line, then the count of the rest
     const at = out.indexOf(listed[99]!);
     expect(out[at + 1]).toMatch(new RegExp(`^  ${t.first + 99} \\| daxwork-319 .* page_ref_mod_and_return: pfn=0x48023 .* ret=9$`));
-    expect(out[at + 2]).toBe('… and 49,900 more mismatches not listed (--max-details 100)');
-    expect(lines(r.stdout, '… and')).toEqual(['… and 49,900 more mismatches not listed (--max-details 100)']);
+    expect(out[at + 2]).toBe('… and 49900 more mismatches not listed (--max-details 100)');
+    expect(lines(r.stdout, '… and')).toEqual(['… and 49900 more mismatches not listed (--max-details 100)']);
   });
 
   it('--format json: the first 100 mismatches, the exact counts and what was not listed', async () => {
@@ -83,12 +84,12 @@ describe('a 50,000-event page_ref trace whose every ret disagrees', () => {
     const d = await cli('check', t.path, '--quiet');
     expect(d.status).toBe(1);
     expect(lines(d.stdout, 'mismatch at line ')).toHaveLength(1000);
-    expect(lines(d.stdout, '… and')).toEqual(['… and 49,000 more mismatches not listed (--max-details 1000)']);
+    expect(lines(d.stdout, '… and')).toEqual(['… and 49000 more mismatches not listed (--max-details 1000)']);
     const none = await cli('check', t.path, '--quiet', '--max-details', '0');
     expect(none.status).toBe(1);
     expect(none.stdout.split('\n')).toContain(summary);
     expect(lines(none.stdout, 'mismatch at line ')).toEqual([]);
-    expect(lines(none.stdout, '… and')).toEqual(['… and 50,000 more mismatches not listed (--max-details 0)']);
+    expect(lines(none.stdout, '… and')).toEqual(['… and 50000 more mismatches not listed (--max-details 0)']);
   });
 
   it('--out writes what stdout gets, atomically (no temporary file left)', async () => {
@@ -125,10 +126,10 @@ describe('every kind capped: untraced changes, unknowns after a loss, findings',
     // the LOST marker follows the 10,001st event
     const lost = t.first + 10_001;
     expect(lines(text.stdout, '… and')).toEqual([
-      '… and 9,927 more untraced changes not listed (--max-details 10)',
+      '… and 9927 more untraced changes not listed (--max-details 10)',
       `… and 9989 more unknown count before: 3 event(s) lost from line ${lost} on: a change the trace does not hold may explain the difference`,
       `… and 9999 more unknown finding put-on-freed-page: 3 event(s) lost from line ${lost} on: a change the trace does not hold may explain the difference`,
-      '… and 9,991 more findings not listed (--max-details 10)',
+      '… and 9991 more findings not listed (--max-details 10)',
     ]);
     expect(lines(text.stdout, 'finding put-on-freed-page (error)')).toHaveLength(10);
     // the error findings not listed still decide the exit code
@@ -158,7 +159,7 @@ describe('unknowns whose reasons differ (each names its pfn): at most --max-deta
       '… and 1 more unknown count: no pgmap covers pfn 0x100003 (give --pmem START-END)',
       '… and 1 more unknown count: no pgmap covers pfn 0x100004 (give --pmem START-END)',
       '… and 1 more unknown count: no pgmap covers pfn 0x100005 (give --pmem START-END)',
-      '… and 19,994 more unknowns of other reasons not listed (--max-details 3)',
+      '… and 19994 more unknowns of other reasons not listed (--max-details 3)',
     ]);
     const { doc: d } = await doc(t.path, '--max-details', '3');
     expect(d.unknown).toBe(20_000);
@@ -221,5 +222,23 @@ describe('check --against, whose replay keeps every detail, is cut to the same c
     expect(d.unknown).toBe(14);
     expect(d.unknowns).toHaveLength(2);
     expect(d.notListed).toEqual({ maxDetails: 2, mismatches: 0, untraced: 0, unknowns: 12, findings: 0 });
+  });
+});
+
+describe('counts in the text report: plain digits, as in the summary line, under any locale', () => {
+  it('every "… and N more" line of the underflow trace, spawned under C, de_DE, en_US and hi_IN: the same bytes', () => {
+    ensureBuilt();
+    const t = trace('underflow', 20_000);
+    const runs = ['C', 'de_DE.UTF-8', 'en_US.UTF-8', 'hi_IN.UTF-8'].map((l) => spawnCli(['check', t.path, '--quiet', '--max-details', '10'], { env: { ...process.env, LANG: l, LC_ALL: l } }));
+    const lost = t.first + 10_001;
+    // 9927, not 9,927: the summary line above it has always said "9937 untraced"
+    expect(lines(runs[0]!.stdout, '… and')).toEqual([
+      '… and 9927 more untraced changes not listed (--max-details 10)',
+      `… and 9989 more unknown count before: 3 event(s) lost from line ${lost} on: a change the trace does not hold may explain the difference`,
+      `… and 9999 more unknown finding put-on-freed-page: 3 event(s) lost from line ${lost} on: a change the trace does not hold may explain the difference`,
+      '… and 9991 more findings not listed (--max-details 10)',
+    ]);
+    expect(runs[0]!.stdout).not.toMatch(/\d,\d{3}\b/);
+    for (const r of runs) expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: runs[0]!.stdout });
   });
 });
