@@ -526,7 +526,9 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     errorFindings: errorsNotListed,
   };
   const cut = ctx.maxDetails !== undefined && (notListed.mismatches > 0 || notListed.untraced > 0 || notListed.unknowns > 0 || notListed.findings > 0);
-  const skipped = [...ctx.skipped].sort((a, b) => a[0].localeCompare(b[0])).map(([what, n]) => ({ event: what, count: n }));
+  // by code point, not localeCompare: the order (and so the bytes of every report) must
+  // not depend on LANG (cs_CZ puts check_mmio_spte after hrtimer_start)
+  const skipped = [...ctx.skipped].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([what, n]) => ({ event: what, count: n }));
   return {
     kernel: ctx.kernel,
     profile: model.profile.name,

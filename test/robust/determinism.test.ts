@@ -4,7 +4,7 @@
  * LANG/LC_ALL, another TZ and another working directory (paths given absolute).
  */
 import { join, relative } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/in-process.ts';
@@ -89,5 +89,20 @@ describe('under another LANG, TZ and working directory', () => {
     const there = spawnCli(args, { cwd: tmpdir(), env: OTHER });
     expect(here.status).toBeLessThan(2);
     expect({ status: there.status, stdout: there.stdout, stderr: there.stderr }).toEqual(here);
+  });
+});
+
+describe('orders that a locale could change', () => {
+  // skipped events were sorted with localeCompare: under cs_CZ "ch" sorts after "h"
+  it('check\'s skipped events: code-point order under C, en_US, cs_CZ and lt_LT', () => {
+    const lines = readFileSync(DBG, 'utf8').split('\n');
+    const at = lines.findIndex((l) => / page_ref_mod: /.test(l));
+    const idle = '          <idle>-0       [001] d.h1.     4.480002:';
+    lines.splice(at, 0, `${idle} hrtimer_start: hrtimer=000000001 function=tick_nohz_handler expires=4480000000 softexpires=4480000000 mode=ABS`, `${idle} check_mmio_spte: spte 0x0 (0x0) access 0x0 ret 1`, `${idle} cpu_idle: state=1 cpu_id=1`, `${idle} irq_handler_entry: irq=11 name=virtio0`);
+    const path = join(OUT, 'noise.trace.txt');
+    writeFileSync(path, lines.join('\n'));
+    const runs = ['C', 'en_US.UTF-8', 'cs_CZ.UTF-8', 'lt_LT.UTF-8'].map((l) => spawnCli(['check', path], { env: { ...process.env, LANG: l, LC_ALL: l } }));
+    expect(runs[0]!.stdout.split('\n')).toContain('skipped (not lifted): 1 check_mmio_spte, 1 cpu_idle, 1 hrtimer_start, 1 irq_handler_entry');
+    for (const r of runs) expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: runs[0]!.stdout });
   });
 });
