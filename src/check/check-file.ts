@@ -12,7 +12,11 @@ import type { TraceHeader } from '../trace/header-types.ts';
 import { checkAgainst } from './against.ts';
 import { type CheckOptions, type CheckRun } from './run-check.ts';
 import { checkPipeline, liftModeOf, type PipelineOptions, type ReadItem } from './pipeline.ts';
-import { inputBytes, inputName } from '../io/open-input.ts';
+import { inputBytes, inputName, isStdin } from '../io/open-input.ts';
+import { InputTail } from '../io/input-tail.ts';
+import { OpBoundError } from '../engine/op-bounds.ts';
+import { locateResyncBoundAt, locateTraceOpBoundAt } from '../engine/locate-trace-op.ts';
+import { ResyncBoundError } from './resync.ts';
 import { PageRefStream } from '../trace/page-ref-stream.ts';
 
 /**
@@ -20,16 +24,23 @@ import { PageRefStream } from '../trace/page-ref-stream.ts';
  * the profile its header names, through the one-way pipeline (pipeline.ts).
  */
 export async function checkTraceFile(path: string, opts: PipelineOptions = {}): Promise<CheckRun> {
-  return checkPipeline(readStage(path, opts), opts);
+  if (!isStdin(path)) return checkPipeline(readStage(path, opts), opts);
+  // stdin cannot be read again to place an error raised after its line was read: keep its tail
+  const tail = new InputTail();
+  return checkPipeline(readStage(path, opts, tail), opts).catch((e: unknown) => {
+    if (e instanceof OpBoundError && e.located === undefined && e.line !== undefined) locateTraceOpBoundAt(tail.lineText(e.line), inputName(path), e);
+    if (e instanceof ResyncBoundError && e.located === undefined && e.line !== undefined) locateResyncBoundAt(tail.lineText(e.line), inputName(path), e);
+    throw e;
+  });
 }
 
 /**
  * The reader stage: the input's bytes (inputBytes: stdin, gzip, zstd, trace.dat) through
- * PageRefStream. A trace lifted to Ops (liftModeOf) is read line by line in full; a
+ * PageRefStream, and to `tail` when given (stdin: what an error raised later quotes). A trace lifted to Ops (liftModeOf) is read line by line in full; a
  * page_ref-only one takes the byte scanner for its page_ref lines and leaves the rest
  * unread (counted), as replay does, so checking it costs about what replaying it does.
  */
-export async function* readStage(path: string, opts: PipelineOptions = {}): AsyncGenerator<readonly ReadItem[]> {
+export async function* readStage(path: string, opts: PipelineOptions = {}, tail?: InputTail): AsyncGenerator<readonly ReadItem[]> {
   // one batch per chunk read (pipeline.ts: a page_ref event costs no async step of its own)
   let out: ReadItem[] = [];
   const stream = new PageRefStream(
@@ -53,6 +64,7 @@ export async function* readStage(path: string, opts: PipelineOptions = {}): Asyn
     return batch;
   };
   for await (const chunk of inputBytes(path)) {
+    tail?.push(chunk);
     stream.push(chunk);
     if (out.length > 0) yield take();
   }

@@ -27,19 +27,29 @@ export function countColumn(text: string, value: number): number {
 
 /**
  * Sets `e.located` to `file:line:column BAD_FIELD …` (with the line and a caret) at the
- * count field of the trace line the Op names. Stdin cannot be read twice: its error
- * keeps the Op's line number alone.
+ * count field of the trace line the Op names. Stdin cannot be read twice: check keeps
+ * its tail instead (InputTail, locateTraceOpBoundAt).
  */
 export async function locateTraceOpBound(path: string, file: string, e: OpBoundError): Promise<void> {
   if (e.line === undefined || isStdin(path)) return;
-  let n = 0;
+  locateTraceOpBoundAt(await lineOf(path, e.line), file, e);
+}
+
+/** locateTraceOpBound with the text of the Op's line in hand (undefined: not found, the error keeps its line number). */
+export function locateTraceOpBoundAt(text: string | undefined, file: string, e: OpBoundError): void {
+  if (e.line === undefined || text === undefined) return;
+  const column = countColumn(text, e.value);
+  e.located = formatIssue(makeIssue({ file, line: e.line, text }, 'BAD_FIELD', column, `${e.message} (Op seq ${e.seq}, lifted from this line)`));
+}
+
+/** The text of line `n` of a file read again (undefined past its end, or over the line limit). */
+async function lineOf(path: string, n: number): Promise<string | undefined> {
+  let at = 0;
   for await (const text of inputLines(path)) {
-    if (++n < e.line) continue;
-    if (typeof text !== 'string') return;
-    const column = countColumn(text, e.value);
-    e.located = formatIssue(makeIssue({ file, line: e.line, text }, 'BAD_FIELD', column, `${e.message} (Op seq ${e.seq}, lifted from this line)`));
-    return;
+    if (++at < n) continue;
+    return typeof text === 'string' ? text : undefined;
   }
+  return undefined;
 }
 
 /**
@@ -48,14 +58,14 @@ export async function locateTraceOpBound(path: string, file: string, e: OpBoundE
  */
 export async function locateResyncBound(path: string, file: string, e: ResyncBoundError): Promise<void> {
   if (e.line === undefined || e.field === undefined || isStdin(path)) return;
+  locateResyncBoundAt(await lineOf(path, e.line), file, e);
+}
+
+/** locateResyncBound with the text of the value's line in hand (undefined: not found). */
+export function locateResyncBoundAt(text: string | undefined, file: string, e: ResyncBoundError): void {
+  if (e.line === undefined || e.field === undefined || text === undefined) return;
   const field = new RegExp(`(?:^|\\s)${e.field.replace(/\W/g, '\\$&')}=`);
-  let n = 0;
-  for await (const text of inputLines(path)) {
-    if (++n < e.line) continue;
-    if (typeof text !== 'string') return;
-    const m = field.exec(text);
-    if (m === null) return;
-    e.located = formatIssue(makeIssue({ file, line: e.line, text }, 'BAD_FIELD', m.index + m[0].length, e.detail));
-    return;
-  }
+  const m = field.exec(text);
+  if (m === null) return;
+  e.located = formatIssue(makeIssue({ file, line: e.line, text }, 'BAD_FIELD', m.index + m[0].length, e.detail));
 }

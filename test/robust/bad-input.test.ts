@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/in-process.ts';
 import { ensureBuilt, firstIssue, NOBODY, root, scratch, spawnCli, temps } from './helpers.ts';
@@ -293,6 +294,27 @@ describe("numbers outside the kernel's range: an error at their position, never 
       expect(r.status).toBe(2);
       expect(firstIssue(r.stderr)).toEqual({ file: path, line, column: column + skip, code: 'BAD_FIELD' });
       expect(r.stderr).toContain(message);
+    }
+  });
+
+  // stdin cannot be read again to find the line: check keeps its tail (InputTail), so the
+  // error is placed as a file's is, under the name <stdin> (was: "dax-refsim: Op seq 11
+  // (input line 194): nr: …", no column)
+  it.each([
+    ['unpin_user_pages n=2^31-1', 'k612-ext4-daxwork.trace.txt', ' n=2 page0', ' n=2147483647 page0', ' n='.length, 'nr: 2147483647 pages exceed the 98224 pages of pgmap pmem0 from pfn 0x48050 to its end (Op seq 11, lifted from this line)'],
+    ['try_grab_folio refs=2^31-1', 'k612-ext4-daxwork.trace.txt', 'refs=1 flags=0x2d0000', 'refs=2147483647 flags=0x2d0000', 'refs='.length, 'exceed the 4 pages from address 0x7f7c70c00000'],
+    ['a snap m_ of 10^8', 'k72-ext4-daxwork.trace.txt', ' m_48400=-1 ', ' m_48400=100000000 ', ' m_48400='.length, 'the recorded mapcount 100000000 is 100000001 mappings from the replay\'s -1'],
+  ])('check - (stdin, plain and gzip): %s is BAD_FIELD at <stdin>:line:column, as in the file', (_what, trace, from, to, skip, message) => {
+    const { path, line, column } = edited(trace, from, to);
+    const file = spawnCli(['check', path]);
+    const text = readFileSync(path);
+    for (const input of [text, gzipSync(text)]) {
+      const r = spawnCli(['check', '-'], { input });
+      expect(r.status).toBe(2);
+      expect(firstIssue(r.stderr)).toEqual({ file: '<stdin>', line, column: column + skip, code: 'BAD_FIELD' });
+      expect(r.stderr.split('\n')[0]).toContain(message);
+      // the same three lines (message, quoted line, caret) as for the file, but its name
+      expect(r.stderr).toBe(file.stderr.replaceAll(path, '<stdin>'));
     }
   });
 

@@ -42,9 +42,9 @@ export interface Spawned {
   readonly stderr: string;
 }
 
-/** Runs the built CLI; `asUser` drops root's permission-bypassing capabilities when the tests run as root. */
-export function spawnCli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; asUser?: boolean; timeoutMs?: number } = {}): Spawned {
-  const o: SpawnSyncOptions = { cwd: opts.cwd ?? root, encoding: 'utf8', env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 1 << 28 };
+/** Runs the built CLI (`input`: its stdin); `asUser` drops root's permission-bypassing capabilities when the tests run as root. */
+export function spawnCli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; asUser?: boolean; timeoutMs?: number; input?: string | Buffer } = {}): Spawned {
+  const o: SpawnSyncOptions = { cwd: opts.cwd ?? root, encoding: 'utf8', env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 1 << 28, ...(opts.input !== undefined ? { input: opts.input } : {}) };
   // Root passes every permission check through CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH.
   // Dropping those two capabilities (setpriv) keeps uid 0, so the checkout stays
   // readable however private its directory is (a clone under a 0700 mktemp dir), while
