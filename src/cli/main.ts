@@ -104,13 +104,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     return code;
   } catch (e) {
     if (isInputError(e)) {
-      io.stderr(`${inputErrorText(e)}\n`);
+      // a `-` reached the command as STDIN_TOKEN (a NUL byte): messages say `-` again
+      io.stderr(`${inputErrorText(e).replaceAll(STDIN_TOKEN, '-')}\n`);
       if (isYargsUsage(e)) io.stderr('Run dax-refsim --help for usage.\n');
       return EXIT.usage;
     }
     const fsError = asFileSystemError(e);
     if (fsError) {
-      io.stderr(`${fsError.message}\n`);
+      io.stderr(`${fsError.message.replaceAll(STDIN_TOKEN, '-')}\n`);
       return EXIT.usage;
     }
     io.stderr(`dax-refsim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -43,6 +43,14 @@ export function inputName(path: string): string {
   return isStdin(path) ? '<stdin>' : path;
 }
 
+/**
+ * Refuses `-` as the input of a command that does not read standard input (every one
+ * but check), rather than looking for a file named by the NUL token.
+ */
+export function refuseStdin(path: string, what = 'standard input'): void {
+  if (isStdin(path)) throw new FileNotFoundError(`-: ${what} is read by check only: give a file`);
+}
+
 /** Checks that a named input exists and is a file (stdin always does). */
 export function requireInput(path: string): void {
   if (isStdin(path)) return;

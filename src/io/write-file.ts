@@ -77,6 +77,8 @@ function writable(path: string): boolean {
  */
 export function checkOutputTarget(out: string, flag = '--out'): string {
   if (out.trim() === '') throw new OutputError(`${flag} ${JSON.stringify(out)}: expected a file name`);
+  // `-` (the CLI's STDIN_TOKEN, a NUL byte no path holds) is no file to write; --out absent is stdout
+  if (out === '-' || out.includes('\u0000')) throw new OutputError(`${flag} -: expected a file name (this flag never writes to stdout)`);
   let target = out;
   let lst: Stats | undefined;
   try {

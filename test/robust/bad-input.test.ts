@@ -444,6 +444,27 @@ describe('Op pages: bounds from the kernel, else the --max-op-pages work limit',
   });
 });
 
+describe('`-` where a command reads no stdin', () => {
+  const OPS = join(root, 'replays/s7-dma-after-munmap/ops.jsonl');
+  // these printed "\u0000stdin: not found": the CLI's stand-in for `-`, a NUL byte and all
+  it.each([
+    ['replay'], ['diff'], ['holders'], ['ops'], ['explore'], ['minimize', '--keep', 'divergence:baseline'],
+    ['export', '--perfetto', join(dir, 'stdin.json')], ['report', '--html', join(dir, 'stdin.html')],
+  ])('%s -: exit 2, only check reads standard input', async (cmd, ...rest) => {
+    const r = await cli(cmd, '-', ...rest);
+    expect(r).toEqual({ status: 2, stdout: '', stderr: '-: standard input is read by check only: give a file\n' });
+  });
+  it.each([
+    [['replay', OPS, '--out', '-'], '--out -: expected a file name (this flag never writes to stdout)\n'],
+    [['report', OPS, '--html', '-'], '--html -: expected a file name (this flag never writes to stdout)\n'],
+    [['check', join(TRACES, 'k72-ext4-daxrace.trace.txt'), '--against', '-'], '--against -: not found\n'],
+    [['check', join(TRACES, 'k72-ext4-daxrace.trace.txt'), '--probes', '-'], '--probes -: not found\n'],
+  ])('%j: exit 2, the option named as given, no NUL byte', async (args, stderr) => {
+    const r = await cli(...args);
+    expect(r).toEqual({ status: 2, stdout: '', stderr });
+  });
+});
+
 describe('option paths that are directories', () => {
   it.each([
     ['--probes', 'a probe set file (kprobe_events definitions, one a line)'],

@@ -18,6 +18,7 @@ import { formatJsonlIssue } from '../../events/issues.ts';
 import { maxLineBytes, readLines$ } from '../../io/read-lines.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
+import { refuseStdin } from '../../io/open-input.ts';
 import { locateOpBound } from '../../engine/replay-file.ts';
 import { OpBoundError } from '../../engine/op-bounds.ts';
 import { locateTraceOpBound } from '../../engine/locate-trace-op.ts';
@@ -75,6 +76,7 @@ export function opsOf(file: string, issues: IssueList): Observable<Op> {
 
 /** Resolves a case folder to its scenario.dax (else its ops.jsonl). */
 function inputFile(input: string): string {
+  refuseStdin(input);
   if (!existsSync(input)) throw new FileNotFoundError(`${input}: not found`);
   if (statSync(input).isDirectory()) {
     const dax = join(input, SCENARIO_FILE);

@@ -10,6 +10,7 @@ import type { Op } from '../../events/op.ts';
 import { JsonlDecoder } from '../../events/jsonl-decoder.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { FileNotFoundError, sniffFormat } from '../../engine/replay.ts';
+import { refuseStdin } from '../../io/open-input.ts';
 import { liftForDiff, requireOps } from '../../lift/lift-file.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
@@ -35,6 +36,7 @@ const MAX_ISSUES = 20;
 
 /** Resolves a case folder to its scenario (or JSONL) file; an empty file is refused (EMPTY_INPUT, exit 2) as replay refuses it. */
 export function resolveInput(input: string): string {
+  refuseStdin(input);
   if (!existsSync(input)) throw new FileNotFoundError(`${input}: not found`);
   if (!statSync(input).isDirectory()) {
     // 0 Ops from 0 bytes would print a report that reads as "all clean"

@@ -10,6 +10,7 @@ import { EvidenceCollector, evidenceWarning } from '../../check/evidence.ts';
 import { priorCount, type PageRefRead } from '../../trace/page-ref-events.ts';
 import type { PgmapType } from '../../events/op.ts';
 import { replayFile, sniffFormat, sniffJsonl, FileNotFoundError, type ReplayFileResult } from '../../engine/replay.ts';
+import { refuseStdin } from '../../io/open-input.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { splitAtLoss } from '../../engine/loss.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
@@ -68,6 +69,7 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
   const file = args.file;
   // a bad --out fails before any work, not after a long replay
   if (args.out !== undefined) checkOutputTarget(args.out);
+  refuseStdin(file);
   if (!existsSync(file) || !statSync(file).isFile()) throw new FileNotFoundError(`${file}: not found`);
   assertNotEmpty(file);
   const { kconfig, file: kconfigFile } = readKconfig(args.kconfig);
