@@ -6,17 +6,17 @@
 import { OpBoundError } from '../engine/op-bounds.ts';
 import { locateOpBound, sniffFormat } from '../engine/replay-file.ts';
 import { locateTraceOpBound } from '../engine/locate-trace-op.ts';
-import { isDaxFile } from '../io/dax-file.ts';
+import { isDaxFile, locateDaxOpBound, readDaxFile } from '../io/dax-file.ts';
 import { resolveInput } from './commands/op-input.ts';
 
 /**
- * Sets `e.located` from `input` (a file or a case folder): a JSONL Op's `nr`, or the
- * count field of the trace line an Op was lifted from. A `.dax` scenario keeps the
- * Op's seq and line: its Ops are statements, not `nr` fields.
+ * Sets `e.located` from `input` (a file or a case folder): a JSONL Op's `nr`, the
+ * count field of the trace line an Op was lifted from, or the `N pages` of a `.dax`
+ * scenario's statement.
  */
 async function locateIn(input: string, e: OpBoundError): Promise<void> {
   const file = resolveInput(input);
-  if (isDaxFile(file)) return;
+  if (isDaxFile(file)) return locateDaxOpBound(readDaxFile(file), e);
   if ((await sniffFormat(file)) === 'jsonl') await locateOpBound(file, file, e);
   else await locateTraceOpBound(file, file, e);
 }

@@ -6,6 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { parseDax } from '../scenario/parser.ts';
 import { formatDaxIssue, type DaxIssue, type DaxScenario } from '../scenario/types.ts';
+import { OpBoundError } from '../engine/op-bounds.ts';
 
 /** Most bad lines printed (the rest are counted). */
 const MAX_PRINTED = 20;
@@ -42,6 +43,30 @@ export function isDaxFile(path: string): boolean {
     return first !== undefined && FIRST_WORDS.test(first);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Sets `e.located` to `file:line:column BAD_VALUE …` at the field of the scenario's Op
+ * that is over its bound (the N of `N pages`, a raw Op's "nr" value), else at the Op's
+ * operation word: the bound is found by the replay, after the parse, so the place comes
+ * from the columns the parser kept. An Op the scenario does not hold (by its seq) is
+ * left as it is.
+ */
+export function locateDaxOpBound(s: DaxScenario, e: OpBoundError): void {
+  const i = s.ops.findIndex((o) => o.seq === e.seq);
+  if (i < 0) return;
+  const at = s.columns[i]!;
+  e.located = formatDaxIssue({ file: s.file, line: s.lines[i]!, column: at.fields[e.field] ?? at.op, code: 'BAD_VALUE', message: e.message, expected: 'a count within the kernel\'s bound' });
+}
+
+/** Runs `run` on a scenario's Ops; an OpBoundError it throws leaves placed in the scenario (locateDaxOpBound). */
+export async function locatingDaxOps<T>(s: DaxScenario, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof OpBoundError && e.located === undefined) locateDaxOpBound(s, e);
+    throw e;
   }
 }
 

@@ -11,6 +11,7 @@
 import type { Op } from '../events/op.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { runOps } from '../engine/runner.ts';
+import { OpBoundError } from '../engine/op-bounds.ts';
 import { diffOps } from '../diff/diff-runs.ts';
 import { PMD_ORDER, PUD_ORDER, levelOrder } from '../kernel/constants.ts';
 
@@ -228,7 +229,16 @@ export function explore(ops: readonly Op[], threadNames: readonly (string | null
   const leaf = (): void => {
     explored++;
     const stream = order.map((i, k) => ({ ...ops[i]!, seq: k + 1 }));
-    for (const o of outcomesOf(stream, opts)) {
+    let outcomes: Outcome[];
+    try {
+      outcomes = outcomesOf(stream, opts);
+    } catch (e) {
+      // an Op over its bound names its seq in the scenario, where its line is, not its place in this order
+      const at = e instanceof OpBoundError ? order[e.seq - 1] : undefined;
+      if (e instanceof OpBoundError && at !== undefined) throw new OpBoundError(ops[at]!.seq, e.field, e.message, e.line, e.value);
+      throw e;
+    }
+    for (const o of outcomes) {
       const example = order.slice(0, o.length);
       const switches = example.reduce((n, i, k) => (k > 0 && threadNames[i] !== threadNames[example[k - 1]!] ? n + 1 : n), 0);
       const key = `${o.model}\u0000${o.what}`;

@@ -16,7 +16,7 @@ import { PAGE_SIZE, levelOrder } from '../kernel/constants.ts';
 import { modelFor } from '../models/index.ts';
 import { lexLine, type Token } from './lexer.ts';
 import { Env, type Mapping } from './env.ts';
-import type { DaxIssue, DaxScenario, DiffCheck, Expectation, ModelCheck } from './types.ts';
+import type { DaxIssue, DaxScenario, DiffCheck, Expectation, ModelCheck, OpColumns } from './types.ts';
 
 /** pgmap type words: the kernel's enum memory_type names, and `devdax` for MEMORY_DEVICE_GENERIC. */
 const PGMAP_WORDS: Readonly<Record<string, PgmapType>> = { fsdax: 'fsdax', devdax: 'generic', generic: 'generic', private: 'private', coherent: 'coherent', p2pdma: 'p2pdma' };
@@ -117,7 +117,7 @@ interface FileAddr {
 /** The outcome of one line. */
 export type LineResult =
   | { readonly kind: 'none' }
-  | { readonly kind: 'op'; readonly op: Op; readonly thread: string | null }
+  | { readonly kind: 'op'; readonly op: Op; readonly thread: string | null; readonly columns: OpColumns }
   | { readonly kind: 'expect'; readonly expect: Expectation }
   | { readonly kind: 'issue'; readonly issue: DaxIssue };
 
@@ -134,6 +134,8 @@ export class DaxReader {
   profile: string | null = null;
   seq = 0;
   readonly file: string;
+  /** The column of the `N pages` count of the Op being read, if it has one. */
+  private nrColumn: number | undefined;
   constructor(file: string) {
     this.file = file;
   }
@@ -322,7 +324,9 @@ export class DaxReader {
       this.mmap(c, this.needProc(proc, 'mmap', t.column));
       return { kind: 'none' };
     }
+    this.nrColumn = undefined;
     const f = this.opFields(word, c, proc, t.column);
+    const nrColumn = this.nrColumn;
     // options every Op takes: `line N` (the trace line it was lifted from)
     if (c.eat('line')) f.line = c.number('a trace line number').value;
     c.end();
@@ -334,7 +338,7 @@ export class DaxReader {
       const m = [...(this.env.processes.get(op.mm) ?? [])].reverse().find((x) => op.start >= x.start && op.start < x.end);
       if (m) this.env.addMapping(op.mm, { file: m.file, start: op.newStart, end: op.newEnd, shared: m.shared, pgoff: m.pgoff + (op.start - m.start) / PAGE_SIZE });
     }
-    return { kind: 'op', op, thread };
+    return { kind: 'op', op, thread, columns: { op: t.column, fields: nrColumn === undefined ? {} : { nr: nrColumn } } };
   }
 
   /** `A: mmap F A..B shared|private [at ADDR]`. */
@@ -367,7 +371,13 @@ export class DaxReader {
     const op = decodeOp(obj, { ...site, text: JSON.stringify(obj) }, this.seq);
     if ('code' in op) throw new Fail(t.column, 'BAD_VALUE', op.message, op.expected);
     this.seq++;
-    return { kind: 'op', op, thread };
+    // the value of each top-level "key": as written (the first match: a raw Op is one flat object but for its vma)
+    const fields: Record<string, number> = {};
+    for (const key of Object.keys(json.obj)) {
+      const m = new RegExp(`"${key.replace(/\W/g, '\\$&')}"\\s*:\\s*`).exec(t.text);
+      if (m !== null) fields[key] = t.column + m.index + m[0].length;
+    }
+    return { kind: 'op', op, thread, columns: { op: t.column, fields } };
   }
 
   /** The fields of one operation (after its keyword), options included. */
@@ -560,6 +570,7 @@ export class DaxReader {
         c.next();
         if (t.value! < 1) throw new Fail(t.column, 'BAD_VALUE', 'a page count must be at least 1', 'a positive page count');
         f.nr = t.value;
+        this.nrColumn = t.column;
         continue;
       }
       if (t.kind !== 'name' || !allowed.includes(t.text)) {
@@ -680,6 +691,7 @@ export function parseDax(text: string, file: string): DaxScenario | { readonly i
   const ops: Op[] = [];
   const threads: (string | null)[] = [];
   const lines: number[] = [];
+  const columns: OpColumns[] = [];
   const expects: Expectation[] = [];
   const issues: DaxIssue[] = [];
   text.replace(/\n$/, '').split('\n').forEach((line, i) => {
@@ -688,9 +700,10 @@ export function parseDax(text: string, file: string): DaxScenario | { readonly i
       ops.push(res.op);
       threads.push(res.thread);
       lines.push(i + 1);
+      columns.push(res.columns);
     } else if (res.kind === 'expect') expects.push(res.expect);
     else if (res.kind === 'issue') issues.push(res.issue);
   });
   if (issues.length) return { issues };
-  return { file, ...(r.description !== undefined ? { description: r.description } : {}), profile: r.profile, ops, threads, lines, expects };
+  return { file, ...(r.description !== undefined ? { description: r.description } : {}), profile: r.profile, ops, threads, lines, columns, expects };
 }

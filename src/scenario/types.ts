@@ -14,7 +14,8 @@ export interface DaxIssue {
    * SYNTAX (not the grammar), UNKNOWN_OP (no such operation), BAD_ADDRESS (a pfn or
    * address nothing declared covers, or misaligned), OUT_OF_FILE (an offset past the
    * file's end), UNDECLARED (a process, file or pgmap used before its declaration),
-   * BAD_VALUE (a value of the wrong kind: a profile, a level, a flag).
+   * BAD_VALUE (a value of the wrong kind: a profile, a level, a flag; or a page count
+   * over what the kernel allows, found when the Op is replayed).
    */
   readonly code: 'SYNTAX' | 'UNKNOWN_OP' | 'BAD_ADDRESS' | 'OUT_OF_FILE' | 'UNDECLARED' | 'BAD_VALUE';
   readonly message: string;
@@ -51,6 +52,16 @@ export type Expectation = {
   | { readonly target: 'diff'; readonly models: readonly [string, string]; readonly check: DiffCheck }
 );
 
+/**
+ * Where an Op's line spells it: the column of its operation word (or `{`), and of each
+ * Op field written out (`nr`: the N of `N pages`, or the value of a raw Op's "nr"), so
+ * an error the replay finds later (an Op over its bound) names the place in the file.
+ */
+export interface OpColumns {
+  readonly op: number;
+  readonly fields: Readonly<Record<string, number>>;
+}
+
 /** A parsed scenario. */
 export interface DaxScenario {
   readonly file: string;
@@ -62,5 +73,7 @@ export interface DaxScenario {
   readonly threads: readonly (string | null)[];
   /** The source line of each Op. */
   readonly lines: readonly number[];
+  /** Where on its line each Op is spelt. */
+  readonly columns: readonly OpColumns[];
   readonly expects: readonly Expectation[];
 }

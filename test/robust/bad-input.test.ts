@@ -444,6 +444,25 @@ describe('Op pages: bounds from the kernel, else the --max-op-pages work limit',
   });
 });
 
+describe('a .dax scenario\'s Op over its bound: file:line:column of its `N pages`', () => {
+  // was "dax-refsim: Op seq 3: nr: …": the seq alone, no file, no line
+  const BOUND = 'nr: 2000000 pages exceed the 1024 pages from address 0x7f0000000000 (where A maps pfn 0x48050) to 0x7f0000400000, the end of its contiguous VMAs (__get_user_pages() stops at a hole with -EFAULT) (expected a count within the kernel\'s bound)';
+  const HEAD = 'scenario "a pin past its VMA"\nprocess A B\npgmap pmem0 fsdax 0x40000 +512M\nfile F 0..4M -> 0x48050\nA: mmap F 0..4M shared\nA: fault F\n';
+  // line 8, "2000000" at column 10; B's get (line 7) runs first in file order, after the pin in some interleavings
+  const pin = put('pin-bound.dax', `${HEAD}B: mmap F 0..4M shared\nA: pin F 2000000 pages fast\nunpin F\nexpect legacy: no findings\n`);
+  const raw = put('raw-bound.dax', `${HEAD}B: mmap F 0..4M shared\n{"type":"gup.pin","mm":"A","pfn":"0x48050","nr":2000000,"fast":false,"longterm":false}\nexpect legacy: no findings\n`);
+  it.each([
+    [['replay', '--model', 'legacy@6.12']], [['replay', '--model', 'legacy@6.12', '--format', 'json']], [['diff']], [['holders']], [['test']], [['explore']],
+    [['minimize', '--keep', 'divergence:baseline']], [['export', '--perfetto', join(dir, 'bound.json')]], [['report', '--html', join(dir, 'bound.html')]],
+  ])('%j: exit 2, the N of "N pages" (a raw Op: its "nr" value)', async (args) => {
+    const [cmd, ...rest] = args;
+    for (const [path, column] of [[pin, 10], [raw, 49]] as const) {
+      const r = await cli(cmd!, path, ...rest);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: `${path}:8:${column} BAD_VALUE ${BOUND}\n` });
+    }
+  });
+});
+
 describe('`-` where a command reads no stdin', () => {
   const OPS = join(root, 'replays/s7-dma-after-munmap/ops.jsonl');
   // these printed "\u0000stdin: not found": the CLI's stand-in for `-`, a NUL byte and all

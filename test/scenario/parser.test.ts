@@ -31,6 +31,21 @@ function issues(text: string): string[] {
 
 const VMA = '{"start":139637976727552,"end":139637980921856,"shared":true,"file":"F","pgoff":0}';
 
+describe('.dax Op columns (where a later error, an Op over its bound, is named)', () => {
+  it('the operation word, and the N of `N pages` or a raw Op\'s "nr" value', () => {
+    const s = ok(HEAD + 'A: mmap F 0..4M shared\nA: fault F\nA: pin F 3 pages fast\nB: get F\n{"type":"put","pfn":"0x48400","nr": 2}\n');
+    // pgmap, fault, pin, get, raw put (mmap is no Op)
+    expect(s.lines).toEqual([2, 5, 6, 7, 8]);
+    expect(s.columns).toEqual([
+      { op: 1, fields: {} },
+      { op: 4, fields: {} },
+      { op: 4, fields: { nr: 10 } },
+      { op: 4, fields: {} },
+      { op: 1, fields: { type: 9, pfn: 21, nr: 37 } },
+    ]);
+  });
+});
+
 describe('.dax constructs', () => {
   it('header lines: scenario, profile, comments, blank lines', () => {
     const s = ok('# a comment\n\nscenario "what if"   # trailing comment\nprofile legacy@6.1\n');

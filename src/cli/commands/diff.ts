@@ -29,7 +29,7 @@ import { IssueList, markPartial, partialOf, type PartialInput } from '../issue-l
 import { withInputProgress } from '../progress.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
-import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
+import { isDaxFile, locateDaxOpBound, readDaxFile } from '../../io/dax-file.ts';
 import { SCENARIO_FILE } from '../../io/corpus.ts';
 
 /** The diff command's arguments. */
@@ -147,7 +147,10 @@ export async function runDiff(args: DiffArgs, ctx: CliContext): Promise<Omit<Dif
   // episodes spill to a temporary file as they close: a long diff's memory stays flat
   const raw = await lastValueFrom(ops$.pipe(diffWithSpill(a, b, { semantic: args.semantic }))).catch(async (e: unknown) => {
     // an Op over its bound: name its line and column (a JSONL Op's nr, a trace's count field)
-    if (e instanceof OpBoundError && !isDaxFile(file)) await (isJsonl(file) ? locateOpBound(file, file, e) : locateTraceOpBound(file, file, e));
+    if (e instanceof OpBoundError) {
+      if (isDaxFile(file)) locateDaxOpBound(readDaxFile(file), e);
+      else await (isJsonl(file) ? locateOpBound(file, file, e) : locateTraceOpBound(file, file, e));
+    }
     throw e;
   });
   try {

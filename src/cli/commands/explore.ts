@@ -17,6 +17,7 @@ import type { DaxScenario } from '../../scenario/types.ts';
 import { EXIT, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { readOpInput } from './op-input.ts';
+import { locatingDaxOps } from '../../io/dax-file.ts';
 
 /** The explore command's arguments. */
 export interface ExploreArgs {
@@ -89,7 +90,9 @@ export async function runExplore(args: ExploreArgs, ctx: CliContext): Promise<vo
   const names = args.models === undefined ? defaultModels(input.scenario.profile) : args.models.split(',').map((x) => x.trim()).filter(Boolean);
   if (names.length < 1) throw new UsageError(`--models ${args.models}: expected one or more profiles, e.g. legacy@6.1,unified`);
   const models = names.map((n) => modelFor(n));
-  const r = explore(input.scenario.ops, input.scenario.threads, { models, diff: models.length >= 2, maxInterleavings: max });
+  const scenario = input.scenario;
+  // an Op over its bound: named at its `N pages` in the scenario
+  const r = await locatingDaxOps(scenario, () => explore(scenario.ops, scenario.threads, { models, diff: models.length >= 2, maxInterleavings: max }));
   if (r.bounded) ctx.io.stderr(`explore: stopped at --max-interleavings ${max}: replayed ${r.explored} of the ${r.total} interleavings that keep each thread's order; the report covers only those\n`);
   const text = exploreText(args.file, input.scenario, r, models.map((m) => m.name));
   if (args.out !== undefined) await writeFileAtomic(args.out, text, { inputs: [input.file] });

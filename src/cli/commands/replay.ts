@@ -23,7 +23,7 @@ import { withInputProgress } from '../progress.ts';
 import { EXIT, parsePfnArg, type CliContext } from '../context.ts';
 import { assertNotEmpty, InputIssues, UsageError } from '../errors.ts';
 import { opsOf } from './diff.ts';
-import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
+import { isDaxFile, locatingDaxOps, readDaxFile } from '../../io/dax-file.ts';
 import { runOps } from '../../engine/runner.ts';
 import { opHolders, refHolders } from '../../holders/replay-holders.ts';
 
@@ -81,8 +81,9 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     if (s.profile === null && args.model === undefined && args.kernel === undefined) throw new UsageError(`${file} is a scenario with no "profile" line: give --model legacy|unified|<family>@<version>`);
     const m = chooseModel(args, 'ops', { profile: s.profile }, kconfig)!;
     if (at !== undefined && at > s.ops.length) throw new UsageError(`--at ${at}: ${file} has only ${s.ops.length} Ops`);
-    const run = runOps(m, s.ops.slice(0, at ?? s.ops.length));
-    const holders = args.format === 'json' ? await opHolders(m, s.ops.slice(0, at ?? s.ops.length)) : undefined;
+    // an Op over its bound: named at its `N pages` in the scenario
+    const run = await locatingDaxOps(s, () => runOps(m, s.ops.slice(0, at ?? s.ops.length)));
+    const holders = args.format === 'json' ? await locatingDaxOps(s, () => opHolders(m, s.ops.slice(0, at ?? s.ops.length))) : undefined;
     const report = { profile: m.profile.name, kconfig: m.profile.kconfig, events: at ?? s.ops.length, state: run.state, findings: run.findings, ...(pfn !== undefined ? { pfn } : {}), pages: args.pages, ...(holders ? { holders } : {}) };
     return writeReport(args, ctx, report, kconfigFile ? [file, kconfigFile] : [file]);
   }

@@ -9,7 +9,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { modelFor } from '../../models/index.ts';
-import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
+import { isDaxFile, locatingDaxOps, readDaxFile } from '../../io/dax-file.ts';
 import { checkExpectations, formatExpectResult } from '../../scenario/expect.ts';
 import type { Expectation } from '../../scenario/types.ts';
 import { EXIT, type CliContext } from '../context.ts';
@@ -29,7 +29,7 @@ function retarget(e: Expectation, model: string): Expectation {
 }
 
 /** Runs the test command. */
-export function runTest(args: TestArgs, ctx: CliContext): void {
+export async function runTest(args: TestArgs, ctx: CliContext): Promise<void> {
   const as = args.as === undefined ? undefined : modelFor(args.as).name;
   const out: string[] = [];
   let held = 0;
@@ -40,7 +40,8 @@ export function runTest(args: TestArgs, ctx: CliContext): void {
     const s = readDaxFile(file);
     if (s.expects.length === 0) throw new UsageError(`${file} has no expect line: nothing to test (expect MODEL: …, expect diff: …)`);
     const expects = as === undefined ? s.expects : s.expects.map((e) => retarget(e, as));
-    for (const r of checkExpectations(s.ops, expects)) {
+    // an Op over its bound: named at its `N pages` in the scenario
+    for (const r of await locatingDaxOps(s, () => checkExpectations(s.ops, expects))) {
       out.push(formatExpectResult(file, r));
       total++;
       if (r.holds) held++;
