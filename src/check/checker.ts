@@ -9,7 +9,8 @@ import { contextKey, probeFunction, probePage, isSnapProbe } from '../lift/recor
 import type { LiftItem } from '../lift/types.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import { pageAddrToPfn } from '../trace/address.ts';
-import { compoundHead, source, stateView } from '../state/accessors.ts';
+import { compoundHead, folioNrPages, source, stateView } from '../state/accessors.ts';
+import { expectedRet } from './ref-check.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
 import type { Profile } from '../models/profile.ts';
 import { ModelLog, touchedPfns, type LoggedOp } from './model-log.ts';
@@ -24,6 +25,22 @@ import { PgmapBinding, agree } from './words.ts';
 import { previousLine } from './record-order.ts';
 import { priorCount } from '../trace/page-ref-events.ts';
 import type { PageRefRecord } from '../trace/record-types.ts';
+
+/** An event noted on a folio (its head, its pages then): what a later disagreement there may be explained by. */
+interface Noted {
+  readonly line: number;
+  readonly nr: number;
+  readonly what: string;
+}
+
+/** The note on pfn's folio at or before line, if any (pfn < 0: any note before line). */
+function folioHit(notes: ReadonlyMap<number, Noted>, line: number, pfn: number): Noted | undefined {
+  if (notes.size === 0) return undefined;
+  const own = notes.get(pfn);
+  if (own !== undefined && own.line <= line) return own;
+  for (const [head, b] of notes) if (b.line <= line && (pfn < 0 || (pfn >= head && pfn < head + b.nr))) return b;
+  return undefined;
+}
 
 /** Ops after which an observation that found no marker is given up as unknown. */
 const HORIZON = 64;
@@ -79,11 +96,28 @@ export class Checker {
   /** page_ref events taken while no probe event had been read, and those whose count before differed (see takeUnprobed). */
   pageRefsUnprobed = 0;
   resyncedUnprobed = 0;
-  /** Line of each pfn's last page_ref event read before any probe event (an untraced change's window starts there; 0 before its first). */
+  /** Line of each pfn's last page_ref event taken as its own change (an untraced change's window starts there; 0 before its first). */
   private readonly lastRefLine = new Map<number, number>();
+  /**
+   * page_ref events taken as their own changes after a probe event was read (bare: no
+   * probe event of their operation encloses them), those resynced, and the disagreements
+   * a bare event made unknown (see takeBare, bareDoubt).
+   */
+  bareFolded = 0;
+  bareResynced = 0;
+  bareDoubted = 0;
+  /** Bare decrements of one reference replayed as the put_page() the lifter made of them (the model agreeing before them). */
+  bareReplayed = 0;
+  /** The first bare page_ref event of each folio (its head), in the model's folio at that point: what a later disagreement there may be missing. */
+  private readonly bare = new Map<number, Noted>();
+  /** The first page_ref event of a lifted Op whose change the model did not make, per folio head (noteUnmodelled), and the findings it made unknown. */
+  private readonly unmodelled = new Map<number, Noted>();
+  unmodelledDoubted = 0;
+  /** The first bare event's line and text (the assumption names it). */
+  firstBare: { readonly line: number; readonly what: string } | null = null;
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
-    this.tally = new Tally(opts.tally);
+    this.tally = new Tally({ ...opts.tally, missedSince: (line, pfn) => this.bareDoubt(line, pfn) });
     this.log = new ModelLog(model, opts.vmemmapBase);
     this.base = opts.vmemmapBase;
     const recording = opts.recording ?? model.profile;
@@ -182,10 +216,93 @@ export class Checker {
    * page_ref events alone while the trace has shown no probe event (see takeUnprobed).
    */
   takesUnreplayed(item: Extract<LiftItem, { kind: 'op' }>): boolean {
+    const wasSeen = this.probeSeen;
     for (const r of item.records) this.noteProbe(r);
-    if (this.probeSeen || item.records.length === 0 || !item.records.every((r) => r.kind === 'page_ref')) return false;
-    for (const r of item.records) if (r.kind === 'page_ref') this.takeUnprobed(r);
+    const first = item.records[0];
+    if (!wasSeen && !this.probeSeen && first !== undefined && item.records.every((r) => r.kind === 'page_ref')) {
+      for (const r of item.records) if (r.kind === 'page_ref') this.takeUnprobed(r);
+      return true;
+    }
+    if (!this.probeSeen || first?.kind !== 'page_ref') return false;
+    // a put the lifter opened at a bare decrement (put-builder.ts opensPut: one
+    // put_page(), val -1): no probe event shows the operation it ends
+    const sim = this.log.stateSource().page(first.pfn)?.refcount;
+    const prior = priorCount(first);
+    if (sim === undefined || prior === null || prior === sim) {
+      // the model agrees with the count before it: the put_page() is replayed as lifted
+      this.bareReplayed++;
+      this.noteBare(first);
+      return false;
+    }
+    // the model's count is not the kernel's before this put: what changed it is missing,
+    // so the lifted put (a guess) is not replayed; its events are taken as their own changes
+    for (const r of item.records) {
+      if (r.kind === 'page_ref') this.takeBare(r);
+      else this.onRecord(r);
+    }
     return true;
+  }
+
+  /**
+   * A page_ref event no probe event encloses, in a trace that has probe events: part of
+   * an operation whose probe events are missing (filtered out, or the probe not
+   * enabled). The lifter lifts no Op from it (a put of one reference aside, see
+   * takesUnreplayed), so the model has not made its change: it is taken as its own
+   * change, as a page_ref-only check takes it (takeUnprobed), and its folio is noted:
+   * what the missing operation did besides (a pin, a mapping, a pending grab) the model
+   * does not know, so a later disagreement on that folio is unknown (bareDoubt).
+   */
+  private takeBare(r: PageRefRecord): void {
+    this.bareFolded++;
+    if (this.foldOwn(r)) this.bareResynced++;
+    this.noteBare(r);
+  }
+
+  /** Notes a bare page_ref event's folio (its first only). */
+  private noteBare(r: PageRefRecord): void {
+    const src = this.log.stateSource();
+    const head = compoundHead(src, r.pfn);
+    if (this.bare.has(head)) return;
+    const what = `line ${r.line}: page_ref_${r.op} of pfn 0x${r.pfn.toString(16)} (val ${r.val > 0 ? '+' : ''}${r.val}) with no probe event of its operation around it`;
+    this.bare.set(head, { line: r.line, nr: folioNrPages(src, head), what });
+    this.firstBare ??= { line: r.line, what };
+  }
+
+  /**
+   * A page_ref event of a lifted Op whose change the model never made (no event of its
+   * kind, pfn and delta among the model's): the kernel's count of its folio went where
+   * the model's did not. A finding on that folio after it (decided at the end,
+   * pipeline.ts findingDoubt) is unknown, not asserted: the model raised it on a count
+   * the kernel did not have. Mismatches are not touched (they are decided as they come).
+   */
+  private noteUnmodelled(line: number, pfn: number, fn: string, val: number): void {
+    const head = compoundHead(this.log.stateSource(), pfn);
+    const had = this.unmodelled.get(head);
+    if (had !== undefined && had.line <= line) return;
+    this.unmodelled.set(head, { line, nr: folioNrPages(this.log.stateSource(), head), what: `line ${line}: ${fn} of pfn 0x${pfn.toString(16)} (val ${val > 0 ? '+' : ''}${val}), a change the model did not make` });
+  }
+
+  /** Why a finding on pfn at line is not asserted, or null: a bare page_ref event (bareDoubt) or one the model did not make (noteUnmodelled) came before it on its folio. */
+  findingDoubt(line: number, pfn: number): string | null {
+    const bare = this.bareDoubt(line, pfn);
+    if (bare !== null) return bare;
+    const hit = folioHit(this.unmodelled, line, pfn);
+    if (hit === undefined) return null;
+    this.unmodelledDoubted++;
+    return `${hit.what}: the model's count of this folio is not the kernel's from there, so a finding on it is not asserted`;
+  }
+
+  /**
+   * Why a disagreement on pfn at line is undecidable, or null: a bare page_ref event
+   * (takeBare) on its folio came before it, and the operation that event was part of is
+   * not in the trace.
+   */
+  bareDoubt(line: number, pfn: number): string | null {
+    if (this.bare.size === 0) return null;
+    const hit = folioHit(this.bare, line, pfn);
+    if (hit === undefined) return null;
+    this.bareDoubted++;
+    return `${hit.what}: the operation it is part of is missing from the trace (its probe lines filtered out, or the probe not enabled?), so the model's state of this folio may lack what that operation did`;
   }
 
   /** A probe event or an fs_dax tracepoint: the trace shows what the page_ref events are part of. */
@@ -208,6 +325,15 @@ export class Checker {
    */
   private takeUnprobed(r: PageRefRecord): void {
     this.pageRefsUnprobed++;
+    if (this.foldOwn(r)) this.resyncedUnprobed++;
+  }
+
+  /**
+   * Folds a page_ref event as its own change and compares its count and ret: a count
+   * before it (count − val) that differs from the model's is an untraced change, the
+   * model resynced to it (page_ref_set). True when it was resynced.
+   */
+  private foldOwn(r: PageRefRecord): boolean {
     this.snaps.note([r.pfn]);
     const last = this.lastRefLine.get(r.pfn) ?? 0;
     this.lastRefLine.set(r.pfn, r.line);
@@ -215,25 +341,34 @@ export class Checker {
     const sim = this.log.stateSource().page(r.pfn)?.refcount;
     if (sim === undefined) {
       this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: fn, reason: `no pgmap covers pfn 0x${r.pfn.toString(16)} (give --pmem START-END)` });
-      return;
+      return false;
     }
     const prior = priorCount(r);
-    if (prior !== null && prior !== sim) {
-      this.resyncedUnprobed++;
+    const resync = prior !== null && prior !== sim;
+    if (resync) {
       this.tally.untracedChange(r.pfn, 'count', sim, prior, [last, r.line]);
       this.log.adjust(resyncEvents(stateView(this.log.state()), r.pfn, 'refcount', sim, prior, r.line, 'count'));
     }
+    // what the kernel's page_ref_*() returned, from the count before it (ref-check.ts
+    // expectedRet): compared as in a page_ref-only check
+    const ret = r.ret === null ? null : expectedRet(r, prior ?? sim);
     this.log.adjust([{ type: r.op, pfn: r.pfn, val: r.val }]);
     const after = this.log.stateSource().page(r.pfn)?.refcount ?? null;
     this.tally.compare(r.line, r.pfn, 'count', r.count, after, fn, after === r.count);
+    // firm: ret and the count before it are both recorded, so no missing operation explains a difference
+    if (r.ret !== null && ret !== null) this.tally.compare(r.line, r.pfn, 'ret', r.ret, ret, fn, ret === r.ret, true);
     if (after !== null && after !== r.count) this.log.adjust(resyncEvents(stateView(this.log.state()), r.pfn, 'refcount', after, r.count, r.line, 'count'));
+    return resync;
   }
 
   /** Takes a record that is no part of an Op (a snap line, a stray probe event). */
   private onRecord(r: TraceRecord): void {
     this.noteProbe(r);
-    if (r.kind === 'page_ref' && !this.probeSeen) {
-      this.takeUnprobed(r);
+    if (r.kind === 'page_ref') {
+      // no Op holds it: before any probe event, every page_ref event is (takeUnprobed);
+      // after, the probe events of its operation are missing (takeBare)
+      if (this.probeSeen) this.takeBare(r);
+      else this.takeUnprobed(r);
       return;
     }
     if (r.kind === 'kprobe' && isSnapProbe(r)) {
@@ -356,6 +491,7 @@ export class Checker {
       const o = p.obs;
       if (o.source === 'page_ref') {
         this.tally.unknown({ line: o.line, pfn: o.pfn, field: 'count', recorded: o.count, simulated: null, function: o.fn, reason: `no ${o.fn} (pfn ${o.pfn}, val ${o.val}) among the model's events` });
+        this.noteUnmodelled(o.line, o.pfn, o.fn, o.val);
       } else {
         for (const f of o.fields) {
           if (readField(src, f.pfn, f.field) === null) continue;

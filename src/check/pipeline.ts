@@ -440,12 +440,28 @@ function compareOne(r: Run, ctx: CheckContext): void {
     const c = ctx.checker;
     if (c !== null && c.pageRefsUnprobed > 0 && !c.probeEventSeen) {
       ctx.assumptions.add(
-        `the header defines probes but the trace has no probe event, only page_ref events (the probe lines filtered out?): each page_ref event is folded as its own change, not as a guessed Op; one whose count before it (count − val) differs from the model's is an untraced change, the model resynced to it (${c.resyncedUnprobed} of ${c.pageRefsUnprobed} events); mapcounts are not compared (no fault or unmap is replayed)`,
+        `the header defines probes but the trace has no probe event, only page_ref events (the probe lines filtered out?): each page_ref event is folded as its own change, not as a guessed Op; one whose count before it (count − val) differs from the model's is an untraced change, the model resynced to it (${c.resyncedUnprobed} of ${c.pageRefsUnprobed} events); its ret is compared with what that count before it implies; mapcounts are not compared (no fault or unmap is replayed)`,
       );
     } else if (c !== null && c.pageRefsUnprobed > 0) {
-      ctx.assumptions.add(`${c.pageRefsUnprobed} page_ref event(s) before the trace's first probe event were folded as their own changes, not lifted (${c.resyncedUnprobed} resynced as untraced); mapcounts not compared there`);
+      ctx.assumptions.add(`${c.pageRefsUnprobed} page_ref event(s) before the trace's first probe event were folded as their own changes, not lifted (${c.resyncedUnprobed} resynced as untraced); their ret compared, mapcounts not compared there`);
     }
   }
+}
+
+/**
+ * The assumption of a trace with page_ref events no probe event encloses (checker.ts
+ * takeBare): added once the findings are decided (reportOf), as those may be made
+ * unknown by it too. Nothing is said when no such event changed what was checked.
+ */
+function bareAssumption(ctx: CheckContext): void {
+  const c = ctx.checker;
+  if (c !== null && c.unmodelledDoubted > 0) {
+    ctx.assumptions.add(`${c.unmodelledDoubted} finding(s) on a folio where a page_ref event of a lifted operation was a change the model did not make (an unknown above) are unknown, not asserted: from there the model's count of that folio is not the kernel's`);
+  }
+  if (c === null || c.firstBare === null || (c.bareFolded === 0 && c.bareDoubted === 0)) return;
+  ctx.assumptions.add(
+    `the trace has probe events, but ${c.bareFolded + c.bareReplayed} page_ref event(s) are part of no operation its probe events show (first: ${c.firstBare.what}; the probe lines filtered out, or the probe not enabled?): ${c.bareFolded} folded as their own changes, not lifted as a guessed Op (${c.bareResynced} resynced as untraced, the count before it differing from the model's; their ret compared, mapcounts not), ${c.bareReplayed} decrement(s) of one reference replayed as the put_page() lifted from them (the model's count agreeing before them); from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's other effects not being replayed (${c.bareDoubted} made unknown)`,
+  );
 }
 
 /**
@@ -474,7 +490,11 @@ function sharingProbed(header: TraceHeader): boolean {
  */
 function findingDoubt(ctx: CheckContext, header: TraceHeader | null): (f: Finding, line: number | undefined) => string | null {
   const sharingUnseen = header === null || (header.fs !== 'ext4' && !sharingProbed(header));
-  return (f, line) => ctx.loss.since(line ?? Number.POSITIVE_INFINITY) ?? (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null);
+  return (f, line) =>
+    ctx.loss.since(line ?? Number.POSITIVE_INFINITY) ??
+    (sharingUnseen && SHARING_DEPENDENT.has(f.code) ? UNSHARED_ASSUMED : null) ??
+    // a page_ref event no probe event encloses came before it on its folio (checker.ts bareDoubt)
+    ctx.checker?.findingDoubt(line ?? Number.POSITIVE_INFINITY, f.pfn) ?? null;
 }
 
 /** The report stage: the outcome of a finished check. */
@@ -496,6 +516,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     found = new FindingTally(findingDoubt(ctx, header), ctx.maxDetails, ctx.keepUnknowns);
     for (const f of runner.findings) found.add(f, lines.get(f.seq));
   }
+  bareAssumption(ctx);
   const doubtful = found.doubtful;
   const kept = found.kept;
   const findingCount = found.count;

@@ -211,7 +211,7 @@ export class RefChecker {
 }
 
 /** What `ret` the kernel returns for an event that started at count `prior`, or null (no ret). */
-function expectedRet(r: PageRefRead, prior: number): number | null {
+export function expectedRet(r: PageRefRead, prior: number): number | null {
   switch (r.op) {
     case 'mod_and_test':
       return prior + r.val === 0 ? 1 : 0;

@@ -40,6 +40,12 @@ export interface TallyOptions {
    * comparer reaches it, the reader handing them on in line order).
    */
   readonly lostSince?: (line: number) => string | null;
+  /**
+   * The reason a disagreement on pfn at a line is undecidable because the trace misses
+   * an operation on that folio before it (Checker.bareDoubt: a page_ref event no probe
+   * event encloses), or null. Kept apart and reported like one after a loss.
+   */
+  readonly missedSince?: (line: number, pfn: number) => string | null;
 }
 
 /**
@@ -119,6 +125,7 @@ export class Tally {
   untracedCount = 0;
   private readonly maxDetails: number;
   private readonly lostSince: ((line: number) => string | null) | null;
+  private readonly missedSince: ((line: number, pfn: number) => string | null) | null;
 
   constructor(opts: TallyOptions = {}) {
     this.undecided = new UnknownList(opts.keepUnknowns, opts.maxDetails);
@@ -126,6 +133,7 @@ export class Tally {
     this.lostUntraced = new UnknownList(opts.keepUnknowns, opts.maxDetails);
     this.maxDetails = opts.maxDetails ?? Number.POSITIVE_INFINITY;
     this.lostSince = opts.lostSince ?? null;
+    this.missedSince = opts.missedSince ?? null;
   }
 
   /** The comparer's own undecided observations (not those a loss made undecidable). */
@@ -173,9 +181,10 @@ export class Tally {
   }
 
   /** Records a mismatch. */
-  mismatch(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string): void {
+  mismatch(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string, firm = false): void {
     this.observations++;
-    const lost = this.lostSince?.(line) ?? null;
+    // firm: a value the trace decides alone (no missing operation can explain it)
+    const lost = this.lostSince?.(line) ?? (firm ? null : this.missedSince?.(line, pfn)) ?? null;
     if (lost !== null) {
       this.lostMismatches.add(field, lost, () => ({ line, pfn: hex(pfn), field, recorded: shown(recorded) ?? 0, simulated: shown(simulated), function: fn, reason: lost }));
     } else {
@@ -195,7 +204,7 @@ export class Tally {
   /** Records a change no event explains. */
   untracedChange(pfn: number, field: string, before: number, after: number, lines: readonly [number, number]): void {
     this.observations++;
-    const lost = this.lostSince?.(lines[1]) ?? null;
+    const lost = this.lostSince?.(lines[1]) ?? this.missedSince?.(lines[1], pfn) ?? null;
     if (lost !== null) {
       this.lostUntraced.add(field, lost, () => ({ line: lines[1], pfn: hex(pfn), field, recorded: after, simulated: before, function: 'ksys_write', reason: lost }));
     } else {
@@ -206,10 +215,10 @@ export class Tally {
   }
 
   /** Compares a located value: a match, a mismatch, or (null) not an observation. */
-  compare(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string, equal: boolean): void {
+  compare(line: number, pfn: number, field: string, recorded: Recorded, simulated: Simulated | null, fn: string, equal: boolean, firm = false): void {
     if (simulated === null) return;
     if (equal) this.match({ line, pfn, field, recorded, simulated, fn });
-    else this.mismatch(line, pfn, field, recorded, simulated, fn);
+    else this.mismatch(line, pfn, field, recorded, simulated, fn, firm);
   }
 }
 

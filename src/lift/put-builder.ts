@@ -26,7 +26,11 @@ const PUT_OPENERS: ReadonlySet<string> = new Set(['__put_devmap_managed_folio_re
 
 /** True for a record that opens a put. */
 export function opensPut(r: TraceRecord): boolean {
-  if (r.kind === 'page_ref') return r.val < 0;
+  // a bare page_ref decrement is one put_page() only when it drops one reference; more
+  // (gup_put_folio(folio, refs): 1024 per pin, folio_put_refs()) is a put whose probe
+  // event is missing, and -val is no count of pages: no Op is guessed from it (the
+  // checker takes it as its own change, checker.ts takeBare)
+  if (r.kind === 'page_ref') return r.val === -1;
   return r.kind === 'kprobe' && r.probeKind === 'entry' && PUT_OPENERS.has(probeFunction(r));
 }
 

@@ -151,7 +151,7 @@ describe('check over the shipped traces: a mutated compared value never goes unn
     const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
     for (const line of CHECK_NOT_COMPARED.split('\n')) expect(help).toContain(line.trim());
     // the README says the same of each: the field, and why
-    expect(readme).toContain('page_ref `ret`: compared in the page_ref mode');
+    expect(readme).toContain('page_ref `ret`: compared in the page_ref mode, and at a page_ref event no probe event encloses');
     expect(readme).toContain('`refs=` of `try_grab_folio(_fast)`, `gup_put_folio` and `__put_devmap_managed_*_refs`, and `npages=`/`n=` of `unpin_user_pages`');
     expect(readme).toContain('the page[1] words of a page that heads no folio');
     expect(CHECK_NOT_COMPARED).toContain('page_ref ret:');

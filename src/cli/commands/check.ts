@@ -71,8 +71,9 @@ export const CHECK_EXIT_CODES = [
  */
 export const CHECK_NOT_COMPARED = [
   'Read but not compared (Ops mode, with probe definitions):',
-  '  page_ref ret: compared in the page_ref mode; with probes, count and',
-  '    mapcount are compared and ret is what they imply.',
+  '  page_ref ret: compared in the page_ref mode, and at a page_ref event no',
+  '    probe event encloses (probe lines filtered out); inside an Op lifted',
+  '    from probes, count and mapcount are compared and ret is what they imply.',
   '  refs= of try_grab_folio(_fast), gup_put_folio, __put_devmap_managed_*_refs;',
   '  npages=/n= of unpin_user_pages(_dirty_lock), unpin_user_folio: inputs of',
   '    the lifter, which sizes the Op from them (from the caller\'s nr where one',
