@@ -64,7 +64,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .scriptName('dax-refsim')
     // messages in one language whatever LANG/LC_ALL say: output is byte-identical everywhere
     .locale('en')
-    .usage('$0 <command> [options]\n\nReplay ZONE_DEVICE / FS DAX page reference events under the legacy (v6.6–v6.14) and unified (v6.15+) refcount models.')
+    .usage('$0 <command> [options]\n\nReplay ZONE_DEVICE / FS DAX page reference events under the legacy (v6.1–v6.14) and unified (v6.15+) refcount models.')
     .strict()
     .demandCommand(1, 'give a command (see --help)')
     .recommendCommands()
