@@ -308,6 +308,9 @@ const FWD_NAME_AT = Int32Array.from(FWD_OPS, (_op, k) => FWD_OPS.slice(0, k).red
 const FWD_OP_BY_KEY = new Int8Array(32 << 7).fill(-1);
 FWD_OPS.forEach((op, k) => (FWD_OP_BY_KEY[(op.length << 7) | op.charCodeAt(0)] = k));
 
+/** 1 for a byte a task name, its PID and the blanks after them may hold: printable ASCII or a tab. */
+const TASK_BYTE = Uint8Array.from({ length: 256 }, (_b, c) => ((c >= SP && c <= 0x7e) || c === TAB ? 1 : 0));
+
 /** The value of the last {@link intAt}. */
 let num = 0;
 
@@ -370,8 +373,9 @@ function eventAt(buf: Uint8Array, a: number): number {
   while (c === SP || c === TAB) c = buf[++i]!;
   const task = i;
   // TASK-PID and the blanks up to the first `[`: printable ASCII or tabs (no byte ≥ 0x80, no newline)
+  // (a table: a compare reached only by a rare byte, an empty line's newline, would lack type feedback)
   while (c !== LBRACK) {
-    if ((c < SP && c !== TAB) || c > 0x7e) return -1;
+    if (TASK_BYTE[c] === 0) return -1;
     c = buf[++i]!;
   }
   const cpu = i;

@@ -20,9 +20,10 @@ import type { PageRefStream } from './page-ref-stream.ts';
  * When the parse worker is used: `auto` for a file with at least
  * {@link PARALLEL_MIN_BYTES} after the header, `always` (tests), `never`. The default
  * is the environment's `DAX_REFSIM_PARSE_WORKER`, else `never`: on the shared 2-core
- * machine it was measured on (load 7–12) the worker cost 25% more CPU and made the
- * replay slower, the scan in the worker being the longer of the two threads' work
- * (BENCHMARKS.md, "Issue 16, the hot path"); `auto` is for a machine with a core to spare.
+ * machine it was measured on (load 5–12) the worker cost 25–40% more CPU and made the
+ * replay slower, both when the scan was the longer of the two threads' work and after
+ * the one-pass scan made it the shorter (BENCHMARKS.md, "Issue 16, the hot path" and
+ * "the page_ref scan in one forward pass"); `auto` is for a machine with a core to spare.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 

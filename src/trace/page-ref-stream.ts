@@ -168,14 +168,8 @@ export class PageRefStream {
     const last = chunk.lastIndexOf(NL);
     while (!this.stopped) {
       if (from <= last && this.headerDone && !this.ended && !this.all) {
-        const nl = scanPageRefAt(chunk, from, this.scratch);
-        if (nl >= 0 && nl - from <= this.limit) {
-          this.lineNo++;
-          this.offset += nl + 1 - from;
-          from = nl + 1;
-          if (!this.handler.pageRef(this.scratch, this.lineNo, this.offset)) this.stopped = true;
-          continue;
-        }
+        from = this.fastLines(chunk, from, last);
+        if (this.stopped) break;
       }
       const nl = chunk.indexOf(NL, from);
       if (nl < 0) break;
@@ -188,6 +182,31 @@ export class PageRefStream {
       else this.carry = Buffer.from(chunk.subarray(from));
     }
     return !this.stopped;
+  }
+
+  /**
+   * Reads lines from `from` with {@link scanPageRefAt} while it takes them (each must
+   * start at or before `last`, the chunk's last newline); returns the start of the
+   * first line it did not take. The hot loop on its own: small, optimized early, and
+   * not thrown away when push() meets a line that needs the full reader.
+   */
+  private fastLines(chunk: Buffer, from: number, last: number): number {
+    const scratch = this.scratch;
+    const handler = this.handler;
+    const limit = this.limit;
+    let a = from;
+    while (a <= last) {
+      const nl = scanPageRefAt(chunk, a, scratch);
+      if (nl < 0 || nl - a > limit) break;
+      this.lineNo++;
+      this.offset += nl + 1 - a;
+      a = nl + 1;
+      if (!handler.pageRef(scratch, this.lineNo, this.offset)) {
+        this.stopped = true;
+        break;
+      }
+    }
+    return a;
   }
 
   /** Ends the input: a last line without a newline, then the reader's end-of-input checks. */
