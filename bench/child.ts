@@ -10,9 +10,12 @@
  * CLI's run(), its report written to /dev/null: the command as a user runs it, less
  * process start and module loading), or
  * `node child.js atn FILE N…` (replayFile with its checkpoints, then stateAt of each N
- * three times in the same process), or `node child.js scan FILE` (PageRefStream alone
+ * three times in the same process), `node child.js scan FILE` (PageRefStream alone
  * over the file's bytes, read into memory first: the split and the page_ref scan,
- * no fold; `scanNsPerLine` is its CPU time per line). Prints one JSON line: wall ms, counts, and maxRSS
+ * no fold; `scanNsPerLine` is its CPU time per line), or `node child.js alt FILE
+ * [N [ROUNDS [DESIGN]]]` (the fold designs of alternatives.ts on the first N page_ref
+ * events of FILE, interleaved round by round, the best CPU time of each; DESIGN alone
+ * for a profile). Prints one JSON line: wall ms, counts, and maxRSS
  * from process.resourceUsage().
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { MAX_UNKNOWN_LINES } from '../src/check/report-text.ts';
 import { readChunks } from '../src/io/read-chunks.ts';
 import { PageRefStream } from '../src/trace/page-ref-stream.ts';
 import { ioLimit, mapFold, readlineSplit } from './baselines.ts';
+import { firstEvents, measureAlternatives, type AltResult } from './alternatives.ts';
 
 /** The Ops of a JSONL file, read as `dax-refsim diff` reads them (readLines$ + JsonlDecoder). */
 function opsOf(path: string, issues: string[]): Observable<Op> {
@@ -43,7 +47,7 @@ function opsOf(path: string, issues: string[]): Observable<Op> {
   );
 }
 
-const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check', 'cli', 'scan'] as const;
+const MODES = ['replay', 'replay-cp', 'diff', 'atn', 'io', 'readline', 'baseline', 'check', 'cli', 'scan', 'alt'] as const;
 const [mode, file, ...rest] = process.argv.slice(2) as [(typeof MODES)[number], string | undefined, ...string[]];
 if (!MODES.includes(mode) || !file) {
   console.error(`usage: child.js ${MODES.join('|')} FILE [N…]`);
@@ -78,6 +82,17 @@ if (mode === 'io' || mode === 'readline' || mode === 'baseline') {
   const c = process.cpuUsage(c0);
   const scanCpuMs = (c.user + c.system) / 1000;
   out = { events, sum, lines: stream.lines, scanMs: performance.now() - s, scanCpuMs, scanNsPerLine: Math.round((scanCpuMs * 1e6) / stream.lines) };
+} else if (mode === 'alt') {
+  const [n = '500000', rounds = '3', only] = rest;
+  const events = await firstEvents(file, Number(n), 65536);
+  const best = new Map<string, AltResult>();
+  for (let r = 0; r < Number(rounds); r++) {
+    for (const x of measureAlternatives(events, 0, only)) {
+      const b = best.get(x.name);
+      if (!b || x.cpuMs < b.cpuMs) best.set(x.name, x);
+    }
+  }
+  out = { events: events.length - 1, best: Object.fromEntries([...best].map(([k, x]) => [k, { cpuMs: Math.round(x.cpuMs), ms: Math.round(x.ms), mEventsPerCpuSec: Number((((events.length - 1) / x.cpuMs) / 1000).toFixed(3)) }])) };
 } else if (mode === 'cli') {
   const { run } = (await import(rest[0]!)) as { run: (argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void }) => Promise<number> };
   const fd = openSync('/dev/null', 'w');

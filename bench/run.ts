@@ -20,11 +20,7 @@ import { join, resolve } from 'node:path';
 import type { Timed } from './baselines.ts';
 import { generateTrace, type TraceSpec } from './gen-trace.ts';
 import { generateOps, type OpsSpec } from './gen-ops.ts';
-import { measureAlternatives, type AltResult } from './alternatives.ts';
-import { PageRefStream } from '../src/trace/page-ref-stream.ts';
-import { pageRefEvent } from '../src/trace/page-ref-events.ts';
-import { readChunks } from '../src/io/read-chunks.ts';
-import type { RefEvent } from '../src/events/ref-event.ts';
+import { firstEvents, measureAlternatives, type AltResult } from './alternatives.ts';
 
 const root = resolve(import.meta.dirname, '../../../..');
 const outDir = join(root, 'bench/out');
@@ -139,18 +135,6 @@ function best<T extends { readonly ms: number }>(n: number, run: () => T): T {
     if (!b || r.ms < b.ms) b = r;
   }
   return b!;
-}
-
-/** The first `n` page_ref events of a trace as RefEvents (for the fold-only alternatives). */
-async function firstEvents(path: string, n: number): Promise<RefEvent[]> {
-  const events: RefEvent[] = [{ seq: 0, type: 'memmap_init', pfn: 0x40000, nr: cfg.pfns, pgmap: 'pmem0', pgmapType: 'fsdax', refcount: 0, vmemmapShift: 0 }];
-  const stream = new PageRefStream(path, {
-    header: () => undefined,
-    pageRef: (r) => events.push(pageRefEvent(r, events.length)) <= n,
-    issue: () => undefined,
-  });
-  for await (const chunk of readChunks(path)) if (!stream.push(chunk)) break;
-  return events;
 }
 
 function gc(): void {
@@ -277,7 +261,7 @@ async function main(): Promise<void> {
   phase('fold alternatives (pre-parsed events, fold only)');
   const alt: AltResult[] = [];
   {
-    const events = await firstEvents(a, cfg.altEvents);
+    const events = await firstEvents(a, cfg.altEvents, cfg.pfns);
     gc();
     for (const r of measureAlternatives(events, 0)) alt.push(r);
   }
@@ -325,9 +309,9 @@ async function main(): Promise<void> {
   scaleTable.push([`diff, 1 TiB fsdax pgmap (${cfg.scaleOps} ops)`, `${d1t.refEvents} RefEvents`, sec(d1t.ms), cpuOf(d1t), mps(rate(d1t.refEvents, d1t.ms)), d1t.maxRssMB.toFixed(0)]);
   if (bigRun) scaleTable.push([`replay, ${cfg.bigEvents / 1e6} M events`, String(bigRun.inputs), sec(bigRun.ms), cpuOf(bigRun), mps(rate(bigRun.inputs, bigRun.ms)), bigRun.maxRssMB.toFixed(0)]);
   if (bigCp) scaleTable.push([`replay keeping checkpoints (${bigCp.checkpoints}), ${cfg.bigEvents / 1e6} M events`, String(bigCp.inputs), sec(bigCp.ms), cpuOf(bigCp), mps(rate(bigCp.inputs, bigCp.ms)), bigCp.maxRssMB.toFixed(0)]);
-  const altTable: string[][] = [['fold design (first events of (a), pre-parsed)', 'M events/s', '÷ mutable-map']];
+  const altTable: string[][] = [['fold design (first events of (a), pre-parsed)', 'M events/s', '÷ mutable-map', 'CPU ms', '÷ mutable-map (CPU)']];
   const mutable = alt.find((x) => x.name === 'mutable-map')!;
-  for (const x of alt) altTable.push([x.name, mps(x.eventsPerSec), round(x.eventsPerSec / mutable.eventsPerSec, 3).toString()]);
+  for (const x of alt) altTable.push([x.name, mps(x.eventsPerSec), round(x.eventsPerSec / mutable.eventsPerSec, 3).toString(), x.cpuMs.toFixed(0), round(mutable.cpuMs / x.cpuMs, 3).toString()]);
   const bigLabel = `${(bigRun ? cfg.bigEvents : cfg.events) / 1e6} M events`;
   // issue 16's "Must show", each with its verdict; the CPU-time form of a ratio beside it (no verdict of its own)
   const targets: string[][] = [
@@ -398,7 +382,7 @@ async function main(): Promise<void> {
       events: scaleRows.map((s) => ({ events: s.events, eventsPerSec: Math.round(rate(s.r.inputs, s.r.ms)), maxRssMB: s.r.maxRssMB })),
       replayPmem1GiB: p1g, replayPmem1TiB: p1t, diffPgmap1GiB: d1g, diffPgmap1TiB: d1t, big: bigRun, bigWithCheckpoints: bigCp,
     },
-    alternatives: alt.map((x) => ({ name: x.name, eventsPerSec: Math.round(x.eventsPerSec) })),
+    alternatives: alt.map((x) => ({ name: x.name, eventsPerSec: Math.round(x.eventsPerSec), cpuMs: Math.round(x.cpuMs) })),
     targets: Object.fromEntries(targets.slice(1).map((t) => [t[0], { value: t[1], cpu: t[2], goal: t[3], verdict: t[4] }])),
   };
   const json = `${JSON.stringify(results, null, 2)}\n`;
