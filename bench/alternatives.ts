@@ -17,6 +17,7 @@
  * - `soa-arrays`, `soa-arrays-handle`: the same with plain arrays of numbers as the
  *   columns (copied inside the JS heap; a Float64Array's slice allocates a backing store
  *   outside it, which costs more than the copy).
+ * - `soa-lean`: the refcount column alone (see leanFold): the floor of any soa design here.
  * - `txn-objects`: the Txn's design without the Runner (see objectFold), the
  *   like-for-like reference of the soa rows.
  * - `mutable-map`: a plain Map<pfn, count> (no immutability at all: the ceiling).
@@ -260,6 +261,43 @@ function soaFold(body: readonly RefEvent[], idle: number, handle: boolean, typed
   }
 }
 
+/**
+ * `soa-lean`: the least a struct-of-arrays block can cost on this input: only the
+ * column a page_ref event writes (`_refcount`, a plain array, NaN where the page is
+ * untouched and reads as its range's initial value), copied on its first write per
+ * chunk; no present bytes and no other word materialised on a first write.
+ */
+function leanFold(body: readonly RefEvent[], idle: number): void {
+  const n = body.length;
+  let blocks = new Map<number, { readonly rc: number[]; readonly chunk: number }>();
+  let chunk = 0;
+  for (let i = 0; i < n; i += CHUNK) {
+    chunk++;
+    let next: Map<number, { readonly rc: number[]; readonly chunk: number }> | null = null;
+    let lastKey = -1;
+    let last: { readonly rc: number[]; readonly chunk: number } | undefined;
+    for (let k = i; k < Math.min(n, i + CHUNK); k++) {
+      const e = body[k]!;
+      const pfn = pfnOf(e);
+      const key = Math.floor(pfn / 512);
+      const slot = pfn - key * 512;
+      let b = key === lastKey ? last : (next ?? blocks).get(key);
+      if (b === undefined || b.chunk !== chunk) {
+        next ??= new Map(blocks);
+        b = { rc: b === undefined ? new Array<number>(512).fill(Number.NaN) : b.rc.slice(), chunk };
+        next.set(key, b);
+      }
+      lastKey = key;
+      last = b;
+      const cur = b.rc[slot]!;
+      const p = { refcount: Number.isNaN(cur) ? idle : cur } as Page;
+      apply(p, e);
+      b.rc[slot] = p.refcount;
+    }
+    if (next) blocks = next;
+  }
+}
+
 /** The first `n` page_ref events of a trace as RefEvents, after the memmap_init of its `pfns` pages at 0x40000 (the generator's range). */
 export async function firstEvents(path: string, n: number, pfns: number): Promise<RefEvent[]> {
   const events: RefEvent[] = [{ seq: 0, type: 'memmap_init', pfn: 0x40000, nr: pfns, pgmap: 'pmem0', pgmapType: 'fsdax', refcount: 0, vmemmapShift: 0 }];
@@ -279,6 +317,7 @@ const STANDALONE: Readonly<Record<string, (body: readonly RefEvent[], idle: numb
   'soa-handle': (body, idle) => soaFold(body, idle, true, true),
   'soa-arrays': (body, idle) => soaFold(body, idle, false, false),
   'soa-arrays-handle': (body, idle) => soaFold(body, idle, true, false),
+  'soa-lean': (body, idle) => leanFold(body, idle),
 };
 
 /** Measures every design on `events` (the first is the memmap_init of the range); `only`: one standalone design (for a profile). */
