@@ -200,7 +200,8 @@ function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; las
     const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
     const rangeSource = opts.pmem !== undefined && opts.pmem.length > 0 ? '--pmem' : fromHeader.length > 0 ? 'header' : 'none';
     if (at.mode === 'ops') {
-      at.lifter = new Lifter(h, { ...(opts.vmemmapBase !== undefined ? { vmemmapBase: opts.vmemmapBase } : {}), ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}), ranges });
+      // no PHASE points: nothing here reads them, and they would grow with the trace
+      at.lifter = new Lifter(h, { ...(opts.vmemmapBase !== undefined ? { vmemmapBase: opts.vmemmapBase } : {}), ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}), ranges, phases: false });
     }
     yield { type: 'start', header: h, mode: at.mode, ranges, rangeSource, lifter: at.lifter };
     if (h.entries !== null && h.entries.written > h.entries.inBuffer) {

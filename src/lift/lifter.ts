@@ -50,7 +50,8 @@ export class Lifter {
   private readonly seqOfKey = new WeakMap<object, number>();
   /** Each task's last layout break (BreakBuilder's `prev`): one per task, like `tasks`. */
   private readonly lastBreak = new Map<string, BreakBuilder>();
-  private readonly phaseCounter = new PhaseCounter();
+  /** null when the phases are not kept (LiftOptions.phases). */
+  private readonly phaseCounter: PhaseCounter | null;
   private fsDaxSeen = false;
   /** The mms (tasks' thread groups) records came from so far. */
   private readonly tasks = new Set<string>();
@@ -59,6 +60,7 @@ export class Lifter {
 
   constructor(header: TraceHeader, opts: LiftOptions = {}) {
     this.header = header;
+    this.phaseCounter = opts.phases === false ? null : new PhaseCounter();
     const release = header.release ?? (opts.kernel !== undefined ? parseKernelRelease(opts.kernel) : null);
     const fs = header.fs === 'xfs' ? 'xfs' : header.fs === 'ext4' ? 'ext4' : undefined;
     const vmemmapBase = vmemmapBaseOf(header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE);
@@ -134,9 +136,9 @@ export class Lifter {
     this.env.world.copyForFork(f.parent, mm);
   }
 
-  /** The PHASE markers seen so far, in order. */
+  /** The PHASE markers seen so far, in order (none when LiftOptions.phases is false). */
   get phases(): readonly PhasePoint[] {
-    return this.phaseCounter.points;
+    return this.phaseCounter?.points ?? [];
   }
 
   /** Which Op kinds this trace can see (final once the input has ended). */
@@ -211,7 +213,7 @@ export class Lifter {
   }
 
   private notePhase(r: TraceRecord): void {
-    this.phaseCounter.note(r);
+    this.phaseCounter?.note(r);
   }
 
 }

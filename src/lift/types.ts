@@ -67,6 +67,12 @@ export interface LiftOptions {
   readonly kernel?: string;
   /** The device ranges (pgmaps) to use instead of the header's (`--pmem`). */
   readonly ranges?: readonly import('./world.ts').DeviceRange[];
+  /**
+   * Keep the PHASE markers (Lifter.phases; default true). `check` reads none of them, so
+   * it passes false: one point per marker, each holding its line's text, would make its
+   * memory grow with the trace.
+   */
+  readonly phases?: boolean;
 }
 
 /** A PHASE marker as a boundary of the lifted stream. */
