@@ -39,7 +39,7 @@ export type EvidenceLine = { readonly text: string } | { readonly line: number; 
  * The functions whose silence after a put shows that nobody was woken: wake_up_var()
  * itself and the legacy devmap put hook that calls it at refcount 1.
  */
-const WAKE_PATH = ['wake_up_var', '__put_devmap_managed_page_refs', '__put_devmap_managed_folio_refs'];
+export const WAKE_PATH = ['wake_up_var', '__put_devmap_managed_page_refs', '__put_devmap_managed_folio_refs'];
 
 function quote(input: EvidenceInput, line: number): EvidenceLine[] {
   const t = input.lineText(line);
@@ -47,13 +47,24 @@ function quote(input: EvidenceInput, line: number): EvidenceLine[] {
 }
 
 /** A kprobe record's page pointer fields (page=, folio=, var=) that resolve to `pfn`. */
-function namesPfn(r: TraceRecord, pfn: number, base: bigint | undefined): boolean {
+export function namesPfn(r: TraceRecord, pfn: number, base: bigint | undefined): boolean {
   if (r.kind !== 'kprobe') return false;
   for (const v of Object.values(r.fields)) {
     if (typeof v !== 'bigint') continue;
     if (pageAddrToPfn(v, base) === pfn) return true;
   }
   return false;
+}
+
+/** An Op that takes a reference on `pfn` (the grab a missed wakeup's evidence starts from). */
+export function takesReference(o: Op, pfn: number): boolean {
+  return (o.type === 'dio.grab' || o.type === 'gup.get' || o.type === 'gup.pin') && pfn >= o.pfn && pfn < o.pfn + o.nr;
+}
+
+/** The seq of the waiter Op a missed-wakeup message names (`Op #N`). */
+export function waiterSeqOf(f: FindingJson): number | undefined {
+  const m = /Op #(\d+)/.exec(f.message ?? '')?.[1];
+  return m === undefined ? undefined : Number(m);
 }
 
 /** The evidence of a missed-wakeup finding, or null when the trace cannot place it. */
@@ -63,11 +74,11 @@ export function missedWakeupEvidence(f: FindingJson, input: EvidenceInput): Evid
   const pfn = Number(f.pfn);
   const putLine = put.line;
   const until = /to refcount (\d+)/.exec(f.message)?.[1] ?? '?';
-  const waiterSeq = /Op #(\d+)/.exec(f.message ?? '')?.[1];
-  const waiter = waiterSeq === undefined ? undefined : input.ops.get(Number(waiterSeq));
+  const waiterSeq = waiterSeqOf(f);
+  const waiter = waiterSeq === undefined ? undefined : input.ops.get(waiterSeq);
   const out: EvidenceLine[] = [];
   const base = input.vmemmapBase;
-  const grab = [...input.ops.values()].filter((o) => o.seq < put.seq && (o.type === 'dio.grab' || o.type === 'gup.get' || o.type === 'gup.pin') && pfn >= o.pfn && pfn < o.pfn + o.nr).pop();
+  const grab = [...input.ops.values()].filter((o) => o.seq < put.seq && takesReference(o, pfn)).pop();
   const from = grab?.line ?? waiter?.line ?? put.line;
   const waiterRec = waiter?.line === undefined ? undefined : input.records.find((r) => r.line === waiter.line);
   if (grab?.line !== undefined) out.push({ text: `Observed: the ${opWords(grab)} takes the reference at line ${grab.line}.` });

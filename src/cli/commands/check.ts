@@ -18,9 +18,7 @@ import { inputName, isPlainText, isStdin, requireInput } from '../../io/open-inp
 import type { ProbeDefinition } from '../../trace/probe-definition.ts';
 import type { CheckRun } from '../../check/run-check.ts';
 import { findingEvidence, type EvidenceLine } from '../../check/finding-evidence.ts';
-import { liftForDiff } from '../../lift/lift-file.ts';
-import { streamTraceFile } from '../../trace/read-file.ts';
-import type { TraceRecord } from '../../trace/record-types.ts';
+import { evidenceInputOf } from '../../check/evidence-input.ts';
 import { FileNotFoundError } from '../../engine/replay.ts';
 import { checkOutputTarget, chunkedWriter, writeFileAtomicStreamed } from '../../io/write-file.ts';
 import { readWantedLines } from '../../io/wanted-lines.ts';
@@ -210,15 +208,10 @@ function readProbes(path: string): ProbeDefinition[] {
  * the trace does not record after the put): a second read of the trace, only then.
  */
 async function evidenceOf(trace: string, run: CheckRun, vmemmapBase: bigint | undefined): Promise<Map<number, EvidenceLine[]>> {
-  if (!run.outcome.findings.some((f) => f.code === 'missed-wakeup')) return new Map();
-  const lifted = await liftForDiff(trace, vmemmapBase !== undefined ? { vmemmapBase } : {});
-  const records: TraceRecord[] = [];
-  for await (const it of streamTraceFile(trace)) if (it.type === 'record') records.push(it.record);
-  const lines = readFileSync(trace, 'utf8').split('\n');
-  return findingEvidence(run.outcome.findings, {
-    header: lifted.header, records, ops: new Map(lifted.ops.map((op) => [op.seq, op])), lineText: (l) => lines[l - 1],
-    putPath: run.model.profile.dio.note, profile: run.model.profile.name, ...(vmemmapBase !== undefined ? { vmemmapBase } : {}),
-  });
+  // only what the listed findings' evidence reads is kept, not the trace (evidence-input.ts)
+  const input = await evidenceInputOf(trace, run.outcome.findings, vmemmapBase);
+  if (input === null) return new Map();
+  return findingEvidence(run.outcome.findings, { ...input, putPath: run.model.profile.dio.note, profile: run.model.profile.name });
 }
 
 /** The text of the wanted lines of a file (one streamed pass, only when there are some). */
