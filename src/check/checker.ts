@@ -404,6 +404,15 @@ export class Checker {
     return min;
   }
 
+  /**
+   * What the checker holds now, by count: the observations not yet located, the Ops
+   * logged for them, the Op lines and unseen-put reasons kept, the Runner's findings.
+   * Tests assert that a trace without findings leaves them the same at any length.
+   */
+  get held(): { readonly pending: number; readonly window: number; readonly opLines: number; readonly explained: number; readonly findings: number } {
+    return { pending: this.pending.length, window: this.log.windowSize, opLines: this.opLines.size, explained: this.explained.size, findings: this.log.runner.findings.length };
+  }
+
   /** Ends the input: what is still not located is unknown. */
   finish(): void {
     this.match();
@@ -465,8 +474,9 @@ export class Checker {
         for (const f of o.fields) {
           const sim = this.log.readAt(pos, (src) => readField(src, f.pfn, f.field));
           const why = this.explained.get(`${f.line}:${f.name}`);
+          // decided here either way: the reason is not needed again (memory bounded by the pending fields)
+          if (why !== undefined) this.explained.delete(`${f.line}:${f.name}`);
           if (why !== undefined && sim !== null) {
-            this.explained.delete(`${f.line}:${f.name}`);
             this.tally.unknown({ line: f.line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: sim, function: f.fn, reason: why });
             continue;
           }
@@ -494,6 +504,7 @@ export class Checker {
         this.noteUnmodelled(o.line, o.pfn, o.fn, o.val);
       } else {
         for (const f of o.fields) {
+          this.explained.delete(`${f.line}:${f.name}`);
           if (readField(src, f.pfn, f.field) === null) continue;
           this.tally.unknown({ line: f.line, pfn: f.pfn, field: f.name, recorded: f.recorded, simulated: null, function: f.fn, reason: `the model emits no ${f.at} marker of ${f.fn} there` });
         }

@@ -1,0 +1,109 @@
+/**
+ * `check` of a trace lifted to Ops holds what its pending work needs, not what its
+ * length brings (issue 15 item 7): a recorded trace whose body is repeated (timestamps
+ * moved on each time) leaves the checker, the lifter and the findings holding the same
+ * counts at 10 repetitions as at 40. Sizes, not RSS: exact and not timing-dependent.
+ * The evidence of listed missed wakeups is read from the few records it quotes.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkTraceFile, readStage } from '../../src/check/check-file.ts';
+import { CheckContext, compareStage, liftStage, runStage, type Lifted, type PipelineOptions } from '../../src/check/pipeline.ts';
+import type { Lifter } from '../../src/lift/lifter.ts';
+import { evidenceInputOf } from '../../src/check/evidence-input.ts';
+import { findingEvidence } from '../../src/check/finding-evidence.ts';
+import { liftTraceFile } from '../../src/lift/lift-file.ts';
+import { streamTraceFile } from '../../src/trace/read-file.ts';
+import type { TraceRecord } from '../../src/trace/record-types.ts';
+import { traceText } from '../lift/fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-ops-memory-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TRACE = 'k612-ext4-daxwork.trace.txt';
+const RACE = 'k61-ext4-daxrace.trace.txt';
+/** `<task>-<pid> [cpu] flags <seconds>.<micros>:` of an event line. */
+const TS = /^(.{0,60}?\]\s+\S+\s+)(\d+)\.(\d{6}):/;
+
+/** The trace with its body (the event lines between the header and KTRACE-END) written `times` times, each copy 10 s after the previous one. */
+function repeated(times: number, name = TRACE): string {
+  const lines = traceText(name).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const end = lines.findIndex((l) => l.startsWith('KTRACE-END'));
+  let first = 1;
+  while (lines[first]!.startsWith('#')) first++;
+  const body = lines.slice(first, end);
+  const out = lines.slice(0, first);
+  for (let i = 0; i < times; i++) {
+    for (const l of body) {
+      const m = TS.exec(l);
+      out.push(m === null ? l : `${m[1]}${Number(m[2]) + 10 * i}.${m[3]}:${l.slice(m[0].length)}`);
+    }
+  }
+  out.push(...lines.slice(end));
+  const path = join(dir, `${name}-${times}.trace.txt`);
+  writeFileSync(path, `${out.join('\n')}\n`);
+  return path;
+}
+
+/** Checks a file through the pipeline's stages, keeping the context and the lifter to look at what they hold at the end. */
+async function checkHeld(path: string, opts: PipelineOptions): Promise<{ ctx: CheckContext; lifter: Lifter }> {
+  const ctx = new CheckContext();
+  ctx.maxDetails = opts.maxDetails;
+  let lifter: Lifter | null = null;
+  async function* tap(lifted: AsyncIterable<readonly Lifted[]>): AsyncGenerator<readonly Lifted[]> {
+    for await (const batch of lifted) {
+      for (const l of batch) if (l.type === 'start') lifter = l.lifter;
+      yield batch;
+    }
+  }
+  await compareStage(runStage(tap(liftStage(readStage(path, opts), opts)), opts, ctx), ctx);
+  return { ctx, lifter: lifter! };
+}
+
+/** What the stages hold at the end, by count. */
+function heldOf(ctx: CheckContext, lifter: Lifter): Record<string, number> {
+  return { ...ctx.checker!.held, phases: lifter.phases.length };
+}
+
+describe(`${TRACE} with its body repeated`, () => {
+  it('under its own model: the checker and the lifter hold the same counts at 10 and 40 repetitions, the waiting Ops\' lines aside', async () => {
+    const a = await checkHeld(repeated(10), { maxDetails: 1000 });
+    const b = await checkHeld(repeated(40), { maxDetails: 1000 });
+    // every observation matched, 4x as many at 4x the body
+    expect(a.ctx.checker!.tally.observations).toBe(3300);
+    expect(b.ctx.checker!.tally.observations).toBe(13200);
+    expect(b.ctx.checker!.tally.matched).toBe(13200);
+    // no PHASE point is kept (check reads none), no finding, one Op in the log
+    const held = { pending: 0, window: 1, explained: 0, findings: 0, phases: 0 };
+    // the one count still growing: the line of each Op that waited (one layout break a
+    // repetition), kept until the report because a finding decided there may name it
+    expect(heldOf(a.ctx, a.lifter)).toEqual({ ...held, opLines: 10 });
+    expect(heldOf(b.ctx, b.lifter)).toEqual({ ...held, opLines: 40 });
+  });
+});
+
+describe(`${RACE} with its body repeated 30 times (a missed wakeup at each put, 465 in all)`, () => {
+  const path = repeated(30, RACE);
+
+  it('the evidence of the listed findings, read from the parts of the trace it quotes, is the one read from the whole trace', async () => {
+    const { outcome, model } = await checkTraceFile(path, { maxDetails: 20 });
+    expect(outcome.findings).toHaveLength(20);
+    expect(outcome.notListed).toMatchObject({ findings: 445, errorFindings: 445 });
+    const profile = { putPath: model.profile.dio.note, profile: model.profile.name };
+    // the whole trace, as check read it before: every Op, every record, every line
+    const lifted = await liftTraceFile(path);
+    const records: TraceRecord[] = [];
+    for await (const it of streamTraceFile(path)) if (it.type === 'record') records.push(it.record);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const whole = findingEvidence(outcome.findings, { header: lifted.header, records, ops: new Map(lifted.ops.map((op) => [op.seq, op])), lineText: (l) => lines[l - 1], ...profile });
+    const part = await evidenceInputOf(path, outcome.findings, undefined);
+    expect(findingEvidence(outcome.findings, { ...part!, ...profile })).toEqual(whole);
+    expect(whole.size).toBe(20);
+    // of 1,320 records and 211 Ops, a few per finding
+    expect([records.length, lifted.ops.length]).toEqual([1320, 211]);
+    expect([part!.records.length, part!.ops.size]).toEqual([42, 17]);
+  });
+});
