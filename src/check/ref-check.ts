@@ -122,7 +122,10 @@ export class RefChecker {
     // the recorded ret is compared here (an observation), not left to the fold's finding:
     // the RefEvent is folded without it
     const before = runner.findings.length;
-    runner.pushRef({ seq, type: r.op, pfn: r.pfn, val: r.val });
+    // folded from its fields as replay folds it (applyPageRefFields); a RefEvent only
+    // where it raises a finding, so findings are made in one place (fold.ts)
+    if (!runner.foldPageRef(runner.draft.mut(r.pfn)!, r.op, r.val, null, seq)) runner.foldOnly({ seq, type: r.op, pfn: r.pfn, val: r.val });
+    runner.endInput();
     const raised = runner.findings.length > before;
     if (raised && this.opts.onFinding === undefined) this.findingLines.set(seq, r.line);
     const after = runner.refcountOf(r.pfn)!;
