@@ -9,6 +9,7 @@ import { contextKey, probeFunction, probePage, isSnapProbe } from '../lift/recor
 import type { LiftItem } from '../lift/types.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import { pageAddrToPfn } from '../trace/address.ts';
+import { hex } from '../kernel/constants.ts';
 import { compoundHead, folioNrPages, source, stateView } from '../state/accessors.ts';
 import { expectedRet } from './ref-check.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
@@ -500,7 +501,7 @@ export class Checker {
       }
       const o = p.obs;
       if (o.source === 'page_ref') {
-        this.tally.unknown({ line: o.line, pfn: o.pfn, field: 'count', recorded: o.count, simulated: null, function: o.fn, reason: `no ${o.fn} (pfn ${o.pfn}, val ${o.val}) among the model's events` });
+        this.tally.unknown({ line: o.line, pfn: o.pfn, field: 'count', recorded: o.count, simulated: null, function: o.fn, reason: `no ${o.fn} (pfn ${hex(o.pfn)}, val ${o.val}) among the model's events` });
         this.noteUnmodelled(o.line, o.pfn, o.fn, o.val);
       } else {
         for (const f of o.fields) {
