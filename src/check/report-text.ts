@@ -12,6 +12,16 @@ import { OTHER_REASONS } from './tally.ts';
 /** Unknowns printed one per line in the text report; the rest are counted by reason. */
 export const MAX_UNKNOWN_LINES = 200;
 
+/**
+ * A finding message as the start of a sentence: capitalised, unless it begins with a
+ * kernel or libc name (`mprotect() of mm:…`), which keeps its case (`Mprotect()` names
+ * nothing).
+ */
+export function sentenceStart(message: string): string {
+  if (/^[a-z_][a-z0-9_]*\(/.test(message)) return message;
+  return `${message.charAt(0).toUpperCase()}${message.slice(1)}`;
+}
+
 /** The one-line verdict. */
 export function checkSummary(o: CheckOutcome): string {
   const errors = errorFindingTotal(o);
@@ -103,7 +113,7 @@ export function writeCheckText(emit: (line: string) => void, file: string, o: Ch
     const line = o.findingLines.get(f.seq);
     const at = line === undefined ? `Op #${f.seq}` : `line ${line}${of}`;
     out.push(`finding ${f.code} (${f.severity}) at ${at}${f.pfn === null ? '' : `, pfn ${f.pfn}`}, in ${f.function}:`);
-    out.push(...wrap(`${message.charAt(0).toUpperCase()}${message.slice(1)}.`, '  ', '  '));
+    out.push(...wrap(`${sentenceStart(message)}.`, '  ', '  '));
     for (const e of evidence.get(i) ?? []) {
       if ('quote' in e) out.push(`    ${e.line} | ${e.quote}`);
       else out.push(...wrap(e.text, '  ', '    '));

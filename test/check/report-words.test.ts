@@ -1,11 +1,14 @@
 /**
  * Words of the check report a kernel reader takes literally: a pfn is written in hex
- * wherever the report names one.
+ * wherever the report names one, and a finding that begins with a syscall or kernel
+ * function name keeps its case (`mprotect()`, not `Mprotect()`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatCheckText, sentenceStart } from '../../src/check/report-text.ts';
+import type { CheckOutcome } from '../../src/check/result.ts';
 import { traceText } from '../lift/fixtures.ts';
 import { check } from './run.ts';
 
@@ -24,5 +27,22 @@ describe('check report words', () => {
     const r = await check({ trace: path });
     expect(r.stdout).toContain('ok: 584 observations, 583 matched, 1 unknown, 0 untraced, 0 mismatches, 0 findings\n');
     expect(r.stdout).toContain('unknown at line 188 (page_ref_mod_and_test): pfn 0x48050 count recorded 0: no page_ref_mod_and_test (pfn 0x48050, val -1) among the model\'s events\n');
+  });
+
+  it('a finding that starts with a syscall name keeps its case', () => {
+    const o: CheckOutcome = {
+      kernel: '6.1.0-57-amd64', profile: 'legacy@6.1', kconfig: {}, observations: 1, matched: 1, unknown: 0,
+      untraced: [], mismatches: [], unknowns: [], findingLines: new Map([[7, 460]]),
+      findings: [{ code: 'pud-clear-bad', severity: 'warn', seq: 7, pfn: '0x140000', function: 'pud_clear_bad', message: 'mprotect() of mm:3671 at 0x7f4a00000000: change_pud_range() takes the device PUD for a bad table (pud_none_or_clear_bad()) and clears it; no count changes, the next access faults again' }],
+    };
+    const text = formatCheckText('t', o, () => undefined);
+    expect(text).toContain('finding pud-clear-bad (warn) at line 460, pfn 0x140000, in pud_clear_bad:\n  mprotect() of mm:3671 at 0x7f4a00000000: change_pud_range() takes the device\n');
+    expect(text).not.toContain('Mprotect()');
+  });
+
+  it('a finding that starts with a word is a capitalised sentence', () => {
+    expect(sentenceStart('the O_DIRECT completion brings page 0x48058 to refcount 1')).toBe('The O_DIRECT completion brings page 0x48058 to refcount 1');
+    expect(sentenceStart('mremap() of mm:3671')).toBe('mremap() of mm:3671');
+    expect(sentenceStart('folio_put_refs() drops')).toBe('folio_put_refs() drops');
   });
 });
