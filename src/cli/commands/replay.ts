@@ -110,6 +110,11 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     bad.addAll(t.issues.filter((i) => i.severity === 'error').map(formatIssue), t.errorCount);
     if (bad.count > 0 && !args.lenient) throw new InputIssues(bad.lines());
     for (const i of t.issues) if (i.severity !== 'error') ctx.io.stderr(`${formatIssue(i)}\n`);
+    // a kprobe recording (stock kernel) has no page_ref event: "no folio was written,
+    // findings: none" would read as a clean run, when nothing in it was replayed
+    const pageRef = t.header?.kconfig['CONFIG_DEBUG_PAGE_REF'] ?? t.header?.kconfig['DEBUG_PAGE_REF'];
+    const why = pageRef === 'n' ? 'its header says CONFIG_DEBUG_PAGE_REF=n' : 'recorded without CONFIG_DEBUG_PAGE_REF?';
+    if (full.inputs === 0) ctx.io.stderr(`dax-refsim: note: ${file} has no page_ref event (${why}): replay reads page_ref events only, so nothing was replayed; \`dax-refsim check ${file}\` compares its probe events and snaps\n`);
   } else {
     const sniffed = await sniffJsonl(file);
     if (sniffed.issue) throw new InputIssues([formatJsonlIssue(sniffed.issue)]);
