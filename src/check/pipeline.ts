@@ -283,6 +283,8 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
   const begin = (): Run => {
     const s = start!;
     const profile = chooseProfile(s.header, opts, ctx);
+    const kconfigAssumed = assumedKconfig(s.header, opts, profile);
+    if (kconfigAssumed !== null) ctx.assumptions.add(kconfigAssumed);
     model = createModel(profile);
     ctx.model = model;
     if (s.mode === 'ops') {
@@ -396,6 +398,20 @@ function chooseProfile(header: TraceHeader, opts: ProfileChoice, ctx: CheckConte
   const profile = resolveProfile(v, { kconfig });
   ctx.assumptions.add(`profile ${profile.name} (the newest ${v} profile) chosen from the evidence, the trace naming no kernel: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}; give --kernel for the exact one`);
   return profile;
+}
+
+/**
+ * The config a check takes as a distribution kernel's (DEFAULT_KCONFIG) when neither the
+ * header's `# kconfig:` nor --kconfig gives one: it decides the tail encoding, the struct
+ * page layout and whether a fault may map a PMD, and the report prints it like a recorded
+ * config, so it is said to be an assumption. CONFIG_PAGE_MAPCOUNT is named only for 7.x
+ * kernels, the only ones that have the option (the recorder writes it there alone).
+ */
+function assumedKconfig(header: TraceHeader, opts: ProfileChoice, profile: Profile): string | null {
+  if (Object.keys(header.kconfig).length > 0 || Object.keys(opts.kconfig ?? {}).length > 0) return null;
+  const major = Number(profile.version.split('.')[0]);
+  const options = Object.entries(profile.kconfig).filter(([k]) => k !== 'CONFIG_PAGE_MAPCOUNT' || major >= 7).map(([k, v]) => `${k}=${v}`);
+  return `no # kconfig: header and no --kconfig: a distribution kernel's config assumed (${options.join(' ')}); give --kconfig with the recording kernel's .config`;
 }
 
 /**

@@ -31,6 +31,9 @@ const UNIFIED_PICK = (line: number): string =>
 const SECTION_9 = (why: string): string => `pfns 0x48000-0x4ffff (section 0x9): a fsdax pgmap inferred from the pfns seen (no # pmem: header and no --pmem), ${why}`;
 const UNIFIED_FSDAX = 'type from its first count 0 (the unified FS DAX idle)';
 const LEGACY_FSDAX = 'type assumed fsdax (legacy idles FS DAX and device-dax alike, or the first count 1 is neither idle)';
+/** No `# kconfig:` line: the distribution config the profile took, named (CONFIG_PAGE_MAPCOUNT on 7.x kernels only). */
+const KCONFIG_7 = "no # kconfig: header and no --kconfig: a distribution kernel's config assumed (CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y CONFIG_PAGE_MAPCOUNT=y); give --kconfig with the recording kernel's .config";
+const KCONFIG_6 = "no # kconfig: header and no --kconfig: a distribution kernel's config assumed (CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y); give --kconfig with the recording kernel's .config";
 
 /** The 7.2 recording in three renderings: raw tracefs, trace-cmd report, trace-cmd report -t. */
 const K72 = ['k72dbg-ext4-daxwork.trace.txt', 'k72dbg-ext4-daxwork.tracecmd.txt', 'k72dbg-ext4-daxwork.tracecmd-t.txt'] as const;
@@ -79,13 +82,15 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
       const first = doc.evidence?.[0]?.line ?? 0;
       // trace-cmd prints flags in hex: without a kernel, its page flag layout (the head bit) is unknown
       const order = name.endsWith('.trace.txt') ? [ORDER9] : [];
-      expect(doc.assumptions).toEqual([NO_PROBES, UNIFIED_PICK(first), SECTION_9(UNIFIED_FSDAX), ...order]);
+      expect(doc.assumptions).toEqual([NO_PROBES, UNIFIED_PICK(first), KCONFIG_7, SECTION_9(UNIFIED_FSDAX), ...order]);
     }
   });
   it('the text report says the verdict rests on its assumptions', async () => {
     const r = await check({ trace: variant('k72dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t))) });
-    expect(r.stdout).toContain('ok (assuming the 4 assumption(s) below): 172 observations, 158 matched, 14 unknown, 0 untraced, 0 mismatches, 0 findings');
+    expect(r.stdout).toContain('ok (assuming the 5 assumption(s) below): 172 observations, 158 matched, 14 unknown, 0 untraced, 0 mismatches, 0 findings');
     expect(r.stdout).toContain(`assumption: ${SECTION_9(UNIFIED_FSDAX)}`);
+    // the recording kernel had CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=n: the header said so, the cut trace cannot
+    expect(r.stdout).toContain(`assumption: ${KCONFIG_7}\n`);
   });
   it('k612dbg without a header: the devmap put hook\'s page_ref_mod_and_return says legacy (6.12 rests at 1 like unified device-dax)', async () => {
     const path = variant('k612dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t)));
@@ -95,12 +100,13 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
     expect(doc.assumptions).toEqual([
       NO_PROBES,
       'profile legacy@6.14 (the newest legacy profile) chosen from the evidence, the trace naming no kernel: line 15: pfn 0x48050 dropped 1024 reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test); give --kernel for the exact one',
+      KCONFIG_6,
       SECTION_9(LEGACY_FSDAX),
     ]);
     const exact = await checkDoc({ trace: path, kernel: '6.12' });
     expect(exact.code).toBe(0);
     expect(exact.doc).toMatchObject({ profile: 'legacy@6.12', observations: 50, matched: 50, mismatches: [], findings: [], warnings: [] });
-    expect(exact.doc.assumptions).toEqual([NO_PROBES, SECTION_9(LEGACY_FSDAX)]);
+    expect(exact.doc.assumptions).toEqual([NO_PROBES, KCONFIG_6, SECTION_9(LEGACY_FSDAX)]);
   });
   it('k612dbg without a header or its puts: nothing tells the models apart, and the message names what was looked for (exit 2)', async () => {
     const path = variant('k612dbg-ext4-daxwork.trace.txt', 'pageref-nohdr-noput', (t) => withoutHeader(pageRefOnly(t)).split('\n').filter((l) => !l.includes('page_ref_mod_and_return')).join('\n'));
@@ -123,6 +129,7 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
     expect(doc.assumptions).toEqual([
       NO_PROBES,
       'profile legacy@6.14 (the newest legacy profile) chosen from the evidence, the trace naming no kernel: line 13: fsdax pfn 0x48050 is at count 1 before its first event (legacy idles an FS DAX page at 1; unified at 0); give --kernel for the exact one',
+      KCONFIG_6,
     ]);
   });
   it('--probes FILE gives the probe definitions the header would: the Ops are lifted again', async () => {
@@ -136,11 +143,20 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
     expect(doc.observations).toBe(full.observations);
     expect(doc.matched).toBe(full.matched);
   });
+  it('--kconfig names the config: no kconfig assumption, and the recorded HVO=n is what the report prints', async () => {
+    const path = variant('k72dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t)));
+    const r = await check({ trace: path, kconfig: 'CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=n' });
+    expect(r.stdout).not.toContain('no # kconfig: header');
+    expect(r.stdout).toContain('kconfig: CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=n CONFIG_PAGE_MAPCOUNT=y\n');
+    // a header with its # kconfig: line is no assumption either
+    const { doc } = await checkDoc({ trace: variant('k72dbg-ext4-daxwork.trace.txt', 'pageref', pageRefOnly) });
+    expect(doc.assumptions).toEqual([NO_PROBES, ORDER9]);
+  });
   it('a check that compared nothing says so and exits 2', async () => {
     // a stock trace's kprobe events without their definitions: nothing the check can read
     const r = await check({ trace: variant('k72-ext4-daxwork.trace.txt', 'nohdr', withoutHeader), kernel: '7.2' });
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain('nothing compared (assuming the 1 assumption(s) below): 0 observations');
+    expect(r.stdout).toContain('nothing compared (assuming the 2 assumption(s) below): 0 observations');
   });
 });
 
