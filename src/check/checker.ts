@@ -26,6 +26,7 @@ import { PgmapBinding, agree } from './words.ts';
 import { previousLine } from './record-order.ts';
 import { priorCount } from '../trace/page-ref-events.ts';
 import type { PageRefRecord } from '../trace/record-types.ts';
+import type { Finding } from '../state/finding.ts';
 
 /** An event noted on a folio (its head, its pages then): what a later disagreement there may be explained by. */
 interface Noted {
@@ -55,14 +56,25 @@ export interface CheckerOptions {
   readonly unseenPut?: string | null;
   /** What the tally keeps in full and how it tells a loss (TallyOptions); all, and no loss, by default. */
   readonly tally?: TallyOptions;
+  /**
+   * Told each finding once it is final (after the Op's redo, unseen-puts.ts), with the
+   * trace line of the Op that raised it and the lines of the Ops it may name; the
+   * checker then forgets it, and keeps the Op lines only of Ops still waiting (a later
+   * finding may name a waiter). Absent: the findings stay in `log.runner.findings` and
+   * every Op line in `opLines` (`check --against`, runCheck).
+   */
+  readonly onFinding?: (f: Finding, line: number | undefined, opLine: (seq: number) => number | undefined) => void;
 }
 
 /** Checks one trace's observations against one model. */
 export class Checker {
   readonly log: ModelLog;
   readonly tally: Tally;
-  /** Trace line of each Op that raised a finding (findings name the Op by seq). */
+  /** Trace line of each Op that raised a finding or waits (findings name the Op by seq); with onFinding, only of the Ops still waiting. */
   readonly opLines = new Map<number, number>();
+  private readonly onFinding: NonNullable<CheckerOptions['onFinding']> | null;
+  /** Findings taken from the model, not yet decided (handOver): raised at log index `at`. */
+  private readonly undecided: { readonly f: Finding; readonly at: number; readonly line: number | undefined; readonly opLine: (seq: number) => number | undefined }[] = [];
   private pending: Pending[] = [];
   /**
    * pending[0..tried) were looked for, and not found, at log generation triedGen: the
@@ -126,6 +138,40 @@ export class Checker {
     this.layout = recording.layout;
     this.unseen = new UnseenPuts(opts.unseenPut ?? null);
     this.snaps = new SnapCheck(this.log, this.tally, this.binding, (pfn, sim, rec) => this.snapUnseenPut(pfn, sim, rec));
+    this.onFinding = opts.onFinding ?? null;
+  }
+
+  /**
+   * Hands the findings raised HORIZON Ops ago or earlier to onFinding (see
+   * CheckerOptions), then forgets the lines of Ops no later finding can name: memory
+   * bounded by the Ops in flight and still waiting, not by the trace. Called at the end
+   * of each item, when no redo can take them back. A finding waits HORIZON Ops before it
+   * is decided because a page_ref event before it that the model never made is only
+   * known once its observation expires (bound(), up to HORIZON Ops later: noteUnmodelled),
+   * and such an event makes the finding unknown (findingDoubt); at the end (`all`), every
+   * finding is decided after the last expiry, as before.
+   */
+  private handOver(all = false): void {
+    const tell = this.onFinding;
+    if (tell === null) return;
+    if (this.log.runner.findings.length > 0) {
+      // the lines a finding may need (its Op's, the Ops it names) as they are now: the
+      // prune below may drop them before the finding is decided
+      const lines = new Map(this.opLines);
+      const opLine = (seq: number): number | undefined => lines.get(seq);
+      for (const f of this.log.takeFindings()) this.undecided.push({ f, at: this.log.nextIndex, line: lines.get(f.seq), opLine });
+    }
+    const ripe = all ? Number.POSITIVE_INFINITY : this.log.nextIndex - HORIZON - 2;
+    let n = 0;
+    while (n < this.undecided.length && this.undecided[n]!.at <= ripe) {
+      const u = this.undecided[n++]!;
+      tell(u.f, u.line, u.opLine);
+    }
+    if (n > 0) this.undecided.splice(0, n);
+    if (this.opLines.size === 0) return;
+    const waiting = new Set<number>();
+    for (const w of this.log.runner.draft.readWorld().waiters) waiting.add(w.waiter);
+    for (const seq of this.opLines.keys()) if (!waiting.has(seq)) this.opLines.delete(seq);
   }
 
   /** Takes the next lifted item. */
@@ -159,6 +205,7 @@ export class Checker {
       this.match();
       this.bound();
     }
+    this.handOver();
   }
 
   /**
@@ -222,6 +269,7 @@ export class Checker {
     const first = item.records[0];
     if (!wasSeen && !this.probeSeen && first !== undefined && item.records.every((r) => r.kind === 'page_ref')) {
       for (const r of item.records) if (r.kind === 'page_ref') this.takeUnprobed(r);
+      this.handOver();
       return true;
     }
     if (!this.probeSeen || first?.kind !== 'page_ref') return false;
@@ -241,6 +289,7 @@ export class Checker {
       if (r.kind === 'page_ref') this.takeBare(r);
       else this.onRecord(r);
     }
+    this.handOver();
     return true;
   }
 
@@ -364,6 +413,11 @@ export class Checker {
 
   /** Takes a record that is no part of an Op (a snap line, a stray probe event). */
   private onRecord(r: TraceRecord): void {
+    this.recordOnly(r);
+    this.handOver();
+  }
+
+  private recordOnly(r: TraceRecord): void {
     this.noteProbe(r);
     if (r.kind === 'page_ref') {
       // no Op holds it: before any probe event, every page_ref event is (takeUnprobed);
@@ -407,17 +461,19 @@ export class Checker {
 
   /**
    * What the checker holds now, by count: the observations not yet located, the Ops
-   * logged for them, the Op lines and unseen-put reasons kept, the Runner's findings.
-   * Tests assert that a trace without findings leaves them the same at any length.
+   * logged for them, the Op lines and unseen-put reasons kept, the findings not yet
+   * handed over. Each is bounded by the trace's pending work (Ops in flight, waiters),
+   * not by its length (tests assert it).
    */
   get held(): { readonly pending: number; readonly window: number; readonly opLines: number; readonly explained: number; readonly findings: number } {
-    return { pending: this.pending.length, window: this.log.windowSize, opLines: this.opLines.size, explained: this.explained.size, findings: this.log.runner.findings.length };
+    return { pending: this.pending.length, window: this.log.windowSize, opLines: this.opLines.size, explained: this.explained.size, findings: this.log.runner.findings.length + this.undecided.length };
   }
 
   /** Ends the input: what is still not located is unknown. */
   finish(): void {
     this.match();
     this.expire(Number.POSITIVE_INFINITY);
+    this.handOver(true);
   }
 
   private queue(r: TraceRecord, from: number, anchorOf: number | undefined): void {

@@ -33,8 +33,12 @@ export class FindingTally {
     this.doubtful = new UnknownList(keepUnknowns, maxDetails);
   }
 
-  /** Decides one finding, raised at `line` (undefined: not known). */
-  add(f: Finding, line: number | undefined): void {
+  /**
+   * Decides one finding, raised at `line` (undefined: not known). `opLine`: the trace
+   * line of an Op by seq, for the Ops a listed finding's message names (`Op #N`, a
+   * waiter), which the report prints as lines.
+   */
+  add(f: Finding, line: number | undefined, opLine?: (seq: number) => number | undefined): void {
     const reason = this.why(f, line);
     if (reason !== null) {
       this.doubtful.add(`finding ${f.code}`, reason, () => {
@@ -47,6 +51,12 @@ export class FindingTally {
     if (this.kept.length < this.max) {
       this.kept.push(findingJson(f));
       if (line !== undefined) this.lines.set(f.seq, line);
+      if (opLine !== undefined) {
+        for (const m of f.message.matchAll(/Op #(\d+)/g)) {
+          const named = opLine(Number(m[1]));
+          if (named !== undefined) this.lines.set(Number(m[1]), named);
+        }
+      }
     } else if (f.severity === 'error') this.errorsNotListed++;
   }
 }

@@ -6,6 +6,7 @@
  * layout break resumed by another task's put).
  */
 import type { Op } from '../events/op.ts';
+import type { Finding } from '../state/finding.ts';
 import { PAGE_REF_TYPES, type RefEvent, type RefEventInit } from '../events/ref-event.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
@@ -46,6 +47,8 @@ export class ModelLog {
   private next = 0;
   private cursor: { op: LoggedOp; at: number; txn: Txn } | null = null;
   private stateGen = 0;
+  /** Findings handed over by takeFindings (the Runner's list holds those raised since). */
+  private handed = 0;
   /** The pfns of each logged Op's page_ref events (built when first asked). */
   private readonly pageRefPfns = new WeakMap<LoggedOp, Set<number>>();
 
@@ -58,9 +61,9 @@ export class ModelLog {
   /** Replays one Op and logs it. */
   push(op: Op): LoggedOp {
     const before = this.runner.state();
-    const found = this.runner.findings.length;
+    const found = this.findingCount;
     const events = this.runner.pushOp(op);
-    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false), findings: this.runner.findings.length - found, findingsBefore: found };
+    const logged: LoggedOp = { index: this.next++, op, before, events, used: events.map(() => false), findings: this.findingCount - found, findingsBefore: found };
     this.window.push(logged);
     this.stateGen++;
     return logged;
@@ -72,12 +75,13 @@ export class ModelLog {
    * it is no longer the newest or events of it were already matched.
    */
   redo(logged: LoggedOp, first: readonly Op[]): LoggedOp {
-    if (this.window[this.window.length - 1] !== logged || logged.used.some((u) => u)) return logged;
-    this.runner.rewind(logged.before, logged.findingsBefore);
+    // (a redo cannot take back findings already handed over: the checker hands them over only after its redo)
+    if (this.window[this.window.length - 1] !== logged || logged.used.some((u) => u) || logged.findingsBefore < this.handed) return logged;
+    this.runner.rewind(logged.before, logged.findingsBefore - this.handed);
     const events: RefEvent[] = [];
     for (const op of first) events.push(...this.runner.pushOp(op));
     events.push(...this.runner.pushOp(logged.op));
-    const again: LoggedOp = { ...logged, events, used: events.map(() => false), findings: this.runner.findings.length - logged.findingsBefore };
+    const again: LoggedOp = { ...logged, events, used: events.map(() => false), findings: this.findingCount - logged.findingsBefore };
     this.window[this.window.length - 1] = again;
     this.cursor = null;
     // new events and a new state: a search that failed before may succeed now (the
@@ -85,6 +89,22 @@ export class ModelLog {
     // observation has searched it yet: see matcher.ts `scanned`)
     this.stateGen++;
     return again;
+  }
+
+  /** Findings raised so far, those handed over included. */
+  get findingCount(): number {
+    return this.handed + this.runner.findings.length;
+  }
+
+  /**
+   * The findings raised since the last call, in the order raised, forgotten here: a
+   * check that decides each one as it comes holds none of them (a trace that raises a
+   * finding at every Op would otherwise grow the Runner's list with the input).
+   */
+  takeFindings(): Finding[] {
+    const out = this.runner.findings.splice(0);
+    this.handed += out.length;
+    return out;
   }
 
   /**

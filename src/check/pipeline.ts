@@ -129,7 +129,7 @@ export class CheckContext {
   keepUnknowns: number | undefined = undefined;
   /** PipelineOptions.maxDetails. */
   maxDetails: number | undefined = undefined;
-  /** The findings of a page_ref check, decided as they are raised (null: decided at the end, from the Runner's). */
+  /** The findings of a check, decided as they are raised (null: decided at the end, from the Runner's: a check that never started). */
   findings: FindingTally | null = null;
   /** The reason an observation at a line is undecidable (a loss before it), for the comparer's tally. */
   readonly lostSince = (line: number): string | null => this.loss.since(line);
@@ -291,7 +291,12 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
       // a put the probes may miss (a unified stock set sees one only when it frees): unseen-puts.ts
       const seen = s.lifter?.observability() ?? null;
       const unseenPut = seen !== null && seen.kinds.put !== 'full' ? (seen.reasons.put ?? 'not every put is probed') : null;
+      // findings decided as they become final (checker.ts handOver), so a trace that
+      // raises them throughout holds no more than --max-details of them
+      const findings = new FindingTally(findingDoubt(ctx, ctx.header), ctx.maxDetails, ctx.keepUnknowns);
+      ctx.findings = findings;
       checker = new Checker(model, {
+        onFinding: (f, line, opLine) => findings.add(f, line, opLine),
         vmemmapBase: vmemmapBaseOf(s.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE), recording: recordingOf(s.header, opts), unseenPut,
         tally: { ...(opts.keepUnknowns !== undefined ? { keepUnknowns: opts.keepUnknowns } : {}), ...(opts.maxDetails !== undefined ? { maxDetails: opts.maxDetails } : {}), lostSince: ctx.lostSince },
       });
@@ -527,7 +532,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     if (w !== null) ctx.warnings.push(w);
   }
   const lines = ctx.checker?.opLines ?? ctx.refChecker?.findingLines ?? new Map<number, number>();
-  // page_ref events: the findings were decided as they were raised; Ops: now, from the Runner's
+  // decided as they were raised (both modes); a comparer without a tally (none today) from the Runner's
   let found = ctx.findings;
   if (found === null) {
     found = new FindingTally(findingDoubt(ctx, header), ctx.maxDetails, ctx.keepUnknowns);
@@ -586,7 +591,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     unknowns,
     ...(omitted.size > 0 ? { unknownsOmitted: omitted } : {}),
     ...(cut ? { notListed } : {}),
-    // Ops: every Op line (a finding's message may name another Op); page_ref events: the listed findings' lines
+    // the listed findings' lines, and (Ops) those of the Ops their messages name
     findingLines: ctx.findings !== null ? ctx.findings.lines : lines,
     mode: ctx.mode,
     assumptions: ctx.assumptions.list,

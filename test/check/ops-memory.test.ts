@@ -3,14 +3,16 @@
  * length brings (issue 15 item 7): a recorded trace whose body is repeated (timestamps
  * moved on each time) leaves the checker, the lifter and the findings holding the same
  * counts at 10 repetitions as at 40. Sizes, not RSS: exact and not timing-dependent.
- * The evidence of listed missed wakeups is read from the few records it quotes.
+ * The evidence of listed missed wakeups is read from the few records it quotes. The
+ * findings past --max-details are counted, not kept, and the ones listed are an uncapped
+ * check's first ones.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkTraceFile, readStage } from '../../src/check/check-file.ts';
-import { CheckContext, compareStage, liftStage, runStage, type Lifted, type PipelineOptions } from '../../src/check/pipeline.ts';
+import { CheckContext, compareStage, liftStage, reportOf, runStage, type Lifted, type PipelineOptions } from '../../src/check/pipeline.ts';
 import type { Lifter } from '../../src/lift/lifter.ts';
 import { evidenceInputOf } from '../../src/check/evidence-input.ts';
 import { findingEvidence } from '../../src/check/finding-evidence.ts';
@@ -65,23 +67,47 @@ async function checkHeld(path: string, opts: PipelineOptions): Promise<{ ctx: Ch
 
 /** What the stages hold at the end, by count. */
 function heldOf(ctx: CheckContext, lifter: Lifter): Record<string, number> {
-  return { ...ctx.checker!.held, phases: lifter.phases.length };
+  return { ...ctx.checker!.held, phases: lifter.phases.length, keptFindings: ctx.findings!.kept.length, findingLines: ctx.findings!.lines.size };
 }
 
 describe(`${TRACE} with its body repeated`, () => {
-  it('under its own model: the checker and the lifter hold the same counts at 10 and 40 repetitions, the waiting Ops\' lines aside', async () => {
-    const a = await checkHeld(repeated(10), { maxDetails: 1000 });
-    const b = await checkHeld(repeated(40), { maxDetails: 1000 });
+  const small = repeated(10);
+  const large = repeated(40);
+
+  it('under its own model: the checker, the lifter and the findings hold the same counts at 10 and 40 repetitions', async () => {
+    const a = await checkHeld(small, { maxDetails: 1000 });
+    const b = await checkHeld(large, { maxDetails: 1000 });
     // every observation matched, 4x as many at 4x the body
     expect(a.ctx.checker!.tally.observations).toBe(3300);
     expect(b.ctx.checker!.tally.observations).toBe(13200);
     expect(b.ctx.checker!.tally.matched).toBe(13200);
-    // no PHASE point is kept (check reads none), no finding, one Op in the log
-    const held = { pending: 0, window: 1, explained: 0, findings: 0, phases: 0 };
-    // the one count still growing: the line of each Op that waited (one layout break a
-    // repetition), kept until the report because a finding decided there may name it
-    expect(heldOf(a.ctx, a.lifter)).toEqual({ ...held, opLines: 10 });
-    expect(heldOf(b.ctx, b.lifter)).toEqual({ ...held, opLines: 40 });
+    // no PHASE point is kept (check reads none), no finding, one Op in the log, no Op line
+    // (only the lines of Ops still waiting are kept: a later finding may name them)
+    const held = { pending: 0, window: 1, opLines: 0, explained: 0, findings: 0, phases: 0, keptFindings: 0, findingLines: 0 };
+    expect(heldOf(a.ctx, a.lifter)).toEqual(held);
+    expect(heldOf(b.ctx, b.lifter)).toEqual(held);
+  });
+
+  it('under the other model (a finding at every repetition): findings past --max-details counted, not kept; the Runner holds none', async () => {
+    const opts = { model: 'unified', maxDetails: 10 };
+    const a = await checkHeld(small, opts);
+    const b = await checkHeld(large, opts);
+    expect([a.ctx.findings!.count, b.ctx.findings!.count]).toEqual([50, 200]);
+    // the Runner's findings are decided HORIZON Ops after they are raised; the tally keeps 10
+    // and the lines they and the waiters they name need; Op lines only of the Ops still waiting
+    const waiters = (x: CheckContext): number => x.checker!.log.runner.state().world.waiters.length;
+    expect(heldOf(a.ctx, a.lifter)).toEqual({ pending: 0, window: 1, opLines: waiters(a.ctx), explained: 0, findings: 0, phases: 0, keptFindings: 10, findingLines: 6 });
+    expect(heldOf(b.ctx, b.lifter)).toEqual({ pending: 0, window: 1, opLines: waiters(b.ctx), explained: 0, findings: 0, phases: 0, keptFindings: 10, findingLines: 6 });
+    const cut = reportOf(b.ctx, b.ctx.header, opts);
+    expect(cut.notListed).toMatchObject({ maxDetails: 10, findings: 190 });
+  });
+
+  it('the findings listed under a cap are the first ones of an uncapped check, with the same lines', async () => {
+    const all = (await checkTraceFile(small, { model: 'unified' })).outcome;
+    const cut = (await checkTraceFile(small, { model: 'unified', maxDetails: 10 })).outcome;
+    expect(all.findings).toHaveLength(50);
+    expect(cut.findings).toEqual(all.findings.slice(0, 10));
+    for (const f of cut.findings) expect(cut.findingLines.get(f.seq)).toBe(all.findingLines.get(f.seq));
   });
 });
 
