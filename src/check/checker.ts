@@ -58,10 +58,9 @@ export interface CheckerOptions {
   readonly tally?: TallyOptions;
   /**
    * Told each finding once it is final (after the Op's redo, unseen-puts.ts), with the
-   * trace line of the Op that raised it and the lines of the Ops it may name; the
-   * checker then forgets it, and keeps the Op lines only of Ops still waiting (a later
-   * finding may name a waiter). Absent: the findings stay in `log.runner.findings` and
-   * every Op line in `opLines` (`check --against`, runCheck).
+   * trace line of the Op that raised it and the lines of the Ops it may name, HORIZON
+   * Ops after it was raised (handOver); the checker then forgets it. Absent: the
+   * findings stay in `log.runner.findings` (`check --against`, runCheck).
    */
   readonly onFinding?: (f: Finding, line: number | undefined, opLine: (seq: number) => number | undefined) => void;
 }
@@ -74,7 +73,8 @@ export class Checker {
   readonly opLines = new Map<number, number>();
   private readonly onFinding: NonNullable<CheckerOptions['onFinding']> | null;
   /** Findings taken from the model, not yet decided (handOver): raised at log index `at`. */
-  private readonly undecided: { readonly f: Finding; readonly at: number; readonly line: number | undefined; readonly opLine: (seq: number) => number | undefined }[] = [];
+  private readonly undecided: { readonly f: Finding; readonly at: number }[] = [];
+  private readonly opLine = (seq: number): number | undefined => this.opLines.get(seq);
   private pending: Pending[] = [];
   /**
    * pending[0..tried) were looked for, and not found, at log generation triedGen: the
@@ -143,9 +143,10 @@ export class Checker {
 
   /**
    * Hands the findings raised HORIZON Ops ago or earlier to onFinding (see
-   * CheckerOptions), then forgets the lines of Ops no later finding can name: memory
-   * bounded by the Ops in flight and still waiting, not by the trace. Called at the end
-   * of each item, when no redo can take them back. A finding waits HORIZON Ops before it
+   * CheckerOptions) and forgets them: the findings held are those of the last HORIZON
+   * Ops, not of the trace (the Op lines a finding may name stay in opLines, one number
+   * per Op that raised a finding or waited). Called at the end of each item, when no
+   * redo can take them back. A finding waits HORIZON Ops before it
    * is decided because a page_ref event before it that the model never made is only
    * known once its observation expires (bound(), up to HORIZON Ops later: noteUnmodelled),
    * and such an event makes the finding unknown (findingDoubt); at the end (`all`), every
@@ -154,24 +155,14 @@ export class Checker {
   private handOver(all = false): void {
     const tell = this.onFinding;
     if (tell === null) return;
-    if (this.log.runner.findings.length > 0) {
-      // the lines a finding may need (its Op's, the Ops it names) as they are now: the
-      // prune below may drop them before the finding is decided
-      const lines = new Map(this.opLines);
-      const opLine = (seq: number): number | undefined => lines.get(seq);
-      for (const f of this.log.takeFindings()) this.undecided.push({ f, at: this.log.nextIndex, line: lines.get(f.seq), opLine });
-    }
+    if (this.log.runner.findings.length > 0) for (const f of this.log.takeFindings()) this.undecided.push({ f, at: this.log.nextIndex });
     const ripe = all ? Number.POSITIVE_INFINITY : this.log.nextIndex - HORIZON - 2;
     let n = 0;
     while (n < this.undecided.length && this.undecided[n]!.at <= ripe) {
-      const u = this.undecided[n++]!;
-      tell(u.f, u.line, u.opLine);
+      const f = this.undecided[n++]!.f;
+      tell(f, this.opLines.get(f.seq), this.opLine);
     }
     if (n > 0) this.undecided.splice(0, n);
-    if (this.opLines.size === 0) return;
-    const waiting = new Set<number>();
-    for (const w of this.log.runner.draft.readWorld().waiters) waiting.add(w.waiter);
-    for (const seq of this.opLines.keys()) if (!waiting.has(seq)) this.opLines.delete(seq);
   }
 
   /** Takes the next lifted item. */
