@@ -34,7 +34,8 @@ export async function generateTrace(path: string, spec: TraceSpec): Promise<numb
   const endByte = (TRACE_BASE_PFN + Math.max(spec.pfns, spec.pmemPfns ?? 0)) * 4096 - 1;
   const header = [
     `KTRACE-BEGIN kernel=${spec.kernel} fs=ext4 work=bench`,
-    '# kconfig: CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=n CONFIG_PAGE_MAPCOUNT=y CONFIG_DEBUG_PAGE_REF=y',
+    // CONFIG_PAGE_MAPCOUNT only where mm/Kconfig has it (6.15 and later): not on a 6.12 kernel
+    `# kconfig: CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=n${legacy ? '' : ' CONFIG_PAGE_MAPCOUNT=y'} CONFIG_DEBUG_PAGE_REF=y`,
     '# cmdline: console=ttyS0 nokaslr no5lvl memmap=1G!1G panic=-1 oops=panic quiet loglevel=4',
     `# pmem: ${(TRACE_BASE_PFN * 4096).toString(16)}-${endByte.toString(16)} : Persistent Memory (legacy);`,
     '# tracer: nop',

@@ -409,13 +409,12 @@ function chooseProfile(header: TraceHeader, opts: ProfileChoice, ctx: CheckConte
  * The config a check takes as a distribution kernel's (DEFAULT_KCONFIG) when neither the
  * header's `# kconfig:` nor --kconfig gives one: it decides the tail encoding, the struct
  * page layout and whether a fault may map a PMD, and the report prints it like a recorded
- * config, so it is said to be an assumption. CONFIG_PAGE_MAPCOUNT is named only for 7.x
- * kernels, the only ones that have the option (the recorder writes it there alone).
+ * config, so it is said to be an assumption. The profile names CONFIG_PAGE_MAPCOUNT only
+ * for 6.15 and later, the kernels that have the option (defaultKconfig()).
  */
 function assumedKconfig(header: TraceHeader, opts: ProfileChoice, profile: Profile): string | null {
   if (Object.keys(header.kconfig).length > 0 || Object.keys(opts.kconfig ?? {}).length > 0) return null;
-  const major = Number(profile.version.split('.')[0]);
-  const options = Object.entries(profile.kconfig).filter(([k]) => k !== 'CONFIG_PAGE_MAPCOUNT' || major >= 7).map(([k, v]) => `${k}=${v}`);
+  const options = Object.entries(profile.kconfig).map(([k, v]) => `${k}=${v}`);
   return `no # kconfig: header and no --kconfig: a distribution kernel's config assumed (${options.join(' ')}); give --kconfig with the recording kernel's .config`;
 }
 

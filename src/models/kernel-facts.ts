@@ -102,6 +102,18 @@ export function changeHugePud(v: readonly [number, number]): boolean {
   return v[0] > 6 || (v[0] === 6 && v[1] >= 12);
 }
 
+/**
+ * Whether the kernel has CONFIG_PAGE_MAPCOUNT at all. mm/Kconfig gained `config
+ * PAGE_MAPCOUNT def_bool !NO_PAGE_MAPCOUNT` with David Hildenbrand's "mm:
+ * CONFIG_NO_PAGE_MAPCOUNT to prepare for not maintain per-page mapcounts in large folios"
+ * (e63ee43e3eda, from the "MM owner tracking for large folios" series), merged for
+ * v6.15-rc1. Before it every kernel kept per-page mapcounts and no option named that, so a
+ * 6.1-6.14 config has no such line (the Debian 6.12.118 mm/Kconfig has neither symbol).
+ */
+export function hasPageMapcountOption(v: readonly [number, number]): boolean {
+  return v[0] > 6 || (v[0] === 6 && v[1] >= 15);
+}
+
 /** How __bio_release_pages() drops the pages of an O_DIRECT bio. */
 export type DioRelease = 'folio_put_refs' | 'put_page' | 'unpin_user_page' | 'unpin_user_folio';
 
@@ -176,12 +188,13 @@ const LAYOUTS: readonly { readonly from: readonly [number, number]; readonly to:
 
 /**
  * The recorded layout of a version, or null where none was recorded (then a field is
- * read by its name alone). The 7.x layout was recorded with CONFIG_PAGE_MAPCOUNT=y.
+ * read by its name alone). The 7.x layout was recorded with CONFIG_PAGE_MAPCOUNT=y, so a
+ * config that turns the option off (CONFIG_NO_PAGE_MAPCOUNT=y) has no recorded layout.
  */
 export function pageLayout(v: readonly [number, number], kconfig: Readonly<Record<string, string>>): PageLayout | null {
   const cmp = (a: readonly [number, number], b: readonly [number, number]): number => a[0] - b[0] || a[1] - b[1];
   const row = LAYOUTS.find((l) => cmp(v, l.from) >= 0 && cmp(v, l.to) <= 0);
   if (!row) return null;
-  if (v[0] >= 7 && kconfig['CONFIG_PAGE_MAPCOUNT'] === 'n') return null;
+  if (hasPageMapcountOption(v) && kconfig['CONFIG_PAGE_MAPCOUNT'] === 'n') return null;
   return row.layout;
 }

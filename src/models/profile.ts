@@ -3,7 +3,7 @@
  * change what can be observed (spec §0). A profile is named `<family>@<version>`.
  */
 import type { TailEncoding } from '../state/page.ts';
-import { changeHugePud, daxShare, dioPath, kernelNames, pageLayout, type DaxShare, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
+import { changeHugePud, daxShare, dioPath, hasPageMapcountOption, kernelNames, pageLayout, type DaxShare, type DioPath, type KernelNames, type PageLayout } from './kernel-facts.ts';
 
 /** Model families. */
 export type Family = 'legacy' | 'unified';
@@ -78,13 +78,27 @@ export interface Profile extends ProfileSpan {
   readonly changeHugePud: boolean;
 }
 
-/** A distribution kernel's config (issue #3 default). */
+/**
+ * A distribution kernel's config (issue #3 default). CONFIG_PAGE_MAPCOUNT is in it only
+ * for the kernels that have the option (hasPageMapcountOption(): 6.15 and later), see
+ * defaultKconfig().
+ */
 export const DEFAULT_KCONFIG: Kconfig = {
   CONFIG_TRANSPARENT_HUGEPAGE: 'y',
   CONFIG_FS_DAX_PMD: 'y',
   CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP: 'y',
   CONFIG_PAGE_MAPCOUNT: 'y',
 };
+
+/**
+ * The distribution config of one kernel version: DEFAULT_KCONFIG without
+ * CONFIG_PAGE_MAPCOUNT before 6.15, where mm/Kconfig has no such option.
+ */
+export function defaultKconfig(v: readonly [number, number]): Kconfig {
+  if (hasPageMapcountOption(v)) return DEFAULT_KCONFIG;
+  const { CONFIG_PAGE_MAPCOUNT: _absent, ...rest } = DEFAULT_KCONFIG;
+  return rest;
+}
 
 /** Parses `6.12.117+deb13-amd64`, `6.1.0-56-amd64`, `7.2` into [major, minor]. */
 export function parseKernelVersion(text: string): [number, number] | null {
@@ -125,9 +139,9 @@ export function resolveProfile(spec: string | undefined, opts: { kernel?: string
     span = [...PROFILE_SPANS].reverse().find((s) => s.family === family)!;
     version = span.newest;
   }
-  const kconfig = { ...DEFAULT_KCONFIG, ...(opts.kconfig ?? {}) };
-  const tailEncoding: TailEncoding = span.tailMaskCapable && kconfig.CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP === 'y' ? 'mask' : 'head';
   const v = parseKernelVersion(version)!;
+  const kconfig = { ...defaultKconfig(v), ...(opts.kconfig ?? {}) };
+  const tailEncoding: TailEncoding = span.tailMaskCapable && kconfig.CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP === 'y' ? 'mask' : 'head';
   const dio = dioPath(v);
   const thp = kconfig['CONFIG_TRANSPARENT_HUGEPAGE'] !== 'n';
   return {

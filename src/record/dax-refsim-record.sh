@@ -233,8 +233,9 @@ fi
 kconfig_line() {
 	out="# kconfig:"
 	for o in TRANSPARENT_HUGEPAGE FS_DAX_PMD HUGETLB_PAGE_OPTIMIZE_VMEMMAP PAGE_MAPCOUNT DEBUG_PAGE_REF; do
-		# CONFIG_PAGE_MAPCOUNT (7.0+) only where the option exists: named in the config, or a 7.x kernel
-		if [ $o = PAGE_MAPCOUNT ] && ! grep -qE "^(# )?CONFIG_$o[= ]" "$CONFIG" && [ "$KMAJ" -lt 7 ]; then continue; fi
+		# CONFIG_PAGE_MAPCOUNT (6.15+, mm/Kconfig's def_bool !NO_PAGE_MAPCOUNT) only where the
+		# option exists: named in the config, or a 6.15+ kernel
+		if [ $o = PAGE_MAPCOUNT ] && ! grep -qE "^(# )?CONFIG_$o[= ]" "$CONFIG" && ! version_ge 6 15; then continue; fi
 		v=$(sed -n "s/^CONFIG_$o=\(.*\)/\1/p" "$CONFIG" | head -n 1); out="$out CONFIG_$o=${v:-n}"
 	done
 	echo "$out"

@@ -31,7 +31,7 @@ const UNIFIED_PICK = (line: number): string =>
 const SECTION_9 = (why: string): string => `pfns 0x48000-0x4ffff (section 0x9): a fsdax pgmap inferred from the pfns seen (no # pmem: header and no --pmem), ${why}`;
 const UNIFIED_FSDAX = 'type from its first count 0 (the unified FS DAX idle)';
 const LEGACY_FSDAX = 'type assumed fsdax (legacy idles FS DAX and device-dax alike, or the first count 1 is neither idle)';
-/** No `# kconfig:` line: the distribution config the profile took, named (CONFIG_PAGE_MAPCOUNT on 7.x kernels only). */
+/** No `# kconfig:` line: the distribution config the profile took, named (CONFIG_PAGE_MAPCOUNT on 6.15+ kernels only, the ones with the option). */
 const KCONFIG_7 = "no # kconfig: header and no --kconfig: a distribution kernel's config assumed (CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y CONFIG_PAGE_MAPCOUNT=y); give --kconfig with the recording kernel's .config";
 const KCONFIG_6 = "no # kconfig: header and no --kconfig: a distribution kernel's config assumed (CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y); give --kconfig with the recording kernel's .config";
 
@@ -84,6 +84,13 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
       const order = name.endsWith('.trace.txt') ? [ORDER9] : [];
       expect(doc.assumptions).toEqual([NO_PROBES, UNIFIED_PICK(first), KCONFIG_7, SECTION_9(UNIFIED_FSDAX), ...order]);
     }
+  });
+  it('a 6.15 or 6.16 kernel has CONFIG_PAGE_MAPCOUNT, and the assumed config names it; 6.14 has no such option', async () => {
+    const path = variant('k72dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t)));
+    for (const kernel of ['6.15', '6.16']) expect((await checkDoc({ trace: path, kernel })).doc.assumptions).toContain(KCONFIG_7);
+    const legacy = (await checkDoc({ trace: path, kernel: '6.14' })).doc.assumptions;
+    expect(legacy).toContain(KCONFIG_6);
+    expect(legacy).not.toContain(KCONFIG_7);
   });
   it('the text report says the verdict rests on its assumptions', async () => {
     const r = await check({ trace: variant('k72dbg-ext4-daxwork.trace.txt', 'pageref-nohdr', (t) => withoutHeader(pageRefOnly(t))) });

@@ -48,7 +48,18 @@ describe('resolveProfile', () => {
     expect(resolveProfile('legacy').tailEncoding).toBe('head');
   });
   it('the default config is a distribution kernel\'s', () => {
-    expect(resolveProfile('legacy').kconfig).toEqual({ CONFIG_TRANSPARENT_HUGEPAGE: 'y', CONFIG_FS_DAX_PMD: 'y', CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP: 'y', CONFIG_PAGE_MAPCOUNT: 'y' });
+    expect(resolveProfile('unified').kconfig).toEqual({ CONFIG_TRANSPARENT_HUGEPAGE: 'y', CONFIG_FS_DAX_PMD: 'y', CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP: 'y', CONFIG_PAGE_MAPCOUNT: 'y' });
+  });
+  it('has CONFIG_PAGE_MAPCOUNT only from 6.15, where mm/Kconfig introduced it', () => {
+    const base = { CONFIG_TRANSPARENT_HUGEPAGE: 'y', CONFIG_FS_DAX_PMD: 'y', CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP: 'y' };
+    expect(resolveProfile('legacy').kconfig).toEqual(base);
+    expect(resolveProfile('legacy@6.1').kconfig).toEqual(base);
+    expect(resolveProfile('legacy@6.14').kconfig).toEqual(base);
+    expect(resolveProfile('unified@6.15').kconfig).toEqual({ ...base, CONFIG_PAGE_MAPCOUNT: 'y' });
+    expect(resolveProfile('unified@6.16').kconfig).toEqual({ ...base, CONFIG_PAGE_MAPCOUNT: 'y' });
+    expect(resolveProfile('unified@7.3').kconfig).toEqual({ ...base, CONFIG_PAGE_MAPCOUNT: 'y' });
+    // a config that names it keeps it, whatever the version
+    expect(resolveProfile('legacy@6.12', { kconfig: { CONFIG_PAGE_MAPCOUNT: 'y' } }).kconfig['CONFIG_PAGE_MAPCOUNT']).toBe('y');
   });
   it('rejects an unknown family, a bad version, a version of the other family, and kernels before 6.1', () => {
     expect(() => resolveProfile('hybrid')).toThrow(ProfileError);

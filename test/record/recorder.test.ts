@@ -140,6 +140,15 @@ describe('the header', () => {
     expect(lines).toContain('# layout fallback: no usable BTF; assumed the struct page layout recorded for 7.2');
   });
 
+  it('names CONFIG_PAGE_MAPCOUNT only for kernels that have the option (mm/Kconfig, 6.15 and later)', () => {
+    const k614 = runRecorder(tree({ release: '6.14.11', functions: KERNELS['6.12'].functions, config: CONFIG_61 }), ['--', 'true']);
+    expect(k614.status).toBe(0);
+    expect(headerLines(k614.stdout)).toContain('# kconfig: CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y CONFIG_DEBUG_PAGE_REF=n');
+    const k615 = runRecorder(tree({ release: '6.15.4', functions: KERNELS['7.2'].functions, config: CONFIG_72 }), ['--', 'true']);
+    expect(k615.status).toBe(0);
+    expect(headerLines(k615.stdout)).toContain('# kconfig: CONFIG_TRANSPARENT_HUGEPAGE=y CONFIG_FS_DAX_PMD=y CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y CONFIG_PAGE_MAPCOUNT=y CONFIG_DEBUG_PAGE_REF=n');
+  });
+
   it('without vmemmap_base on a 5-level-paging CPU assumes 5-level VMEMMAP_START, and says so', () => {
     const t = tree({ release: '6.12.118', functions: KERNELS['6.12'].functions, config: 'CONFIG_X86_5LEVEL=y\n' });
     writeFileSync(join(t.root, 'proc/cpuinfo'), 'processor\t: 0\nflags\t\t: fpu vme la57 pku\n');
