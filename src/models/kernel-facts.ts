@@ -176,7 +176,10 @@ export interface PageLayout {
   readonly pincount: number;
 }
 
-/** Layouts read from the recording kernels' BTF (events/traces/README.md, the .md files). */
+/**
+ * Layouts read from the recording kernels' BTF (events/traces/README.md, the .md files).
+ * A row spans only versions whose BTF was read; its name is the first of them.
+ */
 const LAYOUTS: readonly { readonly from: readonly [number, number]; readonly to: readonly [number, number]; readonly layout: PageLayout }[] = [
   // 6.1: folio _folio_order +81, _total_mapcount +84 (the entire mapcount), _pincount +88 (k61-ext4-daxwork.md)
   { from: [6, 1], to: [6, 1], layout: { name: '6.1', word1: 8, mapcount: 48, refcount: 52, order: 81, entire: 84, large: null, pincount: 88 } },
@@ -196,5 +199,8 @@ export function pageLayout(v: readonly [number, number], kconfig: Readonly<Recor
   const row = LAYOUTS.find((l) => cmp(v, l.from) >= 0 && cmp(v, l.to) <= 0);
   if (!row) return null;
   if (hasPageMapcountOption(v) && kconfig['CONFIG_PAGE_MAPCOUNT'] === 'n') return null;
+  // a later version of the row: the offsets are the named version's, and that version's
+  // own BTF was read with the same ones; say both rather than name 7.2 for a 7.3 kernel
+  if (cmp(v, row.from) !== 0) return { ...row.layout, name: `${row.layout.name}'s, the same in ${v[0]}.${v[1]}'s BTF` };
   return row.layout;
 }

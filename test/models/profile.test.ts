@@ -23,7 +23,8 @@ describe('resolveProfile', () => {
     const p73 = resolveProfile(undefined, { kernel: '7.3.4+deb13-amd64' });
     const p72 = resolveProfile(undefined, { kernel: '7.2.13+deb14-amd64' });
     expect(p73.from).toBe('7.1');
-    expect({ ...p73, name: '', version: '' }).toEqual({ ...p72, name: '', version: '' });
+    // the same offsets; only the layout's label says which BTF they were read from
+    expect({ ...p73, name: '', version: '', layout: { ...p73.layout, name: '' } }).toEqual({ ...p72, name: '', version: '', layout: { ...p72.layout, name: '' } });
   });
   it('6.1 has the pre-6.10 names, FOLL_GET O_DIRECT released by folio_put_refs(), and its own folio offsets', () => {
     const p = resolveProfile(undefined, { kernel: '6.1.0-56-amd64' });
@@ -40,6 +41,12 @@ describe('resolveProfile', () => {
     expect(resolveProfile('legacy', { kconfig: { CONFIG_FS_DAX_PMD: 'n' } })).toMatchObject({ thp: true, fsdaxPmd: false });
     expect(resolveProfile('unified@7.2', { kconfig: { CONFIG_PAGE_MAPCOUNT: 'n' } }).layout).toBeNull();
     expect(describeProfile(resolveProfile('unified@7.2'))[0]).toContain('tail word 1: a mask');
+  });
+  it('names the struct page layout for what it is: 7.2\'s offsets, which 7.3\'s BTF has too', () => {
+    expect(describeProfile(resolveProfile('unified@7.2'))[2]).toBe('struct page layout: 7.2 (order +64, entire mapcount +88, _pincount +92)');
+    expect(describeProfile(resolveProfile('unified@7.3'))[2]).toBe("struct page layout: 7.2's, the same in 7.3's BTF (order +64, entire mapcount +88, _pincount +92)");
+    expect(describeProfile(resolveProfile('legacy@6.12'))[2]).toBe('struct page layout: 6.12 (order +64, entire mapcount +84, _pincount +92)');
+    expect(describeProfile(resolveProfile('unified@7.1'))[2]).toBe('struct page layout: not recorded for this version: fields read by name');
   });
   it('the 7.1+ tail mask needs CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=y', () => {
     expect(resolveProfile('unified@7.2').tailEncoding).toBe('mask');
