@@ -58,13 +58,11 @@ async function check(path) {
   return new Promise((resolve) => {
     execFile(process.execPath, [cli, 'check', '--format', 'json', path], { maxBuffer: 1 << 28 }, (err, stdout) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      let doc = null;
       try {
-        doc = JSON.parse(stdout);
+        resolve({ code, doc: JSON.parse(stdout) });
       } catch {
-        doc = null;
+        resolve({ code, doc: null });
       }
-      resolve({ code, doc });
     });
   });
 }
