@@ -9,7 +9,9 @@ import { contextKey, probeFunction, probePage, isSnapProbe } from '../lift/recor
 import type { LiftItem } from '../lift/types.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import { pageAddrToPfn } from '../trace/address.ts';
-import { hex } from '../kernel/constants.ts';
+import { hex, PMD_ORDER, PUD_ORDER } from '../kernel/constants.ts';
+import { insertProbePfn } from '../lift/fault-builder.ts';
+import { pfnOfPfnT } from '../lift/gup-flags.ts';
 import { compoundHead, folioNrPages, source, stateView } from '../state/accessors.ts';
 import { expectedRet } from './ref-check.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
@@ -43,6 +45,13 @@ function folioHit(notes: ReadonlyMap<number, Noted>, line: number, pfn: number):
   for (const [head, b] of notes) if (b.line <= line && (pfn < 0 || (pfn >= head && pfn < head + b.nr))) return b;
   return undefined;
 }
+
+/**
+ * Probe events of a GUP walk the lifter takes only after a try_grab_* entry event opened
+ * it: a grab's return, and gup_fast_devmap_leaf() (6.12's fast-GUP leaf of a devmap PMD
+ * or PUD). Alone, that entry is missing (noteUnlifted).
+ */
+const GRAB_ONLY = /^(try_grab_folio|try_grab_folio_fast|try_grab_page|gup_fast_devmap_leaf)$/;
 
 /** Ops after which an observation that found no marker is given up as unknown. */
 const HORIZON = 64;
@@ -128,6 +137,15 @@ export class Checker {
   unmodelledDoubted = 0;
   /** The first bare event's line and text (the assumption names it). */
   firstBare: { readonly line: number; readonly what: string } | null = null;
+  /**
+   * Probe events of an operation whose opening probe events are missing (noteUnlifted),
+   * per folio (its first only), the count of such events, the first, and the
+   * disagreements they made unknown.
+   */
+  private readonly unlifted = new Map<number, Noted>();
+  unliftedEvents = 0;
+  unliftedDoubted = 0;
+  firstUnlifted: string | null = null;
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
     this.tally = new Tally({ ...opts.tally, missedSince: (line, pfn) => this.bareDoubt(line, pfn) });
@@ -339,11 +357,66 @@ export class Checker {
    * not in the trace.
    */
   bareDoubt(line: number, pfn: number): string | null {
+    const lone = folioHit(this.unlifted, line, pfn);
+    if (lone !== undefined) {
+      this.unliftedDoubted++;
+      return lone.what;
+    }
     if (this.bare.size === 0) return null;
     const hit = folioHit(this.bare, line, pfn);
     if (hit === undefined) return null;
     this.bareDoubted++;
     return `${hit.what}: the operation it is part of is missing from the trace (its probe lines filtered out, or the probe not enabled?), so the model's state of this folio may lack what that operation did`;
+  }
+
+  /**
+   * A probe event that reached the checker as no part of an Op although the lifter lifts
+   * it only inside one opened at another probe's event, which is then missing from the
+   * trace (its probe lines filtered out, or the probe not enabled):
+   *
+   * - a DAX fault's insert or rmap (insert_pfn(), vmf_insert_*(), insert_page(),
+   *   folio_add_file_rmap_*()): the lifter's FaultBuilder and DevdaxFaultBuilder lift a
+   *   fault only from dax_pte_fault / dax_pmd_fault with their _done, or
+   *   dev_dax_huge_fault. The fault's mapping and, under the unified model, its
+   *   reference (vmf_insert_page_mkwrite() and vmf_insert_folio_pmd() take one) are not
+   *   replayed, and on a kernel without page_ref events nothing of it is left bare for
+   *   takeBare. The note covers the whole PMD or PUD of a huge insert;
+   * - a grab's return (try_grab_folio(_fast)() ret) or gup_fast_devmap_leaf() with no
+   *   try_grab_* entry event to open a GUP (gup-builder.ts isGupRecord): the grab's
+   *   references or pin are not replayed, so the later unpin or put of them is not the
+   *   model's.
+   *
+   * A later disagreement on that folio is unknown, naming the event. A pfn no pgmap
+   * covers (the zero page, another device's insert_pfn()) is no DAX operation and is not
+   * noted.
+   */
+  private noteUnlifted(r: KprobeRecord): void {
+    const fn = probeFunction(r);
+    const src = this.log.stateSource();
+    let pfn: number | null;
+    let order = 0;
+    let missing: string;
+    let lacks: string;
+    if (GRAB_ONLY.test(fn) && (r.probeKind === 'return' || fn === 'gup_fast_devmap_leaf')) {
+      const raw = r.fields['pfn'];
+      pfn = probePage(r, this.base) ?? (typeof raw === 'bigint' ? pfnOfPfnT(raw) : null);
+      missing = `no GUP the trace shows (no try_grab_* entry event before it`;
+      lacks = 'the GUP is not lifted, so the model lacks the references or pin it took on this folio';
+    } else {
+      pfn = insertProbePfn(r, this.base);
+      order = /pud/.test(fn) ? PUD_ORDER : /pmd/.test(fn) ? PMD_ORDER : 0;
+      const fault = order === PUD_ORDER ? 'dev_dax_huge_fault' : order === PMD_ORDER ? 'dax_pmd_fault and dax_pmd_fault_done (or dev_dax_huge_fault)' : 'dax_pte_fault and dax_pte_fault_done (or dev_dax_huge_fault)';
+      missing = `no fault the trace shows (no ${fault} event around it`;
+      lacks = "the fault is not lifted, so the model's state of this folio lacks the mapping and references it made";
+    }
+    if (pfn === null || src.page(pfn) === undefined) return;
+    const head = order > 0 ? pfn - (pfn % 2 ** order) : compoundHead(src, pfn);
+    const nr = order > 0 ? 2 ** order : folioNrPages(src, head);
+    this.unliftedEvents++;
+    if (this.unlifted.has(head)) return;
+    const what = `line ${r.line}: ${r.event} of pfn ${hex(pfn)} is part of ${missing}: those probe lines filtered out, or the probe not enabled?)`;
+    this.firstUnlifted ??= what;
+    this.unlifted.set(head, { line: r.line, nr, what: `${what}: ${lacks}` });
   }
 
   /** A probe event or an fs_dax tracepoint: the trace shows what the page_ref events are part of. */
@@ -426,6 +499,7 @@ export class Checker {
     }
     // an event the lifter could not turn into an Op may still be the change a snap shows
     this.snaps.note(recordPfns(r, this.base));
+    if (r.kind === 'kprobe') this.noteUnlifted(r);
     this.queue(r, Math.max(0, this.log.nextIndex - 1), undefined);
     this.match();
   }

@@ -479,6 +479,11 @@ function bareAssumption(ctx: CheckContext): void {
   if (c !== null && c.unmodelledDoubted > 0) {
     ctx.assumptions.add(`${c.unmodelledDoubted} finding(s) on a folio where a page_ref event of a lifted operation was a change the model did not make (an unknown above) are unknown, not asserted: from there the model's count of that folio is not the kernel's`);
   }
+  if (c !== null && c.firstUnlifted !== null && c.unliftedDoubted > 0) {
+    ctx.assumptions.add(
+      `${c.unliftedEvents} probe event(s) of a DAX fault's insert or rmap, or of a GUP's grab, are part of no operation the trace shows (first: ${c.firstUnlifted}): no operation is lifted from them; from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's mapping, references or pin not being replayed (${c.unliftedDoubted} made unknown)`,
+    );
+  }
   if (c === null || c.firstBare === null || (c.bareFolded === 0 && c.bareDoubted === 0)) return;
   ctx.assumptions.add(
     `the trace has probe events, but ${c.bareFolded + c.bareReplayed} page_ref event(s) are part of no operation its probe events show (first: ${c.firstBare.what}; the probe lines filtered out, or the probe not enabled?): ${c.bareFolded} folded as their own changes, not lifted as a guessed Op (${c.bareResynced} resynced as untraced, the count before it differing from the model's; their ret compared, mapcounts not), ${c.bareReplayed} decrement(s) of one reference replayed as the put_page() lifted from them (the model's count agreeing before them); from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's other effects not being replayed (${c.bareDoubted} made unknown)`,

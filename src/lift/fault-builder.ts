@@ -16,7 +16,7 @@
  */
 import type { Level } from '../events/op.ts';
 import { probeBigint } from '../trace/record-fields.ts';
-import type { FsDaxRecord, TraceRecord } from '../trace/record-types.ts';
+import type { FsDaxRecord, KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { pfnOfPfnT } from './gup-flags.ts';
@@ -41,9 +41,18 @@ const PAGE_ARGS = ['page', 'folio'] as const;
 /** The pfn an insert probe maps, with `device` false for the zero page or another non-device pfn. */
 export function insertedPfn(r: TraceRecord, env: LiftEnv): number | null {
   if (r.kind === 'page_ref') return r.val > 0 && env.world.isDevicePfn(r.pfn) ? r.pfn : null;
-  if (r.kind !== 'kprobe' || r.probeKind === 'return') return null;
+  if (r.kind !== 'kprobe') return null;
+  return insertProbePfn(r, env.vmemmapBase);
+}
+
+/** The insert and rmap functions a DAX fault maps its pfn through (both families). */
+export const FAULT_INSERT = /^(insert_pfn|insert_page|vmf_insert_|folio_add_file_rmap_|page_add_file_rmap)/;
+
+/** The pfn an insert or rmap probe's entry names (device or not), or null for another probe. */
+export function insertProbePfn(r: KprobeRecord, vmemmapBase: bigint): number | null {
+  if (r.probeKind === 'return') return null;
   const fn = probeFunction(r);
-  if (!/^(insert_pfn|insert_page|vmf_insert_|folio_add_file_rmap_|page_add_file_rmap)/.test(fn)) return null;
+  if (!FAULT_INSERT.test(fn)) return null;
   const pfnT = probeBigint(r, 'pfn_t');
   if (pfnT !== null) return pfnOfPfnT(pfnT);
   // v6.17+ vmf_insert_pfn_pmd(vmf, unsigned long pfn, bool write): a plain pfn; a probe
@@ -51,7 +60,7 @@ export function insertedPfn(r: TraceRecord, env: LiftEnv): number | null {
   const raw = probeBigint(r, 'pfn');
   if (raw !== null) return pfnOfPfnT(raw);
   for (const name of PAGE_ARGS) {
-    const pfn = pfnField(r, name, env.vmemmapBase);
+    const pfn = pfnField(r, name, vmemmapBase);
     if (pfn !== null) return pfn;
   }
   return null;
