@@ -35,7 +35,7 @@ export { formatJsonlIssue, isJsonlIssue, JSONL_ISSUE_CODES, type JsonlIssue, typ
 export { SCHEMA_VERSION, OP_SCHEMA, REF_EVENT_SCHEMA, type FieldKind } from './events/schema.ts';
 
 // State
-export { createState, findRange, BLOCK_SHIFT, BLOCK_SIZE, type SimState, type Block, type CreateStateOptions } from './state/sim-state.ts';
+export { createState, findRange, storedPage, pagesOf, BLOCK_SHIFT, BLOCK_SIZE, LEAF_SHIFT, LEAF_SIZE, type SimState, type PageTree, type Dir, type Block, type Leaf, type CreateStateOptions } from './state/sim-state.ts';
 export {
   PAGE_MAPPING_DAX_SHARED, TAIL_MAPPING, pageAddress, tailWord, decodeTailWord, initialPage,
   type PageState, type Word1, type MemmapRange, type StateConfig, type TailEncoding,

@@ -13,7 +13,7 @@
  * (issue 16: 20 checkpoints of a 10 M-event replay peaked at 608 MB). Columns outside
  * the heap cost what they hold, so `bytes` is the checkpoints' memory bound.
  */
-import { BLOCK_SIZE, type SimState } from '../state/sim-state.ts';
+import { BLOCK_SIZE, TreeBuilder, diffTrees, forEachPage, type SimState } from '../state/sim-state.ts';
 import type { PageState, Word1 } from '../state/page.ts';
 
 /**
@@ -187,33 +187,14 @@ class Shapes {
 /** The pages `next` holds differently from `prev` (a page no longer written as undefined). */
 function diff(prev: SimState, next: SimState, ids: Shapes): Delta {
   const d = new Delta(false, 1024);
-  for (const [key, block] of next.blocks) {
-    const old = prev.blocks.get(key);
-    if (old === block) continue;
-    const base = key * BLOCK_SIZE;
-    for (let i = 0; i < BLOCK_SIZE; i++) {
-      const p = block[i];
-      if (p !== old?.[i]) d.push(base + i, p, ids);
-    }
-  }
-  for (const [key, old] of prev.blocks) {
-    if (next.blocks.has(key)) continue;
-    const base = key * BLOCK_SIZE;
-    for (let i = 0; i < BLOCK_SIZE; i++) if (old[i] !== undefined) d.push(base + i, undefined, ids);
-  }
+  diffTrees(prev.pages, next.pages, (pfn, p) => d.push(pfn, p, ids));
   return d.trim();
 }
 
 /** Every written page of a state. */
 function snapshot(state: SimState, ids: Shapes): Delta {
   const d = new Delta(true, 1024);
-  for (const [key, block] of state.blocks) {
-    const base = key * BLOCK_SIZE;
-    for (let i = 0; i < BLOCK_SIZE; i++) {
-      const p = block[i];
-      if (p !== undefined) d.push(base + i, p, ids);
-    }
-  }
+  forEachPage(state.pages, (pfn, p) => d.push(pfn, p, ids));
   return d.trim();
 }
 
@@ -367,7 +348,7 @@ export class CheckpointStore {
   rebuild(cp: StoredCheckpoint): SimState {
     const at = this.list.indexOf(cp);
     if (at < 0) throw new Error(`checkpoint at input ${cp.inputs} was thinned out of its store`);
-    const blocks = new Map<number, (PageState | undefined)[]>();
+    const tree = new TreeBuilder();
     const same = new Map<number, PageState>();
     // per block, the slots already decided by a newer delta (written or dropped)
     const decided = new Map<number, Uint8Array>();
@@ -388,13 +369,10 @@ export class CheckpointStore {
         lastDecided![slot] = 1;
         const page = d.page(e, this.ids, same);
         if (!page) continue;
-        let block = blocks.get(key);
-        if (!block) blocks.set(key, (block = new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined)));
-        block[slot] = page;
+        tree.set(pfn, page);
       }
       if (d.full) break;
     }
-    for (const block of blocks.values()) Object.freeze(block);
-    return Object.freeze({ ...cp.frame, blocks: blocks });
+    return Object.freeze({ ...cp.frame, pages: tree.finish() });
   }
 }

@@ -4,7 +4,7 @@
  * only a tail was written appears once, under its head), sorted by head pfn. Every
  * value is derived through the state accessors, the way the kernel derives it.
  */
-import { BLOCK_SHIFT, BLOCK_SIZE, findRange, type SimState } from '../state/sim-state.ts';
+import { findRange, pagesOf, type SimState } from '../state/sim-state.ts';
 import type { PageState } from '../state/page.ts';
 import {
   compoundHead, folioMapcount, folioMaybeDmaPinned, folioOrder, folioPincount, getPage, pagePgmap, source, type PageSource,
@@ -41,31 +41,12 @@ export interface FolioSummary {
 
 /** Every written page, as [pfn, page], in pfn order. */
 function writtenPages(state: SimState): [number, PageState][] {
-  const out: [number, PageState][] = [];
-  const keys = [...state.blocks.keys()].sort((a, b) => a - b);
-  for (const key of keys) {
-    const block = state.blocks.get(key)!;
-    for (let i = 0; i < BLOCK_SIZE; i++) {
-      const p = block[i];
-      if (p) out.push([key * BLOCK_SIZE + i, p]);
-    }
-  }
-  return out;
+  return pagesOf(state.pages);
 }
 
 /** Written pages in [lo, hi]. */
 function writtenIn(state: SimState, lo: number, hi: number): PageSummary[] {
-  const out: PageSummary[] = [];
-  for (let key = lo >> BLOCK_SHIFT; key <= hi >> BLOCK_SHIFT; key++) {
-    const block = state.blocks.get(key);
-    if (!block) continue;
-    for (let i = 0; i < BLOCK_SIZE; i++) {
-      const pfn = key * BLOCK_SIZE + i;
-      const p = block[i];
-      if (p && pfn >= lo && pfn <= hi) out.push({ pfn, page: p });
-    }
-  }
-  return out;
+  return pagesOf(state.pages, lo, hi + 1).map(([pfn, page]) => ({ pfn, page }));
 }
 
 function summarize(state: SimState, src: PageSource, head: number, pages: readonly PageSummary[]): FolioSummary {

@@ -5,7 +5,7 @@
  * checked fact, not an assumption.
  */
 import { PG_head } from '../kernel/page-flags.ts';
-import { BLOCK_SIZE, findRange, type SimState } from './sim-state.ts';
+import { findRange, storedPage, type SimState } from './sim-state.ts';
 import { decodeTailWord, initialPage, type MemmapRange, type PageState, type StateConfig } from './page.ts';
 import type { World } from './world.ts';
 
@@ -42,13 +42,13 @@ export function stateView(state: SimState): StateView {
     ranges: state.ranges,
     world: state.world,
     page: (pfn) => getPage(state, pfn),
-    stored: (pfn) => state.blocks.get(Math.floor(pfn / BLOCK_SIZE))?.[pfn % BLOCK_SIZE],
+    stored: (pfn) => storedPage(state.pages, pfn),
   };
 }
 
 /** The page at pfn in a committed state, or undefined where no struct page exists. */
 export function getPage(state: SimState, pfn: number): PageState | undefined {
-  const p = state.blocks.get(Math.floor(pfn / BLOCK_SIZE))?.[pfn % BLOCK_SIZE];
+  const p = storedPage(state.pages, pfn);
   if (p) return p;
   const range = findRange(state.ranges, pfn);
   return range ? initialPage(state.config, range, pfn) : undefined;

@@ -1,52 +1,62 @@
 /**
  * Txn: the draft of one chunk of RefEvents. Rules mutate pages through it as they
- * would an immer draft; it copies a block and a page the first time a chunk writes
- * them (marked in a per-block byte array, see `marks`), and commit() freezes what it
- * copied, so the state after each chunk is a frozen value sharing every untouched
- * node with the state before it. The non-page world follows the same contract
- * through a WorldTxn (world-txn.ts).
+ * would an immer draft; it copies a page, and the leaf, block and dir nodes above it,
+ * the first time a chunk writes them, and commit() freezes what it copied, so the
+ * state after each chunk is a frozen value sharing every untouched node with the
+ * state before it. The non-page world follows the same contract through a WorldTxn
+ * (world-txn.ts).
+ *
+ * What this chunk copied is told by identity against the base state: a node (or page)
+ * differs from the base's node at the same place only if this chunk copied it, so no
+ * marks are allocated per block. (mut() must not ask Object.isFrozen(): a runtime call
+ * of 35–100 ns on Node 20, and mut() runs for every event a trace replay folds.)
  */
 import { WorldTxn } from './world-txn.ts';
-import { BLOCK_SIZE, findRange, type Block, type SimState } from './sim-state.ts';
+import { BLOCK_LEAVES, BLOCK_SIZE, DIR_PFNS, DIR_SIZE, LEAF_SHIFT, LEAF_SIZE, findRange, forEachPage, type Block, type Dir, type Leaf, type PageTree, type SimState } from './sim-state.ts';
 import { copyPage, initialPage, initialRefcount, type MemmapRange, type MutablePage, type PageState } from './page.ts';
 import type { World } from './world.ts';
 import type { StateView } from './accessors.ts';
 
+const LEAF_MASK = LEAF_SIZE - 1;
+
 /**
- * A writable copy of a block. Not block.slice(): V8's slice of a frozen array takes
- * a slow generic path (17 µs for 512 slots in issue 16's profile, a third of replay's
- * CPU), while spreading it copies the elements directly (under 1 µs).
+ * A writable copy of a node. Not node.slice(): V8's slice of a frozen array takes a
+ * slow generic path (17 µs for 512 slots in issue 16's profile), while spreading it
+ * copies the elements directly.
  */
-function copyBlock(block: Block): (PageState | undefined)[] {
-  return [...block];
+function copyNode<T>(node: readonly T[]): T[] {
+  return [...node];
 }
 
-/** A writable view of a SimState for the length of one chunk. */
+/** A new node of n empty slots. */
+function emptyNode<T>(n: number): (T | undefined)[] {
+  return new Array<T | undefined>(n).fill(undefined);
+}
+
+/** A writable view of a SimState for the length of one chunk (a new Txn per chunk: commit() ends it). */
 export class Txn {
   /** The state the chunk started from. */
   readonly base: SimState;
-  private blocks: Map<number, Block> | null = null;
-  private freshBlocks: (PageState | undefined)[][] = [];
-  /** Pages copied in this chunk: commit() freezes exactly these (no scan of their blocks). */
+  /** The chunk's own top level (a copy of the base's, made at the first write). */
+  private dirs: Map<number, Dir> | null = null;
+  /** Pages copied in this chunk: commit() freezes exactly these (no scan of their nodes). */
   private freshPages: MutablePage[] = [];
+  /** Leaf, block and dir nodes copied in this chunk. */
+  private freshNodes: unknown[][] = [];
 
   /**
-   * The last block looked up and its key: replay reads a page's count (refcountOf) and
-   * then writes it (mut), so the second Map lookup of the same block is skipped.
-   * Reset whenever a block of the map is replaced.
+   * The last dir looked up: its key, the chunk's dir there and the base's. Replay reads
+   * a page's count (refcountOf) and then writes it (mut), and most traces stay in one
+   * GiB of pfns, so a lookup rarely goes through the Maps. Reset whenever a dir or the
+   * top level is replaced.
    */
+  private lastDirKey = Number.NaN;
+  private lastDir: Dir | undefined = undefined;
+  private lastBaseDir: Dir | undefined = undefined;
+  /** The last block looked up: its key, the chunk's block there and the base's (its origin). */
   private lastKey = Number.NaN;
   private lastBlock: Block | undefined = undefined;
-  /** marks.get(lastKey). */
-  private lastMarks: Uint8Array | undefined = undefined;
-
-  /**
-   * The blocks this chunk copied, each with a byte per slot: 1 where this chunk copied
-   * the page. mut() asks this, not Object.isFrozen(): isFrozen is a runtime call of
-   * 35–100 ns on Node 20, twice per first write, and mut() runs for every event a
-   * trace replay folds (2 M on the benchmark's input).
-   */
-  private marks = new Map<number, Uint8Array>();
+  private lastOrigin: Block | undefined = undefined;
 
   private worldTxn: WorldTxn | null = null;
   /** Memmap ranges (replaced, never mutated, when a range is registered). */
@@ -63,20 +73,47 @@ export class Txn {
     this.events = base.events;
   }
 
-  /** The block of pages at a key as it stands in this chunk (the chunk's own or the base's). */
+  /** The pages as they stand in this chunk. */
+  private get tree(): PageTree {
+    return this.dirs ?? this.base.pages;
+  }
+
+  private forget(): void {
+    this.lastDirKey = Number.NaN;
+    this.lastDir = undefined;
+    this.lastBaseDir = undefined;
+    this.lastKey = Number.NaN;
+    this.lastBlock = undefined;
+    this.lastOrigin = undefined;
+  }
+
+  /** The block at a key as it stands in this chunk; sets lastOrigin to the base's block there. */
   private blockAt(key: number): Block | undefined {
     if (key === this.lastKey) return this.lastBlock;
-    const block = (this.blocks ?? this.base.blocks).get(key);
+    const d = Math.floor(key / DIR_SIZE);
+    if (d !== this.lastDirKey) {
+      this.lastDirKey = d;
+      this.lastBaseDir = this.base.pages.get(d);
+      this.lastDir = this.dirs === null ? this.lastBaseDir : this.dirs.get(d);
+    }
+    const b = key - d * DIR_SIZE;
+    const block = this.lastDir?.[b];
     this.lastKey = key;
     this.lastBlock = block;
-    this.lastMarks = this.marks.get(key);
+    this.lastOrigin = this.lastBaseDir?.[b];
     return block;
+  }
+
+  /** The written page at pfn in this chunk, or undefined. */
+  private at(pfn: number): PageState | undefined {
+    const key = Math.floor(pfn / BLOCK_SIZE);
+    const slot = pfn - key * BLOCK_SIZE;
+    return this.blockAt(key)?.[slot >> LEAF_SHIFT]?.[slot & LEAF_MASK];
   }
 
   /** The current value of a page, or undefined where no struct page exists. */
   page(pfn: number): PageState | undefined {
-    const key = Math.floor(pfn / BLOCK_SIZE);
-    const p = this.blockAt(key)?.[pfn - key * BLOCK_SIZE];
+    const p = this.at(pfn);
     if (p) return p;
     const range = findRange(this.ranges, pfn);
     return range ? initialPage(this.base.config, range, pfn) : undefined;
@@ -84,8 +121,7 @@ export class Txn {
 
   /** The page written at pfn so far (this chunk or before), or undefined where it is untouched or absent. */
   stored(pfn: number): PageState | undefined {
-    const key = Math.floor(pfn / BLOCK_SIZE);
-    return this.blockAt(key)?.[pfn - key * BLOCK_SIZE];
+    return this.at(pfn);
   }
 
   /** This draft as a read-only view (pages, ranges and world as they stand now). */
@@ -98,8 +134,7 @@ export class Txn {
    * page(pfn)?.refcount without building an untouched page.
    */
   refcountOf(pfn: number): number | undefined {
-    const key = Math.floor(pfn / BLOCK_SIZE);
-    const p = this.blockAt(key)?.[pfn - key * BLOCK_SIZE];
+    const p = this.at(pfn);
     if (p) return p.refcount;
     const range = findRange(this.ranges, pfn);
     return range ? initialRefcount(range, pfn) : undefined;
@@ -109,76 +144,120 @@ export class Txn {
   mut(pfn: number): MutablePage | undefined {
     const key = Math.floor(pfn / BLOCK_SIZE);
     const slot = pfn - key * BLOCK_SIZE;
+    const block = this.blockAt(key);
+    const li = slot >> LEAF_SHIFT;
+    const leaf = block?.[li];
+    const cur = leaf?.[slot & LEAF_MASK];
+    if (cur !== undefined) {
+      // this chunk's own page: its block, its leaf and the page itself are not the base's
+      const origin = this.lastOrigin;
+      if (block !== origin) {
+        const ol = origin?.[li];
+        if (leaf !== ol && cur !== ol?.[slot & LEAF_MASK]) return cur;
+      }
+      return this.write(key, slot, cur);
+    }
+    const range = findRange(this.ranges, pfn);
+    if (!range) return undefined;
+    return this.write(key, slot, initialPage(this.base.config, range, pfn));
+  }
+
+  /** The chunk's own dir at key d (copied from the base's, or new), made the cached dir. */
+  private ownDir(d: number): (Block | undefined)[] {
+    this.dirs ??= new Map(this.base.pages);
+    let dir = this.dirs.get(d);
+    const baseDir = this.base.pages.get(d);
+    if (dir === undefined || dir === baseDir) {
+      dir = dir ? copyNode(dir) : emptyNode<Block>(DIR_SIZE);
+      this.dirs.set(d, dir);
+      this.freshNodes.push(dir as unknown[]);
+    }
+    this.lastDirKey = d;
+    this.lastDir = dir;
+    this.lastBaseDir = baseDir;
+    return dir as (Block | undefined)[];
+  }
+
+  /** The chunk's own block at key (copied or new) in its own dir, made the cached block. */
+  private ownBlock(key: number): (Leaf | undefined)[] {
     let block = this.blockAt(key);
-    // the marks of `block` when this chunk copied it (undefined: the block is the base's, frozen)
-    let marks = this.lastMarks;
-    const cur = block?.[slot];
-    if (cur && marks !== undefined && marks[slot] === 1) return cur;
-    let base = cur;
-    if (!base) {
-      const range = findRange(this.ranges, pfn);
-      if (!range) return undefined;
-      base = initialPage(this.base.config, range, pfn);
-    }
-    if (!block || marks === undefined) {
-      this.blocks ??= new Map(this.base.blocks);
-      const fresh = block ? copyBlock(block) : new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined);
-      marks = new Uint8Array(BLOCK_SIZE);
-      this.blocks.set(key, fresh);
-      this.marks.set(key, marks);
-      this.freshBlocks.push(fresh);
+    const origin = this.lastOrigin;
+    if (block === undefined || block === origin) {
+      const d = Math.floor(key / DIR_SIZE);
+      const dir = this.ownDir(d);
+      block = block ? copyNode(block) : emptyNode<Leaf>(BLOCK_LEAVES);
+      dir[key - d * DIR_SIZE] = block;
+      this.freshNodes.push(block as unknown[]);
       this.lastKey = key;
-      this.lastBlock = fresh;
-      this.lastMarks = marks;
-      block = fresh;
+      this.lastBlock = block;
+      this.lastOrigin = origin;
     }
-    const copy = copyPage(base);
-    (block as (PageState | undefined)[])[slot] = copy;
-    marks[slot] = 1;
+    return block as (Leaf | undefined)[];
+  }
+
+  /** The chunk's own leaf li of its own block at key (copied or new). */
+  private ownLeaf(block: (Leaf | undefined)[], li: number): (PageState | undefined)[] {
+    let leaf = block[li];
+    if (leaf === undefined || leaf === this.lastOrigin?.[li]) {
+      leaf = leaf ? copyNode(leaf) : emptyNode<PageState>(LEAF_SIZE);
+      block[li] = leaf;
+      this.freshNodes.push(leaf as unknown[]);
+    }
+    return leaf as (PageState | undefined)[];
+  }
+
+  /** Stores a copy of `from` at the slot, copying the nodes above it as needed. */
+  private write(key: number, slot: number, from: PageState): MutablePage {
+    const leaf = this.ownLeaf(this.ownBlock(key), slot >> LEAF_SHIFT);
+    const copy = copyPage(from);
+    leaf[slot & LEAF_MASK] = copy;
     this.freshPages.push(copy);
     return copy;
   }
 
   /** Forgets written pages in [pfn, pfn+nr) so they read as their range's initial value again. */
   drop(pfn: number, nr: number): void {
-    this.blocks ??= new Map(this.base.blocks);
-    this.lastKey = Number.NaN;
-    this.lastBlock = undefined;
-    this.lastMarks = undefined;
-    for (const key of [...this.blocks.keys()]) {
-      const lo = key * BLOCK_SIZE;
-      if (lo + BLOCK_SIZE <= pfn || lo >= pfn + nr) continue;
-      if (lo >= pfn && lo + BLOCK_SIZE <= pfn + nr) {
-        this.blocks.delete(key);
-        this.marks.delete(key);
-      } else {
-        const block = copyBlock(this.blocks.get(key)!);
-        // the pages this chunk copied stay its own (writable) in the new copy of their block
-        const marks = this.marks.get(key)?.slice() ?? new Uint8Array(BLOCK_SIZE);
-        for (let i = 0; i < BLOCK_SIZE; i++) {
-          if (lo + i >= pfn && lo + i < pfn + nr) {
-            block[i] = undefined;
-            marks[i] = 0;
-          }
+    const hi = pfn + nr;
+    this.dirs ??= new Map(this.base.pages);
+    this.forget();
+    // only the dirs that exist: a 1 TiB range costs its written nodes, not its pfns
+    for (const d of [...this.dirs.keys()]) {
+      const dlo = d * DIR_PFNS;
+      if (dlo + DIR_PFNS <= pfn || dlo >= hi) continue;
+      if (dlo >= pfn && dlo + DIR_PFNS <= hi) {
+        this.dirs.delete(d);
+        continue;
+      }
+      for (let b = 0; b < DIR_SIZE; b++) {
+        const key = d * DIR_SIZE + b;
+        const blo = key * BLOCK_SIZE;
+        if (blo + BLOCK_SIZE <= pfn || blo >= hi || this.blockAt(key) === undefined) continue;
+        if (blo >= pfn && blo + BLOCK_SIZE <= hi) {
+          this.ownDir(d)[b] = undefined;
+          this.forget();
+          continue;
         }
-        this.blocks.set(key, block);
-        this.marks.set(key, marks);
-        this.freshBlocks.push(block);
+        const block = this.ownBlock(key);
+        for (let l = 0; l < BLOCK_LEAVES; l++) {
+          const llo = blo + l * LEAF_SIZE;
+          if (block[l] === undefined || llo + LEAF_SIZE <= pfn || llo >= hi) continue;
+          if (llo >= pfn && llo + LEAF_SIZE <= hi) {
+            block[l] = undefined;
+            continue;
+          }
+          const leaf = this.ownLeaf(block, l);
+          for (let i = 0; i < LEAF_SIZE; i++) if (llo + i >= pfn && llo + i < hi) leaf[i] = undefined;
+        }
       }
     }
+    this.forget();
   }
 
   /** The pfns of [lo, hi) that hold a written page, in order. */
-  *written(lo: number, hi: number): Generator<number> {
-    const blocks = this.blocks ?? this.base.blocks;
-    const keys = [...blocks.keys()].filter((k) => k * BLOCK_SIZE < hi && (k + 1) * BLOCK_SIZE > lo).sort((a, b) => a - b);
-    for (const k of keys) {
-      const block = blocks.get(k)!;
-      for (let i = 0; i < BLOCK_SIZE; i++) {
-        const pfn = k * BLOCK_SIZE + i;
-        if (block[i] && pfn >= lo && pfn < hi) yield pfn;
-      }
-    }
+  written(lo: number, hi: number): number[] {
+    const out: number[] = [];
+    forEachPage(this.tree, (pfn) => out.push(pfn), lo, hi);
+    return out;
   }
 
   /** The non-page world, copied on write in this chunk (the world fold rules write through it). */
@@ -196,22 +275,18 @@ export class Txn {
     return this.worldTxn ? this.worldTxn.current : this.base.world;
   }
 
-  /** Freezes what this chunk wrote and returns the next state. */
+  /** Freezes what this chunk wrote and returns the next state. The Txn is done: the next chunk takes a new one. */
   commit(): SimState {
     // A page copied and then dropped (memmap_init over it) is frozen too: harmless, it is unreachable.
     for (const p of this.freshPages) Object.freeze(p);
-    for (const block of this.freshBlocks) Object.freeze(block);
+    for (const n of this.freshNodes) Object.freeze(n);
     this.freshPages = [];
-    this.freshBlocks = [];
-    // what commit froze is no longer this draft's to write
-    this.marks = new Map();
-    this.lastKey = Number.NaN;
-    this.lastBlock = undefined;
-    this.lastMarks = undefined;
+    this.freshNodes = [];
+    this.forget();
     const next: SimState = {
       config: this.base.config,
       ranges: this.ranges,
-      blocks: this.blocks ?? this.base.blocks,
+      pages: this.tree,
       world: this.worldTxn ? this.worldTxn.commit() : this.base.world,
       events: this.events,
     };

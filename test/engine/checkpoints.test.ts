@@ -11,10 +11,10 @@ import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { Runner, foldAll } from '../../src/engine/runner.ts';
 import { BYTES_PER_PAGE, BYTES_PER_SHAPE, CheckpointStore } from '../../src/engine/checkpoint-store.ts';
-import { BLOCK_SIZE, createState, type SimState } from '../../src/state/sim-state.ts';
+import { BLOCK_SIZE, DIR_PFNS, DIR_SIZE, LEAF_SIZE, createState, type Block, type Leaf, type SimState } from '../../src/state/sim-state.ts';
 import type { PageState } from '../../src/state/page.ts';
 import type { RefEvent } from '../../src/events/ref-event.ts';
-import { arbStream, BASE, snapshot } from '../fixtures/streams.ts';
+import { allFrozen, arbStream, BASE, snapshot } from '../fixtures/streams.ts';
 
 const INIT: RefEvent = { seq: 1, type: 'memmap_init', pfn: 0, nr: 1 << 16, pgmap: 'p', pgmapType: 'fsdax', refcount: 0, vmemmapShift: 0 };
 
@@ -26,18 +26,32 @@ function run(n: number, opts: ConstructorParameters<typeof Runner>[1], span = 1 
   return r;
 }
 
-/** `base` with these pages written and these blocks dropped, copied on write as the Txn does (each written block a new frozen array). */
+/** `base` with these pages written and these blocks dropped, copied on write as the Txn does (each written leaf, its block and its dir new frozen arrays). */
 function stateOf(pages: Record<number, PageState>, base: SimState = createState(), dropKeys: number[] = []): SimState {
-  const blocks = new Map(base.blocks);
-  const fresh = new Map<number, (PageState | undefined)[]>();
+  const tree = new Map(base.pages);
+  const fresh = new Set<unknown>();
+  const own = <T,>(node: readonly T[] | undefined, n: number): T[] => {
+    if (node && fresh.has(node)) return node as T[];
+    const copy = node ? [...node] : new Array<T>(n).fill(undefined as T);
+    fresh.add(copy);
+    return copy;
+  };
+  const dirOf = (d: number): (Block | undefined)[] => {
+    const dir = own<Block | undefined>(tree.get(d), DIR_SIZE);
+    tree.set(d, dir);
+    return dir;
+  };
   for (const [pfn, p] of Object.entries(pages).map(([k, v]) => [Number(k), v] as const)) {
-    const key = Math.floor(pfn / BLOCK_SIZE);
-    if (!fresh.has(key)) fresh.set(key, blocks.has(key) ? [...blocks.get(key)!] : new Array<PageState | undefined>(BLOCK_SIZE).fill(undefined));
-    fresh.get(key)![pfn - key * BLOCK_SIZE] = Object.freeze({ ...p });
+    const dir = dirOf(Math.floor(pfn / DIR_PFNS));
+    const b = Math.floor((pfn % DIR_PFNS) / BLOCK_SIZE);
+    const block = (dir[b] = own<Leaf | undefined>(dir[b], BLOCK_SIZE / LEAF_SIZE));
+    const l = Math.floor((pfn % BLOCK_SIZE) / LEAF_SIZE);
+    const leaf = (block[l] = own<PageState | undefined>(block[l], LEAF_SIZE));
+    leaf[pfn % LEAF_SIZE] = Object.freeze({ ...p });
   }
-  for (const [key, b] of fresh) blocks.set(key, Object.freeze(b));
-  for (const key of dropKeys) blocks.delete(key);
-  return Object.freeze({ ...base, blocks });
+  for (const key of dropKeys) dirOf(Math.floor(key / DIR_SIZE))[key % DIR_SIZE] = undefined;
+  for (const node of fresh) Object.freeze(node);
+  return Object.freeze({ ...base, pages: tree });
 }
 
 const PAGE: PageState = { flags: 1, word1: 'pmem0', mapping: null, index: 0, refcount: 1, mapcount: -1, folioOrder: 0, entireMapcount: -1, largeMapcount: -1, pincount: 0 };
@@ -59,10 +73,7 @@ describe('CheckpointStore', () => {
       const rebuilt = cp.state;
       expect(rebuilt).not.toBe(st);
       expect(snapshot(rebuilt)).toEqual(snapshot(st));
-      for (const block of rebuilt.blocks.values()) {
-        expect(Object.isFrozen(block)).toBe(true);
-        for (const p of block) if (p) expect(Object.isFrozen(p)).toBe(true);
-      }
+      expect(allFrozen(rebuilt)).toBe(true);
     }
     // pages: 3 at input 0; 600 (its refcount beyond int32 kept in its shape) and 1500 dropped at 10; 5 at 20. Four shapes.
     expect(s.bytes).toBe((3 + 2 + 1) * BYTES_PER_PAGE + 4 * BYTES_PER_SHAPE);

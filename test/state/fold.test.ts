@@ -12,6 +12,7 @@ import {
 } from '../../src/state/accessors.ts';
 import { PG_head, PG_reserved } from '../../src/kernel/page-flags.ts';
 import { TAIL_MAPPING } from '../../src/state/page.ts';
+import { pageCount } from '../../src/state/sim-state.ts';
 import { fsdaxInit, mod, modAndTest, numbered, prep } from '../fixtures/events.ts';
 
 const P = 0x40200;
@@ -27,7 +28,7 @@ describe('fold: one rule per RefEvent kind', () => {
   it('memmap_init registers a range whose untouched pages read with the type initial values', () => {
     const { state } = fold(fsdaxInit(1));
     expect(state.ranges).toEqual([{ pgmap: 'pmem0', pgmapType: 'fsdax', pfn: 0x40000, nr: 0x20000, refcount: 1, vmemmapShift: 0 }]);
-    expect(state.blocks.size).toBe(0);
+    expect(pageCount(state.pages)).toBe(0);
     expect(getPage(state, P)).toEqual({
       flags: PG_reserved, word1: 'pmem0', mapping: null, index: 0, refcount: 1, mapcount: -1,
       folioOrder: 0, entireMapcount: -1, largeMapcount: -1, pincount: 0,
@@ -39,7 +40,7 @@ describe('fold: one rule per RefEvent kind', () => {
   it('memmap_remove drops the range and its written pages', () => {
     const { state } = fold(fsdaxInit(1), mod(P, 1), { type: 'memmap_remove', pgmap: 'pmem0' });
     expect(state.ranges).toEqual([]);
-    expect(state.blocks.size).toBe(0);
+    expect(pageCount(state.pages)).toBe(0);
     expect(getPage(state, P)).toBeUndefined();
   });
 
@@ -150,7 +151,7 @@ describe('fold: one rule per RefEvent kind', () => {
     const before = fold(fsdaxInit(1), mod(P, 1)).state;
     const [after, findings] = step(before, { ...event, seq: 3 });
     expect(findings).toEqual([]);
-    expect(after.blocks).toBe(before.blocks);
+    expect(after.pages).toBe(before.pages);
     expect(after.world).toBe(before.world);
     expect(after.events).toBe(3);
   });

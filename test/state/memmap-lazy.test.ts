@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { step } from '../../src/engine/step.ts';
-import { createState } from '../../src/state/sim-state.ts';
+import { blocksOf, createState, pageCount } from '../../src/state/sim-state.ts';
 import { compoundHead, folioOrder, getPage, source } from '../../src/state/accessors.ts';
 import { PG_head, PG_reserved } from '../../src/kernel/page-flags.ts';
 
@@ -18,7 +18,7 @@ describe('memmap_init (lazy)', () => {
     const [state, findings] = step(createState(), { seq: 1, type: 'memmap_init', pfn: BASE, nr: TIB_PFNS, pgmap: 'pmem1t', pgmapType: 'fsdax', refcount: 1, vmemmapShift: 0 });
     const ms = performance.now() - t0;
     expect(findings).toEqual([]);
-    expect(state.blocks.size).toBe(0);
+    expect(state.pages.size).toBe(0);
     expect(state.ranges).toHaveLength(1);
     // generous bounds: one record, not 2^28 of them (which would take seconds and gigabytes)
     expect(ms).toBeLessThan(250);
@@ -33,17 +33,18 @@ describe('memmap_init (lazy)', () => {
       folioOrder: 0, entireMapcount: -1, largeMapcount: -1, pincount: 0,
     });
     expect(getPage(state, BASE + TIB_PFNS)).toBeUndefined();
-    expect(state.blocks.size).toBe(0);
+    expect(state.pages.size).toBe(0);
   });
 
   it('materialises exactly one page (one block) when a pfn in the middle is written', () => {
     const [s1] = step(createState(), { seq: 1, type: 'memmap_init', pfn: BASE, nr: TIB_PFNS, pgmap: 'pmem1t', pgmapType: 'fsdax', refcount: 1, vmemmapShift: 0 });
     const mid = BASE + TIB_PFNS / 2;
     const [s2] = step(s1, { seq: 2, type: 'mod', pfn: mid, val: 1 });
-    expect(s2.blocks.size).toBe(1);
+    expect([...blocksOf(s2.pages)]).toHaveLength(1);
+    expect(pageCount(s2.pages)).toBe(1);
     expect(getPage(s2, mid)?.refcount).toBe(2);
     expect(getPage(s2, mid + 1)?.refcount).toBe(1);
-    expect(s1.blocks.size).toBe(0);
+    expect(s1.pages.size).toBe(0);
   });
 
   it('derives device-dax compound pages lazily (vmemmap_shift 18 over 1 TiB)', () => {
@@ -55,6 +56,6 @@ describe('memmap_init (lazy)', () => {
     expect(getPage(state, head + 3)?.mapping).toBe('TAIL_MAPPING');
     expect(compoundHead(src, head + 200000)).toBe(head);
     expect(folioOrder(src, head)).toBe(18);
-    expect(state.blocks.size).toBe(0);
+    expect(state.pages.size).toBe(0);
   });
 });
