@@ -29,7 +29,11 @@ export function headline(cls: DivergenceClass, field: string): string {
     case 'wake':
       return 'A waiting layout breaker is released in one model only.';
     case 'finding':
-      return 'A kernel check fires in one model only.';
+      // Not every finding is a kernel check: missed-wakeup, busy-scan-skipped and
+      // evict-without-wait are hazards no kernel code reports (a waiter wake_up_var()
+      // never reaches, a dax_layout_busy_page_range() that returns before scanning), while
+      // disassociate-busy-page is dax_disassociate_entry()'s WARN_ON_ONCE (docs/findings.md)
+      return 'A finding in one model only: a kernel WARN/BUG, or a hazard the model infers.';
     case 'refcount':
       return 'The references differ by more than the mappings and the idle value explain.';
   }

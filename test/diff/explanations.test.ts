@@ -8,6 +8,7 @@ import { cli } from '../cli/in-process.ts';
 import { modelFor } from '../../src/models/index.ts';
 import { Runner } from '../../src/engine/runner.ts';
 import { diffOps } from '../../src/diff/diff-runs.ts';
+import { headline } from '../../src/diff/explain.ts';
 import { loadOps } from '../fixtures/corpus.ts';
 import { listCases } from '../../src/io/corpus.ts';
 
@@ -40,6 +41,24 @@ describe('S4: PMD fault, partial munmap, PTE re-faults, GUP, truncate', () => {
     // no wake divergence: nobody waits in S4
     expect(r.episodes.filter((e) => e.class === 'wake')).toEqual([]);
     expect(r.episodes.map((e) => e.explanation.join('\n')).join('\n')).not.toMatch(/__do_munmap|\bwoke\b/);
+  });
+});
+
+const FINDING_HEADLINE = 'A finding in one model only: a kernel WARN/BUG, or a hazard the model infers.';
+
+describe('the finding class headline', () => {
+  it('says a finding, not a kernel check: a missed wakeup and a skipped busy scan fire no WARN', () => {
+    expect(headline('finding', 'findings')).toBe(FINDING_HEADLINE);
+    const r = diffOps(modelFor('legacy@6.14'), modelFor('unified@7.2'), loadOps('s7-dma-after-munmap'));
+    const d = r.divergences.find((x) => x.class === 'finding' && x.seq === 8)!;
+    expect(d.a).toEqual(['busy-scan-skipped', 'disassociate-busy-page']);
+    expect(d.explanation.split('\n')[0]).toBe(FINDING_HEADLINE);
+  });
+
+  it('k61-ext4-daxrace: the 6.1 missed wakeup is headed as a finding, never as a kernel check', async () => {
+    const r = await cli('diff', 'events/traces/k61-ext4-daxrace.trace.txt');
+    expect(r.stdout).toContain('finding: A finding in one model only: a kernel WARN/BUG, or a hazard the model\ninfers.\n  0x48052 findings: legacy@6.1 [missed-wakeup], unified@7.2 []; at #8\n');
+    expect(r.stdout).not.toContain('kernel check fires');
   });
 });
 
