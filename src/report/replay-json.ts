@@ -26,7 +26,19 @@ export interface ReplayReportInput {
   readonly holders?: (head: number, refcount: number) => readonly Record<string, unknown>[];
   /** Events the input lost, and the findings from the first loss on (unknown, not findings). */
   readonly lost?: { readonly losses: InputLosses; readonly unknown: readonly Finding[] };
+  /**
+   * Set when the replay does not follow ->mapping (a page_ref trace: the tracepoint
+   * prints it only as a hashed %p, and nothing else in the replay sets it): why. Every
+   * folio's and page's `mapping` is then printed as unknown, not as NULL.
+   */
+  readonly mappingUnknown?: string;
 }
+
+/** What `mapping` prints as where the replay does not follow it (ReplayReportInput.mappingUnknown). */
+export const MAPPING_UNKNOWN = 'unknown';
+
+/** Why a page_ref trace replay has no ->mapping (replay reads page_ref events only). */
+export const PAGE_REF_MAPPING_UNKNOWN = 'a page_ref replay does not follow ->mapping: the tracepoint prints it only as a hashed pointer, and no other event of the replay sets it';
 
 /** One written page as `--pages` prints it. */
 export interface PageJson {
@@ -80,6 +92,8 @@ export interface ReplayJson {
   /** Events the input lost; `unknown`: the findings from seq `fromSeq` on, which a lost event may explain. */
   readonly lost?: { readonly events: number; readonly at: readonly InputLoss[]; readonly fromSeq: number; readonly unknown: readonly FindingJson[] };
   readonly waiters?: readonly Readonly<Record<string, unknown>>[];
+  /** Fields the replay does not follow, with why (`mapping` of a page_ref trace); their values print as "unknown". */
+  readonly untracked?: { readonly mapping: string };
 }
 
 /** The folios a report shows: all written ones, or the one containing `pfn`. */
@@ -87,10 +101,10 @@ export function reportFolios(input: ReplayReportInput): FolioSummary[] {
   return input.pfn === undefined ? summarizeFolios(input.state) : summarizeFolioAt(input.state, input.pfn);
 }
 
-function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput['holders']): FolioJson {
+function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput['holders'], mappingUnknown = false): FolioJson {
   const out: FolioJson = {
     head: hex(f.head), order: f.order, pfns: [hex(f.first), hex(f.last)], refcount: f.refcount, mapcount: f.mapcount,
-    pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned, pgmap: f.pgmap, mapping: f.mapping, index: f.index, share: f.index,
+    pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned, pgmap: f.pgmap, mapping: mappingUnknown ? MAPPING_UNKNOWN : f.mapping, index: f.index, share: f.index,
     ...(holders ? { holders: holders(f.head, f.refcount) } : {}),
   };
   if (!pages) return out;
@@ -98,7 +112,7 @@ function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput[
     ...out,
     pages: f.pages.map(({ pfn, page }) => ({
       pfn: hex(pfn), refcount: page.refcount, mapcount: page.mapcount,
-      word1: typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping: page.mapping, flags: formatPageFlags(page.flags),
+      word1: typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping: mappingUnknown ? MAPPING_UNKNOWN : page.mapping, flags: formatPageFlags(page.flags),
     })),
   };
 }
@@ -114,7 +128,8 @@ export function replayJson(input: ReplayReportInput): ReplayJson {
     profile: input.profile,
     kconfig: input.kconfig,
     events: input.events,
-    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders)),
+    ...(input.mappingUnknown !== undefined ? { untracked: { mapping: input.mappingUnknown } } : {}),
+    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders, input.mappingUnknown !== undefined)),
     findings: input.findings.map(findingJson),
     ...(input.lost ? { lost: { events: input.lost.losses.events, at: input.lost.losses.at, fromSeq: input.lost.losses.fromSeq, unknown: input.lost.unknown.map(findingJson) } } : {}),
   };
@@ -147,7 +162,8 @@ export function* replayJsonChunks(input: ReplayReportInput, partial?: unknown): 
     ['profile', input.profile, null],
     ['kconfig', input.kconfig, null],
     ['events', input.events, null],
-    ['folios', null, mapIter(folios, (f) => folioJson(f, pages, input.holders))],
+    ...(input.mappingUnknown !== undefined ? [['untracked', { mapping: input.mappingUnknown }, null] as [string, unknown, null]] : []),
+    ['folios', null, mapIter(folios, (f) => folioJson(f, pages, input.holders, input.mappingUnknown !== undefined))],
     ['findings', null, mapIter(input.findings, findingJson)],
   ];
   if (input.lost) {

@@ -7,6 +7,9 @@ import { hex } from '../kernel/constants.ts';
 import { formatPageFlags } from '../kernel/page-flags.ts';
 import type { Finding } from '../state/finding.ts';
 import { reportFolios, type ReplayReportInput } from './replay-json.ts';
+
+/** The mapping cell where the replay does not follow ->mapping (a legend line says why). */
+const MAPPING_UNKNOWN_CELL = '?';
 import { lossText } from '../engine/loss.ts';
 
 /** Lays out rows as left-aligned columns (the last column is not padded). */
@@ -29,12 +32,15 @@ export function formatReplayText(input: ReplayReportInput): string {
   else {
     const rows: string[][] = [['head', 'order', 'refcount', 'mapcount', 'pincount', 'pgmap', 'mapping']];
     const pageRows = new Map<number, string[][]>();
+    // `-` is a NULL ->mapping; `?` one the replay does not follow (a page_ref trace)
+    const unknown = input.mappingUnknown !== undefined;
+    const mapping = (m: string | null): string => (unknown ? MAPPING_UNKNOWN_CELL : (m ?? '-'));
     for (const f of folios) {
-      rows.push([hex(f.head), String(f.order), String(f.refcount), String(f.mapcount), f.pincount === null ? '-' : String(f.pincount), f.pgmap, f.mapping ?? '-']);
+      rows.push([hex(f.head), String(f.order), String(f.refcount), String(f.mapcount), f.pincount === null ? '-' : String(f.pincount), f.pgmap, mapping(f.mapping)]);
       if (input.pages) {
         pageRows.set(rows.length - 1, f.pages.map(({ pfn, page }) => [
           `  ${hex(pfn)}`, 'page', String(page.refcount), `_mapcount ${page.mapcount}`,
-          typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, page.mapping ?? '-', formatPageFlags(page.flags) || '-',
+          typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping(page.mapping), formatPageFlags(page.flags) || '-',
         ]));
       }
     }
@@ -44,6 +50,7 @@ export function formatReplayText(input: ReplayReportInput): string {
       const pages = pageRows.get(i);
       if (pages && pages.length > 0) out.push(...table(pages));
     });
+    if (unknown) out.push(`mapping ${MAPPING_UNKNOWN_CELL}: unknown (${input.mappingUnknown})`);
   }
   out.push('');
   if (input.findings.length === 0) out.push('findings: none');

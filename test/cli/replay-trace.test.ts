@@ -72,6 +72,28 @@ describe('dax-refsim replay <page_ref trace>', () => {
     expect(r.doc.findings.every((f) => f.code === 'untraced-change' && f.severity === 'warn')).toBe(true);
   });
 
+  it('prints ->mapping as unknown, not NULL: a page_ref replay does not follow it (text legend, JSON untracked)', async () => {
+    const why = 'a page_ref replay does not follow ->mapping: the tracepoint prints it only as a hashed pointer, and no other event of the replay sets it';
+    const text = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48600');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toBe([
+      'profile: unified@7.2    events: 49    folios: 1',
+      '',
+      'head     order  refcount  mapcount  pincount  pgmap  mapping',
+      '0x48600  9      0         0         0         pmem0  ?',
+      `mapping ?: unknown (${why})`,
+      '',
+      'findings: none',
+      '',
+    ].join('\n'));
+    const pages = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48600', '--pages');
+    expect(pages.stdout.split('\n')).toContain('  0x48601  page  0  _mapcount -1  0xffffea0001218001  ?  reserved');
+    const r = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48050', '--pages', '--format', 'json');
+    const doc = JSON.parse(r.stdout) as { untracked?: { mapping: string }; folios: { mapping: string | null; pages: { mapping: string | null }[] }[] };
+    expect(doc.untracked).toEqual({ mapping: why });
+    expect(doc.folios.map((f) => [f.mapping, f.pages.map((p) => p.mapping)])).toEqual([['unknown', ['unknown']]]);
+  });
+
   it('exits 2 on a bad page_ref line, with file:line:column', async () => {
     const path = join(dir, 'bad.txt');
     writeFileSync(path, 'KTRACE-BEGIN kernel=7.2.13\n# pmem: 40000000-5fffffff : x;\n  a-1 [000] ..... 1.000000: page_ref_mod: pfn=0x48000 flags=reserved count=x mapcount=-1 mapping=0 mt=1 val=1\n');
