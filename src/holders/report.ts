@@ -9,6 +9,7 @@ import type { RefcountModel } from '../models/model.ts';
 import { summarizeFolios, summarizeFolioAt } from '../report/folios.ts';
 import { describeHolder, holderJson, type Holder } from './tracker.ts';
 import { runHolders } from './run.ts';
+import type { OpLines } from '../lift/types.ts';
 
 /** One folio's holders. */
 export interface FolioHolders {
@@ -32,8 +33,8 @@ export interface HoldersReport {
 }
 
 /** Runs ops under model (the first `at`) and collects the holders of every folio (or the one holding pfn). */
-export function holdersReport(model: RefcountModel, ops: readonly Op[], opts: { at?: number; pfn?: number } = {}): HoldersReport {
-  const run = runHolders(model, ops, opts.at !== undefined ? { at: opts.at } : {});
+export function holdersReport(model: RefcountModel, ops: readonly Op[], opts: { at?: number; pfn?: number; opLines?: ReadonlyMap<number, OpLines> } = {}): HoldersReport {
+  const run = runHolders(model, ops, { ...(opts.at !== undefined ? { at: opts.at } : {}), ...(opts.opLines ? { opLines: opts.opLines } : {}) });
   const state = run.runner.state();
   const summaries = opts.pfn === undefined ? summarizeFolios(state) : summarizeFolioAt(state, opts.pfn);
   const heads = new Set(summaries.map((f) => f.head));
@@ -63,7 +64,7 @@ export function holdersText(file: string, reports: readonly HoldersReport[]): st
       const pins = f.holders.reduce((s, h) => s + h.pins, 0);
       out.push(`  = ${sum} reference${sum === 1 ? '' : 's'}${pinsText(pins, f.pincount)}${sum === f.refcount ? '' : ` (MISMATCH: _refcount ${f.refcount})`}`);
       if (f.waiter) {
-        const waitedOn = f.holders.filter((h) => h.kind !== 'idle').map((h) => `${h.kind} of ${h.origin} #${h.since}${h.line !== undefined ? ` line ${h.line}` : ''}`);
+        const waitedOn = f.holders.filter((h) => h.kind !== 'idle').map((h) => `${h.kind} of ${h.origin} #${h.since}${h.line !== undefined ? ` line ${h.line}` : h.lines !== undefined ? ` lines ${h.lines[0]}-${h.lines[1]}` : ''}`);
         out.push(`  ${f.waiter.kind} #${f.waiter.op}${f.waiter.line !== undefined ? ` (line ${f.waiter.line})` : ''} waits in ${f.waiter.fn} on: ${waitedOn.join(', ') || idleOnly(f.holders)}`);
       }
     }

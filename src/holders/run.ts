@@ -11,10 +11,13 @@ import { findRange, type SimState } from '../state/sim-state.ts';
 import { initialRefcount } from '../state/page.ts';
 import { folioPincount, source } from '../state/accessors.ts';
 import { HoldersTracker, type Holder, type HolderChange } from './tracker.ts';
+import type { OpLines } from '../lift/types.ts';
 
 /** Options of a holders run. */
 export interface HoldersRunOptions {
   readonly keepEnded?: boolean;
+  /** Op seq → where a lifted Op's records lie (src/lift/types.ts), so a holder cites its page's own grab. */
+  readonly opLines?: ReadonlyMap<number, OpLines>;
   readonly onChange?: (c: HolderChange) => void;
   /** Called after each Op is folded and attributed. */
   readonly onStep?: (op: Op, events: readonly RefEvent[], runner: Runner, tracker: HoldersTracker) => void;
@@ -29,7 +32,7 @@ export class HoldersRun {
   constructor(model: RefcountModel, opts: HoldersRunOptions = {}) {
     this.opts = opts;
     this.runner = new Runner(model, { checkpointEvery: 0 });
-    this.tracker = new HoldersTracker({ ...(opts.keepEnded !== undefined ? { keepEnded: opts.keepEnded } : {}), ...(opts.onChange ? { onChange: opts.onChange } : {}) });
+    this.tracker = new HoldersTracker({ ...(opts.keepEnded !== undefined ? { keepEnded: opts.keepEnded } : {}), ...(opts.onChange ? { onChange: opts.onChange } : {}), ...(opts.opLines ? { opLines: opts.opLines } : {}) });
   }
 
   /** Folds one Op and attributes its references. */

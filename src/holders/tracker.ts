@@ -31,6 +31,7 @@ import { findRange } from '../state/sim-state.ts';
 import { initialRefcount, type MemmapRange } from '../state/page.ts';
 import { compoundHead, type PageSource } from '../state/accessors.ts';
 import { GUP_PIN_COUNTING_BIAS } from '../kernel/constants.ts';
+import type { OpLines } from '../lift/types.ts';
 
 /** Where a reference came from. */
 export type HolderKind = 'idle' | 'map' | 'gup' | 'pin' | 'bio' | 'transient' | 'unattributed';
@@ -47,8 +48,13 @@ export interface Holder {
   pins: number;
   /** seq of the Op that took it (0: memmap_init's idle reference before any Op). */
   readonly since: number;
-  /** Trace line of that Op. */
+  /**
+   * Trace line that took it: the grab of this page where the trace names one (each page
+   * of a GUP call has its own try_grab_*()), else the Op's line.
+   */
   readonly line?: number;
+  /** Instead of `line`: the Op's first and last trace line, for a page of a multi-page Op whose own grab the trace does not name. */
+  readonly lines?: readonly [number, number];
   /** The Op type that took it. */
   readonly origin: string;
   readonly mm?: string;
@@ -106,10 +112,29 @@ export class HoldersTracker {
   readonly ended: Holder[] = [];
   private readonly keepEnded: boolean;
   private readonly onChange: ((c: HolderChange) => void) | undefined;
+  private readonly opLines: ReadonlyMap<number, OpLines> | undefined;
 
-  constructor(opts: { keepEnded?: boolean; onChange?: (c: HolderChange) => void } = {}) {
+  /** `opLines`: where each lifted Op's records lie (Op seq → lines), to cite each page's own grab. */
+  constructor(opts: { keepEnded?: boolean; onChange?: (c: HolderChange) => void; opLines?: ReadonlyMap<number, OpLines> } = {}) {
     this.keepEnded = opts.keepEnded ?? false;
     this.onChange = opts.onChange;
+    this.opLines = opts.opLines;
+  }
+
+  /**
+   * The line(s) to cite for the reference op took on the folio headed by head: its own
+   * grab's line when the trace names one, else the Op's range when the Op took several
+   * pages (one line would be another page's), else the Op's line.
+   */
+  private citation(op: Op, head: number, src: PageSource): { line?: number; lines?: readonly [number, number] } {
+    const l = this.opLines?.get(op.seq);
+    if (l !== undefined) {
+      const own = l.pages.find((p) => compoundHead(src, p.pfn) === head);
+      if (own !== undefined) return { line: own.line };
+      const nr = (op as Partial<{ nr: number }>).nr ?? 1;
+      if (l.first !== l.last && (l.pages.length > 0 || nr > 1)) return { lines: [l.first, l.last] };
+    }
+    return lineOf(op);
   }
 
   /** The holders of page pfn now (its head's for a folio), oldest first. */
@@ -266,7 +291,7 @@ export class HoldersTracker {
       const nPins = pins > 0 ? pins : pinned ? Math.max(1, Math.floor(diff / GUP_PIN_COUNTING_BIAS)) : 0;
       const o = op as Partial<{ mm: string; fast: boolean; longterm: boolean }>;
       this.add({
-        pfn, kind, refs: diff, pins: nPins, since: at, origin: op.type, inferred: kind === 'transient' || kind === 'unattributed', ...lineOf(op),
+        pfn, kind, refs: diff, pins: nPins, since: at, origin: op.type, inferred: kind === 'transient' || kind === 'unattributed', ...this.citation(op, pfn, src),
         ...(o.mm !== undefined ? { mm: o.mm } : {}), ...(o.fast !== undefined ? { fast: o.fast } : {}), ...(o.longterm !== undefined ? { longterm: o.longterm } : {}),
       });
       return;
@@ -318,6 +343,7 @@ export function describeHolder(h: Holder): string {
   else {
     parts.push(h.since === 0 ? h.origin : `${h.origin} #${h.since}`);
     if (h.line !== undefined) parts.push(`line ${h.line}`);
+    else if (h.lines !== undefined) parts.push(`lines ${h.lines[0]}-${h.lines[1]}`);
     if (h.mm !== undefined) parts.push(h.kind === 'map' ? `mm ${h.mm}` : `task ${h.mm}`);
     if (h.addr !== undefined) parts.push(`addr 0x${h.addr.toString(16)} ${h.level ?? ''}`.trimEnd());
     if (h.fast !== undefined) parts.push(h.fast ? 'fast' : 'slow');
@@ -331,7 +357,7 @@ export function describeHolder(h: Holder): string {
 export function holderJson(h: Holder): Record<string, unknown> {
   return {
     kind: h.kind, refs: h.refs, pins: h.pins, since: h.since, origin: h.origin,
-    ...(h.line !== undefined ? { line: h.line } : {}), ...(h.mm !== undefined ? { mm: h.mm } : {}),
+    ...(h.line !== undefined ? { line: h.line } : {}), ...(h.lines !== undefined ? { lines: [...h.lines] } : {}), ...(h.mm !== undefined ? { mm: h.mm } : {}),
     ...(h.addr !== undefined ? { addr: `0x${h.addr.toString(16)}`, level: h.level } : {}),
     ...(h.fast !== undefined ? { fast: h.fast } : {}), ...(h.longterm !== undefined ? { longterm: h.longterm } : {}),
     ...(h.pgmap !== undefined ? { pgmap: h.pgmap } : {}), inferred: h.inferred,

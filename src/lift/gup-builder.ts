@@ -18,6 +18,7 @@ import type { Builder, Closed, LiftEnv } from './builder.ts';
 import { strayOnly } from './builder.ts';
 import { decodeGrabFlags, isFastGrab, type GrabKind } from './gup-flags.ts';
 import { mmKey, probeFunction, probePage } from './record-view.ts';
+import type { PageLine } from './types.ts';
 
 /** Functions whose entry probe grabs references. */
 export const GRAB_FUNCTIONS: ReadonlySet<string> = new Set(['try_grab_folio', 'try_grab_folio_fast', 'try_grab_page']);
@@ -52,6 +53,24 @@ interface Grab {
   readonly fast: boolean;
   readonly flags: number;
   readonly kind: GrabKind;
+}
+
+/**
+ * The first grab of each page among a GUP Op's records (try_grab_folio(),
+ * try_grab_folio_fast(), try_grab_page() entries), with its line: a GUP call takes each
+ * page's reference with its own grab, so each page has its own line, not the Op's.
+ */
+export function grabLines(records: readonly TraceRecord[], vmemmapBase: bigint): PageLine[] {
+  const out: PageLine[] = [];
+  const seen = new Set<number>();
+  for (const r of records) {
+    if (r.kind !== 'kprobe' || r.probeKind === 'return' || !GRAB_FUNCTIONS.has(probeFunction(r))) continue;
+    const pfn = probePage(r, vmemmapBase);
+    if (pfn === null || seen.has(pfn)) continue;
+    seen.add(pfn);
+    out.push({ pfn, line: r.line });
+  }
+  return out;
 }
 
 /** A GUP call being read. */

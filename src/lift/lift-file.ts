@@ -18,9 +18,9 @@ export async function liftTraceFile(path: string, opts: LiftOptions = {}): Promi
  * The Op stream of a trace for `diff`, with the header (to name the recording kernel)
  * and the line → phase map, so divergences point at trace lines (Op.line) and phases.
  */
-export async function liftForDiff(path: string, opts: LiftOptions = {}): Promise<Pick<LiftedTrace, 'header' | 'ops' | 'phases' | 'issues'>> {
+export async function liftForDiff(path: string, opts: LiftOptions = {}): Promise<Pick<LiftedTrace, 'header' | 'ops' | 'phases' | 'issues' | 'opLines'>> {
   const t = await liftTraceFile(path, opts);
-  return { header: t.header, ops: t.ops, phases: t.phases, issues: t.issues };
+  return { header: t.header, ops: t.ops, phases: t.phases, issues: t.issues, opLines: t.opLines };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import type { TraceItem } from '../trace/trace-reader.ts';
 import { Lifter } from './lifter.ts';
-import { phaseName, type LiftItem, type LiftOptions, type Observability, type PhasePoint } from './types.ts';
+import { phaseName, type LiftItem, type LiftOptions, type Observability, type OpLines, type PhasePoint } from './types.ts';
 
 /** One item of a lifted trace stream: the header first, lifted items, reader issues, the end. */
 export type LiftStreamItem =
@@ -63,6 +63,8 @@ export interface LiftedTrace {
   readonly phases: ReadonlyMap<number, string>;
   readonly observability: Observability;
   readonly issues: readonly ParseIssue[];
+  /** Op seq → where its records lie (the lines holders cites), for the Ops lifted from records. */
+  readonly opLines: ReadonlyMap<number, OpLines>;
 }
 
 /** Collects a lifted stream. */
@@ -79,7 +81,23 @@ export async function collectLifted(stream: AsyncIterable<LiftStreamItem> | Iter
   }
   if (header === null || end === null) throw new Error('trace stream ended without its header or end');
   const ops = items.flatMap((i) => (i.kind === 'op' ? [i.op] : []));
-  return { header, ops, items, phaseList: end.phases, phases: phaseMap(ops, end.phases), observability: end.observability, issues };
+  return { header, ops, items, phaseList: end.phases, phases: phaseMap(ops, end.phases), observability: end.observability, issues, opLines: opLinesOf(items) };
+}
+
+/** Op seq → its grabbed pages' lines and its first and last record's line. */
+export function opLinesOf(items: readonly LiftItem[]): Map<number, OpLines> {
+  const out = new Map<number, OpLines>();
+  for (const i of items) {
+    if (i.kind !== 'op' || i.records.length === 0) continue;
+    let first = Number.POSITIVE_INFINITY;
+    let last = 0;
+    for (const r of i.records) {
+      first = Math.min(first, r.line);
+      last = Math.max(last, r.line);
+    }
+    out.set(i.op.seq, { pages: i.pageLines ?? [], first, last });
+  }
+  return out;
 }
 
 /** Op line → the phase in force at that line (the last marker before it). */

@@ -17,7 +17,7 @@ import type { Builder, Closed, LiftEnv, LiftedOp } from './builder.ts';
 import { BreakBuilder, opensBreak } from './break-builder.ts';
 import { FaultBuilder } from './fault-builder.ts';
 import { follLayoutFor } from './gup-flags.ts';
-import { GupBuilder, isGupRecord } from './gup-builder.ts';
+import { GupBuilder, grabLines, isGupRecord } from './gup-builder.ts';
 import { MunmapBuilder, opensMunmap } from './munmap-builder.ts';
 import { MremapBuilder, opensMremap } from './mremap-builder.ts';
 import { MprotectBuilder, opensMprotect } from './mprotect-builder.ts';
@@ -205,7 +205,8 @@ export class Lifter {
       // an Op re-entered later is emitted first: queue order is first-record order
       const restarts = l.reenters !== undefined ? this.seqOfKey.get(l.reenters) : undefined;
       const op = { ...l.op, seq, ...(restarts !== undefined ? { restarts } : {}) } as Op;
-      return { kind: 'op' as const, op, records: l.records };
+      const pageLines = op.type === 'gup.get' || op.type === 'gup.pin' || op.type === 'dio.grab' ? grabLines(l.records, this.env.vmemmapBase) : [];
+      return { kind: 'op' as const, op, records: l.records, ...(pageLines.length > 0 ? { pageLines } : {}) };
     });
     // stray records go after the Ops, in line order (they carry observations only)
     for (const r of [...c.stray].sort((a, b) => a.line - b.line)) items.push({ kind: 'record', record: r });

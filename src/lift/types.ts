@@ -13,8 +13,23 @@ export type LiftItem =
       readonly op: Op;
       /** The records lifted into this Op, in line order (the Op's `line` is the first one's). */
       readonly records: readonly TraceRecord[];
+      /** A GUP Op's grabs: the page each try_grab_*() names and its line (gup-builder.ts grabLines()). */
+      readonly pageLines?: readonly PageLine[];
     }
   | { readonly kind: 'record'; readonly record: TraceRecord };
+
+/** One grab of a lifted GUP Op: the page it named and the trace line it is on. */
+export interface PageLine {
+  readonly pfn: number;
+  readonly line: number;
+}
+
+/** Where a lifted Op's records lie: each grabbed page's line, and the first and last record's. */
+export interface OpLines {
+  readonly pages: readonly PageLine[];
+  readonly first: number;
+  readonly last: number;
+}
 
 /**
  * The Op kinds a probe set can observe, finer than Op `type` where the kernels differ

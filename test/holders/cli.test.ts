@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/in-process.ts';
+import { holdersReport, holdersText } from '../../src/holders/report.ts';
+import { readDaxFile } from '../../src/io/dax-file.ts';
+import type { OpLines } from '../../src/lift/types.ts';
+import { modelFor } from '../../src/models/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'holders-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,6 +121,45 @@ describe('dax-refsim holders', () => {
       '  = 512 references, 512 pins = _pincount',
       '  truncate #4 waits in ext4_break_layouts on: pin of gup.pin #3',
       '',
+    ]);
+  });
+
+  it('cites each page of a multi-page pin at its own grab\'s line (7.2 daxwork: try_grab_folio at 210 and 211)', async () => {
+    const r = await cli('holders', 'events/traces/k72-ext4-daxwork.trace.txt', '--at', '10');
+    expect(r.status).toBe(0);
+    const pins = r.stdout.split('\n').filter((l) => l.startsWith('  pin '));
+    expect(pins).toEqual([
+      '  pin refs 1024 pins 1 gup.pin #10 line 210 task mm:390 slow',
+      '  pin refs 1024 pins 1 gup.pin #10 line 211 task mm:390 slow',
+    ]);
+  });
+
+  it('cites the Op\'s line range for a page of a multi-page Op whose own grab the trace does not name', () => {
+    const f = join(dir, 'pin2.dax');
+    writeFileSync(f, [
+      'scenario "a 2-page pin"',
+      'process A',
+      'pgmap pmem0 fsdax 0x40000 +512M',
+      'file F 0..4M -> 0x48050',
+      'A: mmap F 0..4M shared',
+      'A: fault F line 6',
+      'A: fault F+4K line 7',
+      'A: pin F 2 pages line 20',
+      '',
+    ].join('\n'));
+    const ops = readDaxFile(f).ops;
+    const pin = ops.find((o) => o.type === 'gup.pin')!;
+    const holderLines = (opLines: ReadonlyMap<number, OpLines>): string[] =>
+      holdersText(f, [holdersReport(modelFor('unified@7.2'), ops, { opLines })]).split('\n').filter((l) => l.startsWith('  pin '));
+    // no grab names a page: both pages cite the span, not line 20, which the trace shows for one page at most
+    expect(holderLines(new Map([[pin.seq, { pages: [], first: 20, last: 24 }]]))).toEqual([
+      '  pin refs 1024 pins 1 gup.pin #4 lines 20-24 task A slow',
+      '  pin refs 1024 pins 1 gup.pin #4 lines 20-24 task A slow',
+    ]);
+    // one grab named: that page cites it, the other the span
+    expect(holderLines(new Map([[pin.seq, { pages: [{ pfn: 0x48051, line: 23 }], first: 20, last: 24 }]]))).toEqual([
+      '  pin refs 1024 pins 1 gup.pin #4 lines 20-24 task A slow',
+      '  pin refs 1024 pins 1 gup.pin #4 line 23 task A slow',
     ]);
   });
 

@@ -26,7 +26,7 @@ export async function runHolders(args: HoldersArgs, ctx: CliContext): Promise<vo
   const at = args.at === undefined ? undefined : Number(args.at);
   const { input, models } = await readVisualInput(args.input, args.model, args.kconfig, { command: 'holders' });
   if (at !== undefined && at > input.ops.length) throw new UsageError(`--at ${at}: ${input.file} has only ${input.ops.length} Ops`);
-  const reports = models.map((m) => holdersReport(m, input.ops, { ...(at !== undefined ? { at } : {}), ...(pfn !== undefined ? { pfn } : {}) }));
+  const reports = models.map((m) => holdersReport(m, input.ops, { ...(at !== undefined ? { at } : {}), ...(pfn !== undefined ? { pfn } : {}), ...(input.opLines ? { opLines: input.opLines } : {}) }));
   ctx.io.stdout(holdersText(input.file, reports));
   ctx.exit(reports.some((r) => r.leaks.length > 0) ? EXIT.findings : EXIT.ok);
 }

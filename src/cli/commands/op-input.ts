@@ -12,6 +12,7 @@ import { formatJsonlIssue } from '../../events/issues.ts';
 import { FileNotFoundError, sniffFormat } from '../../engine/replay.ts';
 import { refuseStdin } from '../../io/open-input.ts';
 import { liftForDiff, requireOps } from '../../lift/lift-file.ts';
+import type { OpLines } from '../../lift/types.ts';
 import { formatIssue } from '../../trace/issues.ts';
 import { isDaxFile, readDaxFile } from '../../io/dax-file.ts';
 import { SCENARIO_FILE } from '../../io/corpus.ts';
@@ -29,6 +30,8 @@ export interface OpInput {
   readonly scenario?: DaxScenario;
   /** For a trace: the release of the kernel that recorded it. */
   readonly kernel?: string;
+  /** For a trace: Op seq → where its records lie (each grabbed page's line), for holders. */
+  readonly opLines?: ReadonlyMap<number, OpLines>;
 }
 
 /** Most bad lines reported. */
@@ -59,7 +62,7 @@ export async function readOpInput(input: string, command = 'this command'): Prom
     const t = await liftForDiff(file);
     const errors = t.issues.filter((i) => i.severity === 'error');
     if (errors.length) throw new InputIssues(errors.slice(0, MAX_ISSUES).map(formatIssue));
-    return { file, format: 'trace', ops: t.ops, profile: null, ...(t.header.kernel ? { kernel: t.header.kernel } : {}) };
+    return { file, format: 'trace', ops: t.ops, profile: null, ...(t.header.kernel ? { kernel: t.header.kernel } : {}), opLines: t.opLines };
   }
   const decoder = new JsonlDecoder(file);
   const ops: Op[] = [];
