@@ -12,7 +12,8 @@ import { pageAddrToPfn } from '../trace/address.ts';
 import { hex, PMD_ORDER, PUD_ORDER } from '../kernel/constants.ts';
 import { insertProbePfn } from '../lift/fault-builder.ts';
 import { pfnOfPfnT } from '../lift/gup-flags.ts';
-import { compoundHead, folioNrPages, source, stateView } from '../state/accessors.ts';
+import { BLOCK_SIZE } from '../state/sim-state.ts';
+import { compoundHead, folioMaybeDmaPinned, folioNrPages, source, stateView } from '../state/accessors.ts';
 import { expectedRet } from './ref-check.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
 import type { Profile } from '../models/profile.ts';
@@ -393,6 +394,10 @@ export class Checker {
   private noteUnlifted(r: KprobeRecord): void {
     const fn = probeFunction(r);
     const src = this.log.stateSource();
+    if (fn === '__bio_release_pages' && r.probeKind === 'entry') {
+      this.noteUnpinsUnseen(r);
+      return;
+    }
     let pfn: number | null;
     let order = 0;
     let missing: string;
@@ -417,6 +422,30 @@ export class Checker {
     const what = `line ${r.line}: ${r.event} of pfn ${hex(pfn)} is part of ${missing}: those probe lines filtered out, or the probe not enabled?)`;
     this.firstUnlifted ??= what;
     this.unlifted.set(head, { line: r.line, nr, what: `${what}: ${lacks}` });
+  }
+
+  /**
+   * A __bio_release_pages() event the lifter lifted into no Op: the unpin probe events of
+   * its folios (unpin_user_folio(), gup_put_folio(): unpin-builder.ts) are missing, their
+   * lines filtered out or the probe not enabled. Which folios the bio held is in no event
+   * left, so every folio the model holds DMA-pinned (folio_maybe_dma_pinned()) at that
+   * point is noted: the kernel may have released those pins, the model has not.
+   */
+  private noteUnpinsUnseen(r: KprobeRecord): void {
+    const src = this.log.stateSource();
+    const what = `line ${r.line}: ${r.event} unpins no folio the trace shows (no unpin_user_folio or gup_put_folio event of its folios after it: those probe lines filtered out, or the probe not enabled?)`;
+    let noted = false;
+    for (const [block, pages] of this.log.state().blocks) {
+      pages.forEach((p, i) => {
+        const pfn = block * BLOCK_SIZE + i;
+        if (p === undefined || compoundHead(src, pfn) !== pfn || !folioMaybeDmaPinned(src, pfn) || this.unlifted.has(pfn)) return;
+        this.unlifted.set(pfn, { line: r.line, nr: folioNrPages(src, pfn), what: `${what}: the model still holds the pins of this folio the kernel may have released there` });
+        noted = true;
+      });
+    }
+    if (!noted) return;
+    this.unliftedEvents++;
+    this.firstUnlifted ??= what;
   }
 
   /** A probe event or an fs_dax tracepoint: the trace shows what the page_ref events are part of. */

@@ -481,7 +481,7 @@ function bareAssumption(ctx: CheckContext): void {
   }
   if (c !== null && c.firstUnlifted !== null && c.unliftedDoubted > 0) {
     ctx.assumptions.add(
-      `${c.unliftedEvents} probe event(s) of a DAX fault's insert or rmap, or of a GUP's grab, are part of no operation the trace shows (first: ${c.firstUnlifted}): no operation is lifted from them; from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's mapping, references or pin not being replayed (${c.unliftedDoubted} made unknown)`,
+      `${c.unliftedEvents} probe event(s) of a DAX fault's insert or rmap, a GUP's grab or a bio's release are part of no operation the trace shows (first: ${c.firstUnlifted}): no operation is lifted from them; from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's mapping, references or pin not being replayed (${c.unliftedDoubted} made unknown)`,
     );
   }
   if (c === null || c.firstBare === null || (c.bareFolded === 0 && c.bareDoubted === 0)) return;

@@ -160,13 +160,15 @@ describe('one probe filtered out of a page_ref recording', () => {
 });
 
 const unliftedAssumption = (n: number, first: string, doubted: number): string =>
-  `${n} probe event(s) of a DAX fault's insert or rmap, or of a GUP's grab, are part of no operation the trace shows (first: ${first}): no operation is lifted from them; from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's mapping, references or pin not being replayed (${doubted} made unknown)`;
+  `${n} probe event(s) of a DAX fault's insert or rmap, a GUP's grab or a bio's release are part of no operation the trace shows (first: ${first}): no operation is lifted from them; from the first such event on a folio, a disagreement there (mismatch, untraced change, finding) is unknown, the missing operation's mapping, references or pin not being replayed (${doubted} made unknown)`;
 
 const FILTERED = ': those probe lines filtered out, or the probe not enabled?)';
 const faultEvent = (line: number, fn: string, pfn: string, fault: string): string => `line ${line}: ${fn} of pfn ${pfn} is part of no fault the trace shows (no ${fault} event around it${FILTERED}`;
 const grabEvent = (line: number, ev: string, pfn: string): string => `line ${line}: ${ev} of pfn ${pfn} is part of no GUP the trace shows (no try_grab_* entry event before it${FILTERED}`;
 const faultUnknown = (what: string): string => `${what}: the fault is not lifted, so the model's state of this folio lacks the mapping and references it made`;
 const grabUnknown = (what: string): string => `${what}: the GUP is not lifted, so the model lacks the references or pin it took on this folio`;
+const bioEvent = (line: number): string => `line ${line}: bio_release_pages unpins no folio the trace shows (no unpin_user_folio or gup_put_folio event of its folios after it${FILTERED}`;
+const bioUnknown = (what: string): string => `${what}: the model still holds the pins of this folio the kernel may have released there`;
 const PTE = 'dax_pte_fault and dax_pte_fault_done (or dev_dax_huge_fault)';
 const PMD = 'dax_pmd_fault and dax_pmd_fault_done (or dev_dax_huge_fault)';
 
@@ -246,6 +248,17 @@ describe('a fault or grab probe filtered out: its insert, rmap or return events 
       trace: 'k612-devdax-devdaxwork', drop: ['try_grab_folio_fast'], unknown: 6,
       assumption: unliftedAssumption(2, grabEvent(203, 'gup_fast_devmap_leaf', '0x144000'), 2),
       reasons: [grabUnknown(grabEvent(203, 'gup_fast_devmap_leaf', '0x144000'))],
+    },
+    {
+      // the DIO completion's unpins gone: the folios the model holds pinned there may have been released
+      trace: 'k72-ext4-daxwork', drop: ['unpin_user_folio'], unknown: 11,
+      assumption: unliftedAssumption(1, bioEvent(237), 2),
+      reasons: [bioUnknown(bioEvent(237))],
+    },
+    {
+      trace: 'k72-ext4-daxrace', drop: ['unpin_user_folio'], unknown: 8,
+      assumption: unliftedAssumption(1, bioEvent(189), 1),
+      reasons: [bioUnknown(bioEvent(189))],
     },
   ];
 
