@@ -12,7 +12,7 @@ import { pageAddrToPfn } from '../trace/address.ts';
 import { hex, PMD_ORDER, PUD_ORDER } from '../kernel/constants.ts';
 import { insertProbePfn } from '../lift/fault-builder.ts';
 import { pfnOfPfnT } from '../lift/gup-flags.ts';
-import { BLOCK_SIZE } from '../state/sim-state.ts';
+import { forEachPage } from '../state/sim-state.ts';
 import { compoundHead, folioMaybeDmaPinned, folioNrPages, source, stateView } from '../state/accessors.ts';
 import { expectedRet } from './ref-check.ts';
 import type { PageLayout } from '../models/kernel-facts.ts';
@@ -435,14 +435,11 @@ export class Checker {
     const src = this.log.stateSource();
     const what = `line ${r.line}: ${r.event} unpins no folio the trace shows (no unpin_user_folio or gup_put_folio event of its folios after it: those probe lines filtered out, or the probe not enabled?)`;
     let noted = false;
-    for (const [block, pages] of this.log.state().blocks) {
-      pages.forEach((p, i) => {
-        const pfn = block * BLOCK_SIZE + i;
-        if (p === undefined || compoundHead(src, pfn) !== pfn || !folioMaybeDmaPinned(src, pfn) || this.unlifted.has(pfn)) return;
-        this.unlifted.set(pfn, { line: r.line, nr: folioNrPages(src, pfn), what: `${what}: the model still holds the pins of this folio the kernel may have released there` });
-        noted = true;
-      });
-    }
+    forEachPage(this.log.state().pages, (pfn) => {
+      if (compoundHead(src, pfn) !== pfn || !folioMaybeDmaPinned(src, pfn) || this.unlifted.has(pfn)) return;
+      this.unlifted.set(pfn, { line: r.line, nr: folioNrPages(src, pfn), what: `${what}: the model still holds the pins of this folio the kernel may have released there` });
+      noted = true;
+    });
     if (!noted) return;
     this.unliftedEvents++;
     this.firstUnlifted ??= what;
