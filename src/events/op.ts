@@ -29,6 +29,13 @@ interface OpBase {
   readonly seq: number;
   /** Where the Op came from (trace line), when lifted from a recording. */
   readonly line?: number;
+  /**
+   * The Op (seq) of an earlier layout break by the task this Op was lifted from: that
+   * task is running again, so the wait in ___wait_var_event() that break may sleep in has
+   * ended. A waiter of that Op still present in the model is ended first (endTaskWait()).
+   * Not set when `restarts` names the same Op.
+   */
+  readonly endsWait?: number;
 }
 
 /** memremap_pages(): register a pgmap over [pfn, pfn + nr). */

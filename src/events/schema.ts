@@ -89,38 +89,39 @@ export const VMA_FIELDS = {
 } as const satisfies FieldsOf<VmaRef>;
 
 const line = opt('posint');
-const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req('uint'), end: opt('uint'), restarts: opt('posint'), line } as const;
+const endsWait = opt('posint');
+const fileRange = { file: req('string'), fs: opt(oneOf(FILESYSTEMS)), start: req('uint'), end: opt('uint'), restarts: opt('posint'), line, endsWait } as const;
 
 /** Op fields by type. */
 export const OP_SCHEMA: { readonly [K in OpType]: FieldsOf<Extract<Op, { type: K }>> } = {
-  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('pfn-count'), vmemmapShift: req('order'), line },
-  'pgmap.unregister': { pgmap: req('string'), line },
+  'pgmap.register': { pgmap: req('string'), pgmapType: req(oneOf(PGMAP_TYPES)), pfn: req('pfn'), nr: req('pfn-count'), vmemmapShift: req('order'), line, endsWait },
+  'pgmap.unregister': { pgmap: req('string'), line, endsWait },
   'dax.fault': {
     mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'),
-    level: req(oneOf(LEVELS)), write: req('bool'), vmaShared: req('bool'), reflink: req('bool'), line,
+    level: req(oneOf(LEVELS)), write: req('bool'), vmaShared: req('bool'), reflink: req('bool'), line, endsWait,
   },
-  'dax.mkwrite': { mm: req('string'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'), line },
-  'dax.hole_read': { mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), line },
-  munmap: { mm: req('string'), start: req('addr'), end: req('addr'), line },
-  mremap: { mm: req('string'), start: req('addr'), end: req('addr'), newStart: req('addr'), newEnd: req('addr'), line },
-  madvise: { mm: req('string'), start: req('addr'), end: req('addr'), advice: req(oneOf(['dontneed'] as const)), line },
-  mprotect: { mm: req('string'), start: req('addr'), end: req('addr'), write: req('bool'), line },
-  'pmd.split': { mm: req('string'), address: req('addr'), line },
-  fork: { mm: req('string'), child: req('string'), line },
-  exit: { mm: req('string'), line },
-  'gup.get': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line },
-  'gup.pin': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), longterm: req('bool'), write: opt('bool'), line },
-  put: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(PUT_PATHS)), line },
-  unpin: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(UNPIN_VIAS)), line },
+  'dax.mkwrite': { mm: req('string'), address: req('addr'), file: req('string'), pgoff: req('uint'), pfn: req('pfn'), line, endsWait },
+  'dax.hole_read': { mm: req('string'), vma: req('vma'), address: req('addr'), file: req('string'), pgoff: req('uint'), line, endsWait },
+  munmap: { mm: req('string'), start: req('addr'), end: req('addr'), line, endsWait },
+  mremap: { mm: req('string'), start: req('addr'), end: req('addr'), newStart: req('addr'), newEnd: req('addr'), line, endsWait },
+  madvise: { mm: req('string'), start: req('addr'), end: req('addr'), advice: req(oneOf(['dontneed'] as const)), line, endsWait },
+  mprotect: { mm: req('string'), start: req('addr'), end: req('addr'), write: req('bool'), line, endsWait },
+  'pmd.split': { mm: req('string'), address: req('addr'), line, endsWait },
+  fork: { mm: req('string'), child: req('string'), line, endsWait },
+  exit: { mm: req('string'), line, endsWait },
+  'gup.get': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line, endsWait },
+  'gup.pin': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), longterm: req('bool'), write: opt('bool'), line, endsWait },
+  put: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(PUT_PATHS)), line, endsWait },
+  unpin: { pfn: req('pfn'), nr: req('uint'), via: opt(oneOf(UNPIN_VIAS)), line, endsWait },
   'fs.break_layout': fileRange,
   'fs.truncate': fileRange,
   'fs.evict': fileRange,
-  'devpriv.alloc': { pfn: req('pfn'), order: req('order'), line },
-  'devpriv.free': { pfn: req('pfn'), order: req('order'), line },
-  'p2p.alloc_mmap': { mm: req('string'), vma: req('vma'), address: req('addr'), pfn: req('pfn'), nr: req('uint'), line },
-  'dio.grab': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line },
-  'dio.release': { pfn: req('pfn'), nr: req('uint'), line },
-  cow: { mm: req('string'), address: req('addr'), line },
+  'devpriv.alloc': { pfn: req('pfn'), order: req('order'), line, endsWait },
+  'devpriv.free': { pfn: req('pfn'), order: req('order'), line, endsWait },
+  'p2p.alloc_mmap': { mm: req('string'), vma: req('vma'), address: req('addr'), pfn: req('pfn'), nr: req('uint'), line, endsWait },
+  'dio.grab': { mm: opt('string'), pfn: req('pfn'), nr: req('uint'), fast: req('bool'), write: opt('bool'), line, endsWait },
+  'dio.release': { pfn: req('pfn'), nr: req('uint'), line, endsWait },
+  cow: { mm: req('string'), address: req('addr'), line, endsWait },
 };
 
 const op = opt('posint');

@@ -27,7 +27,7 @@ import { PutBuilder, opensPut } from './put-builder.ts';
 import { UnpinBuilder, opensUnpin } from './unpin-builder.ts';
 import { DevdaxFaultBuilder, opensDevdaxFault } from './devdax-fault-builder.ts';
 import { CowBuilder, ForkBuilder, opensCow, opensFork } from './cow-builder.ts';
-import { contextKey, isSnapProbe, mmKey } from './record-view.ts';
+import { contextKey, inInterrupt, isSnapProbe, mmKey } from './record-view.ts';
 import { PhaseCounter } from './phases.ts';
 import { resolvedOp } from './pending.ts';
 import type { LiftItem, LiftOptions, Observability, PhasePoint } from './types.ts';
@@ -50,6 +50,8 @@ export class Lifter {
   private readonly seqOfKey = new WeakMap<object, number>();
   /** Each task's last layout break (BreakBuilder's `prev`): one per task, like `tasks`. */
   private readonly lastBreak = new Map<string, BreakBuilder>();
+  /** Each task's last layout break Op (seq) not yet followed by another Op of that task (Op.endsWait): one per task. */
+  private readonly breakOfTask = new Map<string, number>();
   /** null when the phases are not kept (LiftOptions.phases). */
   private readonly phaseCounter: PhaseCounter | null;
   private fsDaxSeen = false;
@@ -191,26 +193,49 @@ export class Lifter {
       const head = this.queue[0]!;
       if ('record' in head) out.push({ kind: 'record', record: head.record });
       else if (head.closed === null || head.closed.held?.fate === 'pending' || head.closed.fork?.settled === false) break;
-      else out.push(...this.emit(head.closed));
+      else out.push(...this.emit(head.closed, head.builder.context));
       this.queue.shift();
     }
     return out;
   }
 
-  private emit(c: Closed): LiftItem[] {
+  /** The Ops of a closed builder of context `ctx`, numbered. */
+  private emit(c: Closed, ctx: string): LiftItem[] {
     const lifted: LiftedOp[] = c.held ? [{ op: resolvedOp(c.held), records: c.held.records }, ...c.ops] : [...c.ops];
     const items: LiftItem[] = lifted.map((l: LiftedOp) => {
       const seq = ++this.seq;
       if (l.key !== undefined) this.seqOfKey.set(l.key, seq);
       // an Op re-entered later is emitted first: queue order is first-record order
       const restarts = l.reenters !== undefined ? this.seqOfKey.get(l.reenters) : undefined;
-      const op = { ...l.op, seq, ...(restarts !== undefined ? { restarts } : {}) } as Op;
+      const first = l.records[0];
+      const endsWait = first !== undefined && inInterrupt(first) ? undefined : this.endsWait(ctx, l.op.type, seq, restarts);
+      const op = { ...l.op, seq, ...(restarts !== undefined ? { restarts } : {}), ...(endsWait !== undefined ? { endsWait } : {}) } as Op;
       const pageLines = op.type === 'gup.get' || op.type === 'gup.pin' || op.type === 'dio.grab' ? grabLines(l.records, this.env.vmemmapBase) : [];
       return { kind: 'op' as const, op, records: l.records, ...(pageLines.length > 0 ? { pageLines } : {}) };
     });
     // stray records go after the Ops, in line order (they carry observations only)
     for (const r of [...c.stray].sort((a, b) => a.line - b.line)) items.push({ kind: 'record', record: r });
     return items;
+  }
+
+  /**
+   * Op.endsWait of Op `seq` of context `ctx`: the task's last layout break, if no Op of the
+   * task came between. A task sleeping in ___wait_var_event() (ext4_break_layouts(),
+   * xfs_break_dax_layouts() after dax_layout_busy_page(); v6.15+ wait_page_idle() in
+   * dax_break_layout(), dax_break_layout_final()) runs nothing until the wait returns, so
+   * its next Op shows the wait over (endTaskWait()). Interrupts are not the task's own
+   * code: those of the idle task have contexts of their own (contextKey()), and an Op
+   * whose first event ran in interrupt context (inInterrupt()) is passed over, as it may
+   * have hit the task between a wake and its re-check of the condition. The break is
+   * noted whether or not its trace shows a wait, as the model may wait where the recording
+   * did not (a model of another kernel: its idle value never reached).
+   */
+  private endsWait(ctx: string, type: Op['type'], seq: number, restarts: number | undefined): number | undefined {
+    if (!ctx.startsWith('pid:')) return undefined;
+    const prev = this.breakOfTask.get(ctx);
+    if (type === 'fs.break_layout' || type === 'fs.truncate' || type === 'fs.evict') this.breakOfTask.set(ctx, seq);
+    else this.breakOfTask.delete(ctx);
+    return prev !== undefined && prev !== restarts ? prev : undefined;
   }
 
   private notePhase(r: TraceRecord): void {

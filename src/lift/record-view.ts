@@ -26,6 +26,17 @@ export function contextKey(r: TraceRecord): string {
   return r.pid === 0 ? `irq@${r.cpu}` : `pid:${r.pid}`;
 }
 
+/**
+ * True for an event in hard or soft interrupt context by its latency flags (`..h1.`,
+ * `..s1.`; `Z`/`z` NMI, `H` hard interrupt in a soft one): it ran on the task's CPU while
+ * the task was interrupted, not in the task's own code. False when the layout prints no
+ * flags (trace-cmd).
+ */
+export function inInterrupt(r: TraceRecord): boolean {
+  const c = r.irqFlags?.[2];
+  return c === 'h' || c === 'H' || c === 's' || c === 'z' || c === 'Z';
+}
+
 /** The mm an event's task runs in: its thread group when the trace shows it, else its pid. */
 export function mmKey(r: TraceRecord): string {
   return `mm:${r.tgid ?? r.pid}`;

@@ -83,8 +83,10 @@ describe('lifting k612-ext4-daxwork (legacy, stock)', async () => {
     // from the address_space pointer its faults' dax_disassociate_entry() printed
     expect(t.ops[21]).toEqual({ seq: 22, type: 'fs.truncate', line: 254, file: '259:0/0xd', start: 8, end: 8, fs: 'ext4' });
     expect(t.ops[22]).toEqual({ seq: 23, type: 'put', line: 259, pfn: 0x48058, nr: 1, via: 'put_page' });
-    expect(t.ops[23]).toEqual({ seq: 24, type: 'munmap', line: 272, mm: 'mm:415', start: 0x7f7c70600000, end: 0x7f7c70a00000 });
-    expect(t.ops[25]).toEqual({ seq: 26, type: 'fs.truncate', line: 293, file: '259:0/0xc', start: 0, end: 0x200, fs: 'ext4' });
+    // the punching task's next Op (its munmap) and next break name its last break: its wait is over by then (Op.endsWait)
+    expect(t.ops[23]).toEqual({ seq: 24, type: 'munmap', line: 272, mm: 'mm:415', start: 0x7f7c70600000, end: 0x7f7c70a00000, endsWait: 22 });
+    expect(t.ops[24]).toEqual({ seq: 25, type: 'fs.truncate', line: 276, file: '259:0/0xd', start: 0, end: 5, fs: 'ext4' });
+    expect(t.ops[25]).toEqual({ seq: 26, type: 'fs.truncate', line: 293, file: '259:0/0xc', start: 0, end: 0x200, fs: 'ext4', endsWait: 25 });
   });
 
   it('maps each Op line to the phase it ran in', () => {

@@ -56,7 +56,8 @@ describe('lifting k72-ext4-daxwork (unified, stock)', async () => {
     expect(t.ops[21]).toEqual({ seq: 22, type: 'fs.truncate', line: 252, file: '259:0/0xd', start: 0, fs: 'ext4' });
     // the child's last put, seen only as __folio_put at 0 in a stock unified trace
     expect(t.ops[22]).toEqual({ seq: 23, type: 'put', line: 277, pfn: 0x48058, nr: 1, via: 'put_page' });
-    expect(t.ops[23]).toEqual({ seq: 24, type: 'munmap', line: 303, mm: 'mm:390', start: 0x7f989de00000, end: 0x7f989e200000 });
+    // the punching task's next Op: its wait is over by then (Op.endsWait)
+    expect(t.ops[23]).toEqual({ seq: 24, type: 'munmap', line: 303, mm: 'mm:390', start: 0x7f989de00000, end: 0x7f989e200000, endsWait: 22 });
   });
 
   it('states that a stock unified probe set sees a put only when it frees the folio', () => {

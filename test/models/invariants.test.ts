@@ -95,6 +95,21 @@ describe('model invariants', () => {
     const events = runOps(modelFor('legacy'), num([FS, fault(0, P), grab, first, again, put])).events;
     expect(events.filter((e) => e.type === 'wait_end')).toMatchObject([{ type: 'wait_end', waiter: 4, how: 'interrupted' }]);
   });
+  it('any later Op of the waiting task (Op.endsWait) ends its wait first: the put then misses no wakeup', () => {
+    // a task sleeping in ___wait_var_event() runs nothing else: its munmap shows the punch
+    // over (k612-ext4-daxwork.trace.txt:256 the punch sleeps, :272 its task unmaps)
+    const grab: Op = { seq: 0, type: 'gup.get', pfn: P, nr: 1, fast: false };
+    const punch: Op = { seq: 0, type: 'fs.truncate', file: 'F', start: 0, end: 0 };
+    const unmap: Op = { seq: 0, type: 'munmap', mm: 'A', start: vma.start, end: vma.start + 4096 };
+    const put: Op = { seq: 0, type: 'put', pfn: P, nr: 1, via: 'bio_release' };
+    expect(run('legacy', [FS, fault(0, P), grab, punch, unmap, put])).toEqual([['missed-wakeup', 'folio_put_refs', 'error']]);
+    expect(run('legacy', [FS, fault(0, P), grab, punch, { ...unmap, endsWait: 4 }, put])).toEqual([]);
+    // refcount 2 (the grab and the mapping) when the task unmaps: interrupted (-ERESTARTSYS)
+    const events = runOps(modelFor('legacy'), num([FS, fault(0, P), grab, punch, { ...unmap, endsWait: 4 }, put])).events;
+    expect(events.filter((e) => e.type === 'wait_end')).toMatchObject([{ type: 'wait_end', waiter: 4, how: 'interrupted', op: 5 }]);
+    // naming a break that does not wait (or no longer) ends nothing
+    expect(runOps(modelFor('legacy'), num([FS, fault(0, P), punch, { ...unmap, endsWait: 3 }])).events.filter((e) => e.type === 'wait_end')).toEqual([]);
+  });
   it('legacy: associate-mapped-page (dax_associate_entry WARN_ON_ONCE(page->mapping))', () => {
     expect(run('legacy', [FS, fault(0, P), fault(0, P, 'pte', 'G')])).toEqual([['associate-mapped-page', 'dax_associate_entry', 'warn']]);
   });

@@ -11,6 +11,7 @@ import type { SimState } from '../../state/sim-state.ts';
 import type { PageSource } from '../../state/accessors.ts';
 import { runOps } from '../../engine/runner.ts';
 import { folioPgmap, missedWakeup } from './invariants.ts';
+import { endTaskWait } from './waiters.ts';
 
 /** One rule per Op type. */
 export type RuleTable = { readonly [K in OpType]: (ctx: ModelCtx, op: OpOf<K>) => void };
@@ -31,7 +32,11 @@ export function createModel(profile: Profile, def: FamilyDefinition): RefcountMo
     family: def.family,
     kernels: profile.to === null ? `v${profile.from}+` : `v${profile.from}–v${profile.to}`,
     profile,
-    apply: (ctx) => rules[ctx.op.type](ctx, ctx.op),
+    apply: (ctx) => {
+      // the Op's task left any layout-break wait it slept in before running it (endTaskWait())
+      endTaskWait(ctx, ctx.op);
+      rules[ctx.op.type](ctx, ctx.op);
+    },
     expand: (op: Op, state: SimState): RefEvent[] => runOps(model, [op], {}, state).events,
     invariants: [missedWakeup, folioPgmap],
     idleRefcount: (type) => def.idle[type],

@@ -23,10 +23,36 @@ import { call, refcount } from './kernel.ts';
  * both waiters and reported the O_DIRECT completion's missed wakeup twice.
  */
 export function endReenteredWait(ctx: ModelCtx, op: { readonly restarts?: number }): void {
-  if (op.restarts === undefined) return;
-  const w = ctx.txn.readWorld().waiters.find((x) => x.waiter === op.restarts);
+  if (op.restarts !== undefined) endWaitOf(ctx, op.restarts);
+}
+
+/**
+ * Any Op lifted from the task of an earlier layout break (Op.endsWait) ends that break's
+ * wait first, whatever the Op is: a task sleeping in ___wait_var_event() (ext4_break_layouts()
+ * and xfs_break_dax_layouts() after dax_layout_busy_page(); v6.15+ dax_break_layout() in
+ * wait_page_idle(), dax_break_layout_final()) runs nothing else until the wait returns, so
+ * an event of that task after the break shows the wait over: woken or interrupted as in
+ * endReenteredWait(). events/traces/k612-ext4-daxwork.trace.txt:256 the hole punch of
+ * daxwork-415 finds page 0x48058 busy (ref=2) and sleeps; :260 daxwork-416's put wakes it
+ * (wake_up_var), :262 it scans again, and :272 the same task unmaps (zap_huge_pmd): by
+ * then the wait is over whatever the model made of the wake. Without this a model under
+ * which the wait never ends (its idle value not the recording kernel's: `check --model
+ * unified` of a legacy trace, where that page rests at 1) kept every such waiter to the
+ * end of the trace, two more at each repetition of a repeated trace.
+ */
+export function endTaskWait(ctx: ModelCtx, op: { readonly endsWait?: number }): void {
+  if (op.endsWait !== undefined) endWaitOf(ctx, op.endsWait);
+}
+
+/**
+ * Ends waiter `seq` if the model still has it: 'woken' when its condition holds (or the
+ * sleep was TASK_UNINTERRUPTIBLE, dax_break_layout_final(): only the condition ends it),
+ * else 'interrupted' (-ERESTARTSYS).
+ */
+function endWaitOf(ctx: ModelCtx, seq: number): void {
+  const w = ctx.txn.readWorld().waiters.find((x) => x.waiter === seq);
   if (w === undefined) return;
-  ctx.emit({ type: 'wait_end', waiter: w.waiter, how: refcount(ctx, w.pfn) === w.until ? 'woken' : 'interrupted' });
+  ctx.emit({ type: 'wait_end', waiter: w.waiter, how: !w.interruptible || refcount(ctx, w.pfn) === w.until ? 'woken' : 'interrupted' });
 }
 
 /** wake_up_var(): wakes the waiters on `head` whose condition now holds. */
