@@ -30,6 +30,7 @@ import { previousLine } from './record-order.ts';
 import { priorCount } from '../trace/page-ref-events.ts';
 import type { PageRefRecord } from '../trace/record-types.ts';
 import type { Finding } from '../state/finding.ts';
+import type { RefEvent } from '../events/ref-event.ts';
 
 /** An event noted on a folio (its head, its pages then): what a later disagreement there may be explained by. */
 interface Noted {
@@ -53,6 +54,13 @@ function folioHit(notes: ReadonlyMap<number, Noted>, line: number, pfn: number):
  * or PUD). Alone, that entry is missing (noteUnlifted).
  */
 const GRAB_ONLY = /^(try_grab_folio|try_grab_folio_fast|try_grab_page|gup_fast_devmap_leaf)$/;
+
+/** The Ops a finding names: its own (by seq) and those its message names (`Op #N`, a waiter). */
+function namedOps(f: Finding): number[] {
+  const out = [f.seq];
+  for (const m of f.message.matchAll(/Op #(\d+)/g)) out.push(Number(m[1]));
+  return out;
+}
 
 /** Ops after which an observation that found no marker is given up as unknown. */
 const HORIZON = 64;
@@ -79,11 +87,20 @@ export interface CheckerOptions {
 export class Checker {
   readonly log: ModelLog;
   readonly tally: Tally;
-  /** Trace line of each Op that raised a finding or waits (findings name the Op by seq); with onFinding, only of the Ops still waiting. */
+  /**
+   * Trace line of each Op that raised a finding or waits (findings name the Op by seq).
+   * With onFinding, only of the Ops something may still name: an undecided finding's Op
+   * or the Op its message names, a waiter still in the model (a later missed wakeup
+   * names it); see dropOpLines.
+   */
   readonly opLines = new Map<number, number>();
   private readonly onFinding: NonNullable<CheckerOptions['onFinding']> | null;
   /** Findings taken from the model, not yet decided (handOver): raised at log index `at`. */
   private readonly undecided: { readonly f: Finding; readonly at: number }[] = [];
+  /** With onFinding: how many undecided findings name each Op (raised by it, or `Op #N` in the message). */
+  private readonly namedBy = new Map<number, number>();
+  /** With onFinding: Ops in opLines that nothing may name any more once the current item is done (dropOpLines). */
+  private readonly unnamed = new Set<number>();
   private readonly opLine = (seq: number): number | undefined => this.opLines.get(seq);
   private pending: Pending[] = [];
   /**
@@ -163,9 +180,9 @@ export class Checker {
   /**
    * Hands the findings raised HORIZON Ops ago or earlier to onFinding (see
    * CheckerOptions) and forgets them: the findings held are those of the last HORIZON
-   * Ops, not of the trace (the Op lines a finding may name stay in opLines, one number
-   * per Op that raised a finding or waited). Called at the end of each item, when no
-   * redo can take them back. A finding waits HORIZON Ops before it
+   * Ops, not of the trace (the Op lines a finding may name stay in opLines while one may
+   * name them: dropOpLines). Called at the end of each item, when no redo can take them
+   * back. A finding waits HORIZON Ops before it
    * is decided because a page_ref event before it that the model never made is only
    * known once its observation expires (bound(), up to HORIZON Ops later: noteUnmodelled),
    * and such an event makes the finding unknown (findingDoubt); at the end (`all`), every
@@ -174,14 +191,53 @@ export class Checker {
   private handOver(all = false): void {
     const tell = this.onFinding;
     if (tell === null) return;
-    if (this.log.runner.findings.length > 0) for (const f of this.log.takeFindings()) this.undecided.push({ f, at: this.log.nextIndex });
+    if (this.log.runner.findings.length > 0) {
+      for (const f of this.log.takeFindings()) {
+        this.undecided.push({ f, at: this.log.nextIndex });
+        for (const seq of namedOps(f)) this.namedBy.set(seq, (this.namedBy.get(seq) ?? 0) + 1);
+      }
+    }
     const ripe = all ? Number.POSITIVE_INFINITY : this.log.nextIndex - HORIZON - 2;
     let n = 0;
     while (n < this.undecided.length && this.undecided[n]!.at <= ripe) {
       const f = this.undecided[n++]!.f;
       tell(f, this.opLines.get(f.seq), this.opLine);
+      for (const seq of namedOps(f)) {
+        const left = (this.namedBy.get(seq) ?? 0) - 1;
+        if (left > 0) this.namedBy.set(seq, left);
+        else {
+          this.namedBy.delete(seq);
+          this.unnamed.add(seq);
+        }
+      }
     }
     if (n > 0) this.undecided.splice(0, n);
+    this.dropOpLines();
+  }
+
+  /**
+   * Forgets the line of each Op noted in `unnamed` that nothing can name any more: no
+   * undecided finding was raised by it or names it, and it is not a waiter in the model
+   * (only a waiter is named by a finding raised later: missed-wakeup). An Op is noted when
+   * its last naming finding is handed over, when its wait ends (noteWaitEnds), and when it
+   * is logged; so opLines holds the Ops of the last HORIZON Ops' findings and the live
+   * waiters, not one number per Op that ever raised a finding or waited.
+   */
+  private dropOpLines(): void {
+    if (this.unnamed.size === 0) return;
+    let waiters: ReadonlySet<number> | null = null;
+    for (const seq of this.unnamed) {
+      if (this.namedBy.has(seq) || !this.opLines.has(seq)) continue;
+      waiters ??= new Set(this.log.state().world.waiters.map((w) => w.waiter));
+      if (!waiters.has(seq)) this.opLines.delete(seq);
+    }
+    this.unnamed.clear();
+  }
+
+  /** Notes the Ops whose waits the events end (with onFinding: their lines may go, dropOpLines). */
+  private noteWaitEnds(events: readonly RefEvent[]): void {
+    if (this.onFinding === null) return;
+    for (const e of events) if (e.type === 'wait_end') this.unnamed.add(e.waiter);
   }
 
   /** Takes the next lifted item. */
@@ -205,7 +261,12 @@ export class Checker {
       const added = logged.findings;
       // the lines of Ops that raised findings, or that wait (a finding may name the waiter)
       const waits = logged.events.some((e) => e.type === 'wait');
-      if ((added > 0 || waits) && item.op.line !== undefined) this.opLines.set(item.op.seq, item.op.line);
+      if ((added > 0 || waits) && item.op.line !== undefined) {
+        this.opLines.set(item.op.seq, item.op.line);
+        // kept while a finding of it is undecided or it waits (dropOpLines)
+        if (this.onFinding !== null) this.unnamed.add(item.op.seq);
+      }
+      this.noteWaitEnds(logged.events);
       for (const r of item.records) {
         // a page_ref event is a traced change itself; other records of an Op count through the Op
         if (r.kind === 'page_ref') this.snaps.note([r.pfn]);
@@ -264,7 +325,7 @@ export class Checker {
     const why = this.unseen.explain(pfn, simulated, recorded);
     if (why === null) return null;
     const last = this.log.get(this.log.nextIndex - 1)?.op;
-    for (const op of this.unseen.puts(pfn, simulated - recorded, { seq: last?.seq ?? 0, ...(last?.line !== undefined ? { line: last.line } : {}) })) this.log.push(op);
+    for (const op of this.unseen.puts(pfn, simulated - recorded, { seq: last?.seq ?? 0, ...(last?.line !== undefined ? { line: last.line } : {}) })) this.noteWaitEnds(this.log.push(op).events);
     return why;
   }
 

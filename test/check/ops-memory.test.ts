@@ -26,6 +26,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TRACE = 'k612-ext4-daxwork.trace.txt';
 const RACE = 'k61-ext4-daxrace.trace.txt';
+const UNIFIED = 'k73-ext4-daxwork.trace.txt';
 /** `<task>-<pid> [cpu] flags <seconds>.<micros>:` of an event line. */
 const TS = /^(.{0,60}?\]\s+\S+\s+)(\d+)\.(\d{6}):/;
 
@@ -50,19 +51,27 @@ function repeated(times: number, name = TRACE): string {
   return path;
 }
 
-/** Checks a file through the pipeline's stages, keeping the context and the lifter to look at what they hold at the end. */
-async function checkHeld(path: string, opts: PipelineOptions): Promise<{ ctx: CheckContext; lifter: Lifter }> {
+/**
+ * Checks a file through the pipeline's stages, keeping the context and the lifter to look
+ * at what they hold at the end, and the most Op lines the checker held after any batch of
+ * lifted items (the stages pull the next batch once the last one is compared).
+ */
+async function checkHeld(path: string, opts: PipelineOptions): Promise<{ ctx: CheckContext; lifter: Lifter; mostOpLines: number; batches: number }> {
   const ctx = new CheckContext();
   ctx.maxDetails = opts.maxDetails;
   let lifter: Lifter | null = null;
+  let mostOpLines = 0;
+  let batches = 0;
   async function* tap(lifted: AsyncIterable<readonly Lifted[]>): AsyncGenerator<readonly Lifted[]> {
     for await (const batch of lifted) {
       for (const l of batch) if (l.type === 'start') lifter = l.lifter;
       yield batch;
+      batches++;
+      mostOpLines = Math.max(mostOpLines, ctx.checker?.held.opLines ?? 0);
     }
   }
   await compareStage(runStage(tap(liftStage(readStage(path, opts), opts)), opts, ctx), ctx);
-  return { ctx, lifter: lifter! };
+  return { ctx, lifter: lifter!, mostOpLines, batches };
 }
 
 /** What the stages hold at the end, by count. */
@@ -83,10 +92,12 @@ describe(`${TRACE} with its body repeated`, () => {
     expect(b.ctx.checker!.tally.matched).toBe(13200);
     // no PHASE point is kept (check reads none), no finding, one Op in the log
     const held = { pending: 0, window: 1, explained: 0, findings: 0, phases: 0, keptFindings: 0, findingLines: 0 };
-    // the one count still growing: the line of each Op that waited (one layout break a
-    // repetition), one number each, kept until the report because a finding may name it
-    expect(heldOf(a.ctx, a.lifter)).toEqual({ ...held, opLines: 10 });
-    expect(heldOf(b.ctx, b.lifter)).toEqual({ ...held, opLines: 40 });
+    // the line of each Op that waited (one layout break a repetition) is kept only while
+    // it waits (a later missed wakeup would name it): none at the end
+    expect(heldOf(a.ctx, a.lifter)).toEqual({ ...held, opLines: 0 });
+    expect(heldOf(b.ctx, b.lifter)).toEqual({ ...held, opLines: 0 });
+    // and at most one on the way, the punch's while it sleeps
+    expect([a.mostOpLines, b.mostOpLines]).toEqual([1, 1]);
   });
 
   it('under the other model (a finding at every repetition): findings past --max-details counted, not kept; the Runner holds none', async () => {
@@ -96,9 +107,12 @@ describe(`${TRACE} with its body repeated`, () => {
     expect([a.ctx.findings!.count, b.ctx.findings!.count]).toEqual([50, 200]);
     // the Runner's findings are decided HORIZON Ops after they are raised and then forgotten
     // (none held at the end); the tally keeps 10 and the lines they and the waiters they
-    // name need; opLines holds one number per Op that raised a finding or waited
-    expect(heldOf(a.ctx, a.lifter)).toEqual({ pending: 0, window: 1, opLines: 50, explained: 0, findings: 0, phases: 0, keptFindings: 10, findingLines: 6 });
-    expect(heldOf(b.ctx, b.lifter)).toEqual({ pending: 0, window: 1, opLines: 200, explained: 0, findings: 0, phases: 0, keptFindings: 10, findingLines: 6 });
+    // name need
+    expect(heldOf(a.ctx, a.lifter)).toEqual({ pending: 0, window: 1, opLines: 0, explained: 0, findings: 0, phases: 0, keptFindings: 10, findingLines: 6 });
+    expect(heldOf(b.ctx, b.lifter)).toEqual({ pending: 0, window: 1, opLines: 0, explained: 0, findings: 0, phases: 0, keptFindings: 10, findingLines: 6 });
+    // the Op lines their findings and waiters may name, each dropped once none can
+    // (dropOpLines): as many at most at 10 repetitions as at 40, none at the end
+    expect([a.mostOpLines, b.mostOpLines]).toEqual([9, 9]);
     const cut = reportOf(b.ctx, b.ctx.header, opts);
     expect(cut.notListed).toMatchObject({ maxDetails: 10, findings: 190 });
   });
@@ -109,6 +123,19 @@ describe(`${TRACE} with its body repeated`, () => {
     expect(all.findings).toHaveLength(50);
     expect(cut.findings).toEqual(all.findings.slice(0, 10));
     for (const f of cut.findings) expect(cut.findingLines.get(f.seq)).toBe(all.findingLines.get(f.seq));
+  });
+});
+
+describe(`${UNIFIED} with its body repeated`, () => {
+  it('under a legacy model (the other family): the Op lines held stay as many at 10 repetitions as at 40', async () => {
+    const opts = { model: 'legacy@6.12', maxDetails: 10 };
+    const a = await checkHeld(repeated(10, UNIFIED), opts);
+    const b = await checkHeld(repeated(40, UNIFIED), opts);
+    // no finding; the line of each repetition's waiting punch kept only while it waits
+    // (before, one number a repetition to the end: 10 and 40)
+    expect([a.ctx.findings!.count, b.ctx.findings!.count]).toEqual([0, 0]);
+    expect([a.mostOpLines, b.mostOpLines]).toEqual([1, 1]);
+    expect([a.ctx.checker!.held.opLines, b.ctx.checker!.held.opLines]).toEqual([0, 0]);
   });
 });
 
