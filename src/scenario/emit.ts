@@ -26,7 +26,7 @@ export interface EmitOptions {
   readonly file?: string;
 }
 
-const RESERVED = new Set(['none', 'shared', 'private', 'at', 'reflink', 'to', 'dontneed', 'via', 'line', 'order', 'pages', 'page', 'va', 'raw', 'expect', 'file', 'process', 'profile', 'scenario']);
+const RESERVED = new Set(['none', 'shared', 'private', 'at', 'reflink', 'to', 'dontneed', 'via', 'line', 'ends', 'order', 'pages', 'page', 'va', 'raw', 'expect', 'file', 'process', 'profile', 'scenario']);
 
 /** A name as the language writes it: bare when it lexes as one name, else "quoted". */
 export function nameText(s: string): string {
@@ -62,7 +62,7 @@ export function toDax(ops: readonly Op[], opts: EmitOptions = {}): string {
   ops.forEach((op, i) => {
     const thread = threadOf(op, opts.threads?.[i] ?? null, r);
     const prefix = thread === null ? '' : `${nameText(thread)}: `;
-    const tail = op.line === undefined ? '' : ` line ${op.line}`;
+    const tail = `${op.line === undefined ? '' : ` line ${op.line}`}${op.endsWait === undefined ? '' : ` ends ${op.endsWait}`}`;
     const want = formatOp({ ...op, seq: r.seq + 1 });
     const tryLine = (text: string): boolean => {
       const t = r.clone();

@@ -327,8 +327,10 @@ export class DaxReader {
     this.nrColumn = undefined;
     const f = this.opFields(word, c, proc, t.column);
     const nrColumn = this.nrColumn;
-    // options every Op takes: `line N` (the trace line it was lifted from)
+    // options every Op takes: `line N` (the trace line it was lifted from), `ends N`
+    // (Op.endsWait: the task's earlier layout break N, whose wait is over by this Op)
     if (c.eat('line')) f.line = c.number('a trace line number').value;
+    if (c.eat('ends')) f.endsWait = c.number('the seq of a layout break Op').value;
     c.end();
     this.seq++;
     const op = { seq: this.seq, ...f } as unknown as Op;
