@@ -97,7 +97,7 @@ export type Lifted =
   | { readonly type: 'skipped'; readonly what: string; readonly line: number; readonly count?: number }
   | { readonly type: 'loss'; readonly line: number; readonly cpu: number | null; readonly events: number; readonly how: 'LOST' | 'DROPPED' | 'overwritten' }
   | { readonly type: 'issue'; readonly issue: ParseIssue }
-  | { readonly type: 'end'; readonly observability: Observability | null };
+  | { readonly type: 'end'; readonly observability: Observability | null; readonly silentProbes: readonly string[] };
 
 /** What the model run hands to the comparer. */
 export type Run =
@@ -114,6 +114,8 @@ export class CheckContext {
   readonly loss = new LossTracker();
   readonly issues: ParseIssue[] = [];
   readonly warnings: string[] = [];
+  /** Probes the header defines of which the trace holds no event (set at the end; see mismatchAssumption). */
+  silentProbes: readonly string[] = [];
   /** Records not lifted, by what they are. */
   readonly skipped = new Map<string, number>();
   kernel = 'unknown';
@@ -168,7 +170,7 @@ export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'pro
 
 /** The lifter stage; see the file comment. */
 export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts: PipelineOptions): AsyncGenerator<readonly Lifted[]> {
-  const at = { lifter: null as Lifter | null, mode: 'ops' as LiftMode, lastRead: 0 };
+  const at = { lifter: null as Lifter | null, mode: 'ops' as LiftMode, lastRead: 0, header: null as TraceHeader | null, probed: new Set<string>() };
   for await (const batch of items) {
     let out: Lifted[] = [];
     for (const it of batch) {
@@ -192,9 +194,10 @@ export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts
 }
 
 /** What the lifter stage makes of one read item other than a page_ref event (`at`: its lifter and mode, set at the header). */
-function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; lastRead: number }, opts: PipelineOptions): Generator<Lifted> {
+function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; lastRead: number; header: TraceHeader | null; probed: Set<string> }, opts: PipelineOptions): Generator<Lifted> {
   if (it.type === 'header') {
     const h = it.header;
+    at.header = h;
     at.mode = liftModeOf(h, opts);
     const fromHeader = deviceRanges(h, vmemmapBaseOf(h, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE));
     const ranges = opts.pmem !== undefined && opts.pmem.length > 0 ? opts.pmem : fromHeader;
@@ -222,6 +225,8 @@ function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; las
     // adjacency among the records read, the skipped ones aside (record-order.ts)
     notePreviousLine(r, at.lastRead);
     at.lastRead = r.line;
+    // which defined probes fired (at most one entry per definition: bounded)
+    if (r.kind === 'kprobe' && r.probe !== null) at.probed.add(r.probe.name);
     if (at.mode === 'refs') {
       if (r.kind === 'page_ref') yield { type: 'ref', ref: pageRefInput(r) };
       else yield { type: 'skipped', what: r.kind === 'kprobe' ? `kprobe ${r.event} (no probe definition: give --probes)` : r.event, line: r.line };
@@ -239,7 +244,8 @@ function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; las
     yield { type: 'issue', issue: it.issue };
   } else {
     if (at.lifter) for (const item of at.lifter.end()) yield { type: 'item', item };
-    yield { type: 'end', observability: at.lifter?.observability() ?? null };
+    const silentProbes = at.mode === 'ops' && at.header !== null ? [...new Set(at.header.probes.map((p) => p.name))].filter((n) => !at.probed.has(n)) : [];
+    yield { type: 'end', observability: at.lifter?.observability() ?? null, silentProbes };
   }
 }
 
@@ -340,6 +346,7 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
       return;
     }
     if (l.type === 'end') {
+      ctx.silentProbes = l.silentProbes;
       if (model === null && start !== null) {
         yield begin();
         for (const h of held.splice(0)) yield* forward(h);
@@ -491,6 +498,21 @@ function bareAssumption(ctx: CheckContext): void {
 }
 
 /**
+ * A mismatch is the model disagreeing with a recorded value, read as the kernel doing
+ * something else; it may instead be an operation the model never saw, because its
+ * probe's lines were filtered out of the recording (or the probe was not enabled). The
+ * check takes a probe the header defines but with no event as a function that did not
+ * run (the only reading a trace allows); where that reading decides a verdict, that is,
+ * when there are mismatches, it is said, with the silent probes named.
+ */
+function mismatchAssumption(ctx: CheckContext, mismatches: number): void {
+  const silent = ctx.silentProbes;
+  if (mismatches === 0 || silent.length === 0) return;
+  // every name (at most the header's definitions): the one filtered out may be any of them
+  ctx.assumptions.add(`${silent.length} probe(s) the header defines recorded no event (${silent.join(', ')}): taken as functions that did not run; if their lines were filtered out of the trace, a mismatch reported here may be such a missing operation rather than the kernel disagreeing with the model`);
+}
+
+/**
  * Findings the model raises only for an unshared extent: legacy dax_associate_entry()
  * WARNs on a page already associated unless the extent is shared (dax_page_share_get()
  * instead), and dax_disassociate_entry() on a page of another file unless it is shared.
@@ -543,6 +565,7 @@ export function reportOf(ctx: CheckContext, header: TraceHeader | null, opts: Pr
     for (const f of runner.findings) found.add(f, lines.get(f.seq));
   }
   bareAssumption(ctx);
+  mismatchAssumption(ctx, tally.mismatchCount);
   const doubtful = found.doubtful;
   const kept = found.kept;
   const findingCount = found.count;
