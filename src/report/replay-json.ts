@@ -40,12 +40,25 @@ export const MAPPING_UNKNOWN = 'unknown';
 /** Why a page_ref trace replay has no ->mapping (replay reads page_ref events only). */
 export const PAGE_REF_MAPPING_UNKNOWN = 'a page_ref replay does not follow ->mapping: the tracepoint prints it only as a hashed pointer, and no other event of the replay sets it';
 
+/**
+ * What else a page_ref trace replay cannot show, printed as unknown beside ->mapping:
+ * the page_ref tracepoints (include/trace/events/page_ref.h) print a page's _refcount
+ * and its own _mapcount, never ->index/->share, a large folio's _pincount (GUP's
+ * try_grab_folio() adds to it with atomic_add(), no page_ref event) or its entire and
+ * large mapcounts (folio_add_file_rmap_pmd() and the rest change no refcount).
+ */
+export const PAGE_REF_UNTRACKED: Readonly<Record<'index' | 'largeFolio' | 'mapcount', string>> = {
+  mapcount: 'a page_ref replay folds _refcount only: the _mapcount each event prints is not folded, and an rmap change (folio_add_file_rmap_*(), folio_remove_rmap_*()) prints no page_ref event',
+  index: 'the page_ref tracepoint does not print ->index/->share',
+  largeFolio: "a large folio's _pincount, and so folio_maybe_dma_pinned(), is in no page_ref event (try_grab_folio() adds to it with atomic_add())",
+};
+
 /** One written page as `--pages` prints it. */
 export interface PageJson {
   readonly pfn: string;
   readonly refcount: number;
-  /** Raw _mapcount (−1 = unmapped), as traces print it. */
-  readonly mapcount: number;
+  /** Raw _mapcount (−1 = unmapped), as traces print it; "unknown" in a page_ref trace replay. */
+  readonly mapcount: number | typeof MAPPING_UNKNOWN;
   /** Word 1: the pgmap id on order-0 and head pages, the `0x…` compound-head encoding on tails. */
   readonly word1: string;
   readonly mapping: string | null;
@@ -59,14 +72,15 @@ export interface FolioJson {
   readonly order: number;
   readonly pfns: readonly [string, string];
   readonly refcount: number;
-  readonly mapcount: number;
-  readonly pincount: number | null;
-  readonly maybeDmaPinned: boolean;
+  /** "unknown" in a page_ref trace replay (PAGE_REF_UNTRACKED). */
+  readonly mapcount: number | typeof MAPPING_UNKNOWN;
+  readonly pincount: number | null | typeof MAPPING_UNKNOWN;
+  readonly maybeDmaPinned: boolean | typeof MAPPING_UNKNOWN;
   readonly pgmap: string;
   readonly mapping: string | null;
-  /** `index` and `share` are one union word in struct page/folio: both print its value. */
-  readonly index: number;
-  readonly share: number;
+  /** `index` and `share` are one union word in struct page/folio: both print its value ("unknown" in a page_ref trace replay). */
+  readonly index: number | typeof MAPPING_UNKNOWN;
+  readonly share: number | typeof MAPPING_UNKNOWN;
   /** Who holds the references (src/holders/tracker.ts); their `refs` sum to `refcount`. */
   readonly holders?: readonly Record<string, unknown>[];
   readonly pages?: readonly PageJson[];
@@ -92,8 +106,13 @@ export interface ReplayJson {
   /** Events the input lost; `unknown`: the findings from seq `fromSeq` on, which a lost event may explain. */
   readonly lost?: { readonly events: number; readonly at: readonly InputLoss[]; readonly fromSeq: number; readonly unknown: readonly FindingJson[] };
   readonly waiters?: readonly Readonly<Record<string, unknown>>[];
-  /** Fields the replay does not follow, with why (`mapping` of a page_ref trace); their values print as "unknown". */
-  readonly untracked?: { readonly mapping: string };
+  /** Fields the replay does not follow, with why (a page_ref trace); their values print as "unknown". */
+  readonly untracked?: { readonly mapping: string; readonly index: string; readonly largeFolio: string; readonly mapcount: string };
+}
+
+/** The `untracked` object of a page_ref trace replay. */
+function untrackedOf(mapping: string): NonNullable<ReplayJson['untracked']> {
+  return { mapping, index: PAGE_REF_UNTRACKED.index, largeFolio: PAGE_REF_UNTRACKED.largeFolio, mapcount: PAGE_REF_UNTRACKED.mapcount };
 }
 
 /** The folios a report shows: all written ones, or the one containing `pfn`. */
@@ -104,14 +123,19 @@ export function reportFolios(input: ReplayReportInput): FolioSummary[] {
 function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput['holders'], mappingUnknown = false): FolioJson {
   const out: FolioJson = {
     head: hex(f.head), order: f.order, pfns: [hex(f.first), hex(f.last)], refcount: f.refcount, mapcount: f.mapcount,
-    pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned, pgmap: f.pgmap, mapping: mappingUnknown ? MAPPING_UNKNOWN : f.mapping, index: f.index, share: f.index,
+    ...(mappingUnknown ? { mapcount: MAPPING_UNKNOWN } : {}),
+    ...(mappingUnknown && f.order > 0
+      ? { pincount: MAPPING_UNKNOWN, maybeDmaPinned: MAPPING_UNKNOWN }
+      : { pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned }),
+    pgmap: f.pgmap, mapping: mappingUnknown ? MAPPING_UNKNOWN : f.mapping,
+    index: mappingUnknown ? MAPPING_UNKNOWN : f.index, share: mappingUnknown ? MAPPING_UNKNOWN : f.index,
     ...(holders ? { holders: holders(f.head, f.refcount) } : {}),
   };
   if (!pages) return out;
   return {
     ...out,
     pages: f.pages.map(({ pfn, page }) => ({
-      pfn: hex(pfn), refcount: page.refcount, mapcount: page.mapcount,
+      pfn: hex(pfn), refcount: page.refcount, mapcount: mappingUnknown ? MAPPING_UNKNOWN : page.mapcount,
       word1: typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping: mappingUnknown ? MAPPING_UNKNOWN : page.mapping, flags: formatPageFlags(page.flags),
     })),
   };
@@ -128,7 +152,7 @@ export function replayJson(input: ReplayReportInput): ReplayJson {
     profile: input.profile,
     kconfig: input.kconfig,
     events: input.events,
-    ...(input.mappingUnknown !== undefined ? { untracked: { mapping: input.mappingUnknown } } : {}),
+    ...(input.mappingUnknown !== undefined ? { untracked: untrackedOf(input.mappingUnknown) } : {}),
     folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders, input.mappingUnknown !== undefined)),
     findings: input.findings.map(findingJson),
     ...(input.lost ? { lost: { events: input.lost.losses.events, at: input.lost.losses.at, fromSeq: input.lost.losses.fromSeq, unknown: input.lost.unknown.map(findingJson) } } : {}),
@@ -162,7 +186,7 @@ export function* replayJsonChunks(input: ReplayReportInput, partial?: unknown): 
     ['profile', input.profile, null],
     ['kconfig', input.kconfig, null],
     ['events', input.events, null],
-    ...(input.mappingUnknown !== undefined ? [['untracked', { mapping: input.mappingUnknown }, null] as [string, unknown, null]] : []),
+    ...(input.mappingUnknown !== undefined ? [['untracked', untrackedOf(input.mappingUnknown), null] as [string, unknown, null]] : []),
     ['folios', null, mapIter(folios, (f) => folioJson(f, pages, input.holders, input.mappingUnknown !== undefined))],
     ['findings', null, mapIter(input.findings, findingJson)],
   ];

@@ -6,7 +6,7 @@
 import { hex } from '../kernel/constants.ts';
 import { formatPageFlags } from '../kernel/page-flags.ts';
 import type { Finding } from '../state/finding.ts';
-import { reportFolios, type ReplayReportInput } from './replay-json.ts';
+import { PAGE_REF_UNTRACKED, reportFolios, type ReplayReportInput } from './replay-json.ts';
 
 /** The mapping cell where the replay does not follow ->mapping (a legend line says why). */
 const MAPPING_UNKNOWN_CELL = '?';
@@ -36,10 +36,12 @@ export function formatReplayText(input: ReplayReportInput): string {
     const unknown = input.mappingUnknown !== undefined;
     const mapping = (m: string | null): string => (unknown ? MAPPING_UNKNOWN_CELL : (m ?? '-'));
     for (const f of folios) {
-      rows.push([hex(f.head), String(f.order), String(f.refcount), String(f.mapcount), f.pincount === null ? '-' : String(f.pincount), f.pgmap, mapping(f.mapping)]);
+      // a page_ref replay folds no mapcount, and a large folio's _pincount is in no page_ref event (PAGE_REF_UNTRACKED)
+      const large = unknown && f.order > 0;
+      rows.push([hex(f.head), String(f.order), String(f.refcount), unknown ? MAPPING_UNKNOWN_CELL : String(f.mapcount), large ? MAPPING_UNKNOWN_CELL : f.pincount === null ? '-' : String(f.pincount), f.pgmap, mapping(f.mapping)]);
       if (input.pages) {
         pageRows.set(rows.length - 1, f.pages.map(({ pfn, page }) => [
-          `  ${hex(pfn)}`, 'page', String(page.refcount), `_mapcount ${page.mapcount}`,
+          `  ${hex(pfn)}`, 'page', String(page.refcount), `_mapcount ${unknown ? MAPPING_UNKNOWN_CELL : page.mapcount}`,
           typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping(page.mapping), formatPageFlags(page.flags) || '-',
         ]));
       }
@@ -51,6 +53,8 @@ export function formatReplayText(input: ReplayReportInput): string {
       if (pages && pages.length > 0) out.push(...table(pages));
     });
     if (unknown) out.push(`mapping ${MAPPING_UNKNOWN_CELL}: unknown (${input.mappingUnknown})`);
+    if (unknown) out.push(`mapcount ${MAPPING_UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.mapcount})`);
+    if (unknown && folios.some((f) => f.order > 0)) out.push(`pincount ${MAPPING_UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.largeFolio})`);
   }
   out.push('');
   if (input.findings.length === 0) out.push('findings: none');

@@ -72,26 +72,38 @@ describe('dax-refsim replay <page_ref trace>', () => {
     expect(r.doc.findings.every((f) => f.code === 'untraced-change' && f.severity === 'warn')).toBe(true);
   });
 
-  it('prints ->mapping as unknown, not NULL: a page_ref replay does not follow it (text legend, JSON untracked)', async () => {
+  it('prints what a page_ref replay does not follow as unknown, not as a value: ->mapping, mapcounts, ->index, a large folio\'s _pincount', async () => {
     const why = 'a page_ref replay does not follow ->mapping: the tracepoint prints it only as a hashed pointer, and no other event of the replay sets it';
+    const mapcountWhy = 'a page_ref replay folds _refcount only: the _mapcount each event prints is not folded, and an rmap change (folio_add_file_rmap_*(), folio_remove_rmap_*()) prints no page_ref event';
+    const pinWhy = "a large folio's _pincount, and so folio_maybe_dma_pinned(), is in no page_ref event (try_grab_folio() adds to it with atomic_add())";
     const text = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48600');
     expect(text.status).toBe(0);
     expect(text.stdout).toBe([
       'profile: unified@7.2    events: 49    folios: 1',
       '',
       'head     order  refcount  mapcount  pincount  pgmap  mapping',
-      '0x48600  9      0         0         0         pmem0  ?',
+      '0x48600  9      0         ?         ?         pmem0  ?',
       `mapping ?: unknown (${why})`,
+      `mapcount ?: unknown (${mapcountWhy})`,
+      `pincount ?: unknown (${pinWhy})`,
       '',
       'findings: none',
       '',
     ].join('\n'));
+    // line 187 of the trace prints mapcount=0 (the page mapped); the replay does not fold it
+    const at9 = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48050', '--at', '9');
+    expect(at9.stdout.split('\n')).toContain('0x48050  0      1         ?         -         pmem0  ?');
+    expect(at9.stdout).not.toContain('pincount ?');
     const pages = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48600', '--pages');
-    expect(pages.stdout.split('\n')).toContain('  0x48601  page  0  _mapcount -1  0xffffea0001218001  ?  reserved');
+    expect(pages.stdout.split('\n')).toContain('  0x48601  page  0  _mapcount ?  0xffffea0001218001  ?  reserved');
     const r = await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48050', '--pages', '--format', 'json');
-    const doc = JSON.parse(r.stdout) as { untracked?: { mapping: string }; folios: { mapping: string | null; pages: { mapping: string | null }[] }[] };
-    expect(doc.untracked).toEqual({ mapping: why });
-    expect(doc.folios.map((f) => [f.mapping, f.pages.map((p) => p.mapping)])).toEqual([['unknown', ['unknown']]]);
+    const doc = JSON.parse(r.stdout) as { untracked?: Record<string, string>; folios: Record<string, unknown>[] };
+    expect(doc.untracked).toEqual({ mapping: why, index: 'the page_ref tracepoint does not print ->index/->share', largeFolio: pinWhy, mapcount: mapcountWhy });
+    const f = doc.folios[0]!;
+    expect([f.mapping, f.mapcount, f.index, f.share, f.pincount, f.maybeDmaPinned]).toEqual(['unknown', 'unknown', 'unknown', 'unknown', null, false]);
+    expect((f.pages as Record<string, unknown>[]).map((p) => [p.mapping, p.mapcount])).toEqual([['unknown', 'unknown']]);
+    const large = JSON.parse((await cli('replay', 'events/traces/k72dbg-ext4-daxwork.trace.txt', '--pfn', '0x48600', '--format', 'json')).stdout) as { folios: Record<string, unknown>[] };
+    expect([large.folios[0]!.order, large.folios[0]!.pincount, large.folios[0]!.maybeDmaPinned]).toEqual([9, 'unknown', 'unknown']);
   });
 
   it('exits 2 on a bad page_ref line, with file:line:column', async () => {
