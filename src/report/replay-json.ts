@@ -27,38 +27,35 @@ export interface ReplayReportInput {
   /** Events the input lost, and the findings from the first loss on (unknown, not findings). */
   readonly lost?: { readonly losses: InputLosses; readonly unknown: readonly Finding[] };
   /**
-   * Set when the replay does not follow ->mapping (a page_ref trace: the tracepoint
-   * prints it only as a hashed %p, and nothing else in the replay sets it): why. Every
-   * folio's and page's `mapping` is then printed as unknown, not as NULL.
+   * A page_ref trace replay: the fields PAGE_REF_UNTRACKED names are printed as unknown
+   * (not as NULL, 0 or -1), and `untracked` says why.
    */
-  readonly mappingUnknown?: string;
+  readonly pageRefTrace?: boolean;
 }
 
-/** What `mapping` prints as where the replay does not follow it (ReplayReportInput.mappingUnknown). */
-export const MAPPING_UNKNOWN = 'unknown';
-
-/** Why a page_ref trace replay has no ->mapping (replay reads page_ref events only). */
-export const PAGE_REF_MAPPING_UNKNOWN = 'a page_ref replay does not follow ->mapping: the tracepoint prints it only as a hashed pointer, and no other event of the replay sets it';
+/** What a field prints as in JSON where the replay does not follow it (ReplayReportInput.pageRefTrace). */
+export const UNKNOWN = 'unknown';
 
 /**
- * What else a page_ref trace replay cannot show, printed as unknown beside ->mapping:
- * the page_ref tracepoints (include/trace/events/page_ref.h) print a page's _refcount
- * and its own _mapcount, never ->index/->share, a large folio's _pincount (GUP's
+ * What a page_ref trace replay cannot show, printed as unknown, with why: the page_ref
+ * tracepoints (include/trace/events/page_ref.h) print a page's _refcount, its own
+ * _mapcount and ->mapping as a hashed %p, never ->index/->share, a large folio's _pincount (GUP's
  * try_grab_folio() adds to it with atomic_add(), no page_ref event) or its entire and
  * large mapcounts (folio_add_file_rmap_pmd() and the rest change no refcount).
  */
-export const PAGE_REF_UNTRACKED: Readonly<Record<'index' | 'largeFolio' | 'mapcount', string>> = {
-  mapcount: 'a page_ref replay folds _refcount only: the _mapcount each event prints is not folded, and an rmap change (folio_add_file_rmap_*(), folio_remove_rmap_*()) prints no page_ref event',
+export const PAGE_REF_UNTRACKED = {
+  mapping: 'a page_ref replay does not follow ->mapping: the tracepoint prints it only as a hashed pointer, and no other event of the replay sets it',
   index: 'the page_ref tracepoint does not print ->index/->share',
   largeFolio: "a large folio's _pincount, and so folio_maybe_dma_pinned(), is in no page_ref event (try_grab_folio() adds to it with atomic_add())",
-};
+  mapcount: 'a page_ref replay folds _refcount only: the _mapcount each event prints is not folded, and an rmap change (folio_add_file_rmap_*(), folio_remove_rmap_*()) prints no page_ref event',
+} as const;
 
 /** One written page as `--pages` prints it. */
 export interface PageJson {
   readonly pfn: string;
   readonly refcount: number;
   /** Raw _mapcount (−1 = unmapped), as traces print it; "unknown" in a page_ref trace replay. */
-  readonly mapcount: number | typeof MAPPING_UNKNOWN;
+  readonly mapcount: number | typeof UNKNOWN;
   /** Word 1: the pgmap id on order-0 and head pages, the `0x…` compound-head encoding on tails. */
   readonly word1: string;
   readonly mapping: string | null;
@@ -73,14 +70,14 @@ export interface FolioJson {
   readonly pfns: readonly [string, string];
   readonly refcount: number;
   /** "unknown" in a page_ref trace replay (PAGE_REF_UNTRACKED). */
-  readonly mapcount: number | typeof MAPPING_UNKNOWN;
-  readonly pincount: number | null | typeof MAPPING_UNKNOWN;
-  readonly maybeDmaPinned: boolean | typeof MAPPING_UNKNOWN;
+  readonly mapcount: number | typeof UNKNOWN;
+  readonly pincount: number | null | typeof UNKNOWN;
+  readonly maybeDmaPinned: boolean | typeof UNKNOWN;
   readonly pgmap: string;
   readonly mapping: string | null;
   /** `index` and `share` are one union word in struct page/folio: both print its value ("unknown" in a page_ref trace replay). */
-  readonly index: number | typeof MAPPING_UNKNOWN;
-  readonly share: number | typeof MAPPING_UNKNOWN;
+  readonly index: number | typeof UNKNOWN;
+  readonly share: number | typeof UNKNOWN;
   /** Who holds the references (src/holders/tracker.ts); their `refs` sum to `refcount`. */
   readonly holders?: readonly Record<string, unknown>[];
   readonly pages?: readonly PageJson[];
@@ -107,12 +104,7 @@ export interface ReplayJson {
   readonly lost?: { readonly events: number; readonly at: readonly InputLoss[]; readonly fromSeq: number; readonly unknown: readonly FindingJson[] };
   readonly waiters?: readonly Readonly<Record<string, unknown>>[];
   /** Fields the replay does not follow, with why (a page_ref trace); their values print as "unknown". */
-  readonly untracked?: { readonly mapping: string; readonly index: string; readonly largeFolio: string; readonly mapcount: string };
-}
-
-/** The `untracked` object of a page_ref trace replay. */
-function untrackedOf(mapping: string): NonNullable<ReplayJson['untracked']> {
-  return { mapping, index: PAGE_REF_UNTRACKED.index, largeFolio: PAGE_REF_UNTRACKED.largeFolio, mapcount: PAGE_REF_UNTRACKED.mapcount };
+  readonly untracked?: typeof PAGE_REF_UNTRACKED;
 }
 
 /** The folios a report shows: all written ones, or the one containing `pfn`. */
@@ -120,23 +112,23 @@ export function reportFolios(input: ReplayReportInput): FolioSummary[] {
   return input.pfn === undefined ? summarizeFolios(input.state) : summarizeFolioAt(input.state, input.pfn);
 }
 
-function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput['holders'], mappingUnknown = false): FolioJson {
+function folioJson(f: FolioSummary, pages: boolean, holders?: ReplayReportInput['holders'], pageRefTrace = false): FolioJson {
   const out: FolioJson = {
     head: hex(f.head), order: f.order, pfns: [hex(f.first), hex(f.last)], refcount: f.refcount, mapcount: f.mapcount,
-    ...(mappingUnknown ? { mapcount: MAPPING_UNKNOWN } : {}),
-    ...(mappingUnknown && f.order > 0
-      ? { pincount: MAPPING_UNKNOWN, maybeDmaPinned: MAPPING_UNKNOWN }
+    ...(pageRefTrace ? { mapcount: UNKNOWN } : {}),
+    ...(pageRefTrace && f.order > 0
+      ? { pincount: UNKNOWN, maybeDmaPinned: UNKNOWN }
       : { pincount: f.pincount, maybeDmaPinned: f.maybeDmaPinned }),
-    pgmap: f.pgmap, mapping: mappingUnknown ? MAPPING_UNKNOWN : f.mapping,
-    index: mappingUnknown ? MAPPING_UNKNOWN : f.index, share: mappingUnknown ? MAPPING_UNKNOWN : f.index,
+    pgmap: f.pgmap, mapping: pageRefTrace ? UNKNOWN : f.mapping,
+    index: pageRefTrace ? UNKNOWN : f.index, share: pageRefTrace ? UNKNOWN : f.index,
     ...(holders ? { holders: holders(f.head, f.refcount) } : {}),
   };
   if (!pages) return out;
   return {
     ...out,
     pages: f.pages.map(({ pfn, page }) => ({
-      pfn: hex(pfn), refcount: page.refcount, mapcount: mappingUnknown ? MAPPING_UNKNOWN : page.mapcount,
-      word1: typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping: mappingUnknown ? MAPPING_UNKNOWN : page.mapping, flags: formatPageFlags(page.flags),
+      pfn: hex(pfn), refcount: page.refcount, mapcount: pageRefTrace ? UNKNOWN : page.mapcount,
+      word1: typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping: pageRefTrace ? UNKNOWN : page.mapping, flags: formatPageFlags(page.flags),
     })),
   };
 }
@@ -152,8 +144,8 @@ export function replayJson(input: ReplayReportInput): ReplayJson {
     profile: input.profile,
     kconfig: input.kconfig,
     events: input.events,
-    ...(input.mappingUnknown !== undefined ? { untracked: untrackedOf(input.mappingUnknown) } : {}),
-    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders, input.mappingUnknown !== undefined)),
+    ...(input.pageRefTrace === true ? { untracked: PAGE_REF_UNTRACKED } : {}),
+    folios: reportFolios(input).map((f) => folioJson(f, input.pages ?? false, input.holders, input.pageRefTrace === true)),
     findings: input.findings.map(findingJson),
     ...(input.lost ? { lost: { events: input.lost.losses.events, at: input.lost.losses.at, fromSeq: input.lost.losses.fromSeq, unknown: input.lost.unknown.map(findingJson) } } : {}),
   };
@@ -186,8 +178,8 @@ export function* replayJsonChunks(input: ReplayReportInput, partial?: unknown): 
     ['profile', input.profile, null],
     ['kconfig', input.kconfig, null],
     ['events', input.events, null],
-    ...(input.mappingUnknown !== undefined ? [['untracked', untrackedOf(input.mappingUnknown), null] as [string, unknown, null]] : []),
-    ['folios', null, mapIter(folios, (f) => folioJson(f, pages, input.holders, input.mappingUnknown !== undefined))],
+    ...(input.pageRefTrace === true ? [['untracked', PAGE_REF_UNTRACKED, null] as [string, unknown, null]] : []),
+    ['folios', null, mapIter(folios, (f) => folioJson(f, pages, input.holders, input.pageRefTrace === true))],
     ['findings', null, mapIter(input.findings, findingJson)],
   ];
   if (input.lost) {

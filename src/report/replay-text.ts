@@ -8,9 +8,10 @@ import { formatPageFlags } from '../kernel/page-flags.ts';
 import type { Finding } from '../state/finding.ts';
 import { PAGE_REF_UNTRACKED, reportFolios, type ReplayReportInput } from './replay-json.ts';
 
-/** The mapping cell where the replay does not follow ->mapping (a legend line says why). */
-const MAPPING_UNKNOWN_CELL = '?';
 import { lossText } from '../engine/loss.ts';
+
+/** The cell of a field the replay does not follow (a page_ref trace; a legend line says why). */
+const UNKNOWN_CELL = '?';
 
 /** Lays out rows as left-aligned columns (the last column is not padded). */
 export function table(rows: readonly (readonly string[])[]): string[] {
@@ -33,15 +34,15 @@ export function formatReplayText(input: ReplayReportInput): string {
     const rows: string[][] = [['head', 'order', 'refcount', 'mapcount', 'pincount', 'pgmap', 'mapping']];
     const pageRows = new Map<number, string[][]>();
     // `-` is a NULL ->mapping; `?` one the replay does not follow (a page_ref trace)
-    const unknown = input.mappingUnknown !== undefined;
-    const mapping = (m: string | null): string => (unknown ? MAPPING_UNKNOWN_CELL : (m ?? '-'));
+    const unknown = input.pageRefTrace === true;
+    const mapping = (m: string | null): string => (unknown ? UNKNOWN_CELL : (m ?? '-'));
     for (const f of folios) {
       // a page_ref replay folds no mapcount, and a large folio's _pincount is in no page_ref event (PAGE_REF_UNTRACKED)
       const large = unknown && f.order > 0;
-      rows.push([hex(f.head), String(f.order), String(f.refcount), unknown ? MAPPING_UNKNOWN_CELL : String(f.mapcount), large ? MAPPING_UNKNOWN_CELL : f.pincount === null ? '-' : String(f.pincount), f.pgmap, mapping(f.mapping)]);
+      rows.push([hex(f.head), String(f.order), String(f.refcount), unknown ? UNKNOWN_CELL : String(f.mapcount), large ? UNKNOWN_CELL : f.pincount === null ? '-' : String(f.pincount), f.pgmap, mapping(f.mapping)]);
       if (input.pages) {
         pageRows.set(rows.length - 1, f.pages.map(({ pfn, page }) => [
-          `  ${hex(pfn)}`, 'page', String(page.refcount), `_mapcount ${unknown ? MAPPING_UNKNOWN_CELL : page.mapcount}`,
+          `  ${hex(pfn)}`, 'page', String(page.refcount), `_mapcount ${unknown ? UNKNOWN_CELL : page.mapcount}`,
           typeof page.word1 === 'bigint' ? hex(page.word1) : page.word1, mapping(page.mapping), formatPageFlags(page.flags) || '-',
         ]));
       }
@@ -52,9 +53,9 @@ export function formatReplayText(input: ReplayReportInput): string {
       const pages = pageRows.get(i);
       if (pages && pages.length > 0) out.push(...table(pages));
     });
-    if (unknown) out.push(`mapping ${MAPPING_UNKNOWN_CELL}: unknown (${input.mappingUnknown})`);
-    if (unknown) out.push(`mapcount ${MAPPING_UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.mapcount})`);
-    if (unknown && folios.some((f) => f.order > 0)) out.push(`pincount ${MAPPING_UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.largeFolio})`);
+    if (unknown) out.push(`mapping ${UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.mapping})`);
+    if (unknown) out.push(`mapcount ${UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.mapcount})`);
+    if (unknown && folios.some((f) => f.order > 0)) out.push(`pincount ${UNKNOWN_CELL}: unknown (${PAGE_REF_UNTRACKED.largeFolio})`);
   }
   out.push('');
   if (input.findings.length === 0) out.push('findings: none');

@@ -15,7 +15,7 @@ import { formatIssue } from '../../trace/issues.ts';
 import { splitAtLoss } from '../../engine/loss.ts';
 import { formatJsonlIssue } from '../../events/issues.ts';
 import { modelFor, parseKconfig, type Kconfig, type RefcountModel } from '../../models/index.ts';
-import { batched, PAGE_REF_MAPPING_UNKNOWN, replayJsonChunks, type ReplayReportInput } from '../../report/replay-json.ts';
+import { batched, replayJsonChunks, type ReplayReportInput } from '../../report/replay-json.ts';
 import { formatReplayText } from '../../report/replay-text.ts';
 import { checkOutputTarget, writeFileAtomic } from '../../io/write-file.ts';
 import { IssueList, markPartial, MAX_PRINTED_ISSUES, partialOf, type PartialInput } from '../issue-list.ts';
@@ -139,8 +139,8 @@ export async function runReplay(args: ReplayArgs, ctx: CliContext): Promise<void
     ...(full.lost ? { lost: { losses: full.lost, unknown } } : {}),
     ...(pfn !== undefined ? { pfn } : {}),
     pages: args.pages,
-    // a trace replays its page_ref events only: ->mapping is never set, so unknown, not NULL
-    ...(format === 'trace' ? { mappingUnknown: PAGE_REF_MAPPING_UNKNOWN } : {}),
+    // a trace replays its page_ref events only: what they cannot show prints as unknown (PAGE_REF_UNTRACKED)
+    ...(format === 'trace' ? { pageRefTrace: true } : {}),
   };
   if (args.format === 'json') {
     // holders: a second pass over an Op file (the tracker stays off the fold's hot path);
