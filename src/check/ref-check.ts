@@ -101,13 +101,18 @@ export class RefChecker {
     const seq = ++this.seq;
     const runner = this.runner;
     const prior = priorCount(r);
-    let current = runner.refcountOf(r.pfn);
-    if (current === undefined && !this.structPage(r, prior, seq)) {
-      this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: `page_ref_${r.op}`, reason: `no pgmap covers pfn ${hex(r.pfn)} (give --pmem START-END)` });
-      return;
+    // a plain page (Txn.plainRefcount) has a struct page, and its shape changes only where the event shows PG_head
+    const plain = r.head === true ? Number.NaN : runner.draft.plainRefcount(r.pfn);
+    let current: number | undefined = plain;
+    if (plain !== plain) {
+      current = runner.refcountOf(r.pfn);
+      if (current === undefined && !this.structPage(r, prior, seq)) {
+        this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count', recorded: r.count, simulated: null, function: `page_ref_${r.op}`, reason: `no pgmap covers pfn ${hex(r.pfn)} (give --pmem START-END)` });
+        return;
+      }
+      // read again only where a struct page or a shape change was folded since
+      if (this.shape(r, seq) || current === undefined) current = runner.refcountOf(r.pfn)!;
     }
-    // read again only where a struct page or a shape change was folded since
-    if (this.shape(r, seq) || current === undefined) current = runner.refcountOf(r.pfn)!;
     const fn = PAGE_REF_FN[r.op];
     const lost = this.opts.loss.since(r.line);
     const last = this.lastLine.get(r.pfn);
@@ -124,11 +129,16 @@ export class RefChecker {
     const before = runner.findings.length;
     // folded from its fields as replay folds it (applyPageRefFields); a RefEvent only
     // where it raises a finding, so findings are made in one place (fold.ts)
-    if (!runner.foldPageRef(runner.draft.mut(r.pfn)!, r.op, r.val, null, seq)) runner.foldOnly({ seq, type: r.op, pfn: r.pfn, val: r.val });
+    // a plain page (Txn.plainRefcount; read again: a resync may have written it) takes the shared page of its new count, no copy
+    const before2 = prior === null || prior === current ? plain : runner.draft.plainRefcount(r.pfn);
+    let after = before2 === before2 ? runner.foldPlainPageRef(r.pfn, before2, r.op, r.val, null, seq) : Number.NaN;
+    if (after !== after && !runner.foldPageRef(runner.draft.mut(r.pfn)!, r.op, r.val, null, seq)) {
+      runner.foldOnly({ seq, type: r.op, pfn: r.pfn, val: r.val });
+    }
     runner.endInput();
     const raised = runner.findings.length > before;
     if (raised && this.opts.onFinding === undefined) this.findingLines.set(seq, r.line);
-    const after = runner.refcountOf(r.pfn)!;
+    if (after !== after) after = runner.refcountOf(r.pfn)!;
     this.compare(r.line, r.pfn, 'count', r.count, after, fn, lost);
     if (r.ret !== null && ret !== null) this.compare(r.line, r.pfn, 'ret', r.ret, ret, fn, lost);
     if (r.count !== after) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: r.count });
@@ -151,7 +161,9 @@ export class RefChecker {
   /** The recorded mapcount against the model's (see the file comment). */
   private mapcount(r: PageRefInput, fn: string, lost: string | null): void {
     const src = this.runner.draft;
-    const sim = pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
+    // a plain page is order-0: page_mapcount() is its _mapcount + 1 (pageRefMapcount)
+    const plain = src.plainRefcount(r.pfn);
+    const sim = plain === plain ? (this.opts.mapcountStyle === 'raw' ? src.plainMapcount : src.plainMapcount + 1) : pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
     if (sim === null || r.mapcount === null) return;
     if (sim === r.mapcount) {
       this.tally.matchAt(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
@@ -162,12 +174,14 @@ export class RefChecker {
       this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'mapcount', recorded: r.mapcount, simulated: sim, function: fn, reason });
     } else this.tally.mismatch(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
     const raw = this.opts.mapcountStyle === 'raw' ? r.mapcount : r.mapcount - 1;
-    const simRaw = src.page(r.pfn)?.mapcount ?? -1;
+    const simRaw = plain === plain ? src.plainMapcount : (src.page(r.pfn)?.mapcount ?? -1);
     const d = raw - simRaw;
     if (Math.abs(d) <= MAX_RESYNC_MAPPINGS && src.readWorld().ptes.size === 0) {
       // what resyncEvents gives where no page table maps a page (a page_ref-only check
       // has none): the rmap events alone, built numbered rather than copied to add the seq
       const type = d > 0 ? 'add_rmap' : 'remove_rmap';
+      // a plain order-0 page (its own head) takes the shared page of its new mapcount at once
+      if (plain === plain && this.runner.foldPlainMapcount(r.pfn, plain, raw, Math.abs(d), this.seq)) return;
       const head = compoundHead(src, r.pfn);
       for (let i = Math.abs(d); i > 0; i--) this.runner.foldOnly({ type, pfn: head, page: r.pfn, nr: 1, level: 'pte', seq: this.seq });
       return;

@@ -122,11 +122,34 @@ class TraceFolder {
     return this.seq + 1;
   }
 
+  /** Tells onEvent of an event, with its pgmap type: a header's range is certain; a section the replay gave a struct page is not. */
+  private onEventOf(r: PageRefRead, line: number): void {
+    const range = findRange(this.runner.draft.ranges, r.pfn);
+    this.onEvent!(r, line, range === undefined || range.pgmap.startsWith('section-') ? null : range.pgmapType);
+  }
+
   /** Folds one recorded event as one input; false once the wanted number of inputs is reached. */
   push(r: PageRefRead, line: number, next: number): boolean {
     const runner = this.runner;
     const txn = runner.draft;
     const seq = ++this.seq;
+    // Nearly every event: a plain page (Txn.plainRefcount) whose head flag asks for no
+    // shape change (shapeChange() is empty for a page that is neither head nor tail
+    // unless the event shows PG_head), the recorded prior count as folded, and a fold
+    // that reports nothing. Decided before anything is written; else the general path.
+    if (r.head !== true) {
+      const current = txn.plainRefcount(r.pfn);
+      if (current === current) {
+        const prior = priorCount(r);
+        // NaN: nothing was folded (a count after may be negative: `set` stores what it is given)
+        const after = prior === null || prior === current ? runner.foldPlainPageRef(r.pfn, current, r.op, r.val, r.ret, seq) : Number.NaN;
+        if (after === after) {
+          if (this.onEvent) this.onEventOf(r, line);
+          runner.endInput(next);
+          return this.seq < this.stopAt;
+        }
+      }
+    }
     // One block lookup gives the count before the event and the page it writes: every
     // page_ref event writes its page, so taking the chunk's copy now changes nothing.
     let page = txn.mut(r.pfn);
@@ -139,11 +162,7 @@ class TraceFolder {
     const shape = shapeChange(txn, r, seq);
     if (shape.events.length > 0) for (const e of shape.events) runner.foldOnly(e);
     if (shape.assumption !== null) this.assumptions.add(shape.assumption);
-    if (this.onEvent) {
-      // a header's range is certain; a section the replay gave a struct page is not
-      const range = findRange(txn.ranges, r.pfn);
-      this.onEvent(r, line, range === undefined || range.pgmap.startsWith('section-') ? null : range.pgmapType);
-    }
+    if (this.onEvent) this.onEventOf(r, line);
     const prior = priorCount(r);
     if (prior !== null && prior !== current) {
       runner.report(untracedChange(r, seq, line, current, prior));

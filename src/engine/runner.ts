@@ -7,7 +7,7 @@
 import type { Op } from '../events/op.ts';
 import type { RefEvent, RefEventInit } from '../events/ref-event.ts';
 import type { Finding } from '../state/finding.ts';
-import { applyPageRefFields, applyRefEvent, type PageRefType } from '../state/fold.ts';
+import { applyPageRefFields, applyRefEvent, pageRefAfter, type PageRefType } from '../state/fold.ts';
 import { checkOpBounds } from './op-bounds.ts';
 import { createState, type CreateStateOptions, type SimState } from '../state/sim-state.ts';
 import { Txn } from '../state/txn.ts';
@@ -140,6 +140,42 @@ export class Runner {
     if (this.record || !applyPageRefFields(this.txn, page, op, val, ret)) return false;
     this.refSeq = seq;
     this.pending++;
+    return true;
+  }
+
+  /**
+   * {@link foldPageRef} of a page that `draft.plainRefcount(pfn)` (the call just before)
+   * found plain at `before`: the chunk stores the shared plain page of the count after
+   * it instead of copying the page (Txn.storePlain), and answers that count. NaN, having
+   * changed nothing, where the event must be folded as a RefEvent (it reports a
+   * finding, or events are recorded).
+   */
+  foldPlainPageRef(pfn: number, before: number, op: PageRefType, val: number, ret: number | null, seq: number): number {
+    if (this.record) return Number.NaN;
+    const after = pageRefAfter(op, before, val, ret);
+    if (after !== after) return after;
+    this.txn.storePlain(pfn, after);
+    this.txn.events++;
+    this.refSeq = seq;
+    this.pending++;
+    return after;
+  }
+
+  /**
+   * Folds `n` rmap events of one PTE each (add_rmap or remove_rmap at level pte, what
+   * folio_add_file_rmap_ptes()/folio_remove_rmap_ptes() do to an order-0 folio) that
+   * take the page at pfn, found plain at `refcount` by `draft.plainRefcount(pfn)` just
+   * before, to raw `_mapcount` `mapcount`: what foldOnly() of each would give (the rmap
+   * rule in fold.ts), with the shared plain page stored once. False, having changed
+   * nothing, where they must be folded one by one: events are recorded, or the mapcount
+   * is below −1 (an underflow finding).
+   */
+  foldPlainMapcount(pfn: number, refcount: number, mapcount: number, n: number, seq: number): boolean {
+    if (this.record || mapcount < -1) return false;
+    this.txn.storePlain(pfn, refcount, mapcount);
+    this.txn.events += n;
+    this.refSeq = seq;
+    this.pending += n;
     return true;
   }
 

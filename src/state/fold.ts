@@ -98,7 +98,21 @@ export function applyRefEvent(txn: Txn, e: RefEvent, sink: FindingSink): void {
  * already looked up to read the count before the event).
  */
 export function applyPageRefFields(txn: Txn, p: MutablePage, op: PageRefType, val: number, ret: number | null): boolean {
-  const before = p.refcount;
+  const after = pageRefAfter(op, p.refcount, val, ret);
+  // NaN: the event reports a finding, which only applyRefEvent makes
+  if (after !== after) return false;
+  p.refcount = after;
+  txn.events++;
+  return true;
+}
+
+/**
+ * `_refcount` after a recorded page_ref event on a page at `before`, by the rules of
+ * {@link applyPageRefFields}; NaN where the event would report a finding (the caller
+ * then folds it as a RefEvent). Pure: the count arithmetic of page_ref_set/mod/
+ * mod_and_test/mod_and_return/mod_unless/freeze/unfreeze (include/linux/page_ref.h).
+ */
+export function pageRefAfter(op: PageRefType, before: number, val: number, ret: number | null): number {
   let after: number;
   switch (op) {
     case 'set':
@@ -108,36 +122,34 @@ export function applyPageRefFields(txn: Txn, p: MutablePage, op: PageRefType, va
     case 'mod':
       after = before + val;
       // refMod's put-on-freed-page and refcount-underflow
-      if ((val < 0 && before === 0) || after < 0) return false;
+      if ((val < 0 && before === 0) || after < 0) return Number.NaN;
       break;
     case 'mod_and_test':
       after = before + val;
-      if ((val < 0 && before === 0) || after < 0 || (ret !== null && ret !== (after === 0 ? 1 : 0))) return false;
+      if ((val < 0 && before === 0) || after < 0 || (ret !== null && ret !== (after === 0 ? 1 : 0))) return Number.NaN;
       break;
     case 'mod_and_return':
       after = before + val;
-      if ((val < 0 && before === 0) || after < 0 || (ret !== null && ret !== after)) return false;
+      if ((val < 0 && before === 0) || after < 0 || (ret !== null && ret !== after)) return Number.NaN;
       break;
     case 'mod_unless': {
       // page_ref_add_unless(page, nr, 0)
       const ok = before !== 0;
       after = ok ? before + val : before;
-      if (ret !== null && ret !== (ok ? 1 : 0)) return false;
+      if (ret !== null && ret !== (ok ? 1 : 0)) return Number.NaN;
       break;
     }
     case 'freeze': {
       // page_ref_freeze(): atomic_cmpxchg(&page->_refcount, count, 0) == count
       const ok = before === val;
       after = ok ? 0 : before;
-      if (ret !== null && ret !== (ok ? 1 : 0)) return false;
+      if (ret !== null && ret !== (ok ? 1 : 0)) return Number.NaN;
       break;
     }
     default:
       return assertNever(op);
   }
-  p.refcount = after;
-  txn.events++;
-  return true;
+  return after;
 }
 
 /** The RefEvent types a recorded page_ref event folds as. */

@@ -138,3 +138,51 @@ export function copyPage(p: PageState): MutablePage {
     folioOrder: p.folioOrder, entireMapcount: p.entireMapcount, largeMapcount: p.largeMapcount, pincount: p.pincount,
   };
 }
+
+/**
+ * Whether a page is "plain": its order-0 range's untouched page (initialPage(): PG_reserved
+ * only, word 1 the pgmap, no mapping, every folio counter at its reset value) but for
+ * `_refcount` and `_mapcount`. Nearly every page a page_ref trace replay or check writes
+ * stays plain: a page_ref event changes the count, and check's mapcount resync the
+ * mapcount, of an order-0 page.
+ */
+export function isPlain(p: PageState): boolean {
+  return p.flags === PG_reserved && typeof p.word1 === 'string' && p.mapping === null && p.index === 0 &&
+    p.folioOrder === 0 && p.entireMapcount === -1 && p.largeMapcount === -1 && p.pincount === 0;
+}
+
+/** Counts below this share one frozen plain page per pgmap (a page_ref trace's counts are small). */
+const PLAIN_COUNTS = 64;
+/** Raw `_mapcount`s from −1 up to below this − 1 share one too. */
+const PLAIN_MAPCOUNTS = 8;
+/** pgmaps whose plain pages are shared, at most (a long-lived library caller sees few; past it, pages are built each time). */
+const PLAIN_PGMAPS = 1024;
+/** Shared frozen plain pages: pgmap → refcount × PLAIN_MAPCOUNTS + mapcount + 1 → page. */
+const plainPages = new Map<string, (PageState | undefined)[]>();
+
+/** A new frozen plain page. */
+function newPlain(pgmap: string, refcount: number, mapcount: number): PageState {
+  const p = makePage(PG_reserved, pgmap, null, refcount, 0) as MutablePage;
+  p.mapcount = mapcount;
+  return Object.freeze(p);
+}
+
+/**
+ * The frozen plain page of `pgmap` at `refcount` and raw `mapcount` (see
+ * {@link isPlain}). Pages are values: two plain pages with the same pgmap and counts
+ * are the same page, so a state may hold one frozen object in many slots, and a chunk
+ * stores it instead of copying and freezing a page per event (issue 16: the copy, its
+ * freeze and its garbage were most of the fold). Txn.mut() copies such a page before a write.
+ */
+export function plainPage(pgmap: string, refcount: number, mapcount = -1): PageState {
+  if (!(refcount >= 0 && refcount < PLAIN_COUNTS && mapcount >= -1 && mapcount < PLAIN_MAPCOUNTS - 1 && Number.isInteger(refcount) && Number.isInteger(mapcount))) {
+    return newPlain(pgmap, refcount, mapcount);
+  }
+  let row = plainPages.get(pgmap);
+  if (row === undefined) {
+    if (plainPages.size >= PLAIN_PGMAPS) return newPlain(pgmap, refcount, mapcount);
+    row = new Array<PageState | undefined>(PLAIN_COUNTS * PLAIN_MAPCOUNTS).fill(undefined);
+    plainPages.set(pgmap, row);
+  }
+  return (row[refcount * PLAIN_MAPCOUNTS + mapcount + 1] ??= newPlain(pgmap, refcount, mapcount));
+}

@@ -8,12 +8,17 @@
  *
  * What this chunk copied is told by identity against the base state: a node (or page)
  * differs from the base's node at the same place only if this chunk copied it, so no
- * marks are allocated per block. (mut() must not ask Object.isFrozen(): a runtime call
- * of 35–100 ns on Node 20, and mut() runs for every event a trace replay folds.)
+ * marks are allocated per block. (mut() must not ask Object.isFrozen() on every call:
+ * a runtime call of 35–100 ns on Node 20. It asks only in a chunk that stored a shared
+ * plain page, which is frozen though it is not the base's: storePlain().)
+ *
+ * A page_ref event changes only `_refcount`, so its page usually stays "plain" (page.ts
+ * isPlain()): such a write stores one shared frozen page per (pgmap, counts) instead of
+ * copying the page and freezing the copy at commit (storePlain(); issue 16).
  */
 import { WorldTxn } from './world-txn.ts';
 import { BLOCK_LEAVES, BLOCK_SIZE, DIR_PFNS, DIR_SIZE, LEAF_SHIFT, LEAF_SIZE, findRange, forEachPage, type Block, type Dir, type Leaf, type PageTree, type SimState } from './sim-state.ts';
-import { copyPage, initialPage, initialRefcount, type MemmapRange, type MutablePage, type PageState } from './page.ts';
+import { copyPage, initialPage, initialRefcount, isPlain, plainPage, type MemmapRange, type MutablePage, type PageState } from './page.ts';
 import type { World } from './world.ts';
 import type { StateView } from './accessors.ts';
 
@@ -57,6 +62,16 @@ export class Txn {
   private lastKey = Number.NaN;
   private lastBlock: Block | undefined = undefined;
   private lastOrigin: Block | undefined = undefined;
+
+  /**
+   * Whether this chunk stored a shared frozen page ({@link storePlain}): then a page in
+   * the chunk's own leaf may be one of those, not a copy mut() may hand out.
+   */
+  private storedShared = false;
+  /** The pgmap of the page {@link plainRefcount} last found plain. */
+  private plainPgmap = '';
+  /** The raw `_mapcount` of the page {@link plainRefcount} last found plain. */
+  plainMapcount = -1;
 
   private worldTxn: WorldTxn | null = null;
   /** Memmap ranges (replaced, never mutated, when a range is registered). */
@@ -153,13 +168,49 @@ export class Txn {
       const origin = this.lastOrigin;
       if (block !== origin) {
         const ol = origin?.[li];
-        if (leaf !== ol && cur !== ol?.[slot & LEAF_MASK]) return cur;
+        // a shared plain page stored by this chunk is frozen: copy it like the base's
+        if (leaf !== ol && cur !== ol?.[slot & LEAF_MASK] && !(this.storedShared && Object.isFrozen(cur))) return cur;
       }
       return this.write(key, slot, cur);
     }
     const range = findRange(this.ranges, pfn);
     if (!range) return undefined;
     return this.write(key, slot, initialPage(this.base.config, range, pfn));
+  }
+
+  /**
+   * The `_refcount` of the page at pfn where it is plain (page.ts isPlain(): written
+   * plain, or untouched in an order-0 range), else NaN (no struct page, a compound
+   * range, or any other word changed). Remembers its pgmap for {@link storePlain}.
+   */
+  plainRefcount(pfn: number): number {
+    const p = this.at(pfn);
+    if (p !== undefined) {
+      if (!isPlain(p)) return Number.NaN;
+      this.plainPgmap = p.word1 as string;
+      this.plainMapcount = p.mapcount;
+      return p.refcount;
+    }
+    const range = findRange(this.ranges, pfn);
+    if (range === undefined || range.vmemmapShift !== 0) return Number.NaN;
+    this.plainPgmap = range.pgmap;
+    this.plainMapcount = -1;
+    return range.refcount;
+  }
+
+  /**
+   * Sets `_refcount` (and `_mapcount`, else kept) of the page at pfn, which
+   * {@link plainRefcount} (the call just before, for the same pfn) found plain: the slot
+   * gets the shared frozen plain page of those counts (page.ts plainPage()) instead of
+   * a copy, so nothing is copied or frozen per page; only the nodes above it are
+   * copied, as for any write.
+   */
+  storePlain(pfn: number, refcount: number, mapcount = this.plainMapcount): void {
+    const key = Math.floor(pfn / BLOCK_SIZE);
+    const slot = pfn - key * BLOCK_SIZE;
+    const leaf = this.ownLeaf(this.ownBlock(key), slot >> LEAF_SHIFT);
+    leaf[slot & LEAF_MASK] = plainPage(this.plainPgmap, refcount, mapcount);
+    this.storedShared = true;
   }
 
   /** The chunk's own dir at key d (copied from the base's, or new), made the cached dir. */
