@@ -12,7 +12,7 @@ import type { TraceHeader } from '../trace/header-types.ts';
 import { checkAgainst } from './against.ts';
 import { type CheckOptions, type CheckRun } from './run-check.ts';
 import { checkPipeline, liftModeOf, type PipelineOptions, type ReadItem } from './pipeline.ts';
-import { inputBytes, inputName, isStdin } from '../io/open-input.ts';
+import { inputChunks, inputName, isStdin } from '../io/open-input.ts';
 import { InputTail } from '../io/input-tail.ts';
 import { OpBoundError } from '../engine/op-bounds.ts';
 import { locateResyncBoundAt, locateTraceOpBoundAt } from '../engine/locate-trace-op.ts';
@@ -63,7 +63,8 @@ export async function* readStage(path: string, opts: PipelineOptions = {}, tail?
     out = [];
     return batch;
   };
-  for await (const chunk of inputBytes(path)) {
+  // a chunk is valid until the next is asked for: PageRefStream copies the partial line it keeps
+  for await (const chunk of inputChunks(path)) {
     tail?.push(chunk);
     stream.push(chunk);
     if (out.length > 0) yield take();
