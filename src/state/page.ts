@@ -151,13 +151,13 @@ export function isPlain(p: PageState): boolean {
     p.folioOrder === 0 && p.entireMapcount === -1 && p.largeMapcount === -1 && p.pincount === 0;
 }
 
-/** Counts below this share one frozen plain page per pgmap (a page_ref trace's counts are small). */
+/** Counts from −1 (a `set` a recording shows, page_ref_set(page, -1)) up to below this − 1 share one frozen plain page per pgmap. */
 const PLAIN_COUNTS = 64;
 /** Raw `_mapcount`s from −1 up to below this − 1 share one too. */
 const PLAIN_MAPCOUNTS = 8;
 /** pgmaps whose plain pages are shared, at most (a long-lived library caller sees few; past it, pages are built each time). */
 const PLAIN_PGMAPS = 1024;
-/** Shared frozen plain pages: pgmap → refcount × PLAIN_MAPCOUNTS + mapcount + 1 → page. */
+/** Shared frozen plain pages: pgmap → (refcount + 1) × PLAIN_MAPCOUNTS + mapcount + 1 → page. */
 const plainPages = new Map<string, (PageState | undefined)[]>();
 
 /** A new frozen plain page. */
@@ -175,7 +175,7 @@ function newPlain(pgmap: string, refcount: number, mapcount: number): PageState 
  * freeze and its garbage were most of the fold). Txn.mut() copies such a page before a write.
  */
 export function plainPage(pgmap: string, refcount: number, mapcount = -1): PageState {
-  if (!(refcount >= 0 && refcount < PLAIN_COUNTS && mapcount >= -1 && mapcount < PLAIN_MAPCOUNTS - 1 && Number.isInteger(refcount) && Number.isInteger(mapcount))) {
+  if (!(refcount >= -1 && refcount < PLAIN_COUNTS - 1 && mapcount >= -1 && mapcount < PLAIN_MAPCOUNTS - 1 && Number.isInteger(refcount) && Number.isInteger(mapcount))) {
     return newPlain(pgmap, refcount, mapcount);
   }
   let row = plainPages.get(pgmap);
@@ -184,5 +184,5 @@ export function plainPage(pgmap: string, refcount: number, mapcount = -1): PageS
     row = new Array<PageState | undefined>(PLAIN_COUNTS * PLAIN_MAPCOUNTS).fill(undefined);
     plainPages.set(pgmap, row);
   }
-  return (row[refcount * PLAIN_MAPCOUNTS + mapcount + 1] ??= newPlain(pgmap, refcount, mapcount));
+  return (row[(refcount + 1) * PLAIN_MAPCOUNTS + mapcount + 1] ??= newPlain(pgmap, refcount, mapcount));
 }

@@ -145,6 +145,7 @@ describe('plain pages in a trace replay', () => {
     const slow = await replayTraceFile(path, { checkpointEvery: 0, recordEvents: true, chunkSize: 1 });
     expect(snapshot(fast.state)).toEqual(snapshot(slow.state));
     expect([fast.inputs, fast.refEvents, fast.state.events]).toEqual([4, slow.refEvents, slow.state.events]);
+    expect(getPage(fast.state, 0x40000)).toBe(plainPage('pmem0', -1));
     expect(getPage(fast.state, 0x40000)?.refcount).toBe(-1);
     expect(getPage(fast.state, 0x40001)).toBe(plainPage('pmem0', 2));
     expect(getPage(fast.state, 0x40200)?.flags).toBe(PG_reserved | PG_head);
