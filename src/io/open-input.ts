@@ -162,7 +162,7 @@ export async function* inputBytes(path: string): AsyncGenerator<Buffer> {
 
 /**
  * inputBytes() for a consumer that copies whatever it keeps of a chunk before it asks
- * for the next one (PageRefStream): a plain text file is read into one reused buffer
+ * for the next one (PageRefStream): a plain text file is read into reused buffers
  * (readChunks), where a read stream allocates a new 1 MiB buffer per read and the
  * kernel then zero-fills its pages on first touch (`check` of 2 M events spent 12% of
  * its CPU in `read`). Compressed input, trace.dat, stdin and pipes go through inputBytes().
