@@ -16,7 +16,7 @@ import { headline, stepLines, type SideInput } from './explain.ts';
 import { opName } from './op-words.ts';
 import { OpEvents } from './actions.ts';
 import { snapshot } from './snapshot.ts';
-import { episodeOrder, EpisodeSpill } from './episode-store.ts';
+import { episodeOrder, EpisodeSpill, type EpisodeHead } from './episode-store.ts';
 
 /** The result of a diff. */
 export interface DiffResult {
@@ -112,47 +112,68 @@ export class DiffRunner {
     // each side's events indexed once per Op, on first use (most Ops explain nothing)
     let ia: OpEvents | undefined;
     let ib: OpEvents | undefined;
-    const sides = (lo: number, hi: number): [SideInput, SideInput] => {
-      const [va, vb] = views.get(lo, hi);
-      return [
-        { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, wa.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersA.get(w) },
-        { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, wb.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersB.get(w) },
-      ];
+    // A range's sides and lines, built once per Op: the first view, an open episode and a
+    // new episode on the same range all explain it with the same inputs (the waiter maps
+    // change only at the end of push), so they share one build.
+    const explained = new Map<string, { s: [SideInput, SideInput]; lines?: string[] }>();
+    const sides = (lo: number, hi: number): { s: [SideInput, SideInput]; lines?: string[] } => {
+      const key = `${lo}:${hi}`;
+      let x = explained.get(key);
+      if (x === undefined) {
+        const [va, vb] = views.get(lo, hi);
+        x = {
+          s: [
+            { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, wa.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersA.get(w) },
+            { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, wb.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersB.get(w) },
+          ],
+        };
+        explained.set(key, x);
+      }
+      return x;
     };
-    const step = (lo: number, hi: number): { step: EpisodeStep; s: [SideInput, SideInput] } => {
-      const s = sides(lo, hi);
-      return { step: { seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}), a: s[0].snapshot, b: s[1].snapshot }, s };
+    /** The Op's lines on [lo, hi): a fresh array each call (callers keep them in different episodes). */
+    const linesOf = (lo: number, hi: number): string[] => {
+      const x = sides(lo, hi);
+      x.lines ??= stepLines(op, lo, hi, x.s, sole);
+      return [...x.lines];
+    };
+    const step = (lo: number, hi: number): EpisodeStep => {
+      const s = sides(lo, hi).s;
+      return { seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}), a: s[0].snapshot, b: s[1].snapshot };
     };
     const raws = ranges.length ? compareRaws(ra, rb, ranges, views) : [];
 
     // the first view: the first divergence per compared range and class
     for (const r of raws) {
+      if (this.opts.semantic && r.reencoding) continue;
+      const key = divergenceKey({ pfn: r.lo, pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field });
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
       const d = {
         seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
         pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
       };
-      if (this.opts.semantic && d.reencoding) continue;
-      const key = divergenceKey(d);
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
-      const lines = [headline(r.cls, r.field), ...stepLines(op, r.lo, r.hi, sides(r.lo, r.hi), sole)];
+      const lines = [headline(r.cls, r.field), ...linesOf(r.lo, r.hi)];
       this.divergences.push({ ...d, explanation: lines.join('\n') });
     }
 
     // episodes: re-read every open one this Op touched, then open the new ones
     const touched = this.overlapping(ranges);
+    // the sorted waiter pages of each side, once per Op (every touched episode re-reads its range)
+    let pa: number[] | undefined;
+    let pb: number[] | undefined;
     for (const e of touched) {
       const [va, vb] = views.get(e.lo, e.hi);
-      const still = stateRaws(va, vb, waiterPfns(ra.state), waiterPfns(rb.state), e.lo, e.hi).find((r) => r.cls === e.raw.cls && r.field === e.raw.field);
-      const { step: st, s } = step(e.lo, e.hi);
+      const still = stateRaws(va, vb, (pa ??= waiterPfns(ra.state)), (pb ??= waiterPfns(rb.state)), e.lo, e.hi).find((r) => r.cls === e.raw.cls && r.field === e.raw.field);
+      const st = step(e.lo, e.hi);
       if (!still) {
-        this.close(e, st, stepLines(op, e.lo, e.hi, s, sole));
+        this.close(e, st, linesOf(e.lo, e.hi));
         continue;
       }
       if (st.a === e.lastA && st.b === e.lastB) continue;
       e.lastA = st.a;
       e.lastB = st.b;
-      const change = { step: st, lines: stepLines(op, e.lo, e.hi, s, sole) };
+      const change = { step: st, lines: linesOf(e.lo, e.hi) };
       if (e.first.length < KEEP_CHANGES) e.first.push(change);
       else {
         e.last.push(change);
@@ -167,10 +188,10 @@ export class DiffRunner {
       const point = POINT_CLASSES.has(r.cls);
       const same = point ? [] : this.overlapping([[r.lo, r.hi]]).filter((e) => e.raw.cls === r.cls && e.raw.field === r.field);
       if (same.some((e) => e.lo <= r.lo && r.hi <= e.hi)) continue;
-      const { step: st, s } = step(r.lo, r.hi);
-      const lines = stepLines(op, r.lo, r.hi, s, sole);
+      const st = step(r.lo, r.hi);
+      const lines = linesOf(r.lo, r.hi);
       if (point) {
-        this.keep({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0, steps: [{ seq: op.seq, lines }], explanation: lines });
+        this.keepParts({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0 }, [{ seq: op.seq, lines }], lines);
         continue;
       }
       // the range changed shape (a folio formed or split across it): the old episode ends here
@@ -196,12 +217,17 @@ export class DiffRunner {
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.open.delete(k);
     }
-    this.keep(finish(e, end, endLines));
+    const [head, steps] = finish(e, end, endLines);
+    this.keepParts(head, steps);
   }
 
-  private keep(e: Episode): void {
-    if (this.spill) this.spill.add(e);
-    else this.closed.push(e);
+  /**
+   * Keeps a closed episode from its head and steps. A spill stores only those, so the
+   * flattened `explanation` is built only for an in-memory diff (or when the caller has it).
+   */
+  private keepParts(head: EpisodeHead, steps: readonly EpisodeText[], explanation?: readonly string[]): void {
+    if (this.spill) this.spill.addParts(head, steps);
+    else this.closed.push({ ...head, steps, explanation: explanation ?? steps.flatMap((t) => t.lines) });
   }
 
   /** Open episodes overlapping any of the ranges, once each, in opening order. */
@@ -214,7 +240,7 @@ export class DiffRunner {
   }
 
   /** The counts and first divergences so far, and the open episodes finished (at the end of the input). */
-  private totals(): { summary: Record<DivergenceClass, number>; open: Episode[] } {
+  private totals(): { summary: Record<DivergenceClass, number>; open: [EpisodeHead, EpisodeText[]][] } {
     const summary = Object.fromEntries(DIVERGENCE_CLASSES.map((c) => [c, 0])) as Record<DivergenceClass, number>;
     for (const d of this.divergences) summary[d.class]++;
     const open = new Set<Open>();
@@ -226,7 +252,7 @@ export class DiffRunner {
   result(): DiffResult {
     if (this.spill) throw new Error('DiffRunner.result: this runner spills its episodes; call spilledResult()');
     const { summary, open } = this.totals();
-    const episodes = [...this.closed, ...open];
+    const episodes = [...this.closed, ...open.map(whole)];
     episodes.sort(episodeOrder);
     return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes, refEvents: this.a.refEvents + this.b.refEvents };
   }
@@ -235,7 +261,7 @@ export class DiffRunner {
   spilledResult(): SpilledDiffResult {
     if (!this.spill) throw new Error('DiffRunner.spilledResult: this runner keeps its episodes in memory; call result()');
     const { summary, open } = this.totals();
-    for (const e of open) this.spill.add(e);
+    for (const [head, steps] of open) this.spill.addParts(head, steps);
     return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes: this.spill.seal(), refEvents: this.a.refEvents + this.b.refEvents };
   }
 }
@@ -255,16 +281,23 @@ function pfnRange(lo: number, hi: number): string {
   return hi - lo > 1 ? `pfns ${hex(lo)}–${hex(hi - 1)}` : `pfn ${hex(lo)}`;
 }
 
-function finish(e: Open, end: EpisodeStep | null, endLines: readonly string[]): Episode {
+/** An open episode finished: its head and steps (the Episode less its flattened explanation). */
+function finish(e: Open, end: EpisodeStep | null, endLines: readonly string[]): [EpisodeHead, EpisodeText[]] {
   const steps: EpisodeText[] = [{ seq: e.start.seq, lines: e.lines }];
   for (const c of e.first) steps.push({ seq: c.step.seq, lines: c.lines });
   if (e.elided) steps.push({ seq: -1, lines: [`… ${e.elided} more change(s) …`] });
   for (const c of e.last) steps.push({ seq: c.step.seq, lines: c.lines });
   if (end !== null && endLines.length) steps.push({ seq: end.seq, lines: endLines });
-  return {
+  const head: EpisodeHead = {
     pfns: [e.lo, e.hi - 1], class: e.raw.cls, field: e.raw.field, a: e.raw.a, b: e.raw.b, reencoding: e.raw.reencoding, headline: headline(e.raw.cls, e.raw.field),
-    start: e.start, end, changes: [...e.first, ...e.last].map((c) => c.step), elided: e.elided, steps, explanation: steps.flatMap((t) => t.lines),
+    start: e.start, end, changes: [...e.first, ...e.last].map((c) => c.step), elided: e.elided,
   };
+  return [head, steps];
+}
+
+/** An episode from its head and steps, as a report reads it. */
+function whole([head, steps]: [EpisodeHead, EpisodeText[]]): Episode {
+  return { ...head, steps, explanation: steps.flatMap((t) => t.lines) };
 }
 /** Pure: the diff of an Op array. */
 export function diffOps(a: RefcountModel, b: RefcountModel, ops: Iterable<Op>, opts: DiffOptions = {}): DiffResult {

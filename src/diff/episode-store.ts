@@ -128,17 +128,22 @@ export class EpisodeSpill implements EpisodeSource {
 
   /** Keeps a closed episode. */
   add(e: Episode): void {
+    const { steps, explanation: _explanation, ...head } = e;
+    this.addParts(head, steps);
+  }
+
+  /** Keeps a closed episode given as its head and steps (what is stored: the explanation is their lines). */
+  addParts(head: EpisodeHead, steps: readonly EpisodeText[]): void {
     if (this.order !== null) throw new Error('EpisodeSpill: add after seal');
     const c = this.cols;
     if (c.n === c.start.length) c.grow();
     const i = c.n++;
-    c.start[i] = e.start.seq;
-    c.end[i] = e.end === null ? Number.NaN : e.end.seq;
-    c.lo[i] = e.pfns[0];
-    c.hi[i] = e.pfns[1];
-    c.cls[i] = DIVERGENCE_CLASSES.indexOf(e.class);
+    c.start[i] = head.start.seq;
+    c.end[i] = head.end === null ? Number.NaN : head.end.seq;
+    c.lo[i] = head.pfns[0];
+    c.hi[i] = head.pfns[1];
+    c.cls[i] = DIVERGENCE_CLASSES.indexOf(head.class);
     c.off[i] = -1;
-    const { steps, explanation: _explanation, ...head } = e;
     const h = JSON.stringify(head);
     const s = JSON.stringify(steps);
     this.pending.push(h, s);
@@ -156,18 +161,18 @@ export class EpisodeSpill implements EpisodeSource {
       process.on('exit', this.onExit);
     }
     const c = this.cols;
-    const parts: Buffer[] = [];
+    // one encode of every pending record (per-record Buffers and a concat copied each twice);
+    // the offsets come from each record's UTF-8 length
     for (let k = 0; k < this.pending.length; k += 2) {
       const i = this.firstPending + k / 2;
-      const h = Buffer.from(this.pending[k]!, 'utf8');
-      const s = Buffer.from(this.pending[k + 1]!, 'utf8');
+      const h = Buffer.byteLength(this.pending[k]!, 'utf8');
+      const s = Buffer.byteLength(this.pending[k + 1]!, 'utf8');
       c.off[i] = this.fileBytes;
-      c.headLen[i] = h.length;
-      c.stepsLen[i] = s.length;
-      this.fileBytes += h.length + s.length;
-      parts.push(h, s);
+      c.headLen[i] = h;
+      c.stepsLen[i] = s;
+      this.fileBytes += h + s;
     }
-    const all = Buffer.concat(parts);
+    const all = Buffer.from(this.pending.join(''), 'utf8');
     for (let at = 0; at < all.length;) at += writeSync(this.fd, all, at, all.length - at);
     this.firstPending = c.n;
     this.pending = [];

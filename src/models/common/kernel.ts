@@ -14,7 +14,10 @@ export function call<T>(ctx: ModelCtx, fn: string, pfn: number | undefined, body
   ctx.emit(pfn === undefined ? { type: 'enter', fn } : { type: 'enter', fn, pfn });
   const out = body();
   const r = ret?.(out);
-  ctx.emit({ type: 'exit', fn, ...(pfn === undefined ? {} : { pfn }), ...(r === undefined ? {} : { ret: r }) });
+  // one literal per case, keys in the same order as the spread form it replaces
+  // (type, fn, pfn, ret): conditional spreads cost a clone each, and every kernel call emits one exit
+  if (pfn === undefined) ctx.emit(r === undefined ? { type: 'exit', fn } : { type: 'exit', fn, ret: r });
+  else ctx.emit(r === undefined ? { type: 'exit', fn, pfn } : { type: 'exit', fn, pfn, ret: r });
   return out;
 }
 
