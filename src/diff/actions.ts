@@ -145,9 +145,14 @@ export class OpEvents {
 
   /** The call paths of the events that changed [lo, hi), in event order; a path that is a prefix of another is dropped. */
   callPaths(lo: number, hi: number): string[][] {
+    return this.pathsOf(this.in(lo, hi));
+  }
+
+  /** {@link callPaths} of the placed events `in(lo, hi)` gave (sideActions reads them once for both). */
+  pathsOf(placed: readonly Placed[]): string[][] {
     const seen = new Set<number>();
     const out: string[][] = [];
-    for (const p of this.in(lo, hi)) {
+    for (const p of placed) {
       if (p.path < 0 || seen.has(p.path)) continue;
       seen.add(p.path);
       out.push(this.paths[p.path]!);
@@ -200,7 +205,8 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
     const p = waiterPfn(e.waiter);
     if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) released.push(e.waiter);
   }
-  for (const { idx } of op.in(lo, hi)) {
+  const placed = op.in(lo, hi);
+  for (const { idx } of placed) {
     const e = op.events[idx]!;
     switch (e.type) {
       case 'set':
@@ -260,7 +266,7 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
     }
   }
   return {
-    paths: op.callPaths(lo, hi), refDelta, refEvents, rmapDelta, rmapLevels: [...rmapLevels], pinDelta, compound, split, freedBy,
+    paths: op.pathsOf(placed), refDelta, refEvents, rmapDelta, rmapLevels: [...rmapLevels], pinDelta, compound, split, freedBy,
     wakes, released, waits, mappings, shares, sharedEntry, entries, cleared: op.cleared(lo, hi, soleRange), initRefcount,
   };
 }

@@ -37,21 +37,27 @@ function touchedPfn(e: RefEvent): number {
 
 /** The compared ranges of an Op: each touched pfn widened to the larger of its two folios, merged. */
 export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
-  const pfns = new Set<number>();
-  // no array per event: an Op of a legacy PMD emits over a thousand RefEvents
-  for (const events of [a.events, b.events]) {
-    for (const e of events) {
+  // the touched pfns in a plain array, sorted and read past repeats: cheaper than a Set
+  // at some fifty events an Op, and no array per event (an Op of a legacy PMD emits over a thousand)
+  const pfns: number[] = [];
+  for (let side = 0; side < 2; side++) {
+    const r = side === 0 ? a : b;
+    for (const e of r.events) {
       const p = touchedPfn(e);
-      if (p >= 0) pfns.add(p);
-      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) pfns.add(e.page);
+      if (p >= 0) pfns.push(p);
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) pfns.push(e.page);
     }
+    for (const f of r.findings) if (f.pfn >= 0) pfns.push(f.pfn);
+    for (const p of r.releasedPfns ?? []) pfns.push(p);
   }
-  for (const findings of [a.findings, b.findings]) for (const f of findings) if (f.pfn >= 0) pfns.add(f.pfn);
-  for (const released of [a.releasedPfns, b.releasedPfns]) for (const p of released ?? []) pfns.add(p);
+  pfns.sort((x, y) => x - y);
   const spans: [number, number][] = [];
   // a pfn inside both folios of the previous pfn has those same folios: its span is known
   let inBoth = -1;
-  for (const p of [...pfns].sort((x, y) => x - y)) {
+  let prev = -1;
+  for (const p of pfns) {
+    if (p === prev) continue;
+    prev = p;
     if (p < inBoth) continue;
     const [la, ha] = folioSpan(a.state, p);
     const [lb, hb] = folioSpan(b.state, p);
@@ -79,7 +85,10 @@ export interface Raw {
   readonly reencoding: boolean;
 }
 
-type Add = (cls: DivergenceClass, field: string, a: FieldValue, b: FieldValue, reencoding: boolean) => void;
+/** Records one divergence of [lo, hi) (a function, not a closure per compared range). */
+function add(raws: Raw[], lo: number, hi: number, cls: DivergenceClass, field: string, a: FieldValue, b: FieldValue, reencoding: boolean): void {
+  raws.push({ lo, hi, cls, field, a, b, reencoding });
+}
 
 /** The identity of a divergence for deduplication: compared range and class/field. */
 export function divergenceKey(d: Pick<Divergence, 'pfn' | 'pfns' | 'class' | 'field'>): string {
@@ -88,7 +97,8 @@ export function divergenceKey(d: Pick<Divergence, 'pfn' | 'pfns' | 'class' | 'fi
 
 /** Views of compared ranges, one per side and range, shared by the comparison and the explanations. */
 export class ViewCache {
-  private readonly views = new Map<string, [RangeView, RangeView]>();
+  /** By lo, then hi: no key string per lookup (an Op compares a dozen ranges, a truncate hundreds). */
+  private readonly views = new Map<number, Map<number, [RangeView, RangeView]>>();
   private readonly a: OpResult;
   private readonly b: OpResult;
   constructor(a: OpResult, b: OpResult) {
@@ -96,11 +106,12 @@ export class ViewCache {
     this.b = b;
   }
   get(lo: number, hi: number): [RangeView, RangeView] {
-    const key = `${lo}:${hi}`;
-    let v = this.views.get(key);
+    let byHi = this.views.get(lo);
+    if (byHi === undefined) this.views.set(lo, (byHi = new Map()));
+    let v = byHi.get(hi);
     if (v === undefined) {
       v = [viewRange(this.a.model, this.a.state, lo, hi), viewRange(this.b.model, this.b.state, lo, hi)];
-      this.views.set(key, v);
+      byHi.set(hi, v);
     }
     return v;
   }
@@ -119,8 +130,7 @@ export function compareRaws(a: OpResult, b: OpResult, ranges: readonly (readonly
   const ib = opIndex(b);
   for (const [lo, hi] of ranges) {
     const [va, vb] = views.get(lo, hi);
-    const add: Add = (cls, field, x, y, reencoding) => void raws.push({ lo, hi, cls, field, a: x, b: y, reencoding });
-    compareRange(ia, ib, va, vb, lo, hi, add);
+    compareRange(ia, ib, va, vb, lo, hi, raws);
   }
   if (raws.length === 0) return [];
   const merged: Raw[] = [];
@@ -140,7 +150,7 @@ export function stateRaws(va: RangeView, vb: RangeView, waitersA: readonly numbe
   const raws: Raw[] = [];
   const none: OpIndex = { wakes: [], waiters: waitersA, findings: [] };
   const noneB: OpIndex = { wakes: [], waiters: waitersB, findings: [] };
-  compareRange(none, noneB, va, vb, lo, hi, (cls, field, x, y, reencoding) => void raws.push({ lo, hi, cls, field, a: x, b: y, reencoding }));
+  compareRange(none, noneB, va, vb, lo, hi, raws);
   return raws;
 }
 
@@ -193,25 +203,25 @@ function anyIn(sorted: readonly number[], lo: number, hi: number): boolean {
   return i < sorted.length && sorted[i]! < hi;
 }
 
-function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: number, hi: number, add: Add): void {
-  if (va.order !== vb.order) add('folio-shape', 'order', va.order, vb.order, true);
+function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: number, hi: number, raws: Raw[]): void {
+  if (va.order !== vb.order) add(raws, lo, hi, 'folio-shape', 'order', va.order, vb.order, true);
   const mapDiff = vb.mapcount - va.mapcount;
-  if (mapDiff !== 0) add('map-reference', 'mapcount', va.mapcount, vb.mapcount, false);
-  if (va.busy !== vb.busy) add('busy', 'busy', va.busy, vb.busy, false);
+  if (mapDiff !== 0) add(raws, lo, hi, 'map-reference', 'mapcount', va.mapcount, vb.mapcount, false);
+  if (va.busy !== vb.busy) add(raws, lo, hi, 'busy', 'busy', va.busy, vb.busy, false);
   const wa = anyIn(a.waiters, lo, hi);
   const wb = anyIn(b.waiters, lo, hi);
-  if (wa !== wb) add('busy', 'waiting', wa, wb, false);
+  if (wa !== wb) add(raws, lo, hi, 'busy', 'waiting', wa, wb, false);
   const wakeA = anyIn(a.wakes, lo, hi);
   const wakeB = anyIn(b.wakes, lo, hi);
-  if (wakeA !== wakeB) add('wake', 'wake', wakeA, wakeB, false);
-  refcountDivergence(va, vb, mapDiff, add);
-  if (va.mapping !== vb.mapping) add('association', 'mapping', va.mapping, vb.mapping, va.associated === vb.associated);
+  if (wakeA !== wakeB) add(raws, lo, hi, 'wake', 'wake', wakeA, wakeB, false);
+  refcountDivergence(va, vb, mapDiff, raws, lo, hi);
+  if (va.mapping !== vb.mapping) add(raws, lo, hi, 'association', 'mapping', va.mapping, vb.mapping, va.associated === vb.associated);
   const fa = codes(a, lo, hi);
   const fb = codes(b, lo, hi);
   if (fa.length === 0 && fb.length === 0) return;
   const onlyA = fa.filter((c) => !fb.includes(c));
   const onlyB = fb.filter((c) => !fa.includes(c));
-  if (onlyA.length || onlyB.length) add('finding', 'findings', onlyA, onlyB, false);
+  if (onlyA.length || onlyB.length) add(raws, lo, hi, 'finding', 'findings', onlyA, onlyB, false);
 }
 
 /**
@@ -220,17 +230,17 @@ function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: 
  * folio shapes it is part of `folio-shape` (pins on a large folio are +1 and
  * _pincount, on order-0 pages +1024 each); anything else is `refcount`.
  */
-function refcountDivergence(va: RangeView, vb: RangeView, mapDiff: number, add: Add): void {
+function refcountDivergence(va: RangeView, vb: RangeView, mapDiff: number, raws: Raw[], lo: number, hi: number): void {
   const same = va.refcounts.length === vb.refcounts.length && va.refcounts.every((r, i) => r === vb.refcounts[i]);
   if (same) return;
   const heldDiff = vb.held - va.held;
   const a = uniform(va.refcounts);
   const b = uniform(vb.refcounts);
-  if (heldDiff === 0 && va.idle !== vb.idle) return add('baseline', 'refcount', a, b, true);
+  if (heldDiff === 0 && va.idle !== vb.idle) return add(raws, lo, hi, 'baseline', 'refcount', a, b, true);
   if (heldDiff === 0 && va.order !== vb.order) return;
   if (heldDiff === mapDiff && mapDiff !== 0) return;
   if (va.order !== vb.order) return;
-  add('refcount', 'refcount', a, b, false);
+  add(raws, lo, hi, 'refcount', 'refcount', a, b, false);
 }
 
 /** One value when every folio holds it, else the list. */

@@ -57,17 +57,18 @@ class View implements RangeView {
   private readonly hi: number;
   private assoc: boolean | undefined;
 
-  constructor(v: Omit<RangeView, 'associated'>, world: World, lo: number, hi: number) {
-    this.heads = v.heads;
-    this.order = v.order;
-    this.refcounts = v.refcounts;
-    this.held = v.held;
-    this.mapcount = v.mapcount;
-    this.pincount = v.pincount;
-    this.busy = v.busy;
-    this.mapping = v.mapping;
-    this.type = v.type;
-    this.idle = v.idle;
+  // positional: viewRange builds two of these per compared range, and a fields object would be a third allocation
+  constructor(heads: readonly number[], order: number, refcounts: readonly number[], held: number, mapcount: number, pincount: number, busy: boolean, mapping: string | null, type: string | undefined, idle: number, world: World, lo: number, hi: number) {
+    this.heads = heads;
+    this.order = order;
+    this.refcounts = refcounts;
+    this.held = held;
+    this.mapcount = mapcount;
+    this.pincount = pincount;
+    this.busy = busy;
+    this.mapping = mapping;
+    this.type = type;
+    this.idle = idle;
     this.world = world;
     this.lo = lo;
     this.hi = hi;
@@ -121,11 +122,6 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
   const refcounts: number[] = [];
   let mapping: string | null = null;
   let mappings: Set<string> | null = null;
-  const addMapping = (m: string | null): void => {
-    if (m === null || m === mapping) return;
-    if (mapping === null) mapping = m;
-    else (mappings ??= new Set([mapping])).add(m);
-  };
   let untouched: { readonly range: MemmapRange; readonly busy: boolean } | undefined;
   for (let p = lo; p < hi; ) {
     const stored = view.stored(p);
@@ -157,7 +153,12 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
         memo.view = null;
         memo.page = undefined;
       }
-      addMapping(mappingWord(stored, type, model.family));
+      // the distinct association words (inline: a closure per call cost more than the words)
+      const m = mappingWord(stored, type, model.family);
+      if (m !== null && m !== mapping) {
+        if (mapping === null) mapping = m;
+        else (mappings ??= new Set([mapping])).add(m);
+      }
       p++;
       continue;
     }
@@ -172,10 +173,14 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
     pincount += folioPincount(view, head) ?? 0;
     order = Math.max(order, folioOrder(view, head));
     if (!busy && fsdax && model.isBusy(view, head)) busy = true;
-    addMapping(mappingWord(page, type, model.family));
+    const m = mappingWord(page, type, model.family);
+    if (m !== null && m !== mapping) {
+      if (mapping === null) mapping = m;
+      else (mappings ??= new Set([mapping])).add(m);
+    }
   }
   const joined = mappings === null ? mapping : [...(mappings as Set<string>)].sort().join(',');
-  return new View({ heads, order, refcounts, held, mapcount, pincount, busy, mapping: joined, type, idle }, view.world, lo, hi);
+  return new View(heads, order, refcounts, held, mapcount, pincount, busy, joined, type, idle, view.world, lo, hi);
 }
 
 /** Overlap queries over the non-zero DAX entries of a world, built once per world value. */
