@@ -35,7 +35,14 @@ export interface RangeView {
 
 /** The folio [head, end) containing pfn in a state. */
 export function folioSpan(view: StateView, pfn: number): [number, number] {
-  if (view.stored(pfn) === undefined && findRange(view.ranges, pfn)?.vmemmapShift === 0) return [pfn, pfn + 1]; // untouched order-0 page
+  const stored = view.stored(pfn);
+  if (stored === undefined) {
+    if (findRange(view.ranges, pfn)?.vmemmapShift === 0) return [pfn, pfn + 1]; // untouched order-0 page
+  } else if ((stored.flags & PG_head) === 0 && !isTail(stored)) {
+    // a written page neither head nor tail: compound_head() is itself and folio_nr_pages() 1
+    // (the test viewRange makes), read once instead of three times through the accessors
+    return [pfn, pfn + 1];
+  }
   const head = compoundHead(view, pfn);
   return [head, head + folioNrPages(view, head)];
 }
