@@ -107,7 +107,7 @@ export class ViewCache {
   }
   get(lo: number, hi: number): [RangeView, RangeView] {
     let byHi = this.views.get(lo);
-    if (byHi === undefined) this.views.set(lo, (byHi = new Map()));
+    if (byHi === undefined) this.views.set(lo, (byHi = new Map<number, [RangeView, RangeView]>()));
     let v = byHi.get(hi);
     if (v === undefined) {
       v = [viewRange(this.a.model, this.a.state, lo, hi), viewRange(this.b.model, this.b.state, lo, hi)];

@@ -186,7 +186,7 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
       else (mappings ??= new Set([mapping])).add(m);
     }
   }
-  const joined = mappings === null ? mapping : [...(mappings as Set<string>)].sort().join(',');
+  const joined = mappings === null ? mapping : [...mappings].sort().join(',');
   return new View(heads, order, refcounts, held, mapcount, pincount, busy, joined, type, idle, view.world, lo, hi);
 }
 
