@@ -69,6 +69,9 @@ export class ArrayEpisodes implements EpisodeSource {
   }
 }
 
+/** Bytes of the buffer flush() encodes records into (a larger record gets a larger one). */
+const OUT_BYTES = 1 << 20;
+
 /** Serialised records kept in memory before the first write to the temporary file. */
 const DEFAULT_MEMORY_BYTES = 8 << 20;
 
@@ -120,6 +123,8 @@ export class EpisodeSpill implements EpisodeSource {
   private fileBytes = 0;
   private order: Int32Array | null = null;
   private buf = Buffer.alloc(64 * 1024);
+  /** Where flush() encodes the records before writing them (kept: a flush happens every `memoryBytes` of records). */
+  private out = Buffer.alloc(0);
   private readonly onExit = (): void => this.dispose();
 
   constructor(opts: { readonly memoryBytes?: number } = {}) {
@@ -161,19 +166,30 @@ export class EpisodeSpill implements EpisodeSource {
       process.on('exit', this.onExit);
     }
     const c = this.cols;
-    // one encode of every pending record (per-record Buffers and a concat copied each twice);
-    // the offsets come from each record's UTF-8 length
+    // the records encoded straight into one reused buffer (`write` returns the UTF-8 length:
+    // one pass per record, no Buffer per record, no concat), written out whenever the next
+    // record might not fit (3 bytes per UTF-16 unit bound its encoding)
+    let at = 0;
+    const room = (n: number): void => {
+      if (at + n <= this.out.length) return;
+      for (let done = 0; done < at;) done += writeSync(this.fd, this.out, done, at - done);
+      at = 0;
+      if (n > this.out.length) this.out = Buffer.allocUnsafe(Math.max(n, OUT_BYTES));
+    };
     for (let k = 0; k < this.pending.length; k += 2) {
       const i = this.firstPending + k / 2;
-      const h = Buffer.byteLength(this.pending[k]!, 'utf8');
-      const s = Buffer.byteLength(this.pending[k + 1]!, 'utf8');
+      const head = this.pending[k]!;
+      const steps = this.pending[k + 1]!;
+      room(3 * (head.length + steps.length));
+      const h = this.out.write(head, at, 'utf8');
+      const s = this.out.write(steps, at + h, 'utf8');
       c.off[i] = this.fileBytes;
       c.headLen[i] = h;
       c.stepsLen[i] = s;
       this.fileBytes += h + s;
+      at += h + s;
     }
-    const all = Buffer.from(this.pending.join(''), 'utf8');
-    for (let at = 0; at < all.length;) at += writeSync(this.fd, all, at, all.length - at);
+    for (let done = 0; done < at;) done += writeSync(this.fd, this.out, done, at - done);
     this.firstPending = c.n;
     this.pending = [];
     this.pendingBytes = 0;
@@ -263,6 +279,7 @@ export class EpisodeSpill implements EpisodeSource {
       this.dir = null;
     }
     this.pending = [];
+    this.out = Buffer.alloc(0);
     this.cols.n = 0;
     this.order = new Int32Array(0);
   }
