@@ -139,7 +139,8 @@ export class DiffRunner {
     };
     const step = (lo: number, hi: number): EpisodeStep => {
       const s = sides(lo, hi).s;
-      return { seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}), a: s[0].snapshot, b: s[1].snapshot };
+      // two literals rather than a conditional spread (a clone per step); the keys in the same order
+      return op.line !== undefined ? { seq: op.seq, op: op.type, line: op.line, a: s[0].snapshot, b: s[1].snapshot } : { seq: op.seq, op: op.type, a: s[0].snapshot, b: s[1].snapshot };
     };
     const raws = ranges.length ? compareRaws(ra, rb, ranges, views) : [];
 
