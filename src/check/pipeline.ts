@@ -34,6 +34,7 @@
  * taken everything before it (its resync may change the state the Op starts from),
  * and the lifter runs no further ahead of the model run than it did item by item.
  */
+import type { ParseWorkerMode } from '../trace/page-ref-parallel.ts';
 import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
 import { Lifter } from '../lift/lifter.ts';
 import { deviceRanges } from '../lift/pgmap.ts';
@@ -70,6 +71,10 @@ export interface PipelineOptions extends ProfileChoice {
   readonly pmem?: readonly DeviceRange[];
   /** Probe definitions given with --probes (added to the header's). */
   readonly probes?: readonly ProbeDefinition[];
+  /** Whether a plain trace file is split and scanned in a worker thread (page-ref-parallel.ts; default: the environment's, else `auto`). */
+  readonly parseWorker?: ParseWorkerMode;
+  /** Read size in bytes of a plain trace file (default 1 MiB; tests make chunk boundaries fall inside lines). */
+  readonly chunkBytes?: number;
   /** Told every observation as it is decided (`report --html` of a trace draws them). */
   readonly observe?: (o: ObservationVerdict) => void;
   /**

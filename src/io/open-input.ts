@@ -167,18 +167,24 @@ export async function* inputBytes(path: string): AsyncGenerator<Buffer> {
  * kernel then zero-fills its pages on first touch (`check` of 2 M events spent 12% of
  * its CPU in `read`). Compressed input, trace.dat, stdin and pipes go through inputBytes().
  */
-export async function* inputChunks(path: string): AsyncGenerator<Buffer> {
-  let text = false;
-  if (!isStdin(path)) {
-    try {
-      // a regular file only: reading the head of a pipe (`<(…)`) would consume it
-      text = statSync(path).isFile() && inputForm(await readHead(path, 16)) === 'text';
-    } catch {
-      // inputBytes() reports a missing or unreadable file as every reader does
-    }
-  }
-  if (text) yield* readChunks(path);
+export async function* inputChunks(path: string, chunkBytes?: number): AsyncGenerator<Buffer> {
+  if (await isPlainTextFile(path)) yield* readChunks(path, chunkBytes === undefined ? {} : { chunkBytes });
   else yield* inputBytes(path);
+}
+
+/**
+ * Whether an input is a regular file of plain text (not stdin, a pipe, compressed or a
+ * trace.dat): one that can be read again from any offset (readChunks, a parse worker).
+ * False for a file that cannot be read: inputBytes() then reports it as every reader does.
+ */
+export async function isPlainTextFile(path: string): Promise<boolean> {
+  if (isStdin(path)) return false;
+  try {
+    // a regular file only: reading the head of a pipe (`<(…)`) would consume it
+    return statSync(path).isFile() && inputForm(await readHead(path, 16)) === 'text';
+  } catch {
+    return false;
+  }
 }
 
 /**

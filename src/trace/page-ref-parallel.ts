@@ -8,6 +8,7 @@
  * one thread (test/engine/replay-worker.test.ts compares the two byte for byte).
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -18,12 +19,13 @@ import type { PageRefStream } from './page-ref-stream.ts';
 
 /**
  * When the parse worker is used: `auto` for a file with at least
- * {@link PARALLEL_MIN_BYTES} after the header, `always` (tests), `never`. The default
- * is the environment's `DAX_REFSIM_PARSE_WORKER`, else `never`: on the shared 2-core
- * machine it was measured on (load 5–12) the worker cost 25–40% more CPU and made the
- * replay slower, both when the scan was the longer of the two threads' work and after
- * the one-pass scan made it the shorter (BENCHMARKS.md, "Issue 16, the hot path" and
- * "the page_ref scan in one forward pass"); `auto` is for a machine with a core to spare.
+ * {@link PARALLEL_MIN_BYTES} after the header on a machine with a core to spare,
+ * `always` (tests), `never`. The default is the environment's
+ * `DAX_REFSIM_PARSE_WORKER`, else `auto`. Which thread scans changes nothing in the
+ * result (test/engine/replay-worker.test.ts, test/check/check-worker.test.ts compare
+ * the two byte for byte), only the time: with a second core idle the scan runs beside
+ * the fold; with both cores busy a second thread waits for one and costs 25–40% more
+ * CPU (BENCHMARKS.md), so `auto` then reads on one thread.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 
@@ -33,10 +35,19 @@ export type ParseWorkerMode = 'auto' | 'always' | 'never';
  */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `never`. */
+/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `auto`. */
 export function parseWorkerMode(): ParseWorkerMode {
   const v = process.env.DAX_REFSIM_PARSE_WORKER;
-  return v === 'always' || v === 'auto' ? v : 'never';
+  return v === 'always' || v === 'never' ? v : 'auto';
+}
+
+/**
+ * Whether a core is idle for the worker: more than one, and the last minute's load
+ * average leaves one free (a load of 1 is this process itself).
+ */
+function spareCore(): boolean {
+  const cores = availableParallelism();
+  return cores >= 2 && loadavg()[0]! <= cores - 1;
 }
 
 /**
@@ -62,7 +73,7 @@ export async function fileSize(path: string): Promise<number> {
 /** Whether the rest of a file of `size` bytes, from `offset`, goes to a worker under `mode`. */
 export function wantsWorker(mode: ParseWorkerMode, size: number, offset: number): boolean {
   if (mode === 'never' || workerScript() === null) return false;
-  return mode === 'always' || size - offset >= PARALLEL_MIN_BYTES;
+  return mode === 'always' || (size - offset >= PARALLEL_MIN_BYTES && spareCore());
 }
 
 /**
@@ -70,59 +81,91 @@ export function wantsWorker(mode: ParseWorkerMode, size: number, offset: number)
  * through `stream`, in order. Resolves when the input ended (the stream then ends as
  * usual) or the handler asked to stop; rejects with the handler's or the worker's error.
  */
-export function readRestInWorker(path: string, file: string, stream: PageRefStream, from: { readonly offset: number; readonly line: number }, chunkBytes = 1 << 20): Promise<void> {
+export async function readRestInWorker(path: string, file: string, stream: PageRefStream, from: { readonly offset: number; readonly line: number }, chunkBytes = 1 << 20): Promise<void> {
+  for await (const _ of workerBatches(path, file, stream, from, chunkBytes)) {
+    // each batch was delivered to the stream's handler before it was yielded
+  }
+}
+
+/**
+ * The worker's batches, each delivered through `stream` (in line order, with the
+ * worker's line numbers and offsets) before it is yielded: a consumer that passes what
+ * the handler gathered down an async pipeline (check's read stage) takes one batch per
+ * step. The worker reads on only as the batches are taken (it stays a few chunks
+ * ahead, page-ref-worker.ts), so memory stays bounded however slow the consumer.
+ * Returns when the input ended or the handler asked to stop; throws the handler's or
+ * the worker's error. The worker is ended when the consumer stops early.
+ */
+export async function* workerBatches(path: string, file: string, stream: PageRefStream, from: { readonly offset: number; readonly line: number }, chunkBytes = 1 << 20): AsyncGenerator<void, void, undefined> {
   const worker = workerScript();
-  if (worker === null) return Promise.reject(new Error('the parse worker runs from the compiled code only'));
+  if (worker === null) throw new Error('the parse worker runs from the compiled code only');
   const workerData: WorkerStart = { path, file, offset: from.offset, line: from.line, chunkBytes, limit: maxLineBytes() };
-  return new Promise<void>((resolve, reject) => {
-    const thread = new Worker(worker, { workerData });
-    const scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
-    let finished = false;
-    // the handler's own error (a ProfileError, an input error) reaches the caller as it was thrown
-    const finish = (error?: unknown): void => {
-      if (finished) return;
-      finished = true;
-      void thread.terminate();
-      if (error === undefined) resolve();
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrown unchanged, whatever was thrown
-      else reject(error);
-    };
-    thread.on('message', (m: WorkerBatch | WorkerEnd) => {
-      if (finished) return;
-      try {
-        if (m.type === 'end') {
-          stream.passedEnd(m.lines, m.offset, m.unread);
-          finish();
-          return;
-        }
-        const { rows, n, texts } = m;
-        for (let k = 0; k < n; k++) {
-          const o = k * ROW;
-          const kind = rows[o]!;
-          let more: boolean;
-          if (kind >= ROW_EVENT) {
-            const code = kind - ROW_EVENT;
-            scratch.op = OP_CODES[code >> 1]!;
-            scratch.head = (code & 1) === 1;
-            scratch.pfn = rows[o + 1]!;
-            scratch.count = rows[o + 2]!;
-            scratch.mapcount = rows[o + 3]!;
-            scratch.val = rows[o + 4]!;
-            const ret = rows[o + 5]!;
-            scratch.ret = Number.isNaN(ret) ? null : ret;
-            more = stream.passedPageRef(scratch, rows[o + 6]!, rows[o + 7]!);
-          } else if (kind === ROW_SLOW) more = stream.passedLine(texts[rows[o + 1]!]!, rows[o + 6]!, rows[o + 7]!);
-          else if (kind === ROW_TOO_LONG) more = stream.passedTooLong(rows[o + 6]!, rows[o + 7]!);
-          else throw new Error(`${file}: the page_ref parse worker sent a row of kind ${kind}`);
-          if (!more) return finish();
-        }
-        // one batch consumed: the worker may read one more chunk ahead
-        thread.postMessage(0);
-      } catch (e) {
-        finish(e);
-      }
-    });
-    thread.on('error', (e) => finish(e));
-    thread.on('exit', (code) => finish(new Error(`${file}: the page_ref parse worker exited (code ${code}) before the end of the input`)));
+  const thread = new Worker(worker, { workerData });
+  const queue: (WorkerBatch | WorkerEnd)[] = [];
+  let failure: { readonly error: unknown } | null = null;
+  let exited = false;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    wake?.();
+    wake = null;
+  };
+  thread.on('message', (m: WorkerBatch | WorkerEnd) => {
+    queue.push(m);
+    notify();
   });
+  thread.on('error', (e) => {
+    failure ??= { error: e };
+    notify();
+  });
+  thread.on('exit', () => {
+    exited = true;
+    notify();
+  });
+  const scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
+  try {
+    for (;;) {
+      while (queue.length === 0 && failure === null && !exited) await new Promise<void>((resolve) => (wake = resolve));
+      const m = queue.shift();
+      if (m === undefined) {
+        if (failure !== null) throw (failure as { readonly error: unknown }).error;
+        throw new Error(`${file}: the page_ref parse worker exited before the end of the input`);
+      }
+      if (m.type === 'end') {
+        stream.passedEnd(m.lines, m.offset, m.unread);
+        return;
+      }
+      if (!deliver(stream, m, scratch, file)) return;
+      yield;
+      // this batch was taken: the worker may read one more chunk ahead
+      thread.postMessage(0);
+    }
+  } finally {
+    void thread.terminate();
+  }
+}
+
+/** Delivers one batch's rows through the stream; false once the handler asked to stop. */
+function deliver(stream: PageRefStream, m: WorkerBatch, scratch: PageRefFields, file: string): boolean {
+  const { rows, n, texts } = m;
+  for (let k = 0; k < n; k++) {
+    const o = k * ROW;
+    const kind = rows[o]!;
+    let more: boolean;
+    if (kind >= ROW_EVENT) {
+      const code = kind - ROW_EVENT;
+      scratch.op = OP_CODES[code >> 1]!;
+      scratch.head = (code & 1) === 1;
+      scratch.pfn = rows[o + 1]!;
+      scratch.count = rows[o + 2]!;
+      scratch.mapcount = rows[o + 3]!;
+      scratch.val = rows[o + 4]!;
+      const ret = rows[o + 5]!;
+      scratch.ret = Number.isNaN(ret) ? null : ret;
+      more = stream.passedPageRef(scratch, rows[o + 6]!, rows[o + 7]!);
+    } else if (kind === ROW_SLOW) more = stream.passedLine(texts[rows[o + 1]!]!, rows[o + 6]!, rows[o + 7]!);
+    else if (kind === ROW_TOO_LONG) more = stream.passedTooLong(rows[o + 6]!, rows[o + 7]!);
+    else throw new Error(`${file}: the page_ref parse worker sent a row of kind ${kind}`);
+    if (!more) return false;
+  }
+  return true;
 }
