@@ -19,12 +19,12 @@ import type { PageRefStream } from './page-ref-stream.ts';
 
 /**
  * When the parse worker is used: `auto` for a file with at least
- * {@link PARALLEL_MIN_BYTES} after the header on a machine with a core to spare,
+ * {@link PARALLEL_MIN_BYTES} after the header on a machine that is not busy (spareCore()),
  * `always` (tests), `never`. The default is the environment's
  * `DAX_REFSIM_PARSE_WORKER`, else `auto`. Which thread scans changes nothing in the
  * result (test/engine/replay-worker.test.ts, test/check/check-worker.test.ts compare
  * the two byte for byte), only the time: with a second core idle the scan runs beside
- * the fold; with both cores busy a second thread waits for one and costs 25–40% more
+ * the fold; with every core busy a second thread waits for one and costs 25–40% more
  * CPU (BENCHMARKS.md), so `auto` then reads on one thread.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
@@ -42,12 +42,13 @@ export function parseWorkerMode(): ParseWorkerMode {
 }
 
 /**
- * Whether a core is idle for the worker: more than one, and the last minute's load
- * average leaves one free (a load of 1 is this process itself).
+ * Whether the worker may find a core: more than one, and the last minute's load average
+ * below their number (a replay's own two threads count in it, so a stricter bound would
+ * turn the worker off for the next run of a series).
  */
 function spareCore(): boolean {
   const cores = availableParallelism();
-  return cores >= 2 && loadavg()[0]! <= cores - 1;
+  return cores >= 2 && loadavg()[0]! < cores;
 }
 
 /**
