@@ -71,7 +71,7 @@ export interface PipelineOptions extends ProfileChoice {
   readonly pmem?: readonly DeviceRange[];
   /** Probe definitions given with --probes (added to the header's). */
   readonly probes?: readonly ProbeDefinition[];
-  /** Whether a plain trace file is split and scanned in a worker thread (page-ref-parallel.ts; default: the environment's, else `auto`). */
+  /** Whether a plain trace file is split and scanned in a worker thread (page-ref-parallel.ts; default: the environment's, else `never`). */
   readonly parseWorker?: ParseWorkerMode;
   /** Read size in bytes of a plain trace file (default 1 MiB; tests make chunk boundaries fall inside lines). */
   readonly chunkBytes?: number;

@@ -61,7 +61,7 @@ export interface TraceReplayOptions extends RunnerOptions {
   readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
   /** Stop after this many page_ref events (`replay --at N`): the rest of the file is not read. */
   readonly stopAt?: number;
-  /** Whether the file after the header is split and scanned in a worker thread (default: the environment's, else `auto`: on a machine with a core to spare; page-ref-parallel.ts). */
+  /** Whether the file after the header is split and scanned in a worker thread (default: the environment's, else `never`; page-ref-parallel.ts). */
   readonly parseWorker?: ParseWorkerMode;
 }
 

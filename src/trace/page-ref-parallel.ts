@@ -19,13 +19,14 @@ import type { PageRefStream } from './page-ref-stream.ts';
 
 /**
  * When the parse worker is used: `auto` for a file with at least
- * {@link PARALLEL_MIN_BYTES} after the header on a machine that is not busy (spareCore()),
- * `always` (tests), `never`. The default is the environment's
- * `DAX_REFSIM_PARSE_WORKER`, else `auto`. Which thread scans changes nothing in the
+ * {@link PARALLEL_MIN_BYTES} after the header on a machine that is not busy
+ * (spareCore()), `always` (tests), `never`. The default is the environment's
+ * `DAX_REFSIM_PARSE_WORKER`, else `never`. Which thread scans changes nothing in the
  * result (test/engine/replay-worker.test.ts, test/check/check-worker.test.ts compare
- * the two byte for byte), only the time: with a second core idle the scan runs beside
- * the fold; with every core busy a second thread waits for one and costs 25–40% more
- * CPU (BENCHMARKS.md), so `auto` then reads on one thread.
+ * the two byte for byte), only the time, and on the shared 2-core machine it was
+ * measured on the worker has not yet paid for itself: the fold is now the cheaper half
+ * (plain pages), and the worker's own scan, its rows' posting and their delivery cost
+ * more than the scan they take off the main thread (BENCHMARKS.md).
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 
@@ -35,10 +36,10 @@ export type ParseWorkerMode = 'auto' | 'always' | 'never';
  */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `auto`. */
+/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `never`. */
 export function parseWorkerMode(): ParseWorkerMode {
   const v = process.env.DAX_REFSIM_PARSE_WORKER;
-  return v === 'always' || v === 'never' ? v : 'auto';
+  return v === 'always' || v === 'auto' ? v : 'never';
 }
 
 /**
@@ -137,8 +138,9 @@ export async function* workerBatches(path: string, file: string, stream: PageRef
       }
       if (!deliver(stream, m, scratch, file)) return;
       yield;
-      // this batch was taken: the worker may read one more chunk ahead
-      thread.postMessage(0);
+      // this batch was taken: the worker may read one more chunk ahead, into the rows' buffer given back
+      const back = m.rows.buffer as ArrayBuffer;
+      thread.postMessage(back, [back]);
     }
   } finally {
     void thread.terminate();

@@ -22,7 +22,10 @@ setMaxLineBytes(start.limit);
 const AHEAD = 4;
 let inFlight = 0;
 let wake: (() => void) | null = null;
-port.on('message', () => {
+/** Row buffers the main thread gave back with its acknowledgement: reused, not allocated (and zeroed) per chunk. */
+const free: Float64Array<ArrayBuffer>[] = [];
+port.on('message', (back: ArrayBuffer | number) => {
+  if (back instanceof ArrayBuffer) free.push(new Float64Array(back));
   inFlight--;
   wake?.();
   wake = null;
@@ -80,7 +83,9 @@ function flush(): void {
   const capacity = rows.length;
   port.postMessage(batch, [rows.buffer]);
   inFlight++;
-  rows = new Float64Array(capacity);
+  let next = free.pop();
+  while (next !== undefined && next.length < capacity) next = free.pop();
+  rows = next ?? new Float64Array(capacity);
   n = 0;
   texts = [];
 }
