@@ -97,34 +97,38 @@ export class OpEvents {
       }
       return (current = id);
     };
-    events.forEach((e, idx) => {
+    // a plain loop (no closure call per event): an Op's events are indexed on nearly every Op a diff explains
+    for (let idx = 0; idx < events.length; idx++) {
+      const e = events[idx]!;
       if (e.type === 'enter') {
         stack.push(e.fn);
         dirty = true;
-        return;
+        continue;
       }
       if (e.type === 'exit') {
         stack.pop();
         while (bases.length && stack.length < bases[bases.length - 1]!.base) bases.pop();
         dirty = true;
-        return;
+        continue;
       }
       if (e.type === 'wait_end') {
         this.waitEnds.push(e);
         bases.push({ base: stack.length, label: `(woken #${e.waiter})` });
         dirty = true;
-        return;
+        continue;
       }
       if (e.type === 'pt_clear') {
         this.clears.push(ptPfn.get(`${e.mm}:${e.addr}`));
-        return;
+        continue;
       }
       if (e.type === 'pt_set') ptPfn.set(`${e.mm}:${e.addr}`, e.pfn);
-      if (!('pfn' in e) || typeof e.pfn !== 'number' || e.pfn < 0) return;
+      // the pfn read as a field (undefined where an event has none) rather than tested with `in`
+      const pfn = (e as { readonly pfn?: unknown }).pfn;
+      if (typeof pfn !== 'number' || pfn < 0) continue;
       const path = CHANGES.has(e.type) ? pathId() : -1;
-      this.placed.push({ pfn: e.pfn, idx, path });
-      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== e.pfn && e.page >= 0) this.placed.push({ pfn: e.page, idx, path });
-    });
+      this.placed.push({ pfn, idx, path });
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== pfn && e.page >= 0) this.placed.push({ pfn: e.page, idx, path });
+    }
     this.placed.sort((x, y) => x.pfn - y.pfn || x.idx - y.idx);
   }
 
