@@ -64,10 +64,11 @@ export async function* readStage(path: string, opts: PipelineOptions = {}, tail?
     out = [];
     return batch;
   };
-  // past the header, the rest of a large plain file is split and scanned on the other
-  // core (page-ref-parallel.ts), as replay does: a page_ref-only trace, whose lines the
-  // stream does not all read in full (handOff() declines otherwise)
-  const mode = opts.parseWorker ?? parseWorkerMode();
+  // past the header, the rest of a large plain file may be split and scanned on the
+  // other core (page-ref-parallel.ts; not by default: measured slower for check): a
+  // page_ref-only trace, whose lines the stream does not all read in full (handOff()
+  // declines otherwise)
+  const mode = opts.parseWorker ?? parseWorkerMode('never');
   const size = mode !== 'never' && (await isPlainTextFile(path)) ? await fileSize(path) : 0;
   let handOff: { readonly offset: number; readonly line: number } | null = null;
   // a chunk is valid until the next is asked for: PageRefStream copies the partial line it keeps

@@ -61,7 +61,7 @@ export interface TraceReplayOptions extends RunnerOptions {
   readonly onEvent?: (r: PageRefRead, line: number, type: PgmapType | null) => void;
   /** Stop after this many page_ref events (`replay --at N`): the rest of the file is not read. */
   readonly stopAt?: number;
-  /** Whether the file after the header is split and scanned in a worker thread (default: the environment's, else `never`; page-ref-parallel.ts). */
+  /** Whether the file after the header is split and scanned in a worker thread (default: the environment's, else `auto`; page-ref-parallel.ts). */
   readonly parseWorker?: ParseWorkerMode;
 }
 
@@ -178,7 +178,7 @@ class TraceFolder {
 
 /** Streams a page_ref trace through a Runner; see the file comment. */
 export async function replayTraceFile(path: string, opts: TraceReplayOptions = {}): Promise<TraceReplayResult> {
-  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, stopAt = Number.POSITIVE_INFINITY, parseWorker = parseWorkerMode(), ...runnerOpts } = opts;
+  const { model: given, kconfig: _kconfig, file = path, maxIssues = 100, chunkBytes, onEvent, stopAt = Number.POSITIVE_INFINITY, parseWorker = parseWorkerMode('auto'), ...runnerOpts } = opts;
   const issues: ParseIssue[] = [];
   let issueCount = 0;
   let errorCount = 0;

@@ -20,13 +20,13 @@ import type { PageRefStream } from './page-ref-stream.ts';
 /**
  * When the parse worker is used: `auto` for a file with at least
  * {@link PARALLEL_MIN_BYTES} after the header on a machine that is not busy
- * (spareCore()), `always` (tests), `never`. The default is the environment's
- * `DAX_REFSIM_PARSE_WORKER`, else `never`. Which thread scans changes nothing in the
+ * (spareCore()), `always` (tests), `never`. Which thread scans changes nothing in the
  * result (test/engine/replay-worker.test.ts, test/check/check-worker.test.ts compare
- * the two byte for byte), only the time, and on the shared 2-core machine it was
- * measured on the worker has not yet paid for itself: the fold is now the cheaper half
- * (plain pages), and the worker's own scan, its rows' posting and their delivery cost
- * more than the scan they take off the main thread (BENCHMARKS.md).
+ * the two byte for byte), only the time. Measured on the 2-core machine
+ * (BENCHMARKS.md): at load ~1 a replay of 2 M events takes 787–798 ms with the worker
+ * and 842–882 ms without, the worker's scan now the longer half; at load 4–5 the worker
+ * costs 30–40% more wall time (no core is free for it). So replay's default is `auto`;
+ * check's is `never`, its pipeline measured slower with the worker at any load.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 
@@ -36,10 +36,10 @@ export type ParseWorkerMode = 'auto' | 'always' | 'never';
  */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `never`. */
-export function parseWorkerMode(): ParseWorkerMode {
+/** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `fallback`. */
+export function parseWorkerMode(fallback: ParseWorkerMode): ParseWorkerMode {
   const v = process.env.DAX_REFSIM_PARSE_WORKER;
-  return v === 'always' || v === 'auto' ? v : 'never';
+  return v === 'always' || v === 'auto' || v === 'never' ? v : fallback;
 }
 
 /**
