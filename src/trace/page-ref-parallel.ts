@@ -25,16 +25,20 @@ import type { PageRefStream } from './page-ref-stream.ts';
  * the two byte for byte), only the time. Measured on the 2-core machine
  * (BENCHMARKS.md): at load ~1 a replay of 2 M events takes 787–798 ms with the worker
  * and 842–882 ms without, the worker's scan now the longer half; at load 4–5 the worker
- * costs 30–40% more wall time (no core is free for it). So replay's default is `auto`;
+ * costs 30–40% more wall time (no core is free for it), and on a file below
+ * {@link PARALLEL_MIN_BYTES} its start costs more than it saves. So replay's default is `auto`;
  * check's is `never`, its pipeline measured slower with the worker at any load.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 
 /**
- * Below this many bytes after the header one thread is faster: a worker takes tens of
- * milliseconds to start and load its modules, about what 8 MiB of trace takes to read.
+ * Below this many bytes after the header one thread is faster: the worker starts an
+ * isolate, loads its modules and warms its own JIT before its scan runs at speed, and
+ * it wins back only a part of the main thread's scan. Measured at load ~1.5–1.9, one
+ * thread against the worker: 77 MB (0.5 M events) 386–454 ms against 505–516; 155 MB
+ * 536–827 ms against 682–736; 312 MB 1,091–1,415 ms against 948–1,059.
  */
-export const PARALLEL_MIN_BYTES = 8 << 20;
+export const PARALLEL_MIN_BYTES = 256 << 20;
 
 /** The mode the environment asks for (`DAX_REFSIM_PARSE_WORKER=auto|always|never`), else `fallback`. */
 export function parseWorkerMode(fallback: ParseWorkerMode): ParseWorkerMode {
