@@ -9,7 +9,11 @@
  *   (`free_zone_device_page()` leaves it at 1) and 0 under unified
  *   (`free_zone_device_folio()`); a page_ref event's count minus its val is the count
  *   before it, which at a page's first event is its resting count; a legacy DAX page
- *   never reaches 0 while its pgmap lives.
+ *   never reaches 0 while its pgmap lives. The first snap shows a page's resting count
+ *   only if no earlier event touched the page or its folio: after a fault, 1 is an
+ *   idle legacy page or a unified folio mapped once (`insert_page()` takes the
+ *   reference), so it tells the families apart no more; 0 still does (legacy never
+ *   reaches it), but it is then no resting count (a unified folio freed, or a tail).
  * - **map references**: legacy DAX PTEs/PMDs take no mapcount (`insert_pfn()` of a
  *   pfn_t devmap entry); unified maps with `folio_add_file_rmap_*()`, so a raw
  *   `_mapcount` ≥ 0 (or a `page_mapcount()` ≥ 1) on a DAX page is a unified mapping.
@@ -27,7 +31,7 @@
  * Pure: values in, values out.
  */
 import type { PgmapType } from '../events/op.ts';
-import { hex } from '../kernel/constants.ts';
+import { hex, PUD_ORDER } from '../kernel/constants.ts';
 import { PfnTable } from './pfn-table.ts';
 
 /** A model family. */
@@ -54,6 +58,13 @@ export class EvidenceCollector {
   private readonly seen = new PfnTable();
   /** A raw `_mapcount` was printed (−1 appears): 6.10+, where 0 means mapped once. */
   private rawMapcount = false;
+  /**
+   * Folios an event before the first snap touched: at the head pfn, 1 + the largest
+   * order touched from it (a block of 2^order pfns). Kept until the first snap only.
+   */
+  private touched: PfnTable | null = new PfnTable();
+  /** The line of an event before the first snap that touched a page no field names (a fault whose insert probe was filtered out), or null. */
+  private touchedUnnamed: number | null = null;
 
   /** How many pfns a page_ref event was seen for. */
   get pageRefPfns(): number {
@@ -120,10 +131,64 @@ export class EvidenceCollector {
     if (UNIFIED_ONLY.has(fn)) this.add({ family: 'unified', kind: 'folio mapping', line, text: `${fn}() ran (it exists only in unified kernels, 6.15+)` });
   }
 
-  /** A snap line's `r_` value of an fsdax pfn at the first snap (a resting count, before the workload touched it). */
+  /** True until the first snap is read: the events before it are to be told with {@link touch}. */
+  get wantsTouches(): boolean {
+    return this.touched !== null;
+  }
+
+  /**
+   * An event before the first snap touched pfns [pfn, pfn + nr) (a fault's insert, a
+   * grab, an rmap, a put): their first snap shows no resting count. Kept as aligned
+   * power-of-two blocks, so a 1 GiB PUD is one entry, not 2^18.
+   */
+  touch(pfn: number, nr = 1): void {
+    const t = this.touched;
+    if (t === null) return;
+    let at = pfn;
+    const end = pfn + nr;
+    while (at < end) {
+      let order = 0;
+      while (order < PUD_ORDER && at % 2 ** (order + 1) === 0 && at + 2 ** (order + 1) <= end) order++;
+      if (t.get(at) < order + 1) t.set(at, order + 1);
+      at += 2 ** order;
+    }
+  }
+
+  /** An event before the first snap touched a page that it does not name (a DAX fault whose insert went unrecorded). */
+  touchUnnamed(line: number): void {
+    if (this.touched !== null && this.touchedUnnamed === null) this.touchedUnnamed = line;
+  }
+
+  /** The first snap has been read: no more touches are kept (the memory is released). */
+  endTouches(): void {
+    this.touched = null;
+  }
+
+  /** True when an event before the first snap touched pfn or a block (a folio) holding it. */
+  private wasTouched(pfn: number): boolean {
+    const t = this.touched;
+    if (t === null) return false;
+    for (let order = 0; order <= PUD_ORDER; order++) {
+      const size = 2 ** order;
+      if (t.get(pfn - (pfn % size)) > order) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A snap line's `r_` value of an fsdax pfn at the first snap, read before
+   * {@link endTouches}. A page no earlier event touched shows its resting count
+   * (free_zone_device_page() leaves a legacy page at 1, free_zone_device_folio() a
+   * unified folio at 0). A touched one at 1 is either family (an idle legacy page, which
+   * a DAX mapping takes no reference on, or a unified folio mapped once): no evidence. A
+   * touched one at 0 is still unified (a legacy DAX page never reaches 0 while its pgmap
+   * lives), but no resting count: the text says so.
+   */
   restingSnap(line: number, pfn: number, refcount: number): void {
-    if (refcount === 0) this.add({ family: 'unified', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} rests at refcount 0 in the first snap (unified idle; legacy rests at 1)` });
-    else if (refcount === 1) this.add({ family: 'legacy', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} rests at refcount 1 in the first snap (legacy idle; unified rests at 0)` });
+    const touched = this.touchedUnnamed !== null || this.wasTouched(pfn);
+    if (refcount === 0 && !touched) this.add({ family: 'unified', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} rests at refcount 0 in the first snap (unified idle; legacy rests at 1)` });
+    else if (refcount === 0) this.add({ family: 'unified', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} is at refcount 0 in the first snap, after earlier events touched it (a legacy DAX page never reaches 0 while its pgmap lives; unified frees an FS DAX folio to 0 and keeps its tails at 0)` });
+    else if (refcount === 1 && !touched) this.add({ family: 'legacy', kind: 'idle value', line, text: `fsdax pfn ${hex(pfn)} rests at refcount 1 in the first snap (legacy idle; unified rests at 0)` });
   }
 }
 

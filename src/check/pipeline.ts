@@ -39,7 +39,7 @@ import { DEFAULT_VMEMMAP_BASE } from '../kernel/constants.ts';
 import { Lifter } from '../lift/lifter.ts';
 import { deviceRanges } from '../lift/pgmap.ts';
 import { hasProbeDefinitions } from '../lift/observability.ts';
-import { isSnapProbe, probeFunction } from '../lift/record-view.ts';
+import { isSnapDefinition, isSnapProbe, probeFunction } from '../lift/record-view.ts';
 import type { LiftItem, Observability } from '../lift/types.ts';
 import type { DeviceRange } from '../lift/world.ts';
 import { createModel, describeProfile, resolveProfile, ProfileError, type Profile, type RefcountModel } from '../models/index.ts';
@@ -63,6 +63,7 @@ import { FindingTally } from './finding-tally.ts';
 import type { CheckOutcome } from './result.ts';
 import { snapObservations } from './observations.ts';
 import { notePreviousLine } from './record-order.ts';
+import { noteTouches } from './touched-pages.ts';
 
 /** Options of a pipeline check. */
 export interface PipelineOptions extends ProfileChoice {
@@ -272,6 +273,7 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
   let checker: Checker | null = null;
   const held: Lifted[] = [];
   let firstSnap = true;
+  let vmemmapBase: bigint | undefined;
   const certainType = (pfn: number): DeviceRange['type'] | null => {
     if (start === null || start.rangeSource === 'none') return null;
     for (const x of start.ranges) if (pfn >= x.pfn && pfn < x.pfn + x.nr) return x.type;
@@ -282,10 +284,13 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
     if (l.type === 'ref') ctx.evidence.pageRef(l.ref.line, l.ref.pfn, priorCount(l.ref), l.ref.mapcount, l.ref.head, certainType(l.ref.pfn), l.ref);
     else if (l.type === 'item') {
       const recs = l.item.kind === 'op' ? l.item.records : [l.item.record];
+      // the pages touched before the first snap: its value of them is no resting count
+      if (firstSnap && start !== null && !(l.item.kind === 'record' && isSnapProbe(l.item.record))) noteTouches(ctx.evidence, l.item, vmemmapBase ??= vmemmapBaseOf(start.header, opts.vmemmapBase, DEFAULT_VMEMMAP_BASE));
       for (const r of recs) {
         if (r.kind === 'page_ref') ctx.evidence.pageRef(r.line, r.pfn, priorCount(r), r.mapcount, headFlag(r), certainType(r.pfn), r);
         else if (r.kind === 'kprobe' && isSnapProbe(r)) {
           if (firstSnap) for (const f of snapObservations(r)) if (f.field === 'refcount' && typeof f.recorded === 'number' && certainType(f.pfn) === 'fsdax') ctx.evidence.restingSnap(r.line, f.pfn, f.recorded);
+          if (firstSnap) ctx.evidence.endTouches();
           firstSnap = false;
         } else if (r.kind === 'kprobe') ctx.evidence.probe(r.line, probeFunction(r));
       }
@@ -334,6 +339,8 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
       ctx.header = l.header;
       ctx.mode = l.mode;
       ctx.kernel = opts.kernel ?? l.header.kernel ?? 'unknown';
+      // no snap probe defined: no first snap will ask what came before it
+      if (![...l.header.probes, ...(opts.probes ?? [])].some(isSnapDefinition)) ctx.evidence.endTouches();
       if (l.mode === 'refs') ctx.assumptions.add('no probe definitions (no # kprobe_events: header, no --probes): every page_ref event is checked as a RefEvent, other events are not lifted');
       if (profileSource(l.header, opts) !== null) yield begin();
       return;

@@ -6,6 +6,7 @@
  */
 import { pageAddrToPfn } from '../trace/address.ts';
 import { probeBigint } from '../trace/record-fields.ts';
+import type { ProbeDefinition } from '../trace/probe-definition.ts';
 import type { KprobeRecord, TraceRecord } from '../trace/record-types.ts';
 
 /** The kernel function a kprobe/kretprobe event was recorded at (`__folio_put` for event `folio_put`). */
@@ -71,7 +72,12 @@ const SNAP_FIELD = /^(r|m|o|e|p|w1)_([0-9a-f]+)$/i;
  */
 export function isSnapProbe(r: TraceRecord): boolean {
   if (r.kind !== 'kprobe' || r.probe === null) return false;
-  return r.probe.args.some((a) => SNAP_FIELD.test(a.name) && a.fetch.startsWith('@'));
+  return isSnapDefinition(r.probe);
+}
+
+/** True for the definition of a snapshot probe (see {@link isSnapProbe}). */
+export function isSnapDefinition(p: ProbeDefinition): boolean {
+  return p.args.some((a) => SNAP_FIELD.test(a.name) && a.fetch.startsWith('@'));
 }
 
 /** The snap fields of a record: prefix (`r`, `m`, `o`, `e`, `p`, `w1`), pfn, the address read and the value. */
