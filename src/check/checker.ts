@@ -164,11 +164,14 @@ export class Checker {
   unliftedEvents = 0;
   unliftedDoubted = 0;
   firstUnlifted: string | null = null;
+  /** The model is a legacy one (6.1–6.14): a DAX fault there takes no reference (noteUnlifted's text). */
+  private readonly legacy: boolean;
 
   constructor(model: RefcountModel, opts: CheckerOptions) {
     this.tally = new Tally({ ...opts.tally, missedSince: (line, pfn) => this.bareDoubt(line, pfn) });
     this.log = new ModelLog(model, opts.vmemmapBase);
     this.base = opts.vmemmapBase;
+    this.legacy = model.profile.family === 'legacy';
     const recording = opts.recording ?? model.profile;
     this.mapcountStyle = recording.traceMapcount;
     this.layout = recording.layout;
@@ -473,7 +476,11 @@ export class Checker {
       order = /pud/.test(fn) ? PUD_ORDER : /pmd/.test(fn) ? PMD_ORDER : 0;
       const fault = order === PUD_ORDER ? 'dev_dax_huge_fault' : order === PMD_ORDER ? 'dax_pmd_fault and dax_pmd_fault_done (or dev_dax_huge_fault)' : 'dax_pte_fault and dax_pte_fault_done (or dev_dax_huge_fault)';
       missing = `no fault the trace shows (no ${fault} event around it`;
-      lacks = "the fault is not lifted, so the model's state of this folio lacks the mapping and references it made";
+      // a legacy DAX fault maps a pfn_t devmap entry with insert_pfn() and takes no
+      // reference (spec §5.1); what it leaves missing is the mapping a later GUP went through
+      lacks = this.legacy
+        ? "the fault is not lifted, so the model's state lacks the mapping it made and any GUP reference taken through it (a legacy DAX fault itself takes no reference)"
+        : "the fault is not lifted, so the model's state of this folio lacks the mapping and references it made";
     }
     if (pfn === null || src.page(pfn) === undefined) return;
     const head = order > 0 ? pfn - (pfn % 2 ** order) : compoundHead(src, pfn);
@@ -547,7 +554,7 @@ export class Checker {
     const prior = priorCount(r);
     const resync = prior !== null && prior !== sim;
     if (resync) {
-      this.tally.untracedChange(r.pfn, 'count', sim, prior, [last, r.line]);
+      this.tally.untracedChange(r.pfn, 'count', sim, prior, [last, r.line], fn, 'count before');
       this.log.adjust(resyncEvents(stateView(this.log.state()), r.pfn, 'refcount', sim, prior, r.line, 'count'));
     }
     // what the kernel's page_ref_*() returned, from the count before it (ref-check.ts

@@ -120,7 +120,7 @@ export class RefChecker {
       if (prior === current) this.tally.matchAt(r.line, r.pfn, 'count before', prior, current, fn);
       else if (lost !== null) this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'count before', recorded: prior, simulated: current, function: fn, reason: lost });
       else if (last === 0) this.tally.mismatch(r.line, r.pfn, 'count before', prior, current, fn);
-      else this.tally.untracedChange(r.pfn, 'count', current, prior, [last, r.line]);
+      else this.tally.untracedChange(r.pfn, 'count', current, prior, [last, r.line], fn, 'count before');
       if (prior !== current) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: prior });
     }
     const ret = expectedRet(r, prior ?? current);

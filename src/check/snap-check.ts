@@ -102,7 +102,7 @@ export class SnapCheck {
       }
       const head = compoundHead(src, f.pfn);
       const seen = this.named.has(f.pfn) || this.named.has(head) || touched.has(f.pfn) || touched.has(head);
-      if (!seen && before !== f.recorded) this.tally.untracedChange(f.pfn, f.name, before ?? sim, f.recorded, [this.lastLine, line]);
+      if (!seen && before !== f.recorded) this.tally.untracedChange(f.pfn, f.name, before ?? sim, f.recorded, [this.lastLine, line], f.fn);
       else this.tally.mismatch(line, f.pfn, f.name, f.recorded, sim, f.fn);
       this.log.adjust(resyncEvents(src, f.pfn, f.field, sim, f.recorded, line, f.name));
     }

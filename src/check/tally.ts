@@ -201,12 +201,17 @@ export class Tally {
     this.observer?.({ line: u.line, pfn: u.pfn, field: u.field, recorded: u.recorded, simulated: u.simulated, fn: u.function, verdict: 'unknown' });
   }
 
-  /** Records a change no event explains. */
-  untracedChange(pfn: number, field: string, before: number, after: number, lines: readonly [number, number]): void {
+  /**
+   * Records a change no event explains, found at `lines[1]` by the event of kernel
+   * function `fn` there (a snap's probe function, or a page_ref event's count before it).
+   * `at` names the value that line records when it is not `field` itself: a page_ref
+   * event's `count before` (count − val), which an unknown at that line shows.
+   */
+  untracedChange(pfn: number, field: string, before: number, after: number, lines: readonly [number, number], fn: string, at: string = field): void {
     this.observations++;
     const lost = this.lostSince?.(lines[1]) ?? this.missedSince?.(lines[1], pfn) ?? null;
     if (lost !== null) {
-      this.lostUntraced.add(field, lost, () => ({ line: lines[1], pfn: hex(pfn), field, recorded: after, simulated: before, function: 'ksys_write', reason: lost }));
+      this.lostUntraced.add(at, lost, () => ({ line: lines[1], pfn: hex(pfn), field: at, recorded: after, simulated: before, function: fn, reason: lost }));
     } else {
       this.untracedCount++;
       if (this.untraced.length < this.maxDetails) this.untraced.push({ pfn: hex(pfn), field, before, after, lines });

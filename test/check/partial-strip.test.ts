@@ -166,6 +166,8 @@ const FILTERED = ': those probe lines filtered out, or the probe not enabled?)';
 const faultEvent = (line: number, fn: string, pfn: string, fault: string): string => `line ${line}: ${fn} of pfn ${pfn} is part of no fault the trace shows (no ${fault} event around it${FILTERED}`;
 const grabEvent = (line: number, ev: string, pfn: string): string => `line ${line}: ${ev} of pfn ${pfn} is part of no GUP the trace shows (no try_grab_* entry event before it${FILTERED}`;
 const faultUnknown = (what: string): string => `${what}: the fault is not lifted, so the model's state of this folio lacks the mapping and references it made`;
+/** Under a legacy model: its DAX fault takes no reference (spec §5.1), the GUP through its mapping does. */
+const legacyFaultUnknown = (what: string): string => `${what}: the fault is not lifted, so the model's state lacks the mapping it made and any GUP reference taken through it (a legacy DAX fault itself takes no reference)`;
 const grabUnknown = (what: string): string => `${what}: the GUP is not lifted, so the model lacks the references or pin it took on this folio`;
 const bioEvent = (line: number): string => `line ${line}: bio_release_pages unpins no folio the trace shows (no unpin_user_folio or gup_put_folio event of its folios after it${FILTERED}`;
 const bioUnknown = (what: string): string => `${what}: the model still holds the pins of this folio the kernel may have released there`;
@@ -231,7 +233,7 @@ describe('a fault or grab probe filtered out: its insert, rmap or return events 
       // legacy 6.1: insert_pfn()/vmf_insert_mixed_mkwrite() with a pfn_t; the GUP of the page the model never mapped is not replayed
       trace: 'k61-ext4-daxwork', drop: ['dax_pte_fault'], unknown: 1,
       assumption: unliftedAssumption(14, faultEvent(170, 'vmf_insert_mixed_mkwrite', '0x48050', PTE), 1),
-      reasons: [faultUnknown(faultEvent(239, 'vmf_insert_mixed_mkwrite', '0x48058', PTE))],
+      reasons: [legacyFaultUnknown(faultEvent(239, 'vmf_insert_mixed_mkwrite', '0x48058', PTE))],
     },
     {
       trace: 'k72-devdax-devdaxwork', drop: ['dev_dax_huge_fault'], unknown: 27,
