@@ -84,12 +84,69 @@ export function tailWord(config: StateConfig, head: number, order: number): bigi
  * the configured encoding. Returns null when word 1 is not a tail encoding.
  */
 export function decodeTailWord(config: StateConfig, pfn: number, word1: Word1): number | null {
+  if (typeof word1 !== 'bigint') return null;
+  // compound_head() runs on every tail page a rule or a diff reads, and BigInt arithmetic
+  // allocates each intermediate value: the word last decoded is remembered (the tails of
+  // one folio share it), and its answer computed in plain numbers where that is exact
+  if (config !== decoded.config || word1 !== decoded.word1) {
+    if ((word1 & 1n) === 0n) return null;
+    learnTailWord(config, word1);
+  }
+  if (config.tailEncoding === 'mask') {
+    const align = decoded.align;
+    if (align > 0 && pfn >= 0 && pfn <= decoded.maxPfn) {
+      // headAddr = addr & ~(align − 1) with addr = base + pfn·64 < 2^64, all below 2^53 here
+      const r = (decoded.baseMod + ((pfn * 64) % align)) % align;
+      // + 0: BigInt division never gives −0
+      return Math.trunc((pfn * 64 - r) / 64) + 0;
+    }
+    return decodeTailWordSlow(config, pfn, word1);
+  }
+  return decoded.head;
+}
+
+/** decodeTailWord() in BigInt arithmetic throughout (its definition; the tests compare against it). */
+export function decodeTailWordSlow(config: StateConfig, pfn: number, word1: Word1): number | null {
   if (typeof word1 !== 'bigint' || (word1 & 1n) === 0n) return null;
   if (config.tailEncoding === 'mask') {
     const headAddr = pageAddress(config, pfn) & (word1 & ~1n);
     return Number((headAddr - config.vmemmapBase) / 64n);
   }
   return Number((word1 - 1n - config.vmemmapBase) / 64n);
+}
+
+/**
+ * The tail word decodeTailWord() saw last (bit 0 set), under which config: for the
+ * 'head' encoding its answer; for 'mask', when the word is a 64-bit mask
+ * ~(align − 1) | 1 with align ≤ 2^40, align, base mod align and the largest pfn whose
+ * page address stays below 2^64 and whose pfn·64 below 2^53 (align 0: use BigInt).
+ */
+const decoded: { config: StateConfig | null; word1: bigint; head: number; align: number; baseMod: number; maxPfn: number } = {
+  config: null, word1: 0n, head: 0, align: 0, baseMod: 0, maxPfn: -1,
+};
+
+const TWO_64 = 1n << 64n;
+
+function learnTailWord(config: StateConfig, word1: bigint): void {
+  decoded.config = config;
+  decoded.word1 = word1;
+  decoded.head = 0;
+  decoded.align = 0;
+  decoded.baseMod = 0;
+  decoded.maxPfn = -1;
+  if (config.tailEncoding !== 'mask') {
+    decoded.head = Number((word1 - 1n - config.vmemmapBase) / 64n);
+    return;
+  }
+  const base = config.vmemmapBase;
+  const mask = word1 - 1n;
+  const align = TWO_64 - mask;
+  // a power of two from 2 to 2^40, and the mask all ones above it up to bit 63
+  if (mask <= 0n || mask >= TWO_64 || align < 2n || align > 1n << 40n || (align & (align - 1n)) !== 0n || base < 0n || base >= TWO_64) return;
+  decoded.align = Number(align);
+  decoded.baseMod = Number(base % align);
+  const room = (TWO_64 - 1n - base) / 64n;
+  decoded.maxPfn = Number(room < 1n << 46n ? room : 1n << 46n);
 }
 
 /**
