@@ -8,7 +8,7 @@ import type { Finding } from '../state/finding.ts';
 import type { StateView } from '../state/accessors.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type FieldValue } from './divergence.ts';
-import { folioSpan, viewRange, type RangeView } from './folio-view.ts';
+import { mergedFolioSpans, viewRange, type RangeView } from './folio-view.ts';
 
 /** One model's result for one Op. */
 export interface OpResult {
@@ -51,27 +51,7 @@ export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
     for (const p of r.releasedPfns ?? []) pfns.push(p);
   }
   pfns.sort((x, y) => x - y);
-  const spans: [number, number][] = [];
-  // a pfn inside both folios of the previous pfn has those same folios: its span is known
-  let inBoth = -1;
-  let prev = -1;
-  for (const p of pfns) {
-    if (p === prev) continue;
-    prev = p;
-    if (p < inBoth) continue;
-    const [la, ha] = folioSpan(a.state, p);
-    const [lb, hb] = folioSpan(b.state, p);
-    spans.push([Math.min(la, lb), Math.max(ha, hb)]);
-    inBoth = Math.min(ha, hb);
-  }
-  spans.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
-  const merged: [number, number][] = [];
-  for (const s of spans) {
-    const last = merged[merged.length - 1];
-    if (last && s[0] < last[1]) last[1] = Math.max(last[1], s[1]);
-    else merged.push([s[0], s[1]]);
-  }
-  return merged;
+  return mergedFolioSpans(a.state, b.state, pfns);
 }
 
 /** A divergence before it is explained: a compared range, a class/field and both values. */
@@ -96,9 +76,19 @@ export function divergenceKey(d: Pick<Divergence, 'pfn' | 'pfns' | 'class' | 'fi
 }
 
 /** Views of compared ranges, one per side and range, shared by the comparison and the explanations. */
+/** One cached pair of views: the range's hi and the next pair with the same lo. */
+interface CachedViews {
+  readonly hi: number;
+  readonly v: [RangeView, RangeView];
+  readonly next: CachedViews | undefined;
+}
+
 export class ViewCache {
-  /** By lo, then hi: no key string per lookup (an Op compares a dozen ranges, a truncate hundreds). */
-  private readonly views = new Map<number, Map<number, [RangeView, RangeView]>>();
+  /**
+   * By lo, then a short list by hi: no key string per lookup (an Op compares a dozen
+   * ranges, a truncate hundreds) and no Map per lo (nearly every lo has one hi).
+   */
+  private readonly views = new Map<number, CachedViews>();
   private readonly a: OpResult;
   private readonly b: OpResult;
   constructor(a: OpResult, b: OpResult) {
@@ -106,13 +96,10 @@ export class ViewCache {
     this.b = b;
   }
   get(lo: number, hi: number): [RangeView, RangeView] {
-    let byHi = this.views.get(lo);
-    if (byHi === undefined) this.views.set(lo, (byHi = new Map<number, [RangeView, RangeView]>()));
-    let v = byHi.get(hi);
-    if (v === undefined) {
-      v = [viewRange(this.a.model, this.a.state, lo, hi), viewRange(this.b.model, this.b.state, lo, hi)];
-      byHi.set(hi, v);
-    }
+    const first = this.views.get(lo);
+    for (let c = first; c !== undefined; c = c.next) if (c.hi === hi) return c.v;
+    const v: [RangeView, RangeView] = [viewRange(this.a.model, this.a.state, lo, hi), viewRange(this.b.model, this.b.state, lo, hi)];
+    this.views.set(lo, { hi, v, next: first });
     return v;
   }
 }
@@ -199,8 +186,16 @@ function lowerBound<T>(list: readonly T[], lo: number, key: (t: T) => number): n
 }
 
 function anyIn(sorted: readonly number[], lo: number, hi: number): boolean {
-  const i = lowerBound(sorted, lo, (x) => x);
-  return i < sorted.length && sorted[i]! < hi;
+  if (sorted.length === 0) return false;
+  // a plain binary search: a key closure per call was an allocation per compared range and side
+  let a = 0;
+  let b = sorted.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (sorted[mid]! < lo) a = mid + 1;
+    else b = mid;
+  }
+  return a < sorted.length && sorted[a]! < hi;
 }
 
 function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: number, hi: number, raws: Raw[]): void {
@@ -231,16 +226,29 @@ function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: 
  * _pincount, on order-0 pages +1024 each); anything else is `refcount`.
  */
 function refcountDivergence(va: RangeView, vb: RangeView, mapDiff: number, raws: Raw[], lo: number, hi: number): void {
-  const same = va.refcounts.length === vb.refcounts.length && va.refcounts.every((r, i) => r === vb.refcounts[i]);
-  if (same) return;
+  if (sameRefcounts(va, vb)) return;
   const heldDiff = vb.held - va.held;
-  const a = uniform(va.refcounts);
-  const b = uniform(vb.refcounts);
+  const a = uniformOf(va);
+  const b = uniformOf(vb);
   if (heldDiff === 0 && va.idle !== vb.idle) return add(raws, lo, hi, 'baseline', 'refcount', a, b, true);
   if (heldDiff === 0 && va.order !== vb.order) return;
   if (heldDiff === mapDiff && mapDiff !== 0) return;
   if (va.order !== vb.order) return;
   add(raws, lo, hi, 'refcount', 'refcount', a, b, false);
+}
+
+/** The two views' refcount lists are equal (no list built where each holds at most one). */
+function sameRefcounts(va: RangeView, vb: RangeView): boolean {
+  if (va.nRefcounts !== vb.nRefcounts) return false;
+  if (va.nRefcounts <= 1) return va.nRefcounts === 0 || va.refcount0 === vb.refcount0;
+  const x = va.refcounts;
+  const y = vb.refcounts;
+  return x.every((r, i) => r === y[i]);
+}
+
+/** {@link uniform} of a view's refcounts (no list built where it holds at most one). */
+function uniformOf(v: RangeView): FieldValue {
+  return v.nRefcounts <= 1 ? v.refcount0 : uniform(v.refcounts);
 }
 
 /** One value when every folio holds it, else the list. */
@@ -250,10 +258,14 @@ function uniform(values: readonly number[]): FieldValue {
 
 const NONE: readonly string[] = [];
 
+function findingPfn(f: readonly [number, string, number]): number {
+  return f[0];
+}
+
 /** The codes of a side's findings on [lo, hi), in finding order. */
 function codes(index: OpIndex, lo: number, hi: number): readonly string[] {
   if (index.findings.length === 0) return NONE;
   const out: (readonly [number, string, number])[] = [];
-  for (let i = lowerBound(index.findings, lo, (f) => f[0]); i < index.findings.length && index.findings[i]![0] < hi; i++) out.push(index.findings[i]!);
+  for (let i = lowerBound(index.findings, lo, findingPfn); i < index.findings.length && index.findings[i]![0] < hi; i++) out.push(index.findings[i]!);
   return out.sort((x, y) => x[2] - y[2]).map((f) => f[1]);
 }

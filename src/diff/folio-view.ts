@@ -12,6 +12,13 @@ import { PG_head } from '../kernel/page-flags.ts';
 export interface RangeView {
   /** Folio heads in the range. */
   readonly heads: readonly number[];
+  /** Number of folios in the range (`heads.length`, without building the list). */
+  readonly folios: number;
+  /** The first folio's head and refcount (0 where the range holds none). */
+  readonly head0: number;
+  readonly refcount0: number;
+  /** Number of refcounts (`refcounts.length`: a head with no struct page has none). */
+  readonly nRefcounts: number;
   /** Largest folio order in the range. */
   readonly order: number;
   /** Head refcounts, in head order. */
@@ -35,23 +42,98 @@ export interface RangeView {
 
 /** The folio [head, end) containing pfn in a state. */
 export function folioSpan(view: StateView, pfn: number): [number, number] {
+  const head = folioSpanHead(view, pfn);
+  return [head, spanEnd];
+}
+
+/** The end of the span the last {@link folioSpanHead} found (module state: no tuple per call). */
+let spanEnd = 0;
+
+/**
+ * The head of the folio containing pfn, its end left in `spanEnd`: folioSpan without
+ * a tuple per call (a diff asks for the span of every pfn an Op touched, per model).
+ */
+function folioSpanHead(view: StateView, pfn: number): number {
   const stored = view.stored(pfn);
   if (stored === undefined) {
-    if (findRange(view.ranges, pfn)?.vmemmapShift === 0) return [pfn, pfn + 1]; // untouched order-0 page
+    if (findRange(view.ranges, pfn)?.vmemmapShift === 0) {
+      spanEnd = pfn + 1; // untouched order-0 page
+      return pfn;
+    }
   } else if ((stored.flags & PG_head) === 0 && !isTail(stored)) {
     // a written page neither head nor tail: compound_head() is itself and folio_nr_pages() 1
     // (the test viewRange makes), read once instead of three times through the accessors
-    return [pfn, pfn + 1];
+    spanEnd = pfn + 1;
+    return pfn;
   }
   const head = compoundHead(view, pfn);
-  return [head, head + folioNrPages(view, head)];
+  spanEnd = head + folioNrPages(view, head);
+  return head;
+}
+
+/** The merged spans of two states' folios over sorted pfns (see comparedRanges), as [lo, hi) pairs. */
+export function mergedFolioSpans(a: StateView, b: StateView, pfns: readonly number[]): [number, number][] {
+  // spans as flat pairs (no tuple per pfn); a pfn inside both folios of the previous pfn
+  // has those same folios: its span is known
+  const flat: number[] = [];
+  let inBoth = -1;
+  let prev = -1;
+  for (const p of pfns) {
+    if (p === prev) continue;
+    prev = p;
+    if (p < inBoth) continue;
+    const la = folioSpanHead(a, p);
+    const ha = spanEnd;
+    const lb = folioSpanHead(b, p);
+    const hb = spanEnd;
+    flat.push(Math.min(la, lb), Math.max(ha, hb));
+    inBoth = Math.min(ha, hb);
+  }
+  return mergeSpans(flat);
+}
+
+/**
+ * Spans given as flat [lo, hi) pairs, sorted by start (the longer first) and merged
+ * where they overlap: what sorting the pairs as tuples and merging gave (the tests
+ * compare the two), without a tuple per span or a sort where they come in order.
+ */
+export function mergeSpans(flat: readonly number[]): [number, number][] {
+  const n = flat.length >> 1;
+  // spans by start, then the longer first (the order the merge reads them in)
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) {
+    const d = flat[2 * i]! - flat[2 * i - 2]!;
+    if (d < 0 || (d === 0 && flat[2 * i + 1]! > flat[2 * i - 1]!)) sorted = false;
+  }
+  let order: number[] | null = null;
+  if (!sorted) {
+    order = [];
+    for (let i = 0; i < n; i++) order.push(i);
+    order.sort((x, y) => flat[2 * x]! - flat[2 * y]! || flat[2 * y + 1]! - flat[2 * x + 1]!);
+  }
+  const merged: [number, number][] = [];
+  let last: [number, number] | undefined;
+  for (let k = 0; k < n; k++) {
+    const i = order === null ? k : order[k]!;
+    const lo = flat[2 * i]!;
+    const hi = flat[2 * i + 1]!;
+    if (last !== undefined && lo < last[1]) last[1] = Math.max(last[1], hi);
+    else merged.push((last = [lo, hi]));
+  }
+  return merged;
 }
 
 /** A RangeView whose `associated` is computed on first read (only when two mappings differ). */
 class View implements RangeView {
-  readonly heads: readonly number[];
+  readonly folios: number;
+  readonly head0: number;
+  /** Number of refcounts (`refcounts.length`: a head with no struct page has none). */
+  readonly nRefcounts: number;
+  readonly refcount0: number;
+  /** Every head and refcount where the range holds more than one, else null (built on read). */
+  private hs: readonly number[] | null;
+  private rs: readonly number[] | null;
   readonly order: number;
-  readonly refcounts: readonly number[];
   readonly held: number;
   readonly mapcount: number;
   readonly pincount: number;
@@ -65,10 +147,14 @@ class View implements RangeView {
   private assoc: boolean | undefined;
 
   // positional: viewRange builds two of these per compared range, and a fields object would be a third allocation
-  constructor(heads: readonly number[], order: number, refcounts: readonly number[], held: number, mapcount: number, pincount: number, busy: boolean, mapping: string | null, type: string | undefined, idle: number, world: World, lo: number, hi: number) {
-    this.heads = heads;
+  constructor(folios: number, head0: number, nRefcounts: number, refcount0: number, heads: readonly number[] | null, refcounts: readonly number[] | null, order: number, held: number, mapcount: number, pincount: number, busy: boolean, mapping: string | null, type: string | undefined, idle: number, world: World, lo: number, hi: number) {
+    this.folios = folios;
+    this.head0 = head0;
+    this.nRefcounts = nRefcounts;
+    this.refcount0 = refcount0;
+    this.hs = heads;
+    this.rs = refcounts;
     this.order = order;
-    this.refcounts = refcounts;
     this.held = held;
     this.mapcount = mapcount;
     this.pincount = pincount;
@@ -79,6 +165,14 @@ class View implements RangeView {
     this.world = world;
     this.lo = lo;
     this.hi = hi;
+  }
+
+  get heads(): readonly number[] {
+    return (this.hs ??= this.folios === 0 ? [] : [this.head0]);
+  }
+
+  get refcounts(): readonly number[] {
+    return (this.rs ??= this.nRefcounts === 0 ? [] : [this.refcount0]);
   }
 
   get associated(): boolean {
@@ -120,35 +214,39 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
   const type = range?.pgmapType;
   const fsdax = type === 'fsdax';
   const idle = type ? model.idleRefcount(type) : 0;
-  const heads: number[] = [];
+  resetLists();
   let held = 0;
   let mapcount = 0;
   let pincount = 0;
   let busy = false;
   let order = 0;
-  const refcounts: number[] = [];
   let mapping: string | null = null;
   let mappings: Set<string> | null = null;
-  let untouched: { readonly range: MemmapRange; readonly busy: boolean } | undefined;
+  // the order-0 range of the last untouched page and its busy answer (two locals, not a literal per range)
+  let untouchedRange: MemmapRange | undefined;
+  let untouchedBusy = false;
   for (let p = lo; p < hi; ) {
     const stored = view.stored(p);
     if (stored === undefined) {
-      const r = untouched !== undefined && p >= untouched.range.pfn && p < untouched.range.pfn + untouched.range.nr ? untouched.range : findRange(view.ranges, p);
+      const r = untouchedRange !== undefined && p >= untouchedRange.pfn && p < untouchedRange.pfn + untouchedRange.nr ? untouchedRange : findRange(view.ranges, p);
       if (r !== undefined && r.vmemmapShift === 0) {
         // folio_mapcount() 0, no pins, no mapping: only the refcount and the busy test remain,
         // and the busy test reads nothing but the page's own words, the same for every such page
-        if (untouched?.range !== r) untouched = { range: r, busy: fsdax && model.isBusy(view, p) };
-        heads.push(p);
-        refcounts.push(r.refcount);
+        if (untouchedRange !== r) {
+          untouchedRange = r;
+          untouchedBusy = fsdax && model.isBusy(view, p);
+        }
+        pushHead(p);
+        pushRefcount(r.refcount);
         held += r.refcount - idle;
-        if (untouched.busy) busy = true;
+        if (untouchedBusy) busy = true;
         p++;
         continue;
       }
     } else if ((stored.flags & PG_head) === 0 && !isTail(stored)) {
       // a written order-0 folio: its own head, its words read once (the other accessors would re-read them)
-      heads.push(p);
-      refcounts.push(stored.refcount);
+      pushHead(p);
+      pushRefcount(stored.refcount);
       held += stored.refcount - idle;
       mapcount += stored.mapcount + 1;
       // one busy folio makes the range busy: the test need not run again
@@ -170,11 +268,11 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
       continue;
     }
     const head = compoundHead(view, p);
-    heads.push(head);
+    pushHead(head);
     p = Math.max(p + 1, head + folioNrPages(view, head));
     const page = view.page(head);
     if (!page) continue;
-    refcounts.push(page.refcount);
+    pushRefcount(page.refcount);
     held += page.refcount - idle;
     mapcount += folioMapcount(view, head);
     pincount += folioPincount(view, head) ?? 0;
@@ -187,7 +285,42 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
     }
   }
   const joined = mappings === null ? mapping : [...mappings].sort().join(',');
-  return new View(heads, order, refcounts, held, mapcount, pincount, busy, joined, type, idle, view.world, lo, hi);
+  return new View(nHeads, head0, nRefcounts, refcount0, heads, refcounts, order, held, mapcount, pincount, busy, joined, type, idle, view.world, lo, hi);
+}
+
+/*
+ * The heads and refcounts viewRange collects, as module state: most compared ranges
+ * hold one folio (an Op compares a dozen one-page ranges), so a list is made only at
+ * the second entry. viewRange is not re-entered (the busy tests never call it).
+ */
+let nHeads = 0;
+let head0 = 0;
+let heads: number[] | null = null;
+let nRefcounts = 0;
+let refcount0 = 0;
+let refcounts: number[] | null = null;
+
+function resetLists(): void {
+  nHeads = 0;
+  head0 = 0;
+  heads = null;
+  nRefcounts = 0;
+  refcount0 = 0;
+  refcounts = null;
+}
+
+function pushHead(h: number): void {
+  if (nHeads === 0) head0 = h;
+  else if (nHeads === 1) heads = [head0, h];
+  else heads!.push(h);
+  nHeads++;
+}
+
+function pushRefcount(r: number): void {
+  if (nRefcounts === 0) refcount0 = r;
+  else if (nRefcounts === 1) refcounts = [refcount0, r];
+  else refcounts!.push(r);
+  nRefcounts++;
 }
 
 /** Overlap queries over the non-zero DAX entries of a world, built once per world value. */

@@ -35,12 +35,13 @@ function manyRefcounts(v: RangeView): string {
 /** What one side holds on the range after an Op. */
 export function snapshot(v: RangeView, waiters: readonly Waiter[]): Snapshot {
   const parts: string[] = [];
-  if (v.heads.length === 1) {
-    const head = v.heads[0]!;
-    if (v.order > 0) parts.push(`order-${v.order} folio ${hex(head)}: R=${v.refcounts[0] ?? 0}, M=${v.mapcount}${v.pincount ? `, P=${v.pincount}` : ''}`);
-    else parts.push(`page ${hex(head)}: r=${v.refcounts[0] ?? 0}, m=${v.mapcount}`);
+  if (v.folios === 1) {
+    const head = v.head0;
+    // refcount0 is 0 where the range holds no refcount (refcounts[0] ?? 0)
+    if (v.order > 0) parts.push(`order-${v.order} folio ${hex(head)}: R=${v.refcount0}, M=${v.mapcount}${v.pincount ? `, P=${v.pincount}` : ''}`);
+    else parts.push(`page ${hex(head)}: r=${v.refcount0}, m=${v.mapcount}`);
   } else {
-    const shape = v.order > 0 ? `${v.heads.length} folios (largest order ${v.order})` : `${v.heads.length} order-0 pages`;
+    const shape = v.order > 0 ? `${v.folios} folios (largest order ${v.order})` : `${v.folios} order-0 pages`;
     parts.push(`${shape}: ${manyRefcounts(v)}, m=${v.mapcount}${v.pincount ? `, P=${v.pincount}` : ''}`);
   }
   parts.push(`map=${v.mapping ?? '∅'}`);

@@ -90,8 +90,8 @@ export function folioNrPages(src: PageSource, head: number): number {
  * head. A tail's own word 1 is the compound-head encoding, never a pgmap.
  */
 export function pagePgmap(src: PageSource, pfn: number): string | undefined {
-  const folio = pageFolio(src, pfn);
-  const w1 = folio?.page.word1;
+  // pageFolio() without its object: the folio-pgmap check asks this of every page of a new folio
+  const w1 = src.page(compoundHead(src, pfn))?.word1;
   return typeof w1 === 'string' ? w1 : undefined;
 }
 
