@@ -10,11 +10,13 @@ import type { RefcountModel } from '../models/model.ts';
 import { Runner } from '../engine/runner.ts';
 import type { RefEvent } from '../events/ref-event.ts';
 import { hex } from '../kernel/constants.ts';
-import { comparedRanges, compareRaws, divergenceKey, stateRaws, ViewCache, waiterPfns, type OpResult, type Raw } from './compare.ts';
+import type { Waiter } from '../state/world.ts';
+import { comparedRanges, compareRaws, stateRaws, ViewCache, waiterPfns, type OpResult, type Raw } from './compare.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type Episode, type EpisodeStep, type EpisodeText } from './divergence.ts';
 import { headline, stepLines, type SideInput } from './explain.ts';
 import { opName } from './op-words.ts';
 import { OpEvents } from './actions.ts';
+import { OpenIndex } from './open-index.ts';
 import { snapshot } from './snapshot.ts';
 import { episodeOrder, EpisodeSpill, type EpisodeHead } from './episode-store.ts';
 
@@ -62,6 +64,25 @@ interface Open {
   readonly lines: string[];
   lastA: string;
   lastB: string;
+  /** Set by the OpenIndex (open-index.ts). */
+  id: number;
+  found: number;
+}
+
+/** A range's sides and lines within one Op (see DiffRunner.push), listed by lo. */
+interface Explained {
+  readonly hi: number;
+  readonly next: Explained | undefined;
+  readonly s: [SideInput, SideInput];
+  lines: string[] | undefined;
+}
+
+const NO_WAITERS: readonly Waiter[] = [];
+
+/** The waiters on pages of [lo, hi), in list order (the shared empty list where there are none). */
+function waitersIn(ws: readonly Waiter[], lo: number, hi: number): readonly Waiter[] {
+  if (ws.length === 0) return NO_WAITERS;
+  return ws.filter((w) => w.pfn >= lo && w.pfn < hi);
 }
 
 const POINT_CLASSES = new Set<DivergenceClass>(['wake', 'finding']);
@@ -70,15 +91,23 @@ const POINT_CLASSES = new Set<DivergenceClass>(['wake', 'finding']);
 export class DiffRunner {
   private readonly a: Runner;
   private readonly b: Runner;
-  private readonly seen = new Set<string>();
+  /**
+   * The compared ranges and classes/fields already reported in the first view (the
+   * identity compare.ts divergenceKey() names): by lo, hi, class, then field, so a
+   * lookup builds no key string (nearly every Op re-reads a known divergence).
+   */
+  private readonly seen = new Map<number, Map<number, Map<DivergenceClass, Set<string>>>>();
   private readonly divergences: Divergence[] = [];
   /** Closed episodes: in an array (diffOps), or serialised as they close (a spilling run). */
   private readonly closed: Episode[] = [];
   private readonly spill: EpisodeSpill | undefined;
-  /** Open episodes by 512-page block of their range (a range spans one or more blocks). */
-  private readonly open = new Map<number, Open[]>();
+  /** Open episodes, by the pages of their ranges (open-index.ts). */
+  private readonly open = new OpenIndex<Open>();
   private readonly waitersA = new Map<number, number>();
   private readonly waitersB = new Map<number, number>();
+  /** The page a waiter (by its Op seq) sleeps on, per side (one function each for every explanation). */
+  private readonly waiterPfnA = (w: number): number | undefined => this.waitersA.get(w);
+  private readonly waiterPfnB = (w: number): number | undefined => this.waitersB.get(w);
   private ops = 0;
   readonly modelA: RefcountModel;
   readonly modelB: RefcountModel;
@@ -115,20 +144,22 @@ export class DiffRunner {
     // A range's sides and lines, built once per Op: the first view, an open episode and a
     // new episode on the same range all explain it with the same inputs (the waiter maps
     // change only at the end of push), so they share one build.
-    const explained = new Map<string, { s: [SideInput, SideInput]; lines?: string[] }>();
-    const sides = (lo: number, hi: number): { s: [SideInput, SideInput]; lines?: string[] } => {
-      const key = `${lo}:${hi}`;
-      let x = explained.get(key);
-      if (x === undefined) {
-        const [va, vb] = views.get(lo, hi);
-        x = {
-          s: [
-            { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, wa.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersA.get(w) },
-            { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, wb.filter((w) => w.pfn >= lo && w.pfn < hi)), waiterPfn: (w) => this.waitersB.get(w) },
-          ],
-        };
-        explained.set(key, x);
-      }
+    // by lo, then a short list by hi (no key string per lookup)
+    const explained = new Map<number, Explained>();
+    const sides = (lo: number, hi: number): Explained => {
+      const first = explained.get(lo);
+      for (let x = first; x !== undefined; x = x.next) if (x.hi === hi) return x;
+      const [va, vb] = views.get(lo, hi);
+      const x: Explained = {
+        hi,
+        next: first,
+        s: [
+          { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, waitersIn(wa, lo, hi)), waiterPfn: this.waiterPfnA },
+          { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, waitersIn(wb, lo, hi)), waiterPfn: this.waiterPfnB },
+        ],
+        lines: undefined,
+      };
+      explained.set(lo, x);
       return x;
     };
     /** The Op's lines on [lo, hi): a fresh array each call (callers keep them in different episodes). */
@@ -147,9 +178,7 @@ export class DiffRunner {
     // the first view: the first divergence per compared range and class
     for (const r of raws) {
       if (this.opts.semantic && r.reencoding) continue;
-      const key = divergenceKey({ pfn: r.lo, pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field });
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
+      if (!this.firstSeen(r)) continue;
       const d = {
         seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
         pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
@@ -197,27 +226,30 @@ export class DiffRunner {
       }
       // the range changed shape (a folio formed or split across it): the old episode ends here
       for (const e of same) this.close(e, st, [`${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`]);
-      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, lines, lastA: st.a, lastB: st.b });
+      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, lines, lastA: st.a, lastB: st.b, id: 0, found: 0 });
     }
     for (const [events, map] of [[ea, this.waitersA], [eb, this.waitersB]] as const) for (const e of events) if (e.type === 'wait') map.set(e.waiter, e.pfn);
   }
 
+  /** True the first time a divergence's range, class and field are seen (and records them). */
+  private firstSeen(r: Raw): boolean {
+    let byHi = this.seen.get(r.lo);
+    if (byHi === undefined) this.seen.set(r.lo, (byHi = new Map<number, Map<DivergenceClass, Set<string>>>()));
+    let byCls = byHi.get(r.hi);
+    if (byCls === undefined) byHi.set(r.hi, (byCls = new Map<DivergenceClass, Set<string>>()));
+    let fields = byCls.get(r.cls);
+    if (fields === undefined) byCls.set(r.cls, (fields = new Set<string>()));
+    if (fields.has(r.field)) return false;
+    fields.add(r.field);
+    return true;
+  }
+
   private add(e: Open): void {
-    for (let k = e.lo >> 9; k <= (e.hi - 1) >> 9; k++) {
-      const list = this.open.get(k);
-      if (list) list.push(e);
-      else this.open.set(k, [e]);
-    }
+    this.open.add(e);
   }
 
   private close(e: Open, end: EpisodeStep | null, endLines: readonly string[]): void {
-    for (let k = e.lo >> 9; k <= (e.hi - 1) >> 9; k++) {
-      const list = this.open.get(k);
-      if (!list) continue;
-      const i = list.indexOf(e);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.open.delete(k);
-    }
+    this.open.remove(e);
     const [head, steps] = finish(e, end, endLines);
     this.keepParts(head, steps);
   }
@@ -231,22 +263,16 @@ export class DiffRunner {
     else this.closed.push({ ...head, steps, explanation: explanation ?? steps.flatMap((t) => t.lines) });
   }
 
-  /** Open episodes overlapping any of the ranges, once each, in opening order. */
+  /** Open episodes overlapping any of the ranges, once each (in the order open-index.ts gives). */
   private overlapping(ranges: readonly (readonly [number, number])[]): Open[] {
-    const out = new Set<Open>();
-    for (const [lo, hi] of ranges) {
-      for (let k = lo >> 9; k <= (hi - 1) >> 9; k++) for (const e of this.open.get(k) ?? []) if (e.lo < hi && lo < e.hi) out.add(e);
-    }
-    return [...out];
+    return this.open.overlapping(ranges);
   }
 
   /** The counts and first divergences so far, and the open episodes finished (at the end of the input). */
   private totals(): { summary: Record<DivergenceClass, number>; open: [EpisodeHead, EpisodeText[]][] } {
     const summary = Object.fromEntries(DIVERGENCE_CLASSES.map((c) => [c, 0])) as Record<DivergenceClass, number>;
     for (const d of this.divergences) summary[d.class]++;
-    const open = new Set<Open>();
-    for (const list of this.open.values()) for (const e of list) open.add(e);
-    return { summary, open: [...open].map((e) => finish(e, null, [])) };
+    return { summary, open: this.open.all().map((e) => finish(e, null, [])) };
   }
 
   /** The diff so far (a runner made without a spill). */
