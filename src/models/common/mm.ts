@@ -14,12 +14,21 @@ export interface MmPte {
 
 /** find_vma(): the VMA of `mm` containing addr. */
 export function vmaAt(world: World, mm: string, addr: number): Vma | undefined {
-  return world.vmas.get(mm)?.find((v) => addr >= v.start && addr < v.end);
+  const list = world.vmas.get(mm);
+  if (list === undefined) return undefined;
+  // plain loops here and below: these scans run several times an Op, and a closure per call was most of their cost
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i]!;
+    if (addr >= v.start && addr < v.end) return v;
+  }
+  return undefined;
 }
 
 /** mapping_mapped(): some VMA (of any mm) maps the file. */
 export function mappingMapped(world: World, file: string): boolean {
-  for (const list of world.vmas.values()) if (list.some((v) => v.file === file)) return true;
+  for (const list of world.vmas.values()) {
+    for (let i = 0; i < list.length; i++) if (list[i]!.file === file) return true;
+  }
   return false;
 }
 
@@ -28,13 +37,19 @@ export function entryPages(pte: Pte): number {
   return 2 ** levelOrder(pte.level);
 }
 
+/** The pages of the largest page-table leaf entry (a PUD). */
+const MAX_ENTRY_PAGES = 2 ** levelOrder('pud');
+
 /** Every present entry that maps some page of [pfn, pfn + nr). */
 export function ptesMapping(world: World, pfn: number, nr: number): MmPte[] {
   const out: MmPte[] = [];
+  const end = pfn + nr;
   for (const [mm, table] of world.ptes) {
     for (const pte of table.values()) {
-      if (pte.pfn < 0) continue;
-      if (pte.pfn < pfn + nr && pfn < pte.pfn + entryPages(pte)) out.push({ mm, pte });
+      const p = pte.pfn;
+      // no entry maps more than a PUD's pages: most entries end before pfn without asking their level
+      if (p < 0 || p >= end || p + MAX_ENTRY_PAGES <= pfn) continue;
+      if (pfn < p + entryPages(pte)) out.push({ mm, pte });
     }
   }
   return out;
