@@ -13,6 +13,12 @@ import type { World } from './world.ts';
 export interface PageSource {
   readonly config: StateConfig;
   page(pfn: number): PageState | undefined;
+  /**
+   * compound_head() of pfn as {@link compoundHead} derives it from page(), where the
+   * source can answer without building an untouched page (a Txn: the models and diff
+   * ask it of nearly every page they read).
+   */
+  headOf?(pfn: number): number;
 }
 
 /** Reads pages of a committed state. */
@@ -61,6 +67,7 @@ export function isTail(page: PageState): boolean {
 
 /** compound_head(): the head pfn of the folio containing pfn (pfn itself unless a tail). */
 export function compoundHead(src: PageSource, pfn: number): number {
+  if (src.headOf !== undefined) return src.headOf(pfn);
   const page = src.page(pfn);
   if (!page) return pfn;
   return decodeTailWord(src.config, pfn, page.word1) ?? pfn;

@@ -18,7 +18,7 @@
  */
 import { WorldTxn } from './world-txn.ts';
 import { BLOCK_LEAVES, BLOCK_SIZE, DIR_PFNS, DIR_SIZE, LEAF_SHIFT, LEAF_SIZE, findRange, forEachPage, type Block, type Dir, type Leaf, type PageTree, type SimState } from './sim-state.ts';
-import { copyPage, initialPage, initialRefcount, isPlain, plainPage, type MemmapRange, type MutablePage, type PageState } from './page.ts';
+import { copyPage, decodeTailWord, initialPage, initialRefcount, isPlain, plainPage, type MemmapRange, type MutablePage, type PageState } from './page.ts';
 import type { World } from './world.ts';
 import type { StateView } from './accessors.ts';
 
@@ -139,9 +139,22 @@ export class Txn {
     return this.at(pfn);
   }
 
+  /**
+   * compound_head() of pfn: what accessors.ts compoundHead() derives from page(pfn),
+   * without building the page where it is untouched (an order-0 range's page is its
+   * own head: its word 1 is the pgmap).
+   */
+  headOf(pfn: number): number {
+    const p = this.at(pfn);
+    if (p !== undefined) return decodeTailWord(this.config, pfn, p.word1) ?? pfn;
+    const range = findRange(this.ranges, pfn);
+    if (range === undefined || range.vmemmapShift === 0) return pfn;
+    return decodeTailWord(this.config, pfn, initialPage(this.base.config, range, pfn).word1) ?? pfn;
+  }
+
   /** This draft as a read-only view (pages, ranges and world as they stand now). */
   view(): StateView {
-    return { config: this.config, ranges: this.ranges, world: this.readWorld(), page: (pfn) => this.page(pfn), stored: (pfn) => this.stored(pfn) };
+    return { config: this.config, ranges: this.ranges, world: this.readWorld(), page: (pfn) => this.page(pfn), stored: (pfn) => this.stored(pfn), headOf: (pfn) => this.headOf(pfn) };
   }
 
   /**

@@ -28,7 +28,8 @@ export function page(ctx: ModelCtx, pfn: number): PageState | undefined {
 
 /** The refcount of the folio containing pfn (read on the head). */
 export function refcount(ctx: ModelCtx, pfn: number): number {
-  return ctx.txn.page(compoundHead(ctx.txn, pfn))?.refcount ?? 0;
+  // refcountOf(): page()?.refcount without building an untouched page
+  return ctx.txn.refcountOf(compoundHead(ctx.txn, pfn)) ?? 0;
 }
 
 /** A folio as rules need it: head, order, its pgmap range (absent: no struct page). */
