@@ -118,8 +118,9 @@ export class DiffRunner {
     this.modelA = modelA;
     this.modelB = modelB;
     this.opts = opts;
-    this.a = new Runner(modelA, { checkpointEvery: 0 });
-    this.b = new Runner(modelB, { checkpointEvery: 0 });
+    // draftOnly: push() reads only the drafts, so no chunk is committed (runner.ts)
+    this.a = new Runner(modelA, { checkpointEvery: 0, draftOnly: true });
+    this.b = new Runner(modelB, { checkpointEvery: 0, draftOnly: true });
   }
 
   /** Steps both models over one Op and records its divergences and episodes. */
@@ -129,8 +130,8 @@ export class DiffRunner {
     const fb = this.b.findings.length;
     const ea = this.a.pushOp(op);
     const eb = this.b.pushOp(op);
-    // Compared on the open chunks' drafts: committing a chunk per Op would copy the
-    // block index and finalise the world once per Op (the Runners commit every ≤ 4096 events).
+    // Compared on the open drafts: committing a chunk per Op would copy the block index
+    // and finalise the world once per Op (the Runners are draftOnly: they never commit).
     const ra: OpResult = { model: this.modelA, state: this.a.draft.view(), events: ea, findings: this.a.findings.slice(fa), releasedPfns: released(ea, this.waitersA) };
     const rb: OpResult = { model: this.modelB, state: this.b.draft.view(), events: eb, findings: this.b.findings.slice(fb), releasedPfns: released(eb, this.waitersB) };
     const ranges = comparedRanges(ra, rb);

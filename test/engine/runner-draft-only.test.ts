@@ -1,0 +1,69 @@
+/**
+ * A draftOnly Runner (what diff steps) commits no chunk until state() asks; it must be
+ * indistinguishable from one that commits every 4096 events (or every 7): the same
+ * events and findings per Op, the same pages and world in the draft after every Op
+ * (diff reads nothing else), and the same final state.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Runner } from '../../src/engine/runner.ts';
+import { modelFor } from '../../src/models/index.ts';
+import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
+import { pagesOf } from '../../src/state/sim-state.ts';
+import type { Op } from '../../src/events/op.ts';
+import { generateOps } from '../../bench/gen-ops.ts';
+
+describe('Runner draftOnly', () => {
+  it('refuses checkpoints', () => {
+    expect(() => new Runner(modelFor('legacy'), { draftOnly: true })).toThrow(/checkpointEvery must be 0/);
+  });
+
+  it('equals a committing Runner after every Op (fast-check, numRuns 4)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-draftonly-test-'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(7, 4096), async (seed, chunkSize) => {
+          const file = join(dir, `ops-${seed}.jsonl`);
+          await generateOps(file, { ops: 200, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
+          const dec = new JsonlDecoder(file);
+          const ops: Op[] = [];
+          readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
+            if (text === '') return;
+            const d = dec.decode(text, i + 1, true);
+            if (d.kind === 'op') ops.push(d.event);
+          });
+          for (const family of ['legacy', 'unified'] as const) {
+            const a = new Runner(modelFor(family), { checkpointEvery: 0, chunkSize });
+            const b = new Runner(modelFor(family), { checkpointEvery: 0, draftOnly: true });
+            for (const op of ops) {
+              const ea = a.pushOp(op);
+              const eb = b.pushOp(op);
+              expect(eb).toEqual(ea);
+              expect(b.findings).toEqual(a.findings);
+              const va = a.draft.view();
+              const vb = b.draft.view();
+              expect(vb.ranges).toEqual(va.ranges);
+              expect(vb.world).toEqual(va.world);
+              for (const e of ea) {
+                if (!('pfn' in e) || typeof e.pfn !== 'number' || e.pfn < 0) continue;
+                for (const pfn of [e.pfn, e.pfn + 1]) expect(vb.page(pfn)).toEqual(va.page(pfn));
+              }
+            }
+            const sa = a.state();
+            const sb = b.state();
+            expect(pagesOf(sb.pages)).toEqual(pagesOf(sa.pages));
+            expect(sb.world).toEqual(sa.world);
+            expect(sb.events).toBe(sa.events);
+            expect(Object.isFrozen(sb)).toBe(true);
+          }
+        }),
+        { numRuns: 4, seed: 4096 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
