@@ -6,6 +6,13 @@
  */
 import { open } from 'node:fs/promises';
 
+/**
+ * Bytes each buffer holds past the chunk size and never fills: the page_ref scanner's
+ * word reads may look up to 3 bytes past a line's newline (page-ref-fast.ts
+ * WORD_SLACK), so the chunk's last lines are scanned in place too.
+ */
+const WORD_ROOM = 8;
+
 /** Where and how to read. */
 export interface ReadChunksOptions {
   /** Byte offset to start at. Default 0. */
@@ -26,7 +33,7 @@ export async function* readChunks(path: string, opts: ReadChunksOptions = {}): A
   let pending: Promise<{ bytesRead: number; buffer: Buffer }> | null = null;
   try {
     const size = opts.chunkBytes ?? 1 << 20;
-    const bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const;
+    const bufs = [Buffer.allocUnsafe(size + WORD_ROOM), Buffer.allocUnsafe(size + WORD_ROOM)] as const;
     let position = opts.start ?? 0;
     let which = 0;
     const readInto = (buf: Buffer, at: number): Promise<{ bytesRead: number; buffer: Buffer }> => {

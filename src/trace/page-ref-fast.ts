@@ -294,7 +294,9 @@ function prefixOk(buf: Uint8Array, a: number, at: number): boolean {
  * optimized code away (a deopt, then ~100 ms of recompiling while the line loop runs
  * interpreted). So the op is told by a table lookup and one shared name comparison,
  * the `head` flag and the CR are folded in without branches, and every fixed key is
- * compared byte by byte in straight-line code (no loop per key: a smaller graph to compile).
+ * compared in straight-line code (no loop per key: a smaller graph to compile), a word
+ * of four bytes a read through a DataView (issue 16: the scan bounds a replay's wall
+ * time), as are the runs of blanks, task bytes and the `mapping=` value.
  */
 
 /** Op codes of {@link scanPageRefAt}, indexed by code. */
@@ -358,22 +360,110 @@ function intAt(buf: Uint8Array, start: number): number {
  * `page_ref_` (the full reader reads the event after the timestamp, as this does).
  */
 export function scanPageRefAt(buf: Uint8Array, a: number, out: PageRefFields): number {
-  const i = eventAt(buf, a);
-  return i < 0 ? -1 : bodyAt(buf, i, out);
+  const nl = buf.indexOf(NL, a);
+  if (nl >= 0 && nl + WORD_SLACK <= roomOf(buf)) return scanAt(buf, wordView(buf), a, out);
+  // no room for a word read past the newline: read a copy with room (a caller's odd buffer, never the stream's hot path)
+  const copy = new Uint8Array(buf.length + WORD_SLACK);
+  copy.set(buf);
+  return scanAt(copy, wordView(copy), a, out);
+}
+
+/**
+ * Bytes the word reads may go past a line's newline: a 4-byte read starts at or before
+ * the newline (every loop stops at it, and a key's first word holds a byte the newline
+ * cannot match), so it reads at most 3 bytes after it. Those bytes never decide
+ * anything: the newline inside the word already makes it mismatch.
+ */
+export const WORD_SLACK = 4;
+
+/** Bytes readable from `buf[0]` in its ArrayBuffer (its own bytes and whatever follows them there). */
+export function roomOf(buf: Uint8Array): number {
+  return buf.buffer.byteLength - buf.byteOffset;
+}
+
+/** A little-endian word view of `buf` and the bytes after it in its ArrayBuffer ({@link roomOf}). */
+export function wordView(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, roomOf(buf));
+}
+
+/**
+ * {@link scanPageRefAt} with the word view of `buf` made by the caller (once per chunk):
+ * the line at `a` must end with a newline at an index n with n + {@link WORD_SLACK}
+ * ≤ roomOf(buf).
+ */
+export function scanAt(buf: Uint8Array, dv: DataView, a: number, out: PageRefFields): number {
+  const i = eventAt(buf, dv, a);
+  return i < 0 ? -1 : bodyAt(buf, dv, i, out);
+}
+
+/** `text` (4 ASCII bytes) as the little-endian word DataView.getInt32(i, true) reads (int32 arithmetic throughout). */
+function le32(text: string): number {
+  return text.charCodeAt(0) | (text.charCodeAt(1) << 8) | (text.charCodeAt(2) << 16) | (text.charCodeAt(3) << 24);
+}
+
+/** `text` (2 ASCII bytes) as DataView.getUint16(i, true) reads it. */
+function le16(text: string): number {
+  return text.charCodeAt(0) | (text.charCodeAt(1) << 8);
+}
+
+// The fixed parts of a line as words: each key is compared in one to three reads, the
+// later ones only after the first matched (so never past the newline, WORD_SLACK).
+const W_SPACES = le32('    ');
+const W_PAGE = le32('page');
+const W_REF = le32('_ref');
+const W_PFN = le32('pfn=');
+const H_0X = le16('0x');
+const W_FLA = le32(' fla');
+const W_AGS = le32('ags=');
+const W_COU = le32(' cou');
+const W_UNT = le32('unt=');
+const W_MAP = le32(' map');
+const W_COUN = le32('coun');
+const H_TEQ = le16('t=');
+const W_PING = le32('ping');
+const W_MT = le32(' mt=');
+const W_VAL = le32(' val');
+const W_VALEQ = le32('val=');
+const W_RET = le32(' ret');
+const W_RETEQ = le32('ret=');
+
+/**
+ * Whether all four bytes of a word are printable non-blank ASCII (0x21–0x7e, the
+ * regex's `\S` on ASCII): no byte below 0x21 and none above 0x7e, tested on the whole
+ * word at once (the "has less" and "has more" tests of Bit Twiddling Hacks, exact for
+ * whether any byte qualifies).
+ */
+export function allNonSpace(w: number): boolean {
+  return ((((w - 0x21212121) & ~w) | (w + 0x01010101) | w) & 0x80808080) === 0;
+}
+
+/**
+ * Whether all four bytes are printable ASCII (0x20–0x7e) and none is `[`: a word of a
+ * task name, its PID and the blanks after them (a tab or any other byte goes to the byte loop).
+ */
+export function allTaskBytes(w: number): boolean {
+  const x = w ^ 0x5b5b5b5b;
+  return ((((w - 0x20202020) & ~w) | (w + 0x01010101) | w | ((x - 0x01010101) & ~x)) & 0x80808080) === 0;
 }
 
 /**
  * The line prefix up to `page_ref_` (see {@link scanPageRefAt}): the index after it, or
  * −1. Its own function, like {@link bodyAt}: two small units optimize sooner than one large.
  */
-function eventAt(buf: Uint8Array, a: number): number {
+function eventAt(buf: Uint8Array, dv: DataView, a: number): number {
   let i = a;
   let c = buf[i]!;
   if (c === 0x23 /* # */) return -1;
+  // the padding before the task, four blanks a read (the newline or any other byte ends it)
+  while (dv.getInt32(i, true) === W_SPACES) i += 4;
+  c = buf[i]!;
   while (c === SP || c === TAB) c = buf[++i]!;
   const task = i;
-  // TASK-PID and the blanks up to the first `[`: printable ASCII or tabs (no byte ≥ 0x80, no newline)
+  // TASK-PID and the blanks up to the first `[`: printable ASCII or tabs (no byte ≥ 0x80, no newline),
+  // four bytes a read while they are printable and not `[`, then a byte at a time
   // (a table: a compare reached only by a rare byte, an empty line's newline, would lack type feedback)
+  while (allTaskBytes(dv.getInt32(i, true))) i += 4;
+  c = buf[i]!;
   while (c !== LBRACK) {
     if (TASK_BYTE[c] === 0) return -1;
     c = buf[++i]!;
@@ -412,23 +502,12 @@ function eventAt(buf: Uint8Array, a: number): number {
   if (c !== SP && c !== TAB) return -1;
   do c = buf[++i]!;
   while (c === SP || c === TAB);
-  if (
-    c !== 0x70 /* p */ ||
-    buf[i + 1] !== 0x61 /* a */ ||
-    buf[i + 2] !== 0x67 /* g */ ||
-    buf[i + 3] !== 0x65 /* e */ ||
-    buf[i + 4] !== 0x5f /* _ */ ||
-    buf[i + 5] !== 0x72 /* r */ ||
-    buf[i + 6] !== 0x65 /* e */ ||
-    buf[i + 7] !== 0x66 /* f */ ||
-    buf[i + 8] !== 0x5f /* _ */
-  )
-    return -1;
+  if (dv.getInt32(i, true) !== W_PAGE || dv.getInt32(i + 4, true) !== W_REF || buf[i + 8] !== 0x5f /* _ */) return -1;
   return i + PREFIX_LEN;
 }
 
 /** From the op's name after `page_ref_` at `i` to the newline (see {@link scanPageRefAt}). */
-function bodyAt(buf: Uint8Array, start: number, out: PageRefFields): number {
+function bodyAt(buf: Uint8Array, dv: DataView, start: number, out: PageRefFields): number {
   let i = start;
   // the op: [a-z_]+ then `:`, told by its length and first byte, then compared whole
   const name = i;
@@ -444,7 +523,7 @@ function bodyAt(buf: Uint8Array, start: number, out: PageRefFields): number {
   do c = buf[++i]!;
   while (c === SP || c === TAB);
   // pfn=0x%lx
-  if (c !== 0x70 /* p */ || buf[i + 1] !== 0x66 /* f */ || buf[i + 2] !== 0x6e /* n */ || buf[i + 3] !== 0x3d /* = */ || buf[i + 4] !== ZERO || buf[i + 5] !== 0x78 /* x */) return -1;
+  if (dv.getInt32(i, true) !== W_PFN || dv.getUint16(i + 4, true) !== H_0X) return -1;
   i += 6;
   const pfnStart = i;
   let pfn = 0;
@@ -457,63 +536,42 @@ function bodyAt(buf: Uint8Array, start: number, out: PageRefFields): number {
   }
   if (i === pfnStart || i - pfnStart > 13) return -1;
   //  flags=%s
-  if (c !== SP || buf[i + 1] !== 0x66 /* f */ || buf[i + 2] !== 0x6c /* l */ || buf[i + 3] !== 0x61 /* a */ || buf[i + 4] !== 0x67 /* g */ || buf[i + 5] !== 0x73 /* s */ || buf[i + 6] !== 0x3d /* = */) return -1;
+  if (dv.getInt32(i, true) !== W_FLA || dv.getInt32(i + 3, true) !== W_AGS) return -1;
   i += 7;
   i = flagsAt(buf, i);
   if (i < 0) return -1;
   const head = flagsHead;
   //  count=%d
-  if (buf[i] !== SP || buf[i + 1] !== 0x63 /* c */ || buf[i + 2] !== 0x6f /* o */ || buf[i + 3] !== 0x75 /* u */ || buf[i + 4] !== 0x6e /* n */ || buf[i + 5] !== 0x74 /* t */ || buf[i + 6] !== 0x3d /* = */) return -1;
+  if (dv.getInt32(i, true) !== W_COU || dv.getInt32(i + 3, true) !== W_UNT) return -1;
   i = intAt(buf, i + 7);
   if (i < 0) return -1;
   const count = num;
   //  mapcount=%d
-  if (
-    buf[i] !== SP ||
-    buf[i + 1] !== 0x6d /* m */ ||
-    buf[i + 2] !== 0x61 /* a */ ||
-    buf[i + 3] !== 0x70 /* p */ ||
-    buf[i + 4] !== 0x63 /* c */ ||
-    buf[i + 5] !== 0x6f /* o */ ||
-    buf[i + 6] !== 0x75 /* u */ ||
-    buf[i + 7] !== 0x6e /* n */ ||
-    buf[i + 8] !== 0x74 /* t */ ||
-    buf[i + 9] !== 0x3d /* = */
-  )
-    return -1;
+  if (dv.getInt32(i, true) !== W_MAP || dv.getInt32(i + 4, true) !== W_COUN || dv.getUint16(i + 8, true) !== H_TEQ) return -1;
   i = intAt(buf, i + 10);
   if (i < 0) return -1;
   const mapcount = num;
   //  mapping=%p
-  if (
-    buf[i] !== SP ||
-    buf[i + 1] !== 0x6d /* m */ ||
-    buf[i + 2] !== 0x61 /* a */ ||
-    buf[i + 3] !== 0x70 /* p */ ||
-    buf[i + 4] !== 0x70 /* p */ ||
-    buf[i + 5] !== 0x69 /* i */ ||
-    buf[i + 6] !== 0x6e /* n */ ||
-    buf[i + 7] !== 0x67 /* g */ ||
-    buf[i + 8] !== 0x3d /* = */
-  )
-    return -1;
+  if (dv.getInt32(i, true) !== W_MAP || dv.getInt32(i + 4, true) !== W_PING || buf[i + 8] !== 0x3d /* = */) return -1;
   i += 9;
   const mapping = i;
+  // \S+: four bytes a read while all are printable non-blanks, then a byte at a time
+  while (allNonSpace(dv.getInt32(i, true))) i += 4;
   c = buf[i]!;
   while (c > SP && c < 0x7f) c = buf[++i]!;
   if (i === mapping) return -1;
   //  mt=%d
-  if (c !== SP || buf[i + 1] !== 0x6d /* m */ || buf[i + 2] !== 0x74 /* t */ || buf[i + 3] !== 0x3d /* = */) return -1;
+  if (dv.getInt32(i, true) !== W_MT) return -1;
   i = intAt(buf, i + 4);
   //  val=%d
-  if (i < 0 || buf[i] !== SP || buf[i + 1] !== 0x76 /* v */ || buf[i + 2] !== 0x61 /* a */ || buf[i + 3] !== 0x6c /* l */ || buf[i + 4] !== 0x3d /* = */) return -1;
+  if (i < 0 || dv.getInt32(i, true) !== W_VAL || dv.getInt32(i + 1, true) !== W_VALEQ) return -1;
   i = intAt(buf, i + 5);
   if (i < 0) return -1;
   const val = num;
   //  ret=%d, exactly when the op's class prints it
   let ret: number | null = null;
   if (withRet === 1) {
-    if (buf[i] !== SP || buf[i + 1] !== 0x72 /* r */ || buf[i + 2] !== 0x65 /* e */ || buf[i + 3] !== 0x74 /* t */ || buf[i + 4] !== 0x3d /* = */) return -1;
+    if (dv.getInt32(i, true) !== W_RET || dv.getInt32(i + 1, true) !== W_RETEQ) return -1;
     i = intAt(buf, i + 5);
     if (i < 0) return -1;
     ret = num;

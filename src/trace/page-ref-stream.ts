@@ -16,7 +16,7 @@
 import type { TraceHeader } from './header-types.ts';
 import type { ParseIssue } from './issues.ts';
 import type { TraceRecord } from './record-types.ts';
-import { FAST_OK, PAGE_REF_PREFIX, scanPageRefAt, scanPageRefLine, type PageRefFields } from './page-ref-fast.ts';
+import { FAST_OK, PAGE_REF_PREFIX, roomOf, scanAt, scanPageRefLine, WORD_SLACK, wordView, type PageRefFields } from './page-ref-fast.ts';
 import { headFlag, type PageRefRead } from './page-ref-events.ts';
 import { TraceReader, type TraceItem, type TraceReaderOptions } from './trace-reader.ts';
 import { maxLineBytes } from '../io/line-limit.ts';
@@ -164,8 +164,12 @@ export class PageRefStream {
       from = nl + 1;
     }
     this.refFrom = Number.POSITIVE_INFINITY;
-    // lines that start before the chunk's last newline end inside it: scanPageRefAt reads them whole
-    const last = chunk.lastIndexOf(NL);
+    // lines that start before the chunk's last newline end inside it: scanPageRefAt reads them whole,
+    // those whose newline leaves room for its word reads (WORD_SLACK; the rest, at most the last
+    // few lines of a chunk that ends its ArrayBuffer, go through line() below)
+    const room = roomOf(chunk);
+    const end = chunk.lastIndexOf(NL);
+    const last = end + WORD_SLACK <= room ? end : room < WORD_SLACK ? -1 : chunk.lastIndexOf(NL, room - WORD_SLACK);
     while (!this.stopped) {
       if (from <= last && this.headerDone && !this.ended && !this.all) {
         from = this.fastLines(chunk, from, last);
@@ -185,8 +189,8 @@ export class PageRefStream {
   }
 
   /**
-   * Reads lines from `from` with {@link scanPageRefAt} while it takes them (each must
-   * start at or before `last`, the chunk's last newline); returns the start of the
+   * Reads lines from `from` with {@link scanAt} while it takes them (each must start at
+   * or before `last`, a newline with WORD_SLACK bytes of room after it); returns the start of the
    * first line it did not take. The hot loop on its own: small, optimized early, and
    * not thrown away when push() meets a line that needs the full reader.
    */
@@ -194,9 +198,10 @@ export class PageRefStream {
     const scratch = this.scratch;
     const handler = this.handler;
     const limit = this.limit;
+    const dv = wordView(chunk);
     let a = from;
     while (a <= last) {
-      const nl = scanPageRefAt(chunk, a, scratch);
+      const nl = scanAt(chunk, dv, a, scratch);
       if (nl < 0 || nl - a > limit) break;
       this.lineNo++;
       this.offset += nl + 1 - a;

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { headFlag, type PageRefRead } from '../../src/trace/page-ref-events.ts';
-import { FAST_OK, PAGE_REF_PREFIX, scanPageRefAt, scanPageRefLine, type PageRefFields } from '../../src/trace/page-ref-fast.ts';
+import { allNonSpace, allTaskBytes, FAST_OK, PAGE_REF_PREFIX, scanAt as scanWords, scanPageRefAt, scanPageRefLine, WORD_SLACK, wordView, type PageRefFields } from '../../src/trace/page-ref-fast.ts';
 import { PageRefStream } from '../../src/trace/page-ref-stream.ts';
 import { parseTraceText } from '../../src/trace/read-trace.ts';
 import type { PageRefRecord } from '../../src/trace/record-types.ts';
@@ -256,6 +256,63 @@ describe('PageRefStream', () => {
       for (let k = 0; k < bytes.length; k += chunk) stream.push(bytes.subarray(k, k + chunk));
       stream.end();
       expect(got).toEqual(ref);
+    },
+  );
+});
+
+describe('word reads (four bytes a read through a DataView)', () => {
+  const EDGE = [0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x21, 0x2f, 0x30, 0x5a, 0x5b, 0x5c, 0x7e, 0x7f, 0x80, 0x9b, 0xa0, 0xdb, 0xfe, 0xff];
+  const arbByte = fc.oneof(fc.constantFrom(...EDGE), fc.integer({ min: 0, max: 255 }));
+  const word = (b: readonly number[]): number => new DataView(Uint8Array.from(b).buffer).getInt32(0, true);
+  test.prop([fc.tuple(arbByte, arbByte, arbByte, arbByte)], { numRuns: 3000, seed: 16 })('allNonSpace and allTaskBytes answer for the four bytes what the byte tests answer', (b) => {
+    expect(allNonSpace(word(b))).toBe(b.every((c) => c > 0x20 && c < 0x7f));
+    expect(allTaskBytes(word(b))).toBe(b.every((c) => c >= 0x20 && c <= 0x7e && c !== 0x5b));
+  });
+  it('allNonSpace and allTaskBytes: every value of each byte beside printable neighbours', () => {
+    for (let k = 0; k < 4; k++)
+      for (let c = 0; c < 256; c++) {
+        const b = [0x61, 0x61, 0x61, 0x61];
+        b[k] = c;
+        expect(allNonSpace(word(b))).toBe(c > 0x20 && c < 0x7f);
+        expect(allTaskBytes(word(b))).toBe(c >= 0x20 && c <= 0x7e && c !== 0x5b);
+      }
+  });
+
+  // the bytes after a line's newline (the room its word reads may look into) never change what it reads
+  const FILL = [0x0a, 0x20, 0x3d, 0x61, 0x30, 0xff];
+  test.prop([arbCanonical], { numRuns: 400, seed: 16 })('reads the same whatever follows the newline in the room after it', (line) => {
+    const text = Buffer.from(`${line}\n`, 'utf8');
+    const results = FILL.map((fill) => {
+      const room = new Uint8Array(text.length + WORD_SLACK).fill(fill);
+      room.set(text);
+      const out: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
+      const nl = scanWords(room, wordView(room), 0, out);
+      return nl < 0 ? null : { nl, ...fields(out) };
+    });
+    expect(results[0]).not.toBeNull();
+    expect(results[0]!.nl).toBe(text.length - 1);
+    for (const r of results) expect(r).toEqual(results[0]);
+    expect(fields(scanAt(line)!)).toEqual(fields(full(line)!));
+  });
+
+  test.prop([fc.array(fc.oneof({ weight: 6, arbitrary: arbCanonical }, { weight: 1, arbitrary: fc.constant('# a comment') }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 400 })], { numRuns: 100, seed: 16 })(
+    'PageRefStream reads chunks that end their ArrayBuffer (no room after the last newline) as it reads chunks with room',
+    (lines, chunk) => {
+      const text = Buffer.from(`${HEADER}${lines.join('\n')}\n`, 'utf8');
+      const run = (exact: boolean): unknown[] => {
+        const got: unknown[] = [];
+        const stream = new PageRefStream('t', { header: () => undefined, issue: () => undefined, pageRef: (r, line) => (got.push({ line, ...(fields(r) as object) }), true) });
+        for (let k = 0; k < text.length; k += chunk) {
+          const part = text.subarray(k, k + chunk);
+          // exact: each chunk alone in an ArrayBuffer of its own size
+          stream.push(exact ? Buffer.from(Uint8Array.from(part).buffer) : part);
+        }
+        stream.end();
+        return got;
+      };
+      const exact = run(true);
+      expect(exact).toEqual(run(false));
+      expect(exact).toEqual(parseTraceText(text.toString('utf8'), 't').records.filter((r): r is PageRefRecord => r.kind === 'page_ref').map((r) => ({ line: r.line, ...(fields(r) as object) })));
     },
   );
 });
