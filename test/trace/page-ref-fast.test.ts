@@ -282,12 +282,12 @@ describe('word reads (four bytes a read through a DataView)', () => {
   const FILL = [0x0a, 0x20, 0x3d, 0x61, 0x30, 0xff];
   test.prop([arbCanonical], { numRuns: 400, seed: 16 })('reads the same whatever follows the newline in the room after it', (line) => {
     const text = Buffer.from(`${line}\n`, 'utf8');
-    const results = FILL.map((fill) => {
+    const results = FILL.map((fill): { nl: number; f: unknown } | null => {
       const room = new Uint8Array(text.length + WORD_SLACK).fill(fill);
       room.set(text);
       const out: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
       const nl = scanWords(room, wordView(room), 0, out);
-      return nl < 0 ? null : { nl, ...fields(out) };
+      return nl < 0 ? null : { nl, f: fields(out) };
     });
     expect(results[0]).not.toBeNull();
     expect(results[0]!.nl).toBe(text.length - 1);
