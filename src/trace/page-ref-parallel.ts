@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { maxLineBytes } from '../io/line-limit.ts';
 import type { PageRefFields } from './page-ref-fast.ts';
-import { OP_CODES, ROW, ROW_EVENT, ROW_SLOW, ROW_TOO_LONG, type WorkerBatch, type WorkerEnd, type WorkerStart } from './page-ref-rows.ts';
+import { OP_CODES, ROW, ROW_EVENT, ROW_SLOW, ROW_TOO_LONG, type WorkerBatch, type WorkerEnd, type WorkerGo, type WorkerReady, type WorkerSetup } from './page-ref-rows.ts';
 import type { PageRefStream } from './page-ref-stream.ts';
 
 /**
@@ -83,17 +83,6 @@ export function wantsWorker(mode: ParseWorkerMode, size: number, offset: number)
 }
 
 /**
- * Reads `path` from the stream's hand-off point in a worker and delivers every line
- * through `stream`, in order. Resolves when the input ended (the stream then ends as
- * usual) or the handler asked to stop; rejects with the handler's or the worker's error.
- */
-export async function readRestInWorker(path: string, file: string, stream: PageRefStream, from: { readonly offset: number; readonly line: number }, chunkBytes = 1 << 20): Promise<void> {
-  for await (const _ of workerBatches(path, file, stream, from, chunkBytes)) {
-    // each batch was delivered to the stream's handler before it was yielded
-  }
-}
-
-/**
  * The worker's batches, each delivered through `stream` (in line order, with the
  * worker's line numbers and offsets) before it is yielded: a consumer that passes what
  * the handler gathered down an async pipeline (check's read stage) takes one batch per
@@ -103,37 +92,80 @@ export async function readRestInWorker(path: string, file: string, stream: PageR
  * the worker's error. The worker is ended when the consumer stops early.
  */
 export async function* workerBatches(path: string, file: string, stream: PageRefStream, from: { readonly offset: number; readonly line: number }, chunkBytes = 1 << 20): AsyncGenerator<void, void, undefined> {
-  const worker = workerScript();
-  if (worker === null) throw new Error('the parse worker runs from the compiled code only');
-  const workerData: WorkerStart = { path, file, offset: from.offset, line: from.line, chunkBytes, limit: maxLineBytes() };
-  const thread = new Worker(worker, { workerData });
-  const queue: (WorkerBatch | WorkerEnd)[] = [];
-  let failure: { readonly error: unknown } | null = null;
-  let exited = false;
-  let wake: (() => void) | null = null;
-  const notify = (): void => {
-    wake?.();
-    wake = null;
-  };
-  thread.on('message', (m: WorkerBatch | WorkerEnd) => {
-    queue.push(m);
-    notify();
-  });
-  thread.on('error', (e) => {
-    failure ??= { error: e };
-    notify();
-  });
-  thread.on('exit', () => {
-    exited = true;
-    notify();
-  });
-  const scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
+  const worker = new ParseWorker(path, file, chunkBytes);
   try {
+    yield* worker.batches(stream, from);
+  } finally {
+    worker.close();
+  }
+}
+
+/**
+ * A parse worker started before the main thread knows where to hand off: its isolate
+ * starts and loads its modules (~0.1 s, more under load) while the main thread reads
+ * the header and goes on scanning and folding by itself, and the hand-off happens at
+ * the first chunk boundary after the worker said it is ready ({@link ready}), so the
+ * start costs no wall time. {@link batches} then runs it from the hand-off point.
+ */
+export class ParseWorker {
+  private readonly thread: Worker;
+  private readonly queue: (WorkerBatch | WorkerEnd)[] = [];
+  private failure: { readonly error: unknown } | null = null;
+  private exited = false;
+  private wake: (() => void) | null = null;
+  private isReady = false;
+  private started = false;
+  private readonly file: string;
+
+  constructor(path: string, file: string, chunkBytes = 1 << 20) {
+    this.file = file;
+    const script = workerScript();
+    if (script === null) throw new Error('the parse worker runs from the compiled code only');
+    const workerData: WorkerSetup = { path, file, chunkBytes, limit: maxLineBytes() };
+    this.thread = new Worker(script, { workerData });
+    this.thread.on('message', (m: WorkerReady | WorkerBatch | WorkerEnd) => {
+      if (m.type === 'ready') this.isReady = true;
+      else this.queue.push(m);
+      this.notify();
+    });
+    this.thread.on('error', (e) => {
+      this.failure ??= { error: e };
+      this.notify();
+    });
+    this.thread.on('exit', () => {
+      this.exited = true;
+      this.notify();
+    });
+  }
+
+  /** Whether the worker has loaded its modules and waits for its start (told between event-loop turns). */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  private notify(): void {
+    this.wake?.();
+    this.wake = null;
+  }
+
+  /** Resolves once something happened (a message, an error, the exit). */
+  private next(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** The worker's batches from `from` on (see {@link workerBatches}); once per worker. */
+  async *batches(stream: PageRefStream, from: { readonly offset: number; readonly line: number }): AsyncGenerator<void, void, undefined> {
+    if (this.started) throw new Error('ParseWorker.batches: the worker was already started');
+    this.started = true;
+    const go: WorkerGo = { type: 'start', offset: from.offset, line: from.line };
+    this.thread.postMessage(go);
+    const scratch: PageRefFields = { op: 'mod', pfn: 0, count: 0, mapcount: 0, val: 0, ret: null, head: false };
+    const file = this.file;
     for (;;) {
-      while (queue.length === 0 && failure === null && !exited) await new Promise<void>((resolve) => (wake = resolve));
-      const m = queue.shift();
+      while (this.queue.length === 0 && this.failure === null && !this.exited) await this.next();
+      const m = this.queue.shift();
       if (m === undefined) {
-        if (failure !== null) throw (failure as { readonly error: unknown }).error;
+        if (this.failure !== null) throw this.failure.error;
         throw new Error(`${file}: the page_ref parse worker exited before the end of the input`);
       }
       if (m.type === 'end') {
@@ -144,10 +176,13 @@ export async function* workerBatches(path: string, file: string, stream: PageRef
       yield;
       // this batch was taken: the worker may read one more chunk ahead, into the rows' buffer given back
       const back = m.rows.buffer as ArrayBuffer;
-      thread.postMessage(back, [back]);
+      this.thread.postMessage(back, [back]);
     }
-  } finally {
-    void thread.terminate();
+  }
+
+  /** Ends the worker (used or not). */
+  close(): void {
+    void this.thread.terminate();
   }
 }
 

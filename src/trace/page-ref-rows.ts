@@ -19,17 +19,26 @@ export const ROW_TOO_LONG = 2;
 /** Op codes of a row (index in this list). */
 export const OP_CODES: readonly PageRefOp[] = ['set', 'mod', 'mod_and_test', 'mod_and_return', 'mod_unless', 'freeze', 'unfreeze'];
 
-/** What the worker is started with. */
-export interface WorkerStart {
+/** What the worker is made with (workerData): it loads its modules, says {@link WorkerReady}, and waits for {@link WorkerGo}. */
+export interface WorkerSetup {
   readonly path: string;
   /** The name issues are reported under. */
   readonly file: string;
-  /** Byte offset and number of the first line to read (the one after the last the main thread read). */
-  readonly offset: number;
-  readonly line: number;
   readonly chunkBytes: number;
   /** The line-length limit (the main thread's maxLineBytes()). */
   readonly limit: number;
+}
+
+/** The worker is loaded and waits for its start. */
+export interface WorkerReady {
+  readonly type: 'ready';
+}
+
+/** Where the worker starts reading: the byte offset and number of the line after the last the main thread read. */
+export interface WorkerGo {
+  readonly type: 'start';
+  readonly offset: number;
+  readonly line: number;
 }
 
 /** One read chunk's rows. */

@@ -12,11 +12,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setMaxLineBytes } from '../io/line-limit.ts';
 import { readChunks } from '../io/read-chunks.ts';
 import { PageRefStream } from './page-ref-stream.ts';
-import { ROW, ROW_EVENT, ROW_SLOW, ROW_TOO_LONG, OP_CODES, type WorkerBatch, type WorkerEnd, type WorkerStart } from './page-ref-rows.ts';
+import { ROW, ROW_EVENT, ROW_SLOW, ROW_TOO_LONG, OP_CODES, type WorkerBatch, type WorkerEnd, type WorkerGo, type WorkerReady, type WorkerSetup } from './page-ref-rows.ts';
 
-const start = workerData as WorkerStart;
+const setup = workerData as WorkerSetup;
 const port = parentPort!;
-setMaxLineBytes(start.limit);
+setMaxLineBytes(setup.limit);
 
 /** Batches posted and not yet acknowledged: the worker stays at most this far ahead (bounded memory). */
 const AHEAD = 4;
@@ -24,12 +24,19 @@ let inFlight = 0;
 let wake: (() => void) | null = null;
 /** Row buffers the main thread gave back with its acknowledgement: reused, not allocated (and zeroed) per chunk. */
 const free: Float64Array<ArrayBuffer>[] = [];
-port.on('message', (back: ArrayBuffer | number) => {
+/** Where to start, once the main thread says (page-ref-parallel.ts ParseWorker: it hands off when this thread is ready). */
+let start: WorkerGo | null = null;
+port.on('message', (back: ArrayBuffer | number | WorkerGo) => {
   if (back instanceof ArrayBuffer) free.push(new Float64Array(back));
-  inFlight--;
+  if (typeof back === 'object' && !(back instanceof ArrayBuffer)) start = back;
+  else inFlight--;
   wake?.();
   wake = null;
 });
+const ready: WorkerReady = { type: 'ready' };
+port.postMessage(ready);
+while (start === null) await new Promise<void>((resolve) => (wake = resolve));
+const go: WorkerGo = start;
 
 let rows = new Float64Array(ROW * 8192);
 let n = 0;
@@ -53,7 +60,7 @@ function row(kind: number, a: number, line: number, next: number): number {
   return o;
 }
 
-const stream = new PageRefStream(start.file, {
+const stream = new PageRefStream(setup.file, {
   header: () => undefined,
   issue: () => undefined,
   pageRef: (r, line, next) => {
@@ -65,8 +72,8 @@ const stream = new PageRefStream(start.file, {
     return true;
   },
 }, {
-  offset: start.offset,
-  line: start.line,
+  offset: go.offset,
+  line: go.line,
   sink: {
     slow: (text, line, next) => {
       row(ROW_SLOW, texts.length, line, next);
@@ -92,7 +99,7 @@ function flush(): void {
 
 // readChunks: the next chunk is read on libuv's thread pool while this thread scans (a
 // synchronous read here was ~10% of the worker's time, with the main thread waiting on it)
-for await (const chunk of readChunks(start.path, { start: start.offset, chunkBytes: start.chunkBytes })) {
+for await (const chunk of readChunks(setup.path, { start: go.offset, chunkBytes: setup.chunkBytes })) {
   while (inFlight >= AHEAD) await new Promise<void>((resolve) => (wake = resolve));
   stream.push(chunk);
   flush();
