@@ -13,7 +13,7 @@ import { checkAgainst } from './against.ts';
 import { type CheckOptions, type CheckRun } from './run-check.ts';
 import { checkPipeline, liftModeOf, type PipelineOptions, type ReadItem } from './pipeline.ts';
 import { inputChunks, inputName, isPlainTextFile, isStdin } from '../io/open-input.ts';
-import { fileSize, parseWorkerMode, wantsWorker, workerBatches } from '../trace/page-ref-parallel.ts';
+import { fileSize, ParseWorker, parseWorkerMode, wantsWorker } from '../trace/page-ref-parallel.ts';
 import { InputTail } from '../io/input-tail.ts';
 import { OpBoundError } from '../engine/op-bounds.ts';
 import { locateResyncBoundAt, locateTraceOpBoundAt } from '../engine/locate-trace-op.ts';
@@ -64,22 +64,28 @@ export async function* readStage(path: string, opts: PipelineOptions = {}, tail?
     out = [];
     return batch;
   };
-  // past the header, the rest of a large plain file may be split and scanned on the
-  // other core (page-ref-parallel.ts; not by default: measured slower for check): a
-  // page_ref-only trace, whose lines the stream does not all read in full (handOff()
-  // declines otherwise)
-  const mode = opts.parseWorker ?? parseWorkerMode('never');
+  // The rest of a large plain file may be split and scanned on the other core
+  // (page-ref-parallel.ts), as replay does: the worker starts now, this thread reads the
+  // header and goes on by itself until the worker is ready, and hands off at the next
+  // chunk boundary (`always`: at the first). Only a page_ref-only trace, whose lines the
+  // stream does not all read in full, is handed off (handOff() declines otherwise).
+  const mode = opts.parseWorker ?? parseWorkerMode('auto');
   const size = mode !== 'never' && (await isPlainTextFile(path)) ? await fileSize(path) : 0;
-  let handOff: { readonly offset: number; readonly line: number } | null = null;
-  // a chunk is valid until the next is asked for: PageRefStream copies the partial line it keeps
-  for await (const chunk of inputChunks(path, opts.chunkBytes)) {
-    tail?.push(chunk);
-    stream.push(chunk);
-    if (out.length > 0) yield take();
-    if (size > 0 && wantsWorker(mode, size, stream.position) && (handOff = stream.handOff()) !== null) break;
-  }
-  if (handOff !== null) {
-    for await (const _ of workerBatches(path, inputName(path), stream, handOff, opts.chunkBytes)) if (out.length > 0) yield take();
+  const worker = size > 0 && wantsWorker(mode, size, 0) ? new ParseWorker(path, inputName(path), opts.chunkBytes) : null;
+  try {
+    let handOff: { readonly offset: number; readonly line: number } | null = null;
+    // a chunk is valid until the next is asked for: PageRefStream copies the partial line it keeps
+    for await (const chunk of inputChunks(path, opts.chunkBytes)) {
+      tail?.push(chunk);
+      stream.push(chunk);
+      if (out.length > 0) yield take();
+      if (worker !== null && (worker.ready || mode === 'always') && (handOff = stream.handOff()) !== null) break;
+    }
+    if (handOff !== null) {
+      for await (const _ of worker!.batches(stream, handOff)) if (out.length > 0) yield take();
+    }
+  } finally {
+    worker?.close();
   }
   if (!stream.done) stream.end();
   out.push({ type: 'unread', lines: stream.unreadLines }, { type: 'end', summary: stream.reader.summary() });

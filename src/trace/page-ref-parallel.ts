@@ -18,25 +18,28 @@ import { OP_CODES, ROW, ROW_EVENT, ROW_SLOW, ROW_TOO_LONG, type WorkerBatch, typ
 import type { PageRefStream } from './page-ref-stream.ts';
 
 /**
- * When the parse worker is used: `auto` for a file with at least
- * {@link PARALLEL_MIN_BYTES} after the header on a machine that is not busy
- * (spareCore()), `always` (tests), `never`. Which thread scans changes nothing in the
- * result (test/engine/replay-worker.test.ts, test/check/check-worker.test.ts compare
- * the two byte for byte), only the time. Measured on the 2-core machine
- * (BENCHMARKS.md): at load ~1 a replay of 2 M events takes 787–798 ms with the worker
- * and 842–882 ms without, the worker's scan now the longer half; at load 4–5 the worker
- * costs 30–40% more wall time (no core is free for it), and on a file below
- * {@link PARALLEL_MIN_BYTES} its start costs more than it saves. So replay's default is `auto`;
- * check's is `never`, its pipeline measured slower with the worker at any load.
+ * When the parse worker is used: `auto` for a file of at least
+ * {@link PARALLEL_MIN_BYTES} on a machine that is not busy (spareCore()), `always`
+ * (tests), `never`. Which thread scans changes nothing in the result
+ * (test/engine/replay-worker.test.ts, test/check/check-worker.test.ts,
+ * test/trace/parse-worker-handoff.test.ts compare them byte for byte), only the time.
+ * The worker starts before the header is read and the main thread scans on by itself
+ * until it is ready ({@link ParseWorker}), so its start costs no wall time on a free
+ * core. Measured on the 2-core machine at load ~1 (BENCHMARKS.md), 2 M events: replay
+ * 691–737 ms with the worker and 780–884 ms without; check 1,308–1,438 ms with the
+ * worker (then handed off after the header) and 1,458–1,485 ms without. At load 4–5
+ * the worker costs 30–40% more wall time (no core is free for it). Both commands
+ * default to `auto`.
  */
 export type ParseWorkerMode = 'auto' | 'always' | 'never';
 
 /**
- * Below this many bytes after the header one thread is faster: the worker starts an
- * isolate, loads its modules and warms its own JIT before its scan runs at speed, and
- * it wins back only a part of the main thread's scan. Measured at load ~1.5–1.9, one
- * thread against the worker: 77 MB (0.5 M events) 386–454 ms against 505–516; 155 MB
- * 536–827 ms against 682–736; 312 MB 1,091–1,415 ms against 948–1,059.
+ * Below this many bytes one thread is faster, even with the worker started early: its
+ * isolate's start and JIT warm-up take the second core from the main thread's own
+ * compiler and GC threads, and it wins back only a part of the main thread's scan.
+ * Measured at load ~1 with the early start, one thread against the worker (replay):
+ * 31 MB (0.2 M events) 161–187 ms against 271–293; 77 MB 267–301 against 348–447;
+ * 155 MB 453–486 against 520–536; 312 MB 780–884 against 691–737.
  */
 export const PARALLEL_MIN_BYTES = 256 << 20;
 
@@ -80,24 +83,6 @@ export async function fileSize(path: string): Promise<number> {
 export function wantsWorker(mode: ParseWorkerMode, size: number, offset: number): boolean {
   if (mode === 'never' || workerScript() === null) return false;
   return mode === 'always' || (size - offset >= PARALLEL_MIN_BYTES && spareCore());
-}
-
-/**
- * The worker's batches, each delivered through `stream` (in line order, with the
- * worker's line numbers and offsets) before it is yielded: a consumer that passes what
- * the handler gathered down an async pipeline (check's read stage) takes one batch per
- * step. The worker reads on only as the batches are taken (it stays a few chunks
- * ahead, page-ref-worker.ts), so memory stays bounded however slow the consumer.
- * Returns when the input ended or the handler asked to stop; throws the handler's or
- * the worker's error. The worker is ended when the consumer stops early.
- */
-export async function* workerBatches(path: string, file: string, stream: PageRefStream, from: { readonly offset: number; readonly line: number }, chunkBytes = 1 << 20): AsyncGenerator<void, void, undefined> {
-  const worker = new ParseWorker(path, file, chunkBytes);
-  try {
-    yield* worker.batches(stream, from);
-  } finally {
-    worker.close();
-  }
 }
 
 /**
@@ -153,7 +138,15 @@ export class ParseWorker {
     return new Promise<void>((resolve) => (this.wake = resolve));
   }
 
-  /** The worker's batches from `from` on (see {@link workerBatches}); once per worker. */
+  /**
+   * The worker's batches from `from` on, each delivered through `stream` (in line order,
+   * with the worker's line numbers and offsets) before it is yielded: a consumer that
+   * passes what the handler gathered down an async pipeline (check's read stage) takes
+   * one batch per step. The worker reads on only as the batches are taken (it stays a
+   * few chunks ahead, page-ref-worker.ts), so memory stays bounded however slow the
+   * consumer. Returns when the input ended or the handler asked to stop; throws the
+   * handler's or the worker's error. Once per worker; the caller close()s it.
+   */
   async *batches(stream: PageRefStream, from: { readonly offset: number; readonly line: number }): AsyncGenerator<void, void, undefined> {
     if (this.started) throw new Error('ParseWorker.batches: the worker was already started');
     this.started = true;
