@@ -51,6 +51,8 @@ const cfg = {
   altEvents: num('BENCH_ALT_EVENTS', quick ? 100_000 : 500_000),
   checkEvents: num('BENCH_CHECK_EVENTS', quick ? 500_000 : 3_000_000),
   sparseEvents: num('BENCH_SPARSE_EVENTS', quick ? 200_000 : 2_000_000),
+  /** Events of the 1 GiB / 1 TiB pmem pair (half of (a) in a full run). */
+  pmemEvents: num('BENCH_PMEM_EVENTS', quick ? 100_000 : 1_000_000),
   sparsePfns: num('BENCH_SPARSE_PFNS', 4_194_304),
   rounds: num('BENCH_ROUNDS', quick ? 2 : 3),
   kernel: '7.2.13',
@@ -198,9 +200,9 @@ async function main(): Promise<void> {
   const scaleSizes = [Math.round(cfg.events / 4), Math.round(cfg.events / 2)];
   const scaled = [];
   for (const n of scaleSizes) scaled.push({ events: n, path: await traceInput(trace(n)) });
-  const half = scaleSizes[1]!;
-  const pmem1g = await traceInput(trace(half, 2 ** 18));
-  const pmem1t = await traceInput(trace(half, 2 ** 28));
+  const pmemN = cfg.pmemEvents;
+  const pmem1g = await traceInput(trace(pmemN, 2 ** 18));
+  const pmem1t = await traceInput(trace(pmemN, 2 ** 28));
   const ops1g = await opsInput(ops(cfg.scaleOps, 2 ** 18));
   const ops1t = await opsInput(ops(cfg.scaleOps, 2 ** 28));
   const big = cfg.bigEvents > 0 ? await traceInput(trace(cfg.bigEvents)) : null;
@@ -327,8 +329,8 @@ async function main(): Promise<void> {
   ];
   const scaleTable: string[][] = [['scaling', 'events', 'wall s', 'CPU s', 'M/s (wall)', 'peak RSS MB']];
   for (const s of scaleRows) scaleTable.push([`replay, ${s.events / 1e6} M events`, String(s.r.inputs), sec(s.r.ms), cpuOf(s.r), mps(rate(s.r.inputs, s.r.ms)), s.r.maxRssMB.toFixed(0)]);
-  scaleTable.push([`replay, 1 GiB pmem range (${half / 1e6} M events)`, String(p1g.inputs), sec(p1g.ms), cpuOf(p1g), mps(rate(p1g.inputs, p1g.ms)), p1g.maxRssMB.toFixed(0)]);
-  scaleTable.push([`replay, 1 TiB pmem range (${half / 1e6} M events)`, String(p1t.inputs), sec(p1t.ms), cpuOf(p1t), mps(rate(p1t.inputs, p1t.ms)), p1t.maxRssMB.toFixed(0)]);
+  scaleTable.push([`replay, 1 GiB pmem range (${pmemN / 1e6} M events)`, String(p1g.inputs), sec(p1g.ms), cpuOf(p1g), mps(rate(p1g.inputs, p1g.ms)), p1g.maxRssMB.toFixed(0)]);
+  scaleTable.push([`replay, 1 TiB pmem range (${pmemN / 1e6} M events)`, String(p1t.inputs), sec(p1t.ms), cpuOf(p1t), mps(rate(p1t.inputs, p1t.ms)), p1t.maxRssMB.toFixed(0)]);
   scaleTable.push([`diff, 1 GiB fsdax pgmap (${cfg.scaleOps} ops)`, `${d1g.refEvents} RefEvents`, sec(d1g.ms), cpuOf(d1g), mps(rate(d1g.refEvents, d1g.ms)), d1g.maxRssMB.toFixed(0)]);
   scaleTable.push([`diff, 1 TiB fsdax pgmap (${cfg.scaleOps} ops)`, `${d1t.refEvents} RefEvents`, sec(d1t.ms), cpuOf(d1t), mps(rate(d1t.refEvents, d1t.ms)), d1t.maxRssMB.toFixed(0)]);
   scaleTable.push([`replay, ${cfg.sparseEvents / 1e6} M events over ${cfg.pfns} pfns (best CPU of ${cfg.rounds})`, String(spDense.inputs), sec(spDense.ms), cpuOf(spDense), mps(rate(spDense.inputs, spDense.ms)), spDense.maxRssMB.toFixed(0)]);
