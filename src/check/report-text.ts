@@ -83,7 +83,9 @@ export function writeCheckText(emit: (line: string) => void, file: string, o: Ch
   }
   out.push(...notListedLine(o, o.notListed?.mismatches ?? 0, 'mismatch', 'mismatches'));
   for (const u of o.untraced) {
-    out.push(`untraced change between lines ${u.lines[0]} and ${u.lines[1]}: pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} (no recorded event explains it; continuing from the recorded value)`);
+    // line 0: no earlier line of the page (or no earlier snap) bounds the change, only the trace's start
+    const where = u.lines[0] > 0 ? `between lines ${u.lines[0]} and ${u.lines[1]}` : `before line ${u.lines[1]}`;
+    out.push(`untraced change ${where}: pfn ${u.pfn} ${u.field} ${u.before} -> ${u.after} (no recorded event explains it; continuing from the recorded value)`);
   }
   out.push(...notListedLine(o, o.notListed?.untraced ?? 0, 'untraced change', 'untraced changes'));
   // a long trace can have unknowns by the hundred thousand: the first ones, then a count per reason (the JSON has them all)

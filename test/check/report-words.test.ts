@@ -40,6 +40,21 @@ describe('check report words', () => {
     expect(text).not.toContain('Mprotect()');
   });
 
+  it('an untraced change with no earlier line says before which line it happened, not "between lines 0 and"', () => {
+    const o: CheckOutcome = {
+      kernel: '7.2.13', profile: 'unified@7.2', kconfig: {}, observations: 2, matched: 0, unknown: 0,
+      untraced: [
+        { pfn: '0x48050', field: 'refcount', before: 0, after: 2, lines: [0, 158] },
+        { pfn: '0x48051', field: 'refcount', before: 1, after: 3, lines: [160, 171] },
+      ],
+      mismatches: [], unknowns: [], findingLines: new Map(), findings: [],
+    };
+    const text = formatCheckText('t', o, () => undefined);
+    expect(text).toContain('untraced change before line 158: pfn 0x48050 refcount 0 -> 2 (no recorded event explains it; continuing from the recorded value)\n');
+    expect(text).toContain('untraced change between lines 160 and 171: pfn 0x48051 refcount 1 -> 3 (no recorded event explains it; continuing from the recorded value)\n');
+    expect(text).not.toContain('lines 0 and');
+  });
+
   it('a finding that starts with a word is a capitalised sentence', () => {
     expect(sentenceStart('the O_DIRECT completion brings page 0x48058 to refcount 1')).toBe('The O_DIRECT completion brings page 0x48058 to refcount 1');
     expect(sentenceStart('mremap() of mm:3671')).toBe('mremap() of mm:3671');
