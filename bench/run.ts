@@ -52,7 +52,7 @@ const cfg = {
   checkEvents: num('BENCH_CHECK_EVENTS', quick ? 500_000 : 3_000_000),
   sparseEvents: num('BENCH_SPARSE_EVENTS', quick ? 200_000 : 2_000_000),
   /** Events of the 1 GiB / 1 TiB pmem pair (half of (a) in a full run). */
-  pmemEvents: num('BENCH_PMEM_EVENTS', quick ? 100_000 : 1_000_000),
+  pmemEvents: num('BENCH_PMEM_EVENTS', quick ? 500_000 : 1_000_000),
   sparsePfns: num('BENCH_SPARSE_PFNS', 4_194_304),
   rounds: num('BENCH_ROUNDS', quick ? 2 : 3),
   kernel: '7.2.13',
