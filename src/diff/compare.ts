@@ -39,20 +39,31 @@ function touchedPfn(e: RefEvent): number {
 export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
   // the touched pfns in a plain array, sorted and read past repeats: cheaper than a Set
   // at some fifty events an Op, and no array per event (an Op of a legacy PMD emits over a thousand)
-  const pfns: number[] = [];
+  // ... in one Float64Array kept across Ops, sorted natively: Array#sort with a comparator
+  // copied the list and called back per comparison
+  let n = 0;
   for (let side = 0; side < 2; side++) {
     const r = side === 0 ? a : b;
+    const need = n + 2 * r.events.length + r.findings.length + (r.releasedPfns?.length ?? 0);
+    if (need > touched.length) {
+      const grown = new Float64Array(Math.max(need, 2 * touched.length));
+      grown.set(touched.subarray(0, n));
+      touched = grown;
+    }
     for (const e of r.events) {
       const p = touchedPfn(e);
-      if (p >= 0) pfns.push(p);
-      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) pfns.push(e.page);
+      if (p >= 0) touched[n++] = p;
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) touched[n++] = e.page;
     }
-    for (const f of r.findings) if (f.pfn >= 0) pfns.push(f.pfn);
-    for (const p of r.releasedPfns ?? []) pfns.push(p);
+    for (const f of r.findings) if (f.pfn >= 0) touched[n++] = f.pfn;
+    if (r.releasedPfns !== undefined) for (const p of r.releasedPfns) touched[n++] = p;
   }
-  pfns.sort((x, y) => x - y);
+  const pfns = touched.subarray(0, n).sort();
   return mergedFolioSpans(a.state, b.state, pfns);
 }
+
+/** comparedRanges' touched pfns (module state, grown as needed: no list per Op). */
+let touched = new Float64Array(256);
 
 /** A divergence before it is explained: a compared range, a class/field and both values. */
 export interface Raw {
@@ -76,10 +87,15 @@ export function divergenceKey(d: Pick<Divergence, 'pfn' | 'pfns' | 'class' | 'fi
 }
 
 /** Views of compared ranges, one per side and range, shared by the comparison and the explanations. */
-/** One cached pair of views: the range's hi and the next pair with the same lo. */
-interface CachedViews {
+/** One pair of views of a range (each side's), as ViewCache hands them out. */
+export interface ViewPair {
+  readonly a: RangeView;
+  readonly b: RangeView;
+}
+
+/** One cached pair of views: the range's hi and the next pair with the same lo (the pair and its entry one object). */
+interface CachedViews extends ViewPair {
   readonly hi: number;
-  readonly v: [RangeView, RangeView];
   readonly next: CachedViews | undefined;
 }
 
@@ -95,12 +111,12 @@ export class ViewCache {
     this.a = a;
     this.b = b;
   }
-  get(lo: number, hi: number): [RangeView, RangeView] {
+  get(lo: number, hi: number): ViewPair {
     const first = this.views.get(lo);
-    for (let c = first; c !== undefined; c = c.next) if (c.hi === hi) return c.v;
-    const v: [RangeView, RangeView] = [viewRange(this.a.model, this.a.state, lo, hi), viewRange(this.b.model, this.b.state, lo, hi)];
-    this.views.set(lo, { hi, v, next: first });
-    return v;
+    for (let c = first; c !== undefined; c = c.next) if (c.hi === hi) return c;
+    const c: CachedViews = { a: viewRange(this.a.model, this.a.state, lo, hi), b: viewRange(this.b.model, this.b.state, lo, hi), hi, next: first };
+    this.views.set(lo, c);
+    return c;
   }
 }
 
@@ -116,15 +132,17 @@ export function compareRaws(a: OpResult, b: OpResult, ranges: readonly (readonly
   const ia = opIndex(a);
   const ib = opIndex(b);
   for (const [lo, hi] of ranges) {
-    const [va, vb] = views.get(lo, hi);
-    compareRange(ia, ib, va, vb, lo, hi, raws);
+    const v = views.get(lo, hi);
+    compareRange(ia, ib, v.a, v.b, lo, hi, raws);
   }
   if (raws.length === 0) return [];
+  if (raws.length === 1) return raws;
   const merged: Raw[] = [];
   for (const r of raws.sort((x, y) => order(x) - order(y) || x.lo - y.lo)) {
     const last = merged[merged.length - 1];
     if (last && last.cls === r.cls && last.field === r.field && last.hi === r.lo && sameValue(last.a, r.a) && sameValue(last.b, r.b)) last.hi = r.hi;
-    else merged.push({ ...r });
+    // r itself, not a copy: the raws are this call's own, and a merged-away one is dropped
+    else merged.push(r);
   }
   return merged.sort((x, y) => x.lo - y.lo || order(x) - order(y));
 }
@@ -142,9 +160,14 @@ export function stateRaws(va: RangeView, vb: RangeView, waitersA: readonly numbe
 }
 
 /** The sorted pfns of a state's waiters. */
-export function waiterPfns(state: StateView): number[] {
-  return state.world.waiters.map((w) => w.pfn).sort((x, y) => x - y);
+export function waiterPfns(state: StateView): readonly number[] {
+  // most states have no waiters: the shared empty list then (callers only read it)
+  const ws = state.world.waiters;
+  return ws.length === 0 ? NO_PFNS : ws.map((w) => w.pfn).sort((x, y) => x - y);
 }
+
+const NO_PFNS: readonly number[] = [];
+const NO_FINDINGS: readonly (readonly [number, string, number])[] = [];
 
 function order(r: Raw): number {
   return DIVERGENCE_CLASSES.indexOf(r.cls);
@@ -166,11 +189,12 @@ interface OpIndex {
 }
 
 function opIndex(r: OpResult): OpIndex {
-  const wakes: number[] = [];
   // "woke" means a waiter was released: a wake_up_var() on an empty queue wakes no one
-  for (const p of r.releasedPfns ?? []) wakes.push(p);
-  const findings = r.findings.map((f, i) => [f.pfn, f.code, i] as const).sort((x, y) => x[0] - y[0] || x[2] - y[2]);
-  return { wakes: wakes.sort((x, y) => x - y), waiters: waiterPfns(r.state), findings };
+  // (the shared empty lists where an Op released none and found nothing, as nearly every Op)
+  const rel = r.releasedPfns;
+  const wakes = rel === undefined || rel.length === 0 ? NO_PFNS : [...rel].sort((x, y) => x - y);
+  const findings = r.findings.length === 0 ? NO_FINDINGS : r.findings.map((f, i) => [f.pfn, f.code, i] as const).sort((x, y) => x[0] - y[0] || x[2] - y[2]);
+  return { wakes, waiters: waiterPfns(r.state), findings };
 }
 
 /** Index of the first element ≥ lo in a sorted list (by `key`). */
@@ -243,7 +267,8 @@ function sameRefcounts(va: RangeView, vb: RangeView): boolean {
   if (va.nRefcounts <= 1) return va.nRefcounts === 0 || va.refcount0 === vb.refcount0;
   const x = va.refcounts;
   const y = vb.refcounts;
-  return x.every((r, i) => r === y[i]);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** {@link uniform} of a view's refcounts (no list built where it holds at most one). */
@@ -253,7 +278,9 @@ function uniformOf(v: RangeView): FieldValue {
 
 /** One value when every folio holds it, else the list. */
 function uniform(values: readonly number[]): FieldValue {
-  return values.every((v) => v === values[0]) ? (values[0] ?? 0) : values;
+  // a loop, not every(): a closure per call
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) return values;
+  return values[0] ?? 0;
 }
 
 const NONE: readonly string[] = [];

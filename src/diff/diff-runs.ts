@@ -4,6 +4,7 @@
  * compared range and class (`--first`) and every episode of difference; `diffOps` and
  * the `diffWith` operator wrap it.
  */
+import type { Finding } from '../state/finding.ts';
 import { catchError, defer, scan, last, map, throwError, type OperatorFunction } from 'rxjs';
 import type { Op } from '../events/op.ts';
 import type { RefcountModel } from '../models/model.ts';
@@ -16,7 +17,7 @@ import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type Episode
 import { headline, stepLines, type SideInput } from './explain.ts';
 import { opName } from './op-words.ts';
 import { OpEvents } from './actions.ts';
-import { OpenIndex } from './open-index.ts';
+import { inScanOrder, isOpen, OpenIndex } from './open-index.ts';
 import { snapshot } from './snapshot.ts';
 import { episodeOrder, EpisodeSpill, type EpisodeHead } from './episode-store.ts';
 
@@ -69,6 +70,14 @@ interface Open {
   found: number;
 }
 
+/** A divergence the first view reported, listed by lo (see DiffRunner.firstSeen). */
+interface Seen {
+  readonly hi: number;
+  readonly cls: DivergenceClass;
+  readonly field: string;
+  readonly next: Seen | undefined;
+}
+
 /** A range's sides and lines within one Op (see DiffRunner.push), listed by lo. */
 interface Explained {
   readonly hi: number;
@@ -96,7 +105,7 @@ export class DiffRunner {
    * identity compare.ts divergenceKey() names): by lo, hi, class, then field, so a
    * lookup builds no key string (nearly every Op re-reads a known divergence).
    */
-  private readonly seen = new Map<number, Map<number, Map<DivergenceClass, Set<string>>>>();
+  private readonly seen = new Map<number, Seen>();
   private readonly divergences: Divergence[] = [];
   /** Closed episodes: in an array (diffOps), or serialised as they close (a spilling run). */
   private readonly closed: Episode[] = [];
@@ -132,8 +141,8 @@ export class DiffRunner {
     const eb = this.b.pushOp(op);
     // Compared on the open drafts: committing a chunk per Op would copy the block index
     // and finalise the world once per Op (the Runners are draftOnly: they never commit).
-    const ra: OpResult = { model: this.modelA, state: this.a.draft.view(), events: ea, findings: this.a.findings.slice(fa), releasedPfns: released(ea, this.waitersA) };
-    const rb: OpResult = { model: this.modelB, state: this.b.draft.view(), events: eb, findings: this.b.findings.slice(fb), releasedPfns: released(eb, this.waitersB) };
+    const ra: OpResult = { model: this.modelA, state: this.a.draft.view(), events: ea, findings: newFindings(this.a.findings, fa), releasedPfns: released(ea, this.waitersA) };
+    const rb: OpResult = { model: this.modelB, state: this.b.draft.view(), events: eb, findings: newFindings(this.b.findings, fb), releasedPfns: released(eb, this.waitersB) };
     const ranges = comparedRanges(ra, rb);
     const views = new ViewCache(ra, rb);
     const sole = ranges.length === 1;
@@ -150,7 +159,7 @@ export class DiffRunner {
     const sides = (lo: number, hi: number): Explained => {
       const first = explained.get(lo);
       for (let x = first; x !== undefined; x = x.next) if (x.hi === hi) return x;
-      const [va, vb] = views.get(lo, hi);
+      const { a: va, b: vb } = views.get(lo, hi);
       const x: Explained = {
         hi,
         next: first,
@@ -191,10 +200,10 @@ export class DiffRunner {
     // episodes: re-read every open one this Op touched, then open the new ones
     const touched = this.overlapping(ranges);
     // the sorted waiter pages of each side, once per Op (every touched episode re-reads its range)
-    let pa: number[] | undefined;
-    let pb: number[] | undefined;
+    let pa: readonly number[] | undefined;
+    let pb: readonly number[] | undefined;
     for (const e of touched) {
-      const [va, vb] = views.get(e.lo, e.hi);
+      const { a: va, b: vb } = views.get(e.lo, e.hi);
       const still = stateRaws(va, vb, (pa ??= waiterPfns(ra.state)), (pb ??= waiterPfns(rb.state)), e.lo, e.hi).find((r) => r.cls === e.raw.cls && r.field === e.raw.field);
       const st = step(e.lo, e.hi);
       if (!still) {
@@ -217,7 +226,7 @@ export class DiffRunner {
     for (const r of raws) {
       if (this.opts.semantic && r.reencoding) continue;
       const point = POINT_CLASSES.has(r.cls);
-      const same = point ? [] : this.overlapping([[r.lo, r.hi]]).filter((e) => e.raw.cls === r.cls && e.raw.field === r.field);
+      const same = point ? NO_OPEN : sameOpen(touched, r);
       if (same.some((e) => e.lo <= r.lo && r.hi <= e.hi)) continue;
       const st = step(r.lo, r.hi);
       const lines = linesOf(r.lo, r.hi);
@@ -229,19 +238,16 @@ export class DiffRunner {
       for (const e of same) this.close(e, st, [`${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`]);
       this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, lines, lastA: st.a, lastB: st.b, id: 0, found: 0 });
     }
-    for (const [events, map] of [[ea, this.waitersA], [eb, this.waitersB]] as const) for (const e of events) if (e.type === 'wait') map.set(e.waiter, e.pfn);
+    noteWaits(ea, this.waitersA);
+    noteWaits(eb, this.waitersB);
   }
 
   /** True the first time a divergence's range, class and field are seen (and records them). */
   private firstSeen(r: Raw): boolean {
-    let byHi = this.seen.get(r.lo);
-    if (byHi === undefined) this.seen.set(r.lo, (byHi = new Map<number, Map<DivergenceClass, Set<string>>>()));
-    let byCls = byHi.get(r.hi);
-    if (byCls === undefined) byHi.set(r.hi, (byCls = new Map<DivergenceClass, Set<string>>()));
-    let fields = byCls.get(r.cls);
-    if (fields === undefined) byCls.set(r.cls, (fields = new Set<string>()));
-    if (fields.has(r.field)) return false;
-    fields.add(r.field);
+    // one Map lookup and a short list (a lo holds a few his, classes and fields) instead of four lookups
+    const first = this.seen.get(r.lo);
+    for (let x = first; x !== undefined; x = x.next) if (x.hi === r.hi && x.cls === r.cls && x.field === r.field) return false;
+    this.seen.set(r.lo, { hi: r.hi, cls: r.cls, field: r.field, next: first });
     return true;
   }
 
@@ -294,15 +300,45 @@ export class DiffRunner {
   }
 }
 
+const NO_OPEN: readonly Open[] = [];
+const NO_FINDINGS: readonly Finding[] = [];
+
+/** The findings past the first `from` (the shared empty list where an Op found none, as nearly every Op). */
+function newFindings(all: readonly Finding[], from: number): readonly Finding[] {
+  return all.length === from ? NO_FINDINGS : all.slice(from);
+}
+
+/**
+ * The open episodes of r's class and field overlapping r, in the order the index would
+ * give for r's range, picked out of the Op's touched list instead of asking the index
+ * again per divergence: r lies within the Op's compared ranges, so every open episode
+ * overlapping it was touched; episodes closed since are skipped, and one opened since
+ * has another class or field or lies apart (a compared range yields one divergence per
+ * class and field, and the compared ranges are disjoint).
+ */
+function sameOpen(touched: readonly Open[], r: Raw): readonly Open[] {
+  let out: Open[] | undefined;
+  for (const e of touched) if (e.raw.cls === r.cls && e.raw.field === r.field && e.lo < r.hi && r.lo < e.hi && isOpen(e)) (out ??= []).push(e);
+  return out === undefined ? NO_OPEN : inScanOrder(out, r.lo);
+}
+
 /** The pages of the waiters an Op's `wait_end … woken` events released. */
-function released(events: readonly RefEvent[], waiters: ReadonlyMap<number, number>): number[] {
-  const out: number[] = [];
+function released(events: readonly RefEvent[], waiters: ReadonlyMap<number, number>): readonly number[] {
+  // nearly every Op releases none: the shared empty list then, not a new one per Op and side
+  let out: number[] | undefined;
   for (const e of events) {
     if (e.type !== 'wait_end' || e.how !== 'woken') continue;
     const p = waiters.get(e.waiter);
-    if (p !== undefined) out.push(p);
+    if (p !== undefined) (out ??= []).push(p);
   }
-  return out;
+  return out ?? NO_PFNS;
+}
+
+const NO_PFNS: readonly number[] = [];
+
+/** Records the page each of an Op's `wait` events sleeps on, by waiter. */
+function noteWaits(events: readonly RefEvent[], map: Map<number, number>): void {
+  for (const e of events) if (e.type === 'wait') map.set(e.waiter, e.pfn);
 }
 
 function pfnRange(lo: number, hi: number): string {

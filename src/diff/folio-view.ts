@@ -72,13 +72,15 @@ function folioSpanHead(view: StateView, pfn: number): number {
 }
 
 /** The merged spans of two states' folios over sorted pfns (see comparedRanges), as [lo, hi) pairs. */
-export function mergedFolioSpans(a: StateView, b: StateView, pfns: readonly number[]): [number, number][] {
+export function mergedFolioSpans(a: StateView, b: StateView, pfns: ArrayLike<number>): [number, number][] {
   // spans as flat pairs (no tuple per pfn); a pfn inside both folios of the previous pfn
   // has those same folios: its span is known
-  const flat: number[] = [];
+  const flat = spansBuf;
+  flat.length = 0;
   let inBoth = -1;
   let prev = -1;
-  for (const p of pfns) {
+  for (let i = 0; i < pfns.length; i++) {
+    const p = pfns[i]!;
     if (p === prev) continue;
     prev = p;
     if (p < inBoth) continue;
@@ -91,6 +93,9 @@ export function mergedFolioSpans(a: StateView, b: StateView, pfns: readonly numb
   }
   return mergeSpans(flat);
 }
+
+/** mergedFolioSpans' flat pairs, reused (mergeSpans reads them and keeps none). */
+const spansBuf: number[] = [];
 
 /**
  * Spans given as flat [lo, hi) pairs, sorted by start (the longer first) and merged

@@ -21,7 +21,7 @@ export interface Indexed {
   readonly hi: number;
   /** Opening order, set by add() (every list of the index holds its episodes in this order). */
   id: number;
-  /** The overlapping() call that last found it, set by overlapping() (no Set per call). */
+  /** The overlapping() call that last found it, set by overlapping() (no Set per call); CLOSED once removed. */
   found: number;
 }
 
@@ -31,6 +31,26 @@ const BLOCK_SHIFT = 9;
 const SLICE_SHIFT = 5;
 /** Slices past which an episode is kept in the wide list rather than in each slice. */
 const WIDE_SLICES = 16;
+/** `found` of a removed episode (overlapping() counts its calls from 1). */
+const CLOSED = -1;
+
+/** e is still in the index (not removed). */
+export function isOpen(e: Indexed): boolean {
+  return e.found !== CLOSED;
+}
+
+/**
+ * Puts episodes found overlapping the one range starting at lo in the order
+ * overlapping([[lo, hi]]) gives them: for a caller that picks them out of an earlier,
+ * wider answer instead of asking the index again.
+ */
+export function inScanOrder<T extends Indexed>(found: T[], lo: number): T[] {
+  if (found.length > 1) {
+    const block = lo >> BLOCK_SHIFT;
+    found.sort((x, y) => Math.max(x.lo >> BLOCK_SHIFT, block) - Math.max(y.lo >> BLOCK_SHIFT, block) || x.id - y.id);
+  }
+  return found;
+}
 
 /** Open episodes by block and by slice; see the file comment. */
 export class OpenIndex<T extends Indexed> {
@@ -50,6 +70,7 @@ export class OpenIndex<T extends Indexed> {
 
   /** Closes e. */
   remove(e: T): void {
+    e.found = CLOSED;
     for (let k = e.lo >> BLOCK_SHIFT; k <= (e.hi - 1) >> BLOCK_SHIFT; k++) unlist(this.blocks, k, e);
     if (isWide(e)) {
       const i = this.wide.indexOf(e);
