@@ -39,31 +39,56 @@ function touchedPfn(e: RefEvent): number {
 export function comparedRanges(a: OpResult, b: OpResult): [number, number][] {
   // the touched pfns in a plain array, sorted and read past repeats: cheaper than a Set
   // at some fifty events an Op, and no array per event (an Op of a legacy PMD emits over a thousand)
-  // ... in one Float64Array kept across Ops, sorted natively: Array#sort with a comparator
-  // copied the list and called back per comparison
-  let n = 0;
+  // ... kept sorted and without repeats as they come, in one Float64Array kept across Ops:
+  // an Op's events name a dozen pfns over and over, mostly in ascending order, so nearly
+  // every pfn is the last one or found by a binary search (sorting the whole list, with
+  // Array#sort's copy and callbacks or a typed array's sort, cost more)
+  nTouched = 0;
   for (let side = 0; side < 2; side++) {
     const r = side === 0 ? a : b;
-    const need = n + 2 * r.events.length + r.findings.length + (r.releasedPfns?.length ?? 0);
+    const need = nTouched + 2 * r.events.length + r.findings.length + (r.releasedPfns?.length ?? 0);
     if (need > touched.length) {
       const grown = new Float64Array(Math.max(need, 2 * touched.length));
-      grown.set(touched.subarray(0, n));
+      grown.set(touched.subarray(0, nTouched));
       touched = grown;
     }
     for (const e of r.events) {
       const p = touchedPfn(e);
-      if (p >= 0) touched[n++] = p;
-      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) touched[n++] = e.page;
+      if (p >= 0) touch(p);
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page >= 0) touch(e.page);
     }
-    for (const f of r.findings) if (f.pfn >= 0) touched[n++] = f.pfn;
-    if (r.releasedPfns !== undefined) for (const p of r.releasedPfns) touched[n++] = p;
+    for (const f of r.findings) if (f.pfn >= 0) touch(f.pfn);
+    if (r.releasedPfns !== undefined) for (const p of r.releasedPfns) touch(p);
   }
-  const pfns = touched.subarray(0, n).sort();
-  return mergedFolioSpans(a.state, b.state, pfns);
+  return mergedFolioSpans(a.state, b.state, touched, nTouched);
 }
 
-/** comparedRanges' touched pfns (module state, grown as needed: no list per Op). */
+/** comparedRanges' touched pfns, sorted, each once (module state, grown as needed: no list per Op). */
 let touched = new Float64Array(256);
+let nTouched = 0;
+
+/** Adds pfn p to the touched pfns where it is not there yet (room for it is there). */
+function touch(p: number): void {
+  const n = nTouched;
+  if (n === 0 || p > touched[n - 1]!) {
+    touched[n] = p;
+    nTouched = n + 1;
+    return;
+  }
+  if (p === touched[n - 1]) return;
+  // the first entry ≥ p
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (touched[mid]! < p) lo = mid + 1;
+    else hi = mid;
+  }
+  if (touched[lo] === p) return;
+  touched.copyWithin(lo + 1, lo, n);
+  touched[lo] = p;
+  nTouched = n + 1;
+}
 
 /** A divergence before it is explained: a compared range, a class/field and both values. */
 export interface Raw {

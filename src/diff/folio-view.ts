@@ -72,14 +72,14 @@ function folioSpanHead(view: StateView, pfn: number): number {
 }
 
 /** The merged spans of two states' folios over sorted pfns (see comparedRanges), as [lo, hi) pairs. */
-export function mergedFolioSpans(a: StateView, b: StateView, pfns: ArrayLike<number>): [number, number][] {
+export function mergedFolioSpans(a: StateView, b: StateView, pfns: ArrayLike<number>, n = pfns.length): [number, number][] {
   // spans as flat pairs (no tuple per pfn); a pfn inside both folios of the previous pfn
   // has those same folios: its span is known
   const flat = spansBuf;
   flat.length = 0;
   let inBoth = -1;
   let prev = -1;
-  for (let i = 0; i < pfns.length; i++) {
+  for (let i = 0; i < n; i++) {
     const p = pfns[i]!;
     if (p === prev) continue;
     prev = p;
