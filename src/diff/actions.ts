@@ -84,13 +84,18 @@ export class OpEvents {
       if (!dirty) return current;
       dirty = false;
       const top = bases[bases.length - 1];
-      const frames = stack.slice(top?.base ?? 0);
-      if (frames.length === 0) return (current = -1);
-      const path = frames.filter((fn, i) => i === 0 || frames[i - 1] !== fn);
-      if (top) path.unshift(top.label);
-      const key = path.join('>');
+      const from = top?.base ?? 0;
+      if (stack.length <= from) return (current = -1);
+      // the key built straight from the frames; the path list only for a new one
+      let key = top ? top.label : '';
+      for (let i = from; i < stack.length; i++) {
+        if (i > from && stack[i - 1] === stack[i]) continue;
+        key = key.length ? `${key}>${stack[i]!}` : stack[i]!;
+      }
       let id = ids.get(key);
       if (id === undefined) {
+        const path = stack.slice(from).filter((fn, i, frames) => i === 0 || frames[i - 1] !== fn);
+        if (top) path.unshift(top.label);
         id = this.paths.length;
         this.paths.push(path);
         ids.set(key, id);
@@ -142,7 +147,15 @@ export class OpEvents {
       else b = mid;
     }
     const out: Placed[] = [];
-    for (let i = a; i < this.placed.length && this.placed[i]!.pfn < hi; i++) out.push(this.placed[i]!);
+    // sorted by pfn, then idx: within one pfn (nearly every compared range is one page)
+    // the events are already in event order and distinct, so sort and dedup only when not
+    let ordered = true;
+    for (let i = a; i < this.placed.length && this.placed[i]!.pfn < hi; i++) {
+      const p = this.placed[i]!;
+      if (ordered && out.length && out[out.length - 1]!.idx >= p.idx) ordered = false;
+      out.push(p);
+    }
+    if (ordered) return out;
     out.sort((x, y) => x.idx - y.idx);
     return out.filter((p, i) => i === 0 || out[i - 1]!.idx !== p.idx);
   }
@@ -154,13 +167,15 @@ export class OpEvents {
 
   /** {@link callPaths} of the placed events `in(lo, hi)` gave (sideActions reads them once for both). */
   pathsOf(placed: readonly Placed[]): string[][] {
-    const seen = new Set<number>();
+    // the ids seen kept in a list (an Op's range has a few paths: no Set per call)
+    const ids: number[] = [];
     const out: string[][] = [];
     for (const p of placed) {
-      if (p.path < 0 || seen.has(p.path)) continue;
-      seen.add(p.path);
+      if (p.path < 0 || ids.includes(p.path)) continue;
+      ids.push(p.path);
       out.push(this.paths[p.path]!);
     }
+    if (out.length < 2) return out;
     return out.filter((p, i) => !out.some((q, j) => j !== i && q.length > p.length && p.every((fn, k) => q[k] === fn)));
   }
 
@@ -176,6 +191,9 @@ export class OpEvents {
     return n;
   }
 }
+
+/** The empty list every empty field of a SideActions shares. */
+const NONE: readonly never[] = Object.freeze([]);
 
 /** The call paths of the events that changed [lo, hi) (see OpEvents). */
 export function callPaths(events: readonly RefEvent[], lo: number, hi: number): string[][] {
@@ -197,17 +215,18 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
   let freedBy: string | null = null;
   let sharedEntry = false;
   let initRefcount: number | null = null;
-  const rmapLevels = new Set<string>();
-  const wakes: string[] = [];
-  const released: number[] = [];
-  const waits: { fn: string; until: number; interruptible: boolean; waiter: number }[] = [];
-  const mappings: (string | null)[] = [];
-  const shares: number[] = [];
-  const entries: { level: string; refcounted: boolean }[] = [];
+  // the lists made on their first item (most stay empty: one shared frozen list then)
+  let rmapLevels: string[] | undefined;
+  let wakes: string[] | undefined;
+  let released: number[] | undefined;
+  let waits: { fn: string; until: number; interruptible: boolean; waiter: number }[] | undefined;
+  let mappings: (string | null)[] | undefined;
+  let shares: number[] | undefined;
+  let entries: { level: string; refcounted: boolean }[] | undefined;
   for (const e of op.ends()) {
     if (e.type !== 'wait_end') continue;
     const p = waiterPfn(e.waiter);
-    if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) released.push(e.waiter);
+    if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) (released ??= []).push(e.waiter);
   }
   const placed = op.in(lo, hi);
   for (const { idx } of placed) {
@@ -226,11 +245,11 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
         break;
       case 'add_rmap':
         rmapDelta += e.level === 'pte' ? e.nr : 1;
-        rmapLevels.add(e.level);
+        if (!(rmapLevels ??= []).includes(e.level)) rmapLevels.push(e.level);
         break;
       case 'remove_rmap':
         rmapDelta -= e.level === 'pte' ? e.nr : 1;
-        rmapLevels.add(e.level);
+        if (!(rmapLevels ??= []).includes(e.level)) rmapLevels.push(e.level);
         break;
       case 'pin_count':
         pinDelta += e.val;
@@ -245,16 +264,16 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
         freedBy = e.fn;
         break;
       case 'wake':
-        wakes.push(e.fn);
+        (wakes ??= []).push(e.fn);
         break;
       case 'wait':
-        waits.push({ fn: e.fn, until: e.until, interruptible: e.interruptible, waiter: e.waiter });
+        (waits ??= []).push({ fn: e.fn, until: e.until, interruptible: e.interruptible, waiter: e.waiter });
         break;
       case 'set_mapping':
-        mappings.push(e.mapping);
+        (mappings ??= []).push(e.mapping);
         break;
       case 'share':
-        shares.push(e.share);
+        (shares ??= []).push(e.share);
         break;
       case 'xa_store':
         if (e.shared) sharedEntry = true;
@@ -263,14 +282,15 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
         initRefcount = e.refcount;
         break;
       case 'pt_set':
-        entries.push({ level: e.level, refcounted: e.refcounted });
+        (entries ??= []).push({ level: e.level, refcounted: e.refcounted });
         break;
       default:
         break;
     }
   }
   return {
-    paths: op.pathsOf(placed), refDelta, refEvents, rmapDelta, rmapLevels: [...rmapLevels], pinDelta, compound, split, freedBy,
-    wakes, released, waits, mappings, shares, sharedEntry, entries, cleared: op.cleared(lo, hi, soleRange), initRefcount,
+    paths: op.pathsOf(placed), refDelta, refEvents, rmapDelta, rmapLevels: rmapLevels ?? NONE, pinDelta, compound, split, freedBy,
+    wakes: wakes ?? NONE, released: released ?? NONE, waits: waits ?? NONE, mappings: mappings ?? NONE, shares: shares ?? NONE,
+    sharedEntry, entries: entries ?? NONE, cleared: op.cleared(lo, hi, soleRange), initRefcount,
   };
 }

@@ -65,11 +65,13 @@ export function effects(x: SideActions): string[] {
   const out: string[] = [];
   if (x.initRefcount !== null) out.push(`initialised the struct pages at refcount ${x.initRefcount}`);
   if (x.compound !== null) out.push(`made an order-${x.compound} compound folio`);
-  const unref = x.entries.filter((e) => !e.refcounted);
-  const refd = x.entries.filter((e) => e.refcounted);
-  const entries = (list: typeof x.entries) => (list.length === 1 ? `a ${list[0]!.level.toUpperCase()}` : `${list.length} ${list[0]!.level.toUpperCase()}s`);
-  if (refd.length) out.push(`installed ${entries(refd)}`);
-  if (unref.length) out.push(`installed ${entries(unref)} that hold${unref.length === 1 ? 's' : ''} no reference`);
+  if (x.entries.length) {
+    const unref = x.entries.filter((e) => !e.refcounted);
+    const refd = x.entries.filter((e) => e.refcounted);
+    const entries = (list: typeof x.entries) => (list.length === 1 ? `a ${list[0]!.level.toUpperCase()}` : `${list.length} ${list[0]!.level.toUpperCase()}s`);
+    if (refd.length) out.push(`installed ${entries(refd)}`);
+    if (unref.length) out.push(`installed ${entries(unref)} that hold${unref.length === 1 ? 's' : ''} no reference`);
+  }
   if (x.cleared) out.push(`cleared ${x.cleared === 1 ? 'a page-table entry' : `${x.cleared} page-table entries`}`);
   if (x.refDelta !== 0) out.push(signed(x.refDelta, 'reference', 'references'));
   else if (x.refEvents > 0) out.push('took and dropped references (net 0)');
@@ -81,7 +83,8 @@ export function effects(x: SideActions): string[] {
   else if (x.wakes.length) out.push('called wake_up_var() with no waiter on the range');
   for (const w of x.waits) out.push(`${w.fn} sleeps (${w.interruptible ? 'interruptible' : 'uninterruptible'}) until the refcount is ${w.until}`);
   if (x.sharedEntry) out.push('stored a shared (reflink) entry');
-  const maps = [...new Set(x.mappings.map((m) => m ?? 'NULL'))];
+  // the distinct words only where a mapping was set (most Ops set none)
+  const maps = x.mappings.length ? [...new Set(x.mappings.map((m) => m ?? 'NULL'))] : x.mappings;
   if (maps.length === 1) out.push(`set ->mapping to ${maps[0]}${x.mappings.length > 1 ? ` on ${x.mappings.length} pages` : ''}`);
   else if (maps.length > 1) out.push(`set ->mapping on ${x.mappings.length} pages (${maps.join(', ')})`);
   if (x.shares.length) out.push(`share count ${x.shares[x.shares.length - 1]}`);
@@ -96,11 +99,12 @@ function pathWords(p: readonly string[]): string {
 /** One side's sentence for one Op: `name: [paths] effects; now values`. */
 export function sideSentence(s: SideInput, lo: number, hi: number, soleRange: boolean): string {
   const x = sideActions(s.events, lo, hi, s.waiterPfn, soleRange);
-  const fs = s.findings.filter((f) => f.pfn >= lo && f.pfn < hi);
   const did = effects(x);
-  const paths = x.paths.length ? ` [${x.paths.map(pathWords).join('; ')}]` : '';
-  // a finding's message is a sentence of its own (it has commas and semicolons of its own)
-  const reports = fs.map((f) => ` It ${f.severity === 'error' ? 'reports' : 'WARNs'} ${f.code} in ${f.function}: ${f.message}${f.message.endsWith('.') ? '' : '.'}`).join('');
+  const paths = x.paths.length === 1 ? ` [${pathWords(x.paths[0]!)}]` : x.paths.length ? ` [${x.paths.map(pathWords).join('; ')}]` : '';
+  // a finding's message is a sentence of its own (it has commas and semicolons of its own);
+  // appended in place (no filtered list and join: most Ops raise none)
+  let reports = '';
+  for (const f of s.findings) if (f.pfn >= lo && f.pfn < hi) reports += ` It ${f.severity === 'error' ? 'reports' : 'WARNs'} ${f.code} in ${f.function}: ${f.message}${f.message.endsWith('.') ? '' : '.'}`;
   return `${s.name}${paths}: ${did.length ? did.join(', ') : 'no change on this range'}; now ${s.snapshot}.${reports}`;
 }
 
