@@ -48,12 +48,6 @@ const REF_TYPES = new Set<RefEvent['type']>(['set', 'mod', 'mod_and_test', 'mod_
 /** Events that mark where a function acted on the range (a `warn` marks where its check fired). */
 const CHANGES = new Set<RefEvent['type']>([...REF_TYPES, 'prep_compound', 'split', 'set_mapping', 'share', 'add_rmap', 'remove_rmap', 'pin_count', 'wake', 'free', 'wait', 'pt_set', 'xa_store', 'warn', 'memmap_init']);
 
-/** One event of an Op placed on a page: its position in the Op and its call path's id. */
-interface Placed {
-  readonly pfn: number;
-  readonly idx: number;
-  readonly path: number;
-}
 
 /**
  * One side's events of one Op, indexed once (an Op can touch hundreds of compared
@@ -66,7 +60,14 @@ interface Placed {
  */
 export class OpEvents {
   readonly events: readonly RefEvent[];
-  private readonly placed: Placed[] = [];
+  /**
+   * The events placed on pages, sorted by pfn then position: the pfn and the event's
+   * position in the Op as two flat lists (no object per event: ~48 events an Op, on
+   * nearly every Op a diff explains), and each event's call path id by its position.
+   */
+  private pfns: number[] = [];
+  private idxs: number[] = [];
+  private readonly pathAt: Int32Array;
   private readonly paths: string[][] = [];
   private readonly waitEnds: RefEvent[] = [];
   /** pt_clear events with the pfn of the entry when this Op installed it (else undefined). */
@@ -74,10 +75,14 @@ export class OpEvents {
 
   constructor(events: readonly RefEvent[]) {
     this.events = events;
+    this.pathAt = new Int32Array(events.length);
+    const pfns = this.pfns;
+    const idxs = this.idxs;
     const stack: string[] = [];
     const bases: { base: number; label: string }[] = [];
     const ids = new Map<string, number>();
-    const ptPfn = new Map<string, number>();
+    // by mm, then address (no key string per page-table event); made on the first pt_set
+    let ptPfn: Map<string, Map<number, number>> | undefined;
     let current = -1;
     let dirty = true;
     const pathId = (): number => {
@@ -123,41 +128,60 @@ export class OpEvents {
         continue;
       }
       if (e.type === 'pt_clear') {
-        this.clears.push(ptPfn.get(`${e.mm}:${e.addr}`));
+        this.clears.push(ptPfn?.get(e.mm)?.get(e.addr));
         continue;
       }
-      if (e.type === 'pt_set') ptPfn.set(`${e.mm}:${e.addr}`, e.pfn);
+      if (e.type === 'pt_set') {
+        ptPfn ??= new Map();
+        let byAddr = ptPfn.get(e.mm);
+        if (byAddr === undefined) ptPfn.set(e.mm, (byAddr = new Map()));
+        byAddr.set(e.addr, e.pfn);
+      }
       // the pfn read as a field (undefined where an event has none) rather than tested with `in`
       const pfn = (e as { readonly pfn?: unknown }).pfn;
       if (typeof pfn !== 'number' || pfn < 0) continue;
       const path = CHANGES.has(e.type) ? pathId() : -1;
-      this.placed.push({ pfn, idx, path });
-      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== pfn && e.page >= 0) this.placed.push({ pfn: e.page, idx, path });
+      this.pathAt[idx] = path;
+      pfns.push(pfn);
+      idxs.push(idx);
+      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== pfn && e.page >= 0) {
+        pfns.push(e.page);
+        idxs.push(idx);
+      }
     }
-    this.placed.sort((x, y) => x.pfn - y.pfn || x.idx - y.idx);
+    // positions rise as pushed, so the lists are sorted unless a pfn falls (most Ops act on one page)
+    let sorted = true;
+    for (let i = 1; i < pfns.length && sorted; i++) if (pfns[i]! < pfns[i - 1]! || (pfns[i] === pfns[i - 1] && idxs[i]! <= idxs[i - 1]!)) sorted = false;
+    if (!sorted) {
+      const order = pfns.map((_, i) => i).sort((x, y) => pfns[x]! - pfns[y]! || idxs[x]! - idxs[y]!);
+      this.pfns = order.map((i) => pfns[i]!);
+      this.idxs = order.map((i) => idxs[i]!);
+    }
   }
 
-  /** The placed events on [lo, hi), in event order, each once. */
-  in(lo: number, hi: number): Placed[] {
+  /** The positions in the Op of the placed events on [lo, hi), in event order, each once. */
+  in(lo: number, hi: number): number[] {
+    const pfns = this.pfns;
+    const idxs = this.idxs;
     let a = 0;
-    let b = this.placed.length;
+    let b = pfns.length;
     while (a < b) {
       const mid = (a + b) >> 1;
-      if (this.placed[mid]!.pfn < lo) a = mid + 1;
+      if (pfns[mid]! < lo) a = mid + 1;
       else b = mid;
     }
-    const out: Placed[] = [];
-    // sorted by pfn, then idx: within one pfn (nearly every compared range is one page)
+    const out: number[] = [];
+    // sorted by pfn, then position: within one pfn (nearly every compared range is one page)
     // the events are already in event order and distinct, so sort and dedup only when not
     let ordered = true;
-    for (let i = a; i < this.placed.length && this.placed[i]!.pfn < hi; i++) {
-      const p = this.placed[i]!;
-      if (ordered && out.length && out[out.length - 1]!.idx >= p.idx) ordered = false;
-      out.push(p);
+    for (let i = a; i < pfns.length && pfns[i]! < hi; i++) {
+      const idx = idxs[i]!;
+      if (ordered && out.length && out[out.length - 1]! >= idx) ordered = false;
+      out.push(idx);
     }
     if (ordered) return out;
-    out.sort((x, y) => x.idx - y.idx);
-    return out.filter((p, i) => i === 0 || out[i - 1]!.idx !== p.idx);
+    out.sort((x, y) => x - y);
+    return out.filter((p, i) => i === 0 || out[i - 1] !== p);
   }
 
   /** The call paths of the events that changed [lo, hi), in event order; a path that is a prefix of another is dropped. */
@@ -166,14 +190,15 @@ export class OpEvents {
   }
 
   /** {@link callPaths} of the placed events `in(lo, hi)` gave (sideActions reads them once for both). */
-  pathsOf(placed: readonly Placed[]): string[][] {
+  pathsOf(placed: readonly number[]): string[][] {
     // the ids seen kept in a list (an Op's range has a few paths: no Set per call)
     const ids: number[] = [];
     const out: string[][] = [];
-    for (const p of placed) {
-      if (p.path < 0 || ids.includes(p.path)) continue;
-      ids.push(p.path);
-      out.push(this.paths[p.path]!);
+    for (const idx of placed) {
+      const path = this.pathAt[idx]!;
+      if (path < 0 || ids.includes(path)) continue;
+      ids.push(path);
+      out.push(this.paths[path]!);
     }
     if (out.length < 2) return out;
     return out.filter((p, i) => !out.some((q, j) => j !== i && q.length > p.length && p.every((fn, k) => q[k] === fn)));
@@ -229,7 +254,7 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
     if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) (released ??= []).push(e.waiter);
   }
   const placed = op.in(lo, hi);
-  for (const { idx } of placed) {
+  for (const idx of placed) {
     const e = op.events[idx]!;
     switch (e.type) {
       case 'set':
