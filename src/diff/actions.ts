@@ -83,14 +83,17 @@ export class OpEvents {
     const ids = new Map<string, number>();
     // by mm, then address (no key string per page-table event); made on the first pt_set
     let ptPfn: Map<string, Map<number, number>> | undefined;
-    let current = -1;
-    let dirty = true;
+    // The path id per stack depth, -2 until computed: an exit leaves the frames below
+    // unchanged, so the caller's path is still known there (an enter or a wait_end at a
+    // depth forgets that depth's id; a woken task's base is popped only below its depth,
+    // whose ids were computed before it was pushed).
+    const memo: number[] = [-2];
     const pathId = (): number => {
-      if (!dirty) return current;
-      dirty = false;
+      const known = memo[stack.length]!;
+      if (known !== -2) return known;
       const top = bases[bases.length - 1];
       const from = top?.base ?? 0;
-      if (stack.length <= from) return (current = -1);
+      if (stack.length <= from) return (memo[stack.length] = -1);
       // the key built straight from the frames; the path list only for a new one
       let key = top ? top.label : '';
       for (let i = from; i < stack.length; i++) {
@@ -105,26 +108,25 @@ export class OpEvents {
         this.paths.push(path);
         ids.set(key, id);
       }
-      return (current = id);
+      return (memo[stack.length] = id);
     };
     // a plain loop (no closure call per event): an Op's events are indexed on nearly every Op a diff explains
     for (let idx = 0; idx < events.length; idx++) {
       const e = events[idx]!;
       if (e.type === 'enter') {
         stack.push(e.fn);
-        dirty = true;
+        memo[stack.length] = -2;
         continue;
       }
       if (e.type === 'exit') {
         stack.pop();
         while (bases.length && stack.length < bases[bases.length - 1]!.base) bases.pop();
-        dirty = true;
         continue;
       }
       if (e.type === 'wait_end') {
         this.waitEnds.push(e);
         bases.push({ base: stack.length, label: `(woken #${e.waiter})` });
-        dirty = true;
+        memo[stack.length] = -2;
         continue;
       }
       if (e.type === 'pt_clear') {
