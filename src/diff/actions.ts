@@ -134,9 +134,9 @@ export class OpEvents {
         continue;
       }
       if (e.type === 'pt_set') {
-        ptPfn ??= new Map();
+        ptPfn ??= new Map<string, Map<number, number>>();
         let byAddr = ptPfn.get(e.mm);
-        if (byAddr === undefined) ptPfn.set(e.mm, (byAddr = new Map()));
+        if (byAddr === undefined) ptPfn.set(e.mm, (byAddr = new Map<number, number>()));
         byAddr.set(e.addr, e.pfn);
       }
       // the pfn read as a field (undefined where an event has none) rather than tested with `in`
