@@ -420,7 +420,9 @@ function chooseProfile(header: TraceHeader, opts: ProfileChoice, ctx: CheckConte
     throw new ProfileError(`the trace names no kernel (no KTRACE-BEGIN kernel=) and ${why}${v === null && ctx.mode === 'refs' && ctx.evidence.pageRefPfns === 0 ? '' : ': give --kernel or --model'}`);
   }
   const profile = resolveProfile(v, { kconfig });
-  ctx.assumptions.add(`profile ${profile.name} (the newest ${v} profile) chosen from the evidence, the trace naming no kernel: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}; give --kernel for the exact one`);
+  // the span's versions said: a bare family names its newest span by one recorded version
+  // (unified@7.2 for 7.1 and later, 7.3 recorded the same), which alone reads as the newest kernel
+  ctx.assumptions.add(`profile ${profile.name} (the newest ${v} profile, for kernels ${profile.from}${profile.to === null ? ' and later' : `–${profile.to}`}) chosen from the evidence, the trace naming no kernel: ${ctx.evidence.list.map((e) => `line ${e.line}: ${e.text}`).join('; ')}; give --kernel for the exact one`);
   return profile;
 }
 

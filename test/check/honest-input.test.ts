@@ -27,7 +27,7 @@ function variant(name: string, kind: string, make: (t: string) => string): strin
 const NO_PROBES = 'no probe definitions (no # kprobe_events: header, no --probes): every page_ref event is checked as a RefEvent, other events are not lifted';
 const ORDER9 = 'compound FS DAX folios are order 9 (page_ref prints the head flag, not the order; dax_folio_init() makes a folio per PMD entry)';
 const UNIFIED_PICK = (line: number): string =>
-  `profile unified@7.2 (the newest unified profile) chosen from the evidence, the trace naming no kernel: line ${line}: pfn 0x48600 is at count 0 before its first event (unified idles an FS DAX folio at 0; a legacy DAX page rests at 1 and never reaches 0 while its pgmap lives); give --kernel for the exact one`;
+  `profile unified@7.2 (the newest unified profile, for kernels 7.1 and later) chosen from the evidence, the trace naming no kernel: line ${line}: pfn 0x48600 is at count 0 before its first event (unified idles an FS DAX folio at 0; a legacy DAX page rests at 1 and never reaches 0 while its pgmap lives); give --kernel for the exact one`;
 const SECTION_9 = (why: string): string => `pfns 0x48000-0x4ffff (section 0x9): a fsdax pgmap inferred from the pfns seen (no # pmem: header and no --pmem), ${why}`;
 const UNIFIED_FSDAX = 'type from its first count 0 (the unified FS DAX idle)';
 const LEGACY_FSDAX = 'type assumed fsdax (legacy idles FS DAX and device-dax alike, or the first count 1 is neither idle)';
@@ -106,7 +106,7 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
     expect(doc).toMatchObject({ kernel: 'unknown', profile: 'legacy@6.14', observations: 50, matched: 50, mismatches: [], findings: [] });
     expect(doc.assumptions).toEqual([
       NO_PROBES,
-      'profile legacy@6.14 (the newest legacy profile) chosen from the evidence, the trace naming no kernel: line 15: pfn 0x48050 dropped 1024 reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test); give --kernel for the exact one',
+      'profile legacy@6.14 (the newest legacy profile, for kernels 6.10–6.14) chosen from the evidence, the trace naming no kernel: line 15: pfn 0x48050 dropped 1024 reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test); give --kernel for the exact one',
       KCONFIG_6,
       SECTION_9(LEGACY_FSDAX),
     ]);
@@ -135,7 +135,7 @@ describe('header-less traces (issue #12 item 2): every inference is an assumptio
     expect(doc).toMatchObject({ profile: 'legacy@6.14', observations: 50, matched: 50, mismatches: [], findings: [] });
     expect(doc.assumptions).toEqual([
       NO_PROBES,
-      'profile legacy@6.14 (the newest legacy profile) chosen from the evidence, the trace naming no kernel: line 13: fsdax pfn 0x48050 is at count 1 before its first event (legacy idles an FS DAX page at 1; unified at 0); give --kernel for the exact one',
+      'profile legacy@6.14 (the newest legacy profile, for kernels 6.10–6.14) chosen from the evidence, the trace naming no kernel: line 13: fsdax pfn 0x48050 is at count 1 before its first event (legacy idles an FS DAX page at 1; unified at 0); give --kernel for the exact one',
       KCONFIG_6,
     ]);
   });
