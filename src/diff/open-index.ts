@@ -25,10 +25,22 @@ export interface Indexed {
   found: number;
 }
 
-/** log2 of the pages of a block (the scan's unit). */
-const BLOCK_SHIFT = 9;
-/** log2 of the pages of a slice. */
-const SLICE_SHIFT = 5;
+/** Pages of a block (the scan's unit). */
+const BLOCK_PAGES = 512;
+/** Pages of a slice. */
+const SLICE_PAGES = 32;
+
+// Division, not `>>`: a shift works on 32-bit integers, and a pfn reaches 2^31 at 8 TiB
+// of physical address (persistent memory on a large machine sits there), where `>>`
+// would turn the key negative and wrap it past 2^32.
+/** The block of a pfn. */
+function blockOf(pfn: number): number {
+  return Math.floor(pfn / BLOCK_PAGES);
+}
+/** The slice of a pfn. */
+function sliceOf(pfn: number): number {
+  return Math.floor(pfn / SLICE_PAGES);
+}
 /** Slices past which an episode is kept in the wide list rather than in each slice. */
 const WIDE_SLICES = 16;
 /** `found` of a removed episode (overlapping() counts its calls from 1). */
@@ -46,8 +58,8 @@ export function isOpen(e: Indexed): boolean {
  */
 export function inScanOrder<T extends Indexed>(found: T[], lo: number): T[] {
   if (found.length > 1) {
-    const block = lo >> BLOCK_SHIFT;
-    found.sort((x, y) => Math.max(x.lo >> BLOCK_SHIFT, block) - Math.max(y.lo >> BLOCK_SHIFT, block) || x.id - y.id);
+    const block = blockOf(lo);
+    found.sort((x, y) => Math.max(blockOf(x.lo), block) - Math.max(blockOf(y.lo), block) || x.id - y.id);
   }
   return found;
 }
@@ -63,19 +75,19 @@ export class OpenIndex<T extends Indexed> {
   /** Opens e (its id is set here). */
   add(e: T): void {
     e.id = ++this.opened;
-    for (let k = e.lo >> BLOCK_SHIFT; k <= (e.hi - 1) >> BLOCK_SHIFT; k++) listIn(this.blocks, k, e);
+    for (let k = blockOf(e.lo); k <= blockOf(e.hi - 1); k++) listIn(this.blocks, k, e);
     if (isWide(e)) this.wide.push(e);
-    else for (let k = e.lo >> SLICE_SHIFT; k <= (e.hi - 1) >> SLICE_SHIFT; k++) listIn(this.slices, k, e);
+    else for (let k = sliceOf(e.lo); k <= sliceOf(e.hi - 1); k++) listIn(this.slices, k, e);
   }
 
   /** Closes e. */
   remove(e: T): void {
     e.found = CLOSED;
-    for (let k = e.lo >> BLOCK_SHIFT; k <= (e.hi - 1) >> BLOCK_SHIFT; k++) unlist(this.blocks, k, e);
+    for (let k = blockOf(e.lo); k <= blockOf(e.hi - 1); k++) unlist(this.blocks, k, e);
     if (isWide(e)) {
       const i = this.wide.indexOf(e);
       if (i >= 0) this.wide.splice(i, 1);
-    } else for (let k = e.lo >> SLICE_SHIFT; k <= (e.hi - 1) >> SLICE_SHIFT; k++) unlist(this.slices, k, e);
+    } else for (let k = sliceOf(e.lo); k <= sliceOf(e.hi - 1); k++) unlist(this.slices, k, e);
   }
 
   /** Every open episode, once each, block list by block list in the blocks' Map order (what the end of a diff finishes). */
@@ -92,8 +104,8 @@ export class OpenIndex<T extends Indexed> {
     const out: T[] = [];
     const found: T[] = [];
     for (const [lo, hi] of ranges) {
-      const first = lo >> SLICE_SHIFT;
-      const last = (hi - 1) >> SLICE_SHIFT;
+      const first = sliceOf(lo);
+      const last = sliceOf(hi - 1);
       if (last - first + 1 <= this.slices.size) {
         for (let k = first; k <= last; k++) {
           const list = this.slices.get(k);
@@ -106,8 +118,8 @@ export class OpenIndex<T extends Indexed> {
       }
       for (const e of this.wide) foundIn(e, lo, hi, call, found);
       if (found.length > 1) {
-        const block = lo >> BLOCK_SHIFT;
-        found.sort((x, y) => Math.max(x.lo >> BLOCK_SHIFT, block) - Math.max(y.lo >> BLOCK_SHIFT, block) || x.id - y.id);
+        const block = blockOf(lo);
+        found.sort((x, y) => Math.max(blockOf(x.lo), block) - Math.max(blockOf(y.lo), block) || x.id - y.id);
       }
       for (const e of found) out.push(e);
       found.length = 0;
@@ -119,7 +131,7 @@ export class OpenIndex<T extends Indexed> {
   overlappingByScan(ranges: readonly (readonly [number, number])[]): T[] {
     const out = new Set<T>();
     for (const [lo, hi] of ranges) {
-      for (let k = lo >> BLOCK_SHIFT; k <= (hi - 1) >> BLOCK_SHIFT; k++) for (const e of this.blocks.get(k) ?? []) if (e.lo < hi && lo < e.hi) out.add(e);
+      for (let k = blockOf(lo); k <= blockOf(hi - 1); k++) for (const e of this.blocks.get(k) ?? []) if (e.lo < hi && lo < e.hi) out.add(e);
     }
     return [...out];
   }
@@ -127,7 +139,7 @@ export class OpenIndex<T extends Indexed> {
 
 /** An episode over more than WIDE_SLICES slices. */
 function isWide(e: Indexed): boolean {
-  return ((e.hi - 1) >> SLICE_SHIFT) - (e.lo >> SLICE_SHIFT) >= WIDE_SLICES;
+  return sliceOf(e.hi - 1) - sliceOf(e.lo) >= WIDE_SLICES;
 }
 
 /** Adds e to found if it overlaps [lo, hi) and this call has not found it yet. */

@@ -40,17 +40,17 @@ class FolioRanges {
   }
 
   of(pfn: number): readonly [number, number] | undefined {
-    return this.byBlock.get(pfn >> 9)?.find((r) => r[0] <= pfn && pfn < r[1]);
+    return this.byBlock.get(Math.floor(pfn / 512))?.find((r) => r[0] <= pfn && pfn < r[1]);
   }
 
   private overlapping(lo: number, hi: number): [number, number][] {
     const out = new Set<[number, number]>();
-    for (let k = lo >> 9; k <= (hi - 1) >> 9; k++) for (const r of this.byBlock.get(k) ?? []) if (r[0] < hi && lo < r[1]) out.add(r);
+    for (let k = Math.floor(lo / 512); k <= Math.floor((hi - 1) / 512); k++) for (const r of this.byBlock.get(k) ?? []) if (r[0] < hi && lo < r[1]) out.add(r);
     return [...out];
   }
 
   private each(lo: number, hi: number, f: (list: [number, number][]) => void): void {
-    for (let k = lo >> 9; k <= (hi - 1) >> 9; k++) {
+    for (let k = Math.floor(lo / 512); k <= Math.floor((hi - 1) / 512); k++) {
       let list = this.byBlock.get(k);
       if (!list) this.byBlock.set(k, (list = []));
       f(list);

@@ -56,4 +56,24 @@ describe('OpenIndex', () => {
       { numRuns: 300, seed: 5120 },
     );
   });
+
+  it('finds exactly the open episodes a query overlaps at pfns past 2^31 and 2^32 (fast-check, numRuns 200)', () => {
+    // around 8 TiB and 16 TiB of physical address, where a 32-bit shift of a pfn turns
+    // negative or wraps onto low pfns; the reference is a plain overlap test
+    const base = fc.constantFrom(0, 2 ** 31 - 1024, 2 ** 32 - 1024, 2 ** 40);
+    const high = fc.tuple(base, fc.integer({ min: 0, max: 2048 }), length).map(([b, off, n]) => [b + off, b + off + n] as const);
+    fc.assert(
+      fc.property(fc.array(high, { minLength: 1, maxLength: 40 }), fc.array(high, { minLength: 1, maxLength: 8 }), (adds, queries) => {
+        const index = new OpenIndex<Ep>();
+        const open: Ep[] = adds.map(([lo, hi], name) => ({ lo, hi, id: 0, found: 0, name }));
+        for (const e of open) index.add(e);
+        for (const [lo, hi] of queries) {
+          const want = open.filter((e) => e.lo < hi && lo < e.hi).map((e) => e.name).sort((x, y) => x - y);
+          expect(index.overlapping([[lo, hi]]).map((e) => e.name).sort((x, y) => x - y)).toEqual(want);
+          expect(index.overlapping([[lo, hi]]).map((e) => e.name)).toEqual(index.overlappingByScan([[lo, hi]]).map((e) => e.name));
+        }
+      }),
+      { numRuns: 200, seed: 2031 },
+    );
+  });
 });
