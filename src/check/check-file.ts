@@ -13,7 +13,7 @@ import { checkAgainst } from './against.ts';
 import { type CheckOptions, type CheckRun } from './run-check.ts';
 import { checkPipeline, liftModeOf, type PipelineOptions, type ReadItem } from './pipeline.ts';
 import { inputChunks, inputName, isPlainTextFile, isStdin } from '../io/open-input.ts';
-import { fileSize, ParseWorker, parseWorkerMode, wantsWorker } from '../trace/page-ref-parallel.ts';
+import { feedWithWorker, fileSize, ParseWorker, parseWorkerMode, wantsWorker } from '../trace/page-ref-parallel.ts';
 import { InputTail } from '../io/input-tail.ts';
 import { OpBoundError } from '../engine/op-bounds.ts';
 import { locateResyncBoundAt, locateTraceOpBoundAt } from '../engine/locate-trace-op.ts';
@@ -71,22 +71,10 @@ export async function* readStage(path: string, opts: PipelineOptions = {}, tail?
   // stream does not all read in full, is handed off (handOff() declines otherwise).
   const mode = opts.parseWorker ?? parseWorkerMode('auto');
   const size = mode !== 'never' && (await isPlainTextFile(path)) ? await fileSize(path) : 0;
-  const worker = size > 0 && wantsWorker(mode, size, 0) ? new ParseWorker(path, inputName(path), opts.chunkBytes) : null;
-  try {
-    let handOff: { readonly offset: number; readonly line: number } | null = null;
-    // a chunk is valid until the next is asked for: PageRefStream copies the partial line it keeps
-    for await (const chunk of inputChunks(path, opts.chunkBytes)) {
-      tail?.push(chunk);
-      stream.push(chunk);
-      if (out.length > 0) yield take();
-      if (worker !== null && (worker.ready || mode === 'always') && (handOff = stream.handOff()) !== null) break;
-    }
-    if (handOff !== null) {
-      for await (const _ of worker!.batches(stream, handOff)) if (out.length > 0) yield take();
-    }
-  } finally {
-    worker?.close();
-  }
+  const worker = size > 0 && wantsWorker(mode, size) ? new ParseWorker(path, inputName(path), opts.chunkBytes) : null;
+  // a chunk is valid until the next is asked for: PageRefStream copies the partial line it keeps
+  const keepTail = tail === undefined ? undefined : (chunk: Buffer): void => tail.push(chunk);
+  for await (const _ of feedWithWorker(stream, inputChunks(path, opts.chunkBytes), worker, mode === 'always', keepTail)) if (out.length > 0) yield take();
   if (!stream.done) stream.end();
   out.push({ type: 'unread', lines: stream.unreadLines }, { type: 'end', summary: stream.reader.summary() });
   yield take();

@@ -19,7 +19,7 @@ import type { TraceHeader } from '../trace/header-types.ts';
 import type { ParseIssue } from '../trace/issues.ts';
 import { headerMemmaps, pageRefEvent, priorCount, sectionMemmap, shapeChange, untracedChange, type PageRefRead, type PageTemplate } from '../trace/page-ref-events.ts';
 import { PageRefStream } from '../trace/page-ref-stream.ts';
-import { fileSize, ParseWorker, parseWorkerMode, wantsWorker, type ParseWorkerMode } from '../trace/page-ref-parallel.ts';
+import { feedWithWorker, fileSize, ParseWorker, parseWorkerMode, wantsWorker, type ParseWorkerMode } from '../trace/page-ref-parallel.ts';
 import { readChunks } from '../io/read-chunks.ts';
 import { lostEventsOf } from '../trace/trace-reader.ts';
 import { LossLog, type InputLosses } from './loss.ts';
@@ -234,20 +234,9 @@ export async function replayTraceFile(path: string, opts: TraceReplayOptions = {
   // The rest of a large file is split and scanned on the other core. The worker starts
   // now and this thread reads on by itself until the worker is ready (its start then
   // costs no wall time); `always` hands off right after the header and waits for it.
-  const worker = wantsWorker(parseWorker, size, 0) ? new ParseWorker(path, file, chunkBytes) : null;
-  try {
-    let handOff: { readonly offset: number; readonly line: number } | null = null;
-    for await (const chunk of readChunks(path, chunkBytes === undefined ? {} : { chunkBytes })) {
-      if (!stream.push(chunk)) break;
-      if (worker !== null && (worker.ready || parseWorker === 'always') && (handOff = stream.handOff()) !== null) break;
-    }
-    if (handOff !== null) {
-      for await (const _ of worker!.batches(stream, handOff)) {
-        // each batch was delivered to the stream's handler before it was yielded
-      }
-    }
-  } finally {
-    worker?.close();
+  const worker = wantsWorker(parseWorker, size) ? new ParseWorker(path, file, chunkBytes) : null;
+  for await (const _ of feedWithWorker(stream, readChunks(path, chunkBytes === undefined ? {} : { chunkBytes }), worker, parseWorker === 'always')) {
+    // each chunk and batch was delivered to the stream's handler before it was yielded
   }
   if (!stream.done) stream.end();
   const runner = folder?.runner;

@@ -79,10 +79,34 @@ export async function fileSize(path: string): Promise<number> {
   return (await stat(path)).size;
 }
 
-/** Whether the rest of a file of `size` bytes, from `offset`, goes to a worker under `mode`. */
-export function wantsWorker(mode: ParseWorkerMode, size: number, offset: number): boolean {
+/** Whether a file of `size` bytes is scanned partly in a worker under `mode`. */
+export function wantsWorker(mode: ParseWorkerMode, size: number): boolean {
   if (mode === 'never' || workerScript() === null) return false;
-  return mode === 'always' || (size - offset >= PARALLEL_MIN_BYTES && spareCore());
+  return mode === 'always' || (size >= PARALLEL_MIN_BYTES && spareCore());
+}
+
+/**
+ * Feeds `chunks` (the file read from its start) to `stream` on this thread and, given a
+ * worker (started before the header was read), hands the rest of the file to it at the
+ * first chunk boundary after it is ready (`eager`, mode `always`: at the first the
+ * stream allows, PageRefStream.handOff()), then delivers its batches. Yields after
+ * each chunk and each batch, so a consumer passes on what the handler gathered (check's
+ * read stage); stops once the handler asked to; closes the worker however it ends.
+ * `onChunk` sees each chunk before the stream does (check keeps stdin's tail).
+ */
+export async function* feedWithWorker(stream: PageRefStream, chunks: AsyncIterable<Buffer>, worker: ParseWorker | null, eager: boolean, onChunk?: (chunk: Buffer) => void): AsyncGenerator<void, void, undefined> {
+  try {
+    let handOff: { readonly offset: number; readonly line: number } | null = null;
+    for await (const chunk of chunks) {
+      onChunk?.(chunk);
+      if (!stream.push(chunk)) break;
+      yield;
+      if (worker !== null && (worker.ready || eager) && (handOff = stream.handOff()) !== null) break;
+    }
+    if (handOff !== null) yield* worker!.batches(stream, handOff);
+  } finally {
+    worker?.close();
+  }
 }
 
 /**
