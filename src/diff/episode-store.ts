@@ -3,10 +3,11 @@
  * (input (b) of the bench: 32,391 episodes over 100 k Ops, ~8 KB of heap each with
  * their explanation lines), and the report prints every one, so holding them made the
  * diff's memory grow with its input (3.4 GB at 1 M Ops). `EpisodeSpill` keeps each
- * closed episode as two JSON records (its head and its steps) in memory up to a budget
- * and then in a temporary file, with only its sort keys and file offsets in typed
- * arrays (about 60 bytes an episode); a report reads the episodes back one at a time in
- * report order. `ArrayEpisodes` is the same interface over an in-memory array (diffOps).
+ * closed episode as two JSON records (its head and its steps), UTF-8 encoded as it
+ * closes, in a buffer outside the JS heap up to a budget and then in a temporary file,
+ * with only its sort keys and offsets in typed arrays (about 60 bytes an episode); a
+ * report reads the episodes back one at a time in report order. `ArrayEpisodes` is the
+ * same interface over an in-memory array (diffOps).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,10 +70,10 @@ export class ArrayEpisodes implements EpisodeSource {
   }
 }
 
-/** Bytes of the buffer flush() encodes records into (a larger record gets a larger one). */
-const OUT_BYTES = 1 << 20;
+/** The first size of the buffer records are encoded into (it doubles as needed, up to the budget and a record). */
+const FIRST_BYTES = 64 << 10;
 
-/** Serialised records kept in memory before the first write to the temporary file. */
+/** Bytes of encoded records kept in memory before they are written to the temporary file. */
 const DEFAULT_MEMORY_BYTES = 8 << 20;
 
 /** Growable typed columns (one row per episode). */
@@ -83,7 +84,7 @@ class Columns {
   lo = new Float64Array(1024);
   hi = new Float64Array(1024);
   cls = new Uint8Array(1024);
-  /** Byte offset of the head record in the file (the steps record follows it), or −1 while in memory. */
+  /** Byte offset of the head record in the stream of records (the steps record follows it): in the file below its length, else in memory. */
   off = new Float64Array(1024);
   headLen = new Int32Array(1024);
   stepsLen = new Int32Array(1024);
@@ -114,17 +115,20 @@ class Columns {
 export class EpisodeSpill implements EpisodeSource {
   private readonly cols = new Columns();
   private readonly memoryBytes: number;
-  /** Records not yet written: per episode its head JSON and steps JSON (index = episode − firstPending). */
-  private pending: string[] = [];
-  private pendingBytes = 0;
-  private firstPending = 0;
+  /**
+   * Records not yet written to the file, UTF-8, from stream offset `fileBytes` on. Bytes
+   * outside the JS heap: records kept as strings until the budget filled survived the
+   * young generation and were copied into the old one, over half of what a diff's
+   * scavenges copied (a heap profile of survivors, input (b)); encoded as the episode
+   * closes, its JSON strings die young.
+   */
+  private mem = Buffer.allocUnsafe(0);
+  private memBytes = 0;
   private dir: string | null = null;
   private fd = -1;
   private fileBytes = 0;
   private order: Int32Array | null = null;
   private buf = Buffer.alloc(64 * 1024);
-  /** Where flush() encodes the records before writing them (kept: a flush happens every `memoryBytes` of records). */
-  private out = Buffer.alloc(0);
   private readonly onExit = (): void => this.dispose();
 
   constructor(opts: { readonly memoryBytes?: number } = {}) {
@@ -148,51 +152,36 @@ export class EpisodeSpill implements EpisodeSource {
     c.lo[i] = head.pfns[0];
     c.hi[i] = head.pfns[1];
     c.cls[i] = DIVERGENCE_CLASSES.indexOf(head.class);
-    c.off[i] = -1;
     const h = JSON.stringify(head);
     const s = JSON.stringify(steps);
-    this.pending.push(h, s);
-    // UTF-16 length: a bound on neither side of the byte count, but a budget only
-    this.pendingBytes += h.length + s.length;
-    if (this.pendingBytes > this.memoryBytes) this.flush();
+    // straight into the buffer (`write` returns the UTF-8 length: no Buffer per record);
+    // 3 bytes per UTF-16 unit bound the encoding
+    const need = this.memBytes + 3 * (h.length + s.length);
+    if (need > this.mem.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, FIRST_BYTES, Math.min(2 * this.mem.length, this.memoryBytes + need - this.memBytes)));
+      this.mem.copy(grown, 0, 0, this.memBytes);
+      this.mem = grown;
+    }
+    const hl = this.mem.write(h, this.memBytes, 'utf8');
+    const sl = this.mem.write(s, this.memBytes + hl, 'utf8');
+    c.off[i] = this.fileBytes + this.memBytes;
+    c.headLen[i] = hl;
+    c.stepsLen[i] = sl;
+    this.memBytes += hl + sl;
+    if (this.memBytes > this.memoryBytes) this.flush();
   }
 
   /** Writes the records in memory to the temporary file. */
   private flush(): void {
-    if (this.pending.length === 0) return;
+    if (this.memBytes === 0) return;
     if (this.fd < 0) {
       this.dir = mkdtempSync(join(tmpdir(), 'dax-refsim-episodes-'));
       this.fd = openSync(join(this.dir, 'episodes'), 'w+', 0o600);
       process.on('exit', this.onExit);
     }
-    const c = this.cols;
-    // the records encoded straight into one reused buffer (`write` returns the UTF-8 length:
-    // one pass per record, no Buffer per record, no concat), written out whenever the next
-    // record might not fit (3 bytes per UTF-16 unit bound its encoding)
-    let at = 0;
-    const room = (n: number): void => {
-      if (at + n <= this.out.length) return;
-      for (let done = 0; done < at;) done += writeSync(this.fd, this.out, done, at - done);
-      at = 0;
-      if (n > this.out.length) this.out = Buffer.allocUnsafe(Math.max(n, OUT_BYTES));
-    };
-    for (let k = 0; k < this.pending.length; k += 2) {
-      const i = this.firstPending + k / 2;
-      const head = this.pending[k]!;
-      const steps = this.pending[k + 1]!;
-      room(3 * (head.length + steps.length));
-      const h = this.out.write(head, at, 'utf8');
-      const s = this.out.write(steps, at + h, 'utf8');
-      c.off[i] = this.fileBytes;
-      c.headLen[i] = h;
-      c.stepsLen[i] = s;
-      this.fileBytes += h + s;
-      at += h + s;
-    }
-    for (let done = 0; done < at;) done += writeSync(this.fd, this.out, done, at - done);
-    this.firstPending = c.n;
-    this.pending = [];
-    this.pendingBytes = 0;
+    for (let done = 0; done < this.memBytes;) done += writeSync(this.fd, this.mem, done, this.memBytes - done);
+    this.fileBytes += this.memBytes;
+    this.memBytes = 0;
   }
 
   /** Fixes the report order (start Op, first pfn, class; ties in the order added). */
@@ -243,10 +232,10 @@ export class EpisodeSpill implements EpisodeSource {
 
   /** One of episode k's two records (0 head, 1 steps). */
   private record(k: number, which: 0 | 1): string {
-    if (k >= this.firstPending) return this.pending[2 * (k - this.firstPending) + which]!;
     const c = this.cols;
     const len = which === 0 ? c.headLen[k]! : c.stepsLen[k]!;
     const off = which === 0 ? c.off[k]! : c.off[k]! + c.headLen[k]!;
+    if (off >= this.fileBytes) return this.mem.toString('utf8', off - this.fileBytes, off - this.fileBytes + len);
     if (this.buf.length < len) this.buf = Buffer.alloc(Math.max(len, this.buf.length * 2));
     for (let got = 0; got < len;) {
       const n = readSync(this.fd, this.buf, got, len - got, off + got);
@@ -278,8 +267,8 @@ export class EpisodeSpill implements EpisodeSource {
       rmSync(this.dir, { recursive: true, force: true });
       this.dir = null;
     }
-    this.pending = [];
-    this.out = Buffer.alloc(0);
+    this.mem = Buffer.allocUnsafe(0);
+    this.memBytes = 0;
     this.cols.n = 0;
     this.order = new Int32Array(0);
   }
