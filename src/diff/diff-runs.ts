@@ -53,16 +53,28 @@ export interface DiffOptions {
 /** Changes kept in full at the start and at the end of a long episode. */
 const KEEP_CHANGES = 4;
 
+/**
+ * An Op's lines on a range as episodes keep them: one object per Op and range, shared by
+ * every episode that keeps that step (about half of all steps are kept by more than one:
+ * episodes of several classes on one range), so a spill writes its JSON once.
+ */
+interface StepText {
+  readonly seq: number;
+  readonly lines: readonly string[];
+  /** `JSON.stringify({ seq, lines })`, once a spill asked for it. */
+  json: string | undefined;
+}
+
 /** An episode still open. */
 interface Open {
   readonly lo: number;
   readonly hi: number;
   readonly raw: Raw;
   readonly start: EpisodeStep;
-  readonly first: { step: EpisodeStep; lines: string[] }[];
-  readonly last: { step: EpisodeStep; lines: string[] }[];
+  readonly first: { step: EpisodeStep; text: StepText }[];
+  readonly last: { step: EpisodeStep; text: StepText }[];
   elided: number;
-  readonly lines: string[];
+  readonly text: StepText;
   lastA: string;
   lastB: string;
   /** Set by the OpenIndex (open-index.ts). */
@@ -83,7 +95,7 @@ interface Explained {
   readonly hi: number;
   readonly next: Explained | undefined;
   readonly s: [SideInput, SideInput];
-  lines: string[] | undefined;
+  text: StepText | undefined;
 }
 
 const NO_WAITERS: readonly Waiter[] = [];
@@ -167,16 +179,16 @@ export class DiffRunner {
           { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, waitersIn(wa, lo, hi)), waiterPfn: this.waiterPfnA },
           { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, waitersIn(wb, lo, hi)), waiterPfn: this.waiterPfnB },
         ],
-        lines: undefined,
+        text: undefined,
       };
       explained.set(lo, x);
       return x;
     };
-    /** The Op's lines on [lo, hi): a fresh array each call (callers keep them in different episodes). */
-    const linesOf = (lo: number, hi: number): string[] => {
+    /** The Op's lines on [lo, hi): the one StepText of this Op and range (episodes share it, and nothing changes it). */
+    const linesOf = (lo: number, hi: number): StepText => {
       const x = sides(lo, hi);
-      x.lines ??= stepLines(op, lo, hi, x.s, sole);
-      return [...x.lines];
+      x.text ??= { seq: op.seq, lines: stepLines(op, lo, hi, x.s, sole), json: undefined };
+      return x.text;
     };
     const step = (lo: number, hi: number): EpisodeStep => {
       const s = sides(lo, hi).s;
@@ -193,7 +205,7 @@ export class DiffRunner {
         seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
         pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
       };
-      const lines = [headline(r.cls, r.field), ...linesOf(r.lo, r.hi)];
+      const lines = [headline(r.cls, r.field), ...linesOf(r.lo, r.hi).lines];
       this.divergences.push({ ...d, explanation: lines.join('\n') });
     }
 
@@ -213,7 +225,7 @@ export class DiffRunner {
       if (st.a === e.lastA && st.b === e.lastB) continue;
       e.lastA = st.a;
       e.lastB = st.b;
-      const change = { step: st, lines: linesOf(e.lo, e.hi) };
+      const change = { step: st, text: linesOf(e.lo, e.hi) };
       if (e.first.length < KEEP_CHANGES) e.first.push(change);
       else {
         e.last.push(change);
@@ -229,14 +241,14 @@ export class DiffRunner {
       const same = point ? NO_OPEN : sameOpen(touched, r);
       if (same.some((e) => e.lo <= r.lo && r.hi <= e.hi)) continue;
       const st = step(r.lo, r.hi);
-      const lines = linesOf(r.lo, r.hi);
+      const text = linesOf(r.lo, r.hi);
       if (point) {
-        this.keepParts({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0 }, [{ seq: op.seq, lines }], lines);
+        this.keepParts({ pfns: [r.lo, r.hi - 1], class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding, headline: headline(r.cls, r.field), start: st, end: st, changes: [], elided: 0 }, [text]);
         continue;
       }
       // the range changed shape (a folio formed or split across it): the old episode ends here
-      for (const e of same) this.close(e, st, [`${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`]);
-      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, lines, lastA: st.a, lastB: st.b, id: 0, found: 0 });
+      for (const e of same) this.close(e, st, noteText(op.seq, `${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`));
+      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, text, lastA: st.a, lastB: st.b, id: 0, found: 0 });
     }
     noteWaits(ea, this.waitersA);
     noteWaits(eb, this.waitersB);
@@ -255,19 +267,20 @@ export class DiffRunner {
     this.open.add(e);
   }
 
-  private close(e: Open, end: EpisodeStep | null, endLines: readonly string[]): void {
+  private close(e: Open, end: EpisodeStep | null, endText: StepText | null): void {
     this.open.remove(e);
-    const [head, steps] = finish(e, end, endLines);
+    const [head, steps] = finish(e, end, endText);
     this.keepParts(head, steps);
   }
 
   /**
-   * Keeps a closed episode from its head and steps. A spill stores only those, so the
-   * flattened `explanation` is built only for an in-memory diff (or when the caller has it).
+   * Keeps a closed episode from its head and steps. A spill stores only those, each
+   * step's JSON written once however many episodes keep it; an in-memory diff gets
+   * episodes of their own (their steps and lines not shared), as before.
    */
-  private keepParts(head: EpisodeHead, steps: readonly EpisodeText[], explanation?: readonly string[]): void {
-    if (this.spill) this.spill.addParts(head, steps);
-    else this.closed.push({ ...head, steps, explanation: explanation ?? steps.flatMap((t) => t.lines) });
+  private keepParts(head: EpisodeHead, steps: readonly StepText[]): void {
+    if (this.spill) this.spill.addRecords(head, stepsJson(steps));
+    else this.closed.push(whole([head, steps]));
   }
 
   /** Open episodes overlapping any of the ranges, once each (in the order open-index.ts gives). */
@@ -276,10 +289,10 @@ export class DiffRunner {
   }
 
   /** The counts and first divergences so far, and the open episodes finished (at the end of the input). */
-  private totals(): { summary: Record<DivergenceClass, number>; open: [EpisodeHead, EpisodeText[]][] } {
+  private totals(): { summary: Record<DivergenceClass, number>; open: [EpisodeHead, StepText[]][] } {
     const summary = Object.fromEntries(DIVERGENCE_CLASSES.map((c) => [c, 0])) as Record<DivergenceClass, number>;
     for (const d of this.divergences) summary[d.class]++;
-    return { summary, open: this.open.all().map((e) => finish(e, null, [])) };
+    return { summary, open: this.open.all().map((e) => finish(e, null, null)) };
   }
 
   /** The diff so far (a runner made without a spill). */
@@ -295,7 +308,7 @@ export class DiffRunner {
   spilledResult(): SpilledDiffResult {
     if (!this.spill) throw new Error('DiffRunner.spilledResult: this runner keeps its episodes in memory; call result()');
     const { summary, open } = this.totals();
-    for (const [head, steps] of open) this.spill.addParts(head, steps);
+    for (const [head, steps] of open) this.spill.addRecords(head, stepsJson(steps));
     return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes: this.spill.seal(), refEvents: this.a.refEvents + this.b.refEvents };
   }
 }
@@ -345,13 +358,31 @@ function pfnRange(lo: number, hi: number): string {
   return hi - lo > 1 ? `pfns ${hex(lo)}–${hex(hi - 1)}` : `pfn ${hex(lo)}`;
 }
 
+/** A step of one note line (not an Op's explanation). */
+function noteText(seq: number, line: string): StepText {
+  return { seq, lines: [line], json: undefined };
+}
+
+/** JSON.stringify of the steps as EpisodeTexts, from each step's JSON (written on first use). */
+function stepsJson(steps: readonly StepText[]): string {
+  let out = '[';
+  for (let i = 0; i < steps.length; i++) {
+    const t = steps[i]!;
+    // the keys as an EpisodeText has them: seq, lines
+    t.json ??= JSON.stringify({ seq: t.seq, lines: t.lines });
+    out += i === 0 ? t.json : `,${t.json}`;
+  }
+  return `${out}]`;
+}
+
 /** An open episode finished: its head and steps (the Episode less its flattened explanation). */
-function finish(e: Open, end: EpisodeStep | null, endLines: readonly string[]): [EpisodeHead, EpisodeText[]] {
-  const steps: EpisodeText[] = [{ seq: e.start.seq, lines: e.lines }];
-  for (const c of e.first) steps.push({ seq: c.step.seq, lines: c.lines });
-  if (e.elided) steps.push({ seq: -1, lines: [`… ${e.elided} more change(s) …`] });
-  for (const c of e.last) steps.push({ seq: c.step.seq, lines: c.lines });
-  if (end !== null && endLines.length) steps.push({ seq: end.seq, lines: endLines });
+function finish(e: Open, end: EpisodeStep | null, endText: StepText | null): [EpisodeHead, StepText[]] {
+  // the steps' seqs are their Ops' (a StepText is made at its Op: start, change, end)
+  const steps: StepText[] = [e.text];
+  for (const c of e.first) steps.push(c.text);
+  if (e.elided) steps.push(noteText(-1, `… ${e.elided} more change(s) …`));
+  for (const c of e.last) steps.push(c.text);
+  if (end !== null && endText !== null && endText.lines.length) steps.push(endText);
   const head: EpisodeHead = {
     pfns: [e.lo, e.hi - 1], class: e.raw.cls, field: e.raw.field, a: e.raw.a, b: e.raw.b, reencoding: e.raw.reencoding, headline: headline(e.raw.cls, e.raw.field),
     start: e.start, end, changes: [...e.first, ...e.last].map((c) => c.step), elided: e.elided,
@@ -359,8 +390,9 @@ function finish(e: Open, end: EpisodeStep | null, endLines: readonly string[]): 
   return [head, steps];
 }
 
-/** An episode from its head and steps, as a report reads it. */
-function whole([head, steps]: [EpisodeHead, EpisodeText[]]): Episode {
+/** An episode from its head and steps, as a report reads it: steps and lines of its own. */
+function whole([head, shared]: [EpisodeHead, readonly StepText[]]): Episode {
+  const steps: EpisodeText[] = shared.map((t) => ({ seq: t.seq, lines: [...t.lines] }));
   return { ...head, steps, explanation: steps.flatMap((t) => t.lines) };
 }
 /** Pure: the diff of an Op array. */

@@ -143,6 +143,11 @@ export class EpisodeSpill implements EpisodeSource {
 
   /** Keeps a closed episode given as its head and steps (what is stored: the explanation is their lines). */
   addParts(head: EpisodeHead, steps: readonly EpisodeText[]): void {
+    this.addRecords(head, JSON.stringify(steps));
+  }
+
+  /** Keeps a closed episode given as its head and its steps' JSON (`JSON.stringify(steps)`, which the caller may have built in parts). */
+  addRecords(head: EpisodeHead, stepsJson: string): void {
     if (this.order !== null) throw new Error('EpisodeSpill: add after seal');
     const c = this.cols;
     if (c.n === c.start.length) c.grow();
@@ -153,7 +158,7 @@ export class EpisodeSpill implements EpisodeSource {
     c.hi[i] = head.pfns[1];
     c.cls[i] = DIVERGENCE_CLASSES.indexOf(head.class);
     const h = JSON.stringify(head);
-    const s = JSON.stringify(steps);
+    const s = stepsJson;
     // straight into the buffer (`write` returns the UTF-8 length: no Buffer per record);
     // 3 bytes per UTF-16 unit bound the encoding
     const need = this.memBytes + 3 * (h.length + s.length);
