@@ -73,23 +73,38 @@ function folioSpanHead(view: StateView, pfn: number): number {
 
 /** The merged spans of two states' folios over sorted pfns (see comparedRanges), as [lo, hi) pairs. */
 export function mergedFolioSpans(a: StateView, b: StateView, pfns: ArrayLike<number>, n = pfns.length): [number, number][] {
-  // spans as flat pairs (no tuple per pfn); a pfn inside both folios of the previous pfn
-  // has those same folios: its span is known
+  // spans as flat pairs (no tuple per pfn). The pfns rise, so a pfn below the end of the
+  // previous pfn's folio in one state is in that same folio: each side's span is looked
+  // up only past its last folio (a legacy PMD fault touches 512 order-0 pages of what is
+  // one folio in the unified state: that folio's head was found 512 times over), and a
+  // span the same as the last one pushed is not pushed again
   const flat = spansBuf;
   flat.length = 0;
-  let inBoth = -1;
+  let la = 0;
+  let ha = -1;
+  let lb = 0;
+  let hb = -1;
+  let lastLo = -1;
+  let lastHi = -1;
   let prev = -1;
   for (let i = 0; i < n; i++) {
     const p = pfns[i]!;
     if (p === prev) continue;
     prev = p;
-    if (p < inBoth) continue;
-    const la = folioSpanHead(a, p);
-    const ha = spanEnd;
-    const lb = folioSpanHead(b, p);
-    const hb = spanEnd;
-    flat.push(Math.min(la, lb), Math.max(ha, hb));
-    inBoth = Math.min(ha, hb);
+    if (p >= ha) {
+      la = folioSpanHead(a, p);
+      ha = spanEnd;
+    }
+    if (p >= hb) {
+      lb = folioSpanHead(b, p);
+      hb = spanEnd;
+    }
+    const lo = Math.min(la, lb);
+    const hi = Math.max(ha, hb);
+    if (lo === lastLo && hi === lastHi) continue;
+    flat.push(lo, hi);
+    lastLo = lo;
+    lastHi = hi;
   }
   return mergeSpans(flat);
 }
