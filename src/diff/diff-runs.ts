@@ -363,16 +363,10 @@ function noteText(seq: number, line: string): StepText {
   return { seq, lines: [line], json: undefined };
 }
 
-/** JSON.stringify of the steps as EpisodeTexts, from each step's JSON (written on first use). */
-function stepsJson(steps: readonly StepText[]): string {
-  let out = '[';
-  for (let i = 0; i < steps.length; i++) {
-    const t = steps[i]!;
-    // the keys as an EpisodeText has them: seq, lines
-    t.json ??= JSON.stringify({ seq: t.seq, lines: t.lines });
-    out += i === 0 ? t.json : `,${t.json}`;
-  }
-  return `${out}]`;
+/** Each step's JSON as an EpisodeText (`JSON.stringify({ seq, lines })`), written on first use and kept on the step. */
+function stepsJson(steps: readonly StepText[]): string[] {
+  // the keys as an EpisodeText has them: seq, lines
+  return steps.map((t) => (t.json ??= JSON.stringify({ seq: t.seq, lines: t.lines })));
 }
 
 /** An open episode finished: its head and steps (the Episode less its flattened explanation). */

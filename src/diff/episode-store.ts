@@ -143,11 +143,16 @@ export class EpisodeSpill implements EpisodeSource {
 
   /** Keeps a closed episode given as its head and steps (what is stored: the explanation is their lines). */
   addParts(head: EpisodeHead, steps: readonly EpisodeText[]): void {
-    this.addRecords(head, JSON.stringify(steps));
+    this.addRecords(head, steps.map((t) => JSON.stringify(t)));
   }
 
-  /** Keeps a closed episode given as its head and its steps' JSON (`JSON.stringify(steps)`, which the caller may have built in parts). */
-  addRecords(head: EpisodeHead, stepsJson: string): void {
+  /**
+   * Keeps a closed episode given as its head and its steps' JSON, one string per step
+   * (`JSON.stringify(step)`; the caller may have written a step once for several
+   * episodes). The steps record is written piece by piece, brackets and commas as bytes:
+   * joining the pieces first made a string the encoder had to flatten again.
+   */
+  addRecords(head: EpisodeHead, stepJsons: readonly string[]): void {
     if (this.order !== null) throw new Error('EpisodeSpill: add after seal');
     const c = this.cols;
     if (c.n === c.start.length) c.grow();
@@ -158,22 +163,35 @@ export class EpisodeSpill implements EpisodeSource {
     c.hi[i] = head.pfns[1];
     c.cls[i] = DIVERGENCE_CLASSES.indexOf(head.class);
     const h = JSON.stringify(head);
-    const s = stepsJson;
-    // straight into the buffer (`write` returns the UTF-8 length: no Buffer per record);
-    // 3 bytes per UTF-16 unit bound the encoding
-    const need = this.memBytes + 3 * (h.length + s.length);
-    if (need > this.mem.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, FIRST_BYTES, Math.min(2 * this.mem.length, this.memoryBytes + need - this.memBytes)));
-      this.mem.copy(grown, 0, 0, this.memBytes);
-      this.mem = grown;
+    // 3 bytes per UTF-16 unit bound the encoding; a byte per bracket and comma
+    let units = h.length;
+    for (const t of stepJsons) units += t.length;
+    this.room(3 * units + stepJsons.length + 2);
+    // straight into the buffer (`write` returns the UTF-8 length: no Buffer per record)
+    const mem = this.mem;
+    const from = this.memBytes;
+    let at = from + mem.write(h, from, 'utf8');
+    const stepsFrom = at;
+    mem[at++] = 0x5b; // [
+    for (let k = 0; k < stepJsons.length; k++) {
+      if (k > 0) mem[at++] = 0x2c; // ,
+      at += mem.write(stepJsons[k]!, at, 'utf8');
     }
-    const hl = this.mem.write(h, this.memBytes, 'utf8');
-    const sl = this.mem.write(s, this.memBytes + hl, 'utf8');
-    c.off[i] = this.fileBytes + this.memBytes;
-    c.headLen[i] = hl;
-    c.stepsLen[i] = sl;
-    this.memBytes += hl + sl;
+    mem[at++] = 0x5d; // ]
+    c.off[i] = this.fileBytes + from;
+    c.headLen[i] = stepsFrom - from;
+    c.stepsLen[i] = at - stepsFrom;
+    this.memBytes = at;
     if (this.memBytes > this.memoryBytes) this.flush();
+  }
+
+  /** Makes room for `n` more bytes in the buffer (it doubles, up to the budget and a record). */
+  private room(n: number): void {
+    const need = this.memBytes + n;
+    if (need <= this.mem.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, FIRST_BYTES, Math.min(2 * this.mem.length, this.memoryBytes + n)));
+    this.mem.copy(grown, 0, 0, this.memBytes);
+    this.mem = grown;
   }
 
   /** Writes the records in memory to the temporary file. */
