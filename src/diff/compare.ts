@@ -8,7 +8,7 @@ import type { Finding } from '../state/finding.ts';
 import type { StateView } from '../state/accessors.ts';
 import type { RefcountModel } from '../models/model.ts';
 import { DIVERGENCE_CLASSES, type Divergence, type DivergenceClass, type FieldValue } from './divergence.ts';
-import { mergedFolioSpans, viewRange, type RangeView } from './folio-view.ts';
+import { mergedFolioSpans, plainPage, viewRange, type PlainPage, type RangeView } from './folio-view.ts';
 
 /** One model's result for one Op. */
 export interface OpResult {
@@ -148,15 +148,17 @@ export class ViewCache {
 /**
  * Every divergence after one Op between two models' results, over the given compared
  * ranges. Adjacent ranges that diverge the same way (512 order-0 pages after a split,
- * say) merge into one.
+ * say) merge into one. `onePageInPlace` false: every range through its views (the
+ * tests compare the two).
  */
-export function compareRaws(a: OpResult, b: OpResult, ranges: readonly (readonly [number, number])[], views: ViewCache): Raw[] {
+export function compareRaws(a: OpResult, b: OpResult, ranges: readonly (readonly [number, number])[], views: ViewCache, onePageInPlace = true): Raw[] {
   const raws: Raw[] = [];
   // what each side's events and findings say about a range, indexed once per Op (an Op can
   // compare hundreds of one-page ranges, and scanning every event per range was quadratic)
   const ia = opIndex(a);
   const ib = opIndex(b);
   for (const [lo, hi] of ranges) {
+    if (onePageInPlace && hi - lo === 1 && onePage(a, b, ia, ib, lo, raws)) continue;
     const v = views.get(lo, hi);
     compareRange(ia, ib, v.a, v.b, lo, hi, raws);
   }
@@ -260,12 +262,52 @@ function compareRange(a: OpIndex, b: OpIndex, va: RangeView, vb: RangeView, lo: 
   if (wakeA !== wakeB) add(raws, lo, hi, 'wake', 'wake', wakeA, wakeB, false);
   refcountDivergence(va, vb, mapDiff, raws, lo, hi);
   if (va.mapping !== vb.mapping) add(raws, lo, hi, 'association', 'mapping', va.mapping, vb.mapping, va.associated === vb.associated);
+  findingDivergence(a, b, lo, hi, raws);
+}
+
+/** The findings on [lo, hi) one side raised and the other did not. */
+function findingDivergence(a: OpIndex, b: OpIndex, lo: number, hi: number, raws: Raw[]): void {
   const fa = codes(a, lo, hi);
   const fb = codes(b, lo, hi);
   if (fa.length === 0 && fb.length === 0) return;
   const onlyA = fa.filter((c) => !fb.includes(c));
   const onlyB = fb.filter((c) => !fa.includes(c));
   if (onlyA.length || onlyB.length) add(raws, lo, hi, 'finding', 'findings', onlyA, onlyB, false);
+}
+
+/** onePage's reads of each side (module state: no object per range). */
+const pa: PlainPage = { refcount: 0, idle: 0, mapcount: 0, busy: false, mapping: null };
+const pb: PlainPage = { refcount: 0, idle: 0, mapcount: 0, busy: false, mapping: null };
+
+/**
+ * compareRange of a one-page range whose page is a written order-0 page in both states
+ * (plainPage), read in place instead of through two views: the same divergences, in the
+ * same order. False, having added nothing, where either page is another kind or the
+ * association words differ (whether each side's block is associated then needs the
+ * view's index): compareRange then.
+ */
+function onePage(a: OpResult, b: OpResult, ia: OpIndex, ib: OpIndex, p: number, raws: Raw[]): boolean {
+  if (!plainPage(a.model, a.state, p, pa) || !plainPage(b.model, b.state, p, pb) || pa.mapping !== pb.mapping) return false;
+  const hi = p + 1;
+  // both folios order 0: no folio-shape divergence
+  const mapDiff = pb.mapcount - pa.mapcount;
+  if (mapDiff !== 0) add(raws, p, hi, 'map-reference', 'mapcount', pa.mapcount, pb.mapcount, false);
+  if (pa.busy !== pb.busy) add(raws, p, hi, 'busy', 'busy', pa.busy, pb.busy, false);
+  const wa = anyIn(ia.waiters, p, hi);
+  const wb = anyIn(ib.waiters, p, hi);
+  if (wa !== wb) add(raws, p, hi, 'busy', 'waiting', wa, wb, false);
+  const wakeA = anyIn(ia.wakes, p, hi);
+  const wakeB = anyIn(ib.wakes, p, hi);
+  if (wakeA !== wakeB) add(raws, p, hi, 'wake', 'wake', wakeA, wakeB, false);
+  // refcountDivergence with one refcount a side and equal orders
+  if (pa.refcount !== pb.refcount) {
+    const heldDiff = pb.refcount - pb.idle - (pa.refcount - pa.idle);
+    if (heldDiff === 0 && pa.idle !== pb.idle) add(raws, p, hi, 'baseline', 'refcount', pa.refcount, pb.refcount, true);
+    else if (!(heldDiff === mapDiff && mapDiff !== 0)) add(raws, p, hi, 'refcount', 'refcount', pa.refcount, pb.refcount, false);
+  }
+  // equal association words: no association divergence
+  findingDivergence(ia, ib, p, hi, raws);
+  return true;
 }
 
 /**

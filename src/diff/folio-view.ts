@@ -222,6 +222,43 @@ function mappingWord(page: PageState, type: string | undefined, family: string):
   return page.mapping === 'TAIL_MAPPING' ? null : page.mapping;
 }
 
+/** What viewRange reads of a one-page range holding a written order-0 page (see plainPage). */
+export interface PlainPage {
+  refcount: number;
+  idle: number;
+  /** folio_mapcount(): `_mapcount` + 1. */
+  mapcount: number;
+  busy: boolean;
+  mapping: string | null;
+}
+
+/**
+ * The one-page range [pfn, pfn + 1) as viewRange would read it, where its page is
+ * written and neither head nor tail (a truncate compares 85 such ranges per Op on input
+ * (b)): the same words, into `out`, without a view. False, with `out` untouched, for
+ * any other page (viewRange then). Its folio is the page: order 0, one refcount, no
+ * _pincount.
+ */
+export function plainPage(model: RefcountModel, view: StateView, pfn: number, out: PlainPage): boolean {
+  const stored = view.stored(pfn);
+  if (stored === undefined || (stored.flags & PG_head) !== 0 || isTail(stored)) return false;
+  const type = findRange(view.ranges, pfn)?.pgmapType;
+  out.refcount = stored.refcount;
+  out.idle = type ? model.idleRefcount(type) : 0;
+  out.mapcount = stored.mapcount + 1;
+  // as viewRange: the busy test reads the page through the memo
+  if (type === 'fsdax') {
+    memo.view = view;
+    memo.pfn = pfn;
+    memo.page = stored;
+    out.busy = model.isBusy(memoSource, pfn);
+    memo.view = null;
+    memo.page = undefined;
+  } else out.busy = false;
+  out.mapping = mappingWord(stored, type, model.family);
+  return true;
+}
+
 /**
  * Reads a compared range [lo, hi) of one model's state. Folio by folio; an untouched
  * page of an order-0 range is its own folio with its range's initial words, so such
