@@ -215,6 +215,17 @@ const memoSource: PageSource = {
   page: (q) => (q === memo.pfn ? memo.page : memo.view!.page(q)),
 };
 
+/** The model's busy test of a written order-0 page, the page answered from the caller's hand (the memo). */
+function storedBusy(model: RefcountModel, view: StateView, pfn: number, stored: PageState): boolean {
+  memo.view = view;
+  memo.pfn = pfn;
+  memo.page = stored;
+  const busy = model.isBusy(memoSource, pfn);
+  memo.view = null;
+  memo.page = undefined;
+  return busy;
+}
+
 /** The association words of a folio head as compared ("F", "DAX_SHARED×2", "shared×2"), or null. */
 function mappingWord(page: PageState, type: string | undefined, family: string): string | null {
   if (page.mapping === PAGE_MAPPING_DAX_SHARED) return `DAX_SHARED×${page.index}`;
@@ -246,15 +257,7 @@ export function plainPage(model: RefcountModel, view: StateView, pfn: number, ou
   out.refcount = stored.refcount;
   out.idle = type ? model.idleRefcount(type) : 0;
   out.mapcount = stored.mapcount + 1;
-  // as viewRange: the busy test reads the page through the memo
-  if (type === 'fsdax') {
-    memo.view = view;
-    memo.pfn = pfn;
-    memo.page = stored;
-    out.busy = model.isBusy(memoSource, pfn);
-    memo.view = null;
-    memo.page = undefined;
-  } else out.busy = false;
+  out.busy = type === 'fsdax' && storedBusy(model, view, pfn, stored);
   out.mapping = mappingWord(stored, type, model.family);
   return true;
 }
@@ -307,14 +310,7 @@ export function viewRange(model: RefcountModel, view: StateView, lo: number, hi:
       held += stored.refcount - idle;
       mapcount += stored.mapcount + 1;
       // one busy folio makes the range busy: the test need not run again
-      if (!busy && fsdax) {
-        memo.view = view;
-        memo.pfn = p;
-        memo.page = stored;
-        busy = model.isBusy(memoSource, p);
-        memo.view = null;
-        memo.page = undefined;
-      }
+      if (!busy && fsdax) busy = storedBusy(model, view, p, stored);
       // the distinct association words (inline: a closure per call cost more than the words)
       const m = mappingWord(stored, type, model.family);
       if (m !== null && m !== mapping) {

@@ -3,7 +3,7 @@
  * (a diff asks for the span of every pfn an Op touched, per model). The answer must be
  * the accessors' compound_head() and folio_nr_pages() on every page a run touched.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,10 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { folioSpan, mergedFolioSpans } from '../../src/diff/folio-view.ts';
 import { Runner } from '../../src/engine/runner.ts';
 import { modelFor } from '../../src/models/index.ts';
-import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
 import { compoundHead, folioNrPages, type StateView } from '../../src/state/accessors.ts';
-import type { Op } from '../../src/events/op.ts';
-import { generateOps } from '../../bench/gen-ops.ts';
+import { generatedOps } from '../fixtures/bench-ops.ts';
 
 /** The span as the accessors derive it (folioSpan before its shortcut for written order-0 pages). */
 function reference(view: StateView, pfn: number): [number, number] {
@@ -29,14 +27,7 @@ describe('folioSpan', () => {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
           const file = join(dir, `ops-${seed}.jsonl`);
-          await generateOps(file, { ops: 150, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
-          const dec = new JsonlDecoder(file);
-          const ops: Op[] = [];
-          readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-            if (text === '') return;
-            const d = dec.decode(text, i + 1, true);
-            if (d.kind === 'op') ops.push(d.event);
-          });
+          const ops = await generatedOps(file, { ops: 150, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
           for (const family of ['legacy', 'unified'] as const) {
             const runner = new Runner(modelFor(family), { checkpointEvery: 0 });
             for (const op of ops) {
@@ -65,14 +56,7 @@ describe('folioSpan', () => {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
           const file = join(dir, `ops-${seed}.jsonl`);
-          await generateOps(file, { ops: 150, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
-          const dec = new JsonlDecoder(file);
-          const ops: Op[] = [];
-          readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-            if (text === '') return;
-            const d = dec.decode(text, i + 1, true);
-            if (d.kind === 'op') ops.push(d.event);
-          });
+          const ops = await generatedOps(file, { ops: 150, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
           const a = new Runner(modelFor('legacy'), { checkpointEvery: 0 });
           const b = new Runner(modelFor('unified'), { checkpointEvery: 0 });
           let checked = 0;

@@ -4,7 +4,7 @@
  * generated runs of input (b)'s kind, it must give exactly the divergences, in the same
  * order, that reading every range through its views gives.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -13,9 +13,7 @@ import { comparedRanges, compareRaws, ViewCache, type OpResult } from '../../src
 import { Runner } from '../../src/engine/runner.ts';
 import { modelFor, type RefcountModel } from '../../src/models/index.ts';
 import type { PageSource } from '../../src/state/accessors.ts';
-import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
-import type { Op } from '../../src/events/op.ts';
-import { generateOps } from '../../bench/gen-ops.ts';
+import { generatedOps } from '../fixtures/bench-ops.ts';
 
 describe('compareRaws, one-page ranges read in place', () => {
   it('gives what reading every range through its views gives (fast-check, numRuns 4)', async () => {
@@ -24,14 +22,7 @@ describe('compareRaws, one-page ranges read in place', () => {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(2 ** 18, 2 ** 28), async (seed, fsdaxPfns) => {
           const file = join(dir, `ops-${seed}.jsonl`);
-          await generateOps(file, { ops: 300, seed, fsdaxPfns, slots: 16, pmdEvery: 4 });
-          const dec = new JsonlDecoder(file);
-          const ops: Op[] = [];
-          readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-            if (text === '') return;
-            const d = dec.decode(text, i + 1, true);
-            if (d.kind === 'op') ops.push(d.event);
-          });
+          const ops = await generatedOps(file, { ops: 300, seed, fsdaxPfns, slots: 16, pmdEvery: 4 });
           const [ma, mb] = [modelFor('legacy'), modelFor('unified')];
           const a = new Runner(ma, { checkpointEvery: 0, draftOnly: true });
           const b = new Runner(mb, { checkpointEvery: 0, draftOnly: true });

@@ -4,17 +4,15 @@
  * events and findings per Op, the same pages and world in the draft after every Op
  * (diff reads nothing else), and the same final state.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../src/engine/runner.ts';
 import { modelFor } from '../../src/models/index.ts';
-import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
 import { pagesOf } from '../../src/state/sim-state.ts';
-import type { Op } from '../../src/events/op.ts';
-import { generateOps } from '../../bench/gen-ops.ts';
+import { generatedOps } from '../fixtures/bench-ops.ts';
 
 describe('Runner draftOnly', () => {
   it('refuses checkpoints', () => {
@@ -27,14 +25,7 @@ describe('Runner draftOnly', () => {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(7, 4096), async (seed, chunkSize) => {
           const file = join(dir, `ops-${seed}.jsonl`);
-          await generateOps(file, { ops: 200, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
-          const dec = new JsonlDecoder(file);
-          const ops: Op[] = [];
-          readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-            if (text === '') return;
-            const d = dec.decode(text, i + 1, true);
-            if (d.kind === 'op') ops.push(d.event);
-          });
+          const ops = await generatedOps(file, { ops: 200, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
           for (const family of ['legacy', 'unified'] as const) {
             const a = new Runner(modelFor(family), { checkpointEvery: 0, chunkSize });
             const b = new Runner(modelFor(family), { checkpointEvery: 0, draftOnly: true });

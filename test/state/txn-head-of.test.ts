@@ -5,7 +5,7 @@
  * page a run touches, next to it, and on untouched order-0 and compound ranges in
  * both tail encodings.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -13,12 +13,10 @@ import { describe, expect, it } from 'vitest';
 import { Runner } from '../../src/engine/runner.ts';
 import { step } from '../../src/engine/step.ts';
 import { modelFor } from '../../src/models/index.ts';
-import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
 import { createState } from '../../src/state/sim-state.ts';
 import { decodeTailWord } from '../../src/state/page.ts';
 import { Txn } from '../../src/state/txn.ts';
-import type { Op } from '../../src/events/op.ts';
-import { generateOps } from '../../bench/gen-ops.ts';
+import { generatedOps } from '../fixtures/bench-ops.ts';
 
 /** compound_head() and the folio's refcount from the page words alone. */
 function byWords(txn: Txn, pfn: number): [number, number] {
@@ -50,14 +48,7 @@ describe('Txn.headOf', () => {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
           const file = join(dir, `ops-${seed}.jsonl`);
-          await generateOps(file, { ops: 150, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
-          const dec = new JsonlDecoder(file);
-          const ops: Op[] = [];
-          readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-            if (text === '') return;
-            const d = dec.decode(text, i + 1, true);
-            if (d.kind === 'op') ops.push(d.event);
-          });
+          const ops = await generatedOps(file, { ops: 150, seed, fsdaxPfns: 2 ** 18, slots: 16, pmdEvery: 4 });
           for (const family of ['legacy', 'unified'] as const) {
             const runner = new Runner(modelFor(family), { checkpointEvery: 0 });
             for (const op of ops) {
