@@ -57,12 +57,29 @@ const KEEP_CHANGES = 4;
  * An Op's lines on a range as episodes keep them: one object per Op and range, shared by
  * every episode that keeps that step (about half of all steps are kept by more than one:
  * episodes of several classes on one range), so a spill writes its JSON once.
+ *
+ * A spilling diff keeps only the JSON, made with the lines: the lines are ropes of a few
+ * dozen pieces each, and kept until their episode closed (hundreds of Ops later) they
+ * were copied into the old generation piece by piece and then read back for the JSON
+ * from all over it (a munmap's close cost 70 µs for ~4 KB of text); one flat string
+ * made while the pieces are fresh costs a fraction of that.
  */
 interface StepText {
   readonly seq: number;
+  /** The lines, in a diff kept in memory (a spilling diff's have gone into `json`: NO_LINES). */
   readonly lines: readonly string[];
-  /** `JSON.stringify({ seq, lines })`, once a spill asked for it. */
+  /** How many lines the step has. */
+  readonly nLines: number;
+  /** `JSON.stringify({ seq, lines })`: in a spilling diff, made with the step; else on first use. */
   json: string | undefined;
+}
+
+/** A change an open episode keeps: its values, its lines and (spilling) the values' JSON. */
+interface Change {
+  readonly step: EpisodeStep;
+  readonly text: StepText;
+  /** `JSON.stringify(step)` in a spilling diff (see Open.startJson), else undefined. */
+  readonly json: string | undefined;
 }
 
 /** An episode still open. */
@@ -71,8 +88,15 @@ interface Open {
   readonly hi: number;
   readonly raw: Raw;
   readonly start: EpisodeStep;
-  readonly first: { step: EpisodeStep; text: StepText }[];
-  readonly last: { step: EpisodeStep; text: StepText }[];
+  /**
+   * `JSON.stringify(start)` in a spilling diff, made as the episode opens: the head's
+   * JSON is put together from its steps' when it closes (headJson), instead of
+   * serialising snapshot strings made hundreds of Ops before, from all over the old
+   * generation (see StepText).
+   */
+  readonly startJson: string | undefined;
+  readonly first: Change[];
+  readonly last: Change[];
   elided: number;
   readonly text: StepText;
   lastA: string;
@@ -95,6 +119,8 @@ interface Explained {
   readonly hi: number;
   readonly next: Explained | undefined;
   readonly s: [SideInput, SideInput];
+  /** The Op's lines on the range, once asked for. */
+  lines: string[] | undefined;
   text: StepText | undefined;
 }
 
@@ -179,16 +205,21 @@ export class DiffRunner {
           { name: this.modelA.name, events: (ia ??= new OpEvents(ea)), findings: ra.findings, snapshot: snapshot(va, waitersIn(wa, lo, hi)), waiterPfn: this.waiterPfnA },
           { name: this.modelB.name, events: (ib ??= new OpEvents(eb)), findings: rb.findings, snapshot: snapshot(vb, waitersIn(wb, lo, hi)), waiterPfn: this.waiterPfnB },
         ],
+        lines: undefined,
         text: undefined,
       };
       explained.set(lo, x);
       return x;
     };
-    /** The Op's lines on [lo, hi): the one StepText of this Op and range (episodes share it, and nothing changes it). */
+    /** The Op's lines on [lo, hi). */
+    const explain = (lo: number, hi: number): readonly string[] => {
+      const x = sides(lo, hi);
+      return (x.lines ??= stepLines(op, lo, hi, x.s, sole));
+    };
+    /** The Op's lines on [lo, hi) as episodes keep them: the one StepText of this Op and range (episodes share it, and nothing changes it). */
     const linesOf = (lo: number, hi: number): StepText => {
       const x = sides(lo, hi);
-      x.text ??= { seq: op.seq, lines: stepLines(op, lo, hi, x.s, sole), json: undefined };
-      return x.text;
+      return (x.text ??= this.stepText(op.seq, explain(lo, hi)));
     };
     const step = (lo: number, hi: number): EpisodeStep => {
       const s = sides(lo, hi).s;
@@ -205,7 +236,7 @@ export class DiffRunner {
         seq: op.seq, op: op.type, ...(op.line !== undefined ? { line: op.line } : {}),
         pfn: r.lo, pfns: [r.lo, r.hi - 1] as const, class: r.cls, field: r.field, a: r.a, b: r.b, reencoding: r.reencoding,
       };
-      const lines = [headline(r.cls, r.field), ...linesOf(r.lo, r.hi).lines];
+      const lines = [headline(r.cls, r.field), ...explain(r.lo, r.hi)];
       this.divergences.push({ ...d, explanation: lines.join('\n') });
     }
 
@@ -225,7 +256,7 @@ export class DiffRunner {
       if (st.a === e.lastA && st.b === e.lastB) continue;
       e.lastA = st.a;
       e.lastB = st.b;
-      const change = { step: st, text: linesOf(e.lo, e.hi) };
+      const change: Change = { step: st, text: linesOf(e.lo, e.hi), json: this.spill ? JSON.stringify(st) : undefined };
       if (e.first.length < KEEP_CHANGES) e.first.push(change);
       else {
         e.last.push(change);
@@ -247,8 +278,8 @@ export class DiffRunner {
         continue;
       }
       // the range changed shape (a folio formed or split across it): the old episode ends here
-      for (const e of same) this.close(e, st, noteText(op.seq, `${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`));
-      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, first: [], last: [], elided: 0, text, lastA: st.a, lastB: st.b, id: 0, found: 0 });
+      for (const e of same) this.close(e, st, this.stepText(op.seq, [`${opName(op)}: the compared range becomes ${pfnRange(r.lo, r.hi)}; continued there.`]));
+      this.add({ lo: r.lo, hi: r.hi, raw: r, start: st, startJson: this.spill ? JSON.stringify(st) : undefined, first: [], last: [], elided: 0, text, lastA: st.a, lastB: st.b, id: 0, found: 0 });
     }
     noteWaits(ea, this.waitersA);
     noteWaits(eb, this.waitersB);
@@ -263,14 +294,19 @@ export class DiffRunner {
     return true;
   }
 
+  /** A step's StepText: a spilling diff keeps its JSON only (see StepText). */
+  private stepText(seq: number, lines: readonly string[]): StepText {
+    return this.spill ? { seq, lines: NO_LINES, nLines: lines.length, json: JSON.stringify({ seq, lines }) } : { seq, lines, nLines: lines.length, json: undefined };
+  }
+
   private add(e: Open): void {
     this.open.add(e);
   }
 
   private close(e: Open, end: EpisodeStep | null, endText: StepText | null): void {
     this.open.remove(e);
-    const [head, steps] = finish(e, end, endText);
-    this.keepParts(head, steps);
+    const [head, steps, json] = finish(e, end, endText);
+    this.keepParts(head, steps, json);
   }
 
   /**
@@ -278,9 +314,9 @@ export class DiffRunner {
    * step's JSON written once however many episodes keep it; an in-memory diff gets
    * episodes of their own (their steps and lines not shared), as before.
    */
-  private keepParts(head: EpisodeHead, steps: readonly StepText[]): void {
-    if (this.spill) this.spill.addRecords(head, stepsJson(steps));
-    else this.closed.push(whole([head, steps]));
+  private keepParts(head: EpisodeHead, steps: readonly StepText[], json?: string): void {
+    if (this.spill) this.spill.addRecords(head, stepsJson(steps), json);
+    else this.closed.push(whole(head, steps));
   }
 
   /** Open episodes overlapping any of the ranges, once each (in the order open-index.ts gives). */
@@ -289,7 +325,7 @@ export class DiffRunner {
   }
 
   /** The counts and first divergences so far, and the open episodes finished (at the end of the input). */
-  private totals(): { summary: Record<DivergenceClass, number>; open: [EpisodeHead, StepText[]][] } {
+  private totals(): { summary: Record<DivergenceClass, number>; open: Finished[] } {
     const summary = Object.fromEntries(DIVERGENCE_CLASSES.map((c) => [c, 0])) as Record<DivergenceClass, number>;
     for (const d of this.divergences) summary[d.class]++;
     return { summary, open: this.open.all().map((e) => finish(e, null, null)) };
@@ -299,7 +335,7 @@ export class DiffRunner {
   result(): DiffResult {
     if (this.spill) throw new Error('DiffRunner.result: this runner spills its episodes; call spilledResult()');
     const { summary, open } = this.totals();
-    const episodes = [...this.closed, ...open.map(whole)];
+    const episodes = [...this.closed, ...open.map(([head, steps]) => whole(head, steps))];
     episodes.sort(episodeOrder);
     return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes, refEvents: this.a.refEvents + this.b.refEvents };
   }
@@ -308,12 +344,13 @@ export class DiffRunner {
   spilledResult(): SpilledDiffResult {
     if (!this.spill) throw new Error('DiffRunner.spilledResult: this runner keeps its episodes in memory; call result()');
     const { summary, open } = this.totals();
-    for (const [head, steps] of open) this.spill.addRecords(head, stepsJson(steps));
+    for (const [head, steps, json] of open) this.spill.addRecords(head, stepsJson(steps), json);
     return { models: [this.modelA.name, this.modelB.name], ops: this.ops, divergences: this.divergences, summary, episodes: this.spill.seal(), refEvents: this.a.refEvents + this.b.refEvents };
   }
 }
 
 const NO_OPEN: readonly Open[] = [];
+const NO_LINES: readonly string[] = [];
 const NO_FINDINGS: readonly Finding[] = [];
 
 /** The findings past the first `from` (the shared empty list where an Op found none, as nearly every Op). */
@@ -358,9 +395,9 @@ function pfnRange(lo: number, hi: number): string {
   return hi - lo > 1 ? `pfns ${hex(lo)}–${hex(hi - 1)}` : `pfn ${hex(lo)}`;
 }
 
-/** A step of one note line (not an Op's explanation). */
+/** A step of one note line (not an Op's explanation): its lines kept (finish() makes it as an episode closes, when only stepsJson() reads it). */
 function noteText(seq: number, line: string): StepText {
-  return { seq, lines: [line], json: undefined };
+  return { seq, lines: [line], nLines: 1, json: undefined };
 }
 
 /** Each step's JSON as an EpisodeText (`JSON.stringify({ seq, lines })`), written on first use and kept on the step. */
@@ -369,23 +406,39 @@ function stepsJson(steps: readonly StepText[]): string[] {
   return steps.map((t) => (t.json ??= JSON.stringify({ seq: t.seq, lines: t.lines })));
 }
 
+/** A finished episode: its head, its steps and, in a spilling diff, the head's JSON. */
+type Finished = [EpisodeHead, StepText[], string | undefined];
+
 /** An open episode finished: its head and steps (the Episode less its flattened explanation). */
-function finish(e: Open, end: EpisodeStep | null, endText: StepText | null): [EpisodeHead, StepText[]] {
+function finish(e: Open, end: EpisodeStep | null, endText: StepText | null): Finished {
   // the steps' seqs are their Ops' (a StepText is made at its Op: start, change, end)
   const steps: StepText[] = [e.text];
   for (const c of e.first) steps.push(c.text);
   if (e.elided) steps.push(noteText(-1, `… ${e.elided} more change(s) …`));
   for (const c of e.last) steps.push(c.text);
-  if (end !== null && endText !== null && endText.lines.length) steps.push(endText);
+  if (end !== null && endText !== null && endText.nLines) steps.push(endText);
   const head: EpisodeHead = {
     pfns: [e.lo, e.hi - 1], class: e.raw.cls, field: e.raw.field, a: e.raw.a, b: e.raw.b, reencoding: e.raw.reencoding, headline: headline(e.raw.cls, e.raw.field),
     start: e.start, end, changes: [...e.first, ...e.last].map((c) => c.step), elided: e.elided,
   };
-  return [head, steps];
+  return [head, steps, e.startJson === undefined ? undefined : headJson(head, e.startJson, e.first, e.last)];
+}
+
+/**
+ * `JSON.stringify(head)` of a spilling diff's episode, put together from the JSON its
+ * start and changes got as they were kept (Open.startJson): the keys in the order
+ * finish() gives them (test/diff/episode-spill.test.ts compares the two on every episode).
+ */
+function headJson(head: EpisodeHead, startJson: string, first: readonly Change[], last: readonly Change[]): string {
+  let changes = '';
+  for (const c of first) changes += changes.length ? `,${c.json!}` : c.json!;
+  for (const c of last) changes += changes.length ? `,${c.json!}` : c.json!;
+  const end = head.end === null ? 'null' : JSON.stringify(head.end);
+  return `{"pfns":[${head.pfns[0]},${head.pfns[1]}],"class":${JSON.stringify(head.class)},"field":${JSON.stringify(head.field)},"a":${JSON.stringify(head.a)},"b":${JSON.stringify(head.b)},"reencoding":${head.reencoding},"headline":${JSON.stringify(head.headline)},"start":${startJson},"end":${end},"changes":[${changes}],"elided":${head.elided}}`;
 }
 
 /** An episode from its head and steps, as a report reads it: steps and lines of its own. */
-function whole([head, shared]: [EpisodeHead, readonly StepText[]]): Episode {
+function whole(head: EpisodeHead, shared: readonly StepText[]): Episode {
   const steps: EpisodeText[] = shared.map((t) => ({ seq: t.seq, lines: [...t.lines] }));
   return { ...head, steps, explanation: steps.flatMap((t) => t.lines) };
 }

@@ -150,9 +150,10 @@ export class EpisodeSpill implements EpisodeSource {
    * Keeps a closed episode given as its head and its steps' JSON, one string per step
    * (`JSON.stringify(step)`; the caller may have written a step once for several
    * episodes). The steps record is written piece by piece, brackets and commas as bytes:
-   * joining the pieces first made a string the encoder had to flatten again.
+   * joining the pieces first made a string the encoder had to flatten again. `headJson`
+   * is `JSON.stringify(head)` where the caller has it.
    */
-  addRecords(head: EpisodeHead, stepJsons: readonly string[]): void {
+  addRecords(head: EpisodeHead, stepJsons: readonly string[], headJson?: string): void {
     if (this.order !== null) throw new Error('EpisodeSpill: add after seal');
     const c = this.cols;
     if (c.n === c.start.length) c.grow();
@@ -162,7 +163,7 @@ export class EpisodeSpill implements EpisodeSource {
     c.lo[i] = head.pfns[0];
     c.hi[i] = head.pfns[1];
     c.cls[i] = DIVERGENCE_CLASSES.indexOf(head.class);
-    const h = JSON.stringify(head);
+    const h = headJson ?? JSON.stringify(head);
     // 3 bytes per UTF-16 unit bound the encoding; a byte per bracket and comma
     let units = h.length;
     for (const t of stepJsons) units += t.length;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffOps, diffWithSpill } from '../../src/diff/diff-runs.ts';
+import { DiffRunner, diffOps, diffWithSpill } from '../../src/diff/diff-runs.ts';
+import { EpisodeSpill, type EpisodeHead } from '../../src/diff/episode-store.ts';
 import { modelFor } from '../../src/models/index.ts';
 import { JsonlDecoder } from '../../src/events/jsonl-decoder.ts';
 import type { Op } from '../../src/events/op.ts';
@@ -59,6 +60,41 @@ describe('diff episodes spilled to a temporary file', () => {
           expect(sp.episodes.length).toBe(0);
         }),
         { numRuns: 6, seed: 16 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('writes each head record as JSON.stringify(head), byte for byte, where the runner put it together from its steps (fast-check, numRuns 4)', async () => {
+    // DiffRunner serialises a spilled episode's start and changes as they are kept and
+    // joins them as it closes (diff-runs.ts headJson): the same string, keys in order
+    class CheckingSpill extends EpisodeSpill {
+      readonly joined: [string, string][] = [];
+      override addRecords(head: EpisodeHead, stepJsons: readonly string[], headJson?: string): void {
+        if (headJson !== undefined) this.joined.push([headJson, JSON.stringify(head)]);
+        super.addRecords(head, stepJsons, headJson);
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'dax-refsim-spill-test-'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 100, max: 600 }), fc.boolean(), async (seed, n, semantic) => {
+          const { ops } = await benchOps(n, seed, 12, dir);
+          const spill = new CheckingSpill();
+          try {
+            const r = new DiffRunner(modelFor('legacy'), modelFor('unified'), { semantic }, spill);
+            for (const op of ops) r.push(op);
+            const res = r.spilledResult();
+            // every episode but the one-Op (wake, finding) ones, closed or still open at the end
+            expect(spill.joined.length).toBeGreaterThan(0);
+            expect(spill.joined.length).toBeLessThanOrEqual(res.episodes.length);
+            for (const [joined, whole] of spill.joined) expect(joined).toBe(whole);
+          } finally {
+            spill.dispose();
+          }
+        }),
+        { numRuns: 4, seed: 7 },
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
