@@ -50,35 +50,52 @@ const CHANGES = new Set<RefEvent['type']>([...REF_TYPES, 'prep_compound', 'split
 
 
 /**
- * One side's events of one Op, indexed once (an Op can touch hundreds of compared
- * ranges, and reading every event per range was quadratic): each event that acts on a
- * page, sorted by pfn, with the id of its call path. The call path is the stack of
- * open enter markers, outermost first; a waiter woken inside a put runs in its own
- * task, so from its `wait_end` on, until the put's stack unwinds below that point, its
- * frames form a path of their own, opened by `(woken #N)`. A function that appears
+ * One side's events of one Op, read for the compared ranges an explanation asks about:
+ * each event that acts on a page, with the id of its call path. The call path is the
+ * stack of open enter markers, outermost first; a waiter woken inside a put runs in its
+ * own task, so from its `wait_end` on, until the put's stack unwinds below that point,
+ * its frames form a path of their own, opened by `(woken #N)`. A function that appears
  * twice in a row is named once.
+ *
+ * Nearly every Op a diff explains asks about one range a side, so the first question
+ * is answered by one walk of the events that names the paths of that range's events
+ * only (a legacy PMD fault emits over a thousand events, for 512 pages). An Op that asks
+ * about a second range (a truncate can ask about hundreds: reading every event per range
+ * was quadratic) has its events indexed then: sorted by pfn, every path named.
  */
 export class OpEvents {
   readonly events: readonly RefEvent[];
+  /** Range questions asked so far. */
+  private asked = 0;
   /**
-   * The events placed on pages, sorted by pfn then position: the pfn and the event's
-   * position in the Op as two flat lists (no object per event: ~48 events an Op, on
-   * nearly every Op a diff explains), and each event's call path id by its position.
+   * The placed events sorted by pfn then position, once indexed: the pfn and the event's
+   * position in the Op as two flat lists (no object per event).
    */
   private pfns: number[] = [];
   private idxs: number[] = [];
-  private readonly pathAt: number[];
-  private readonly paths: string[][] = [];
+  /** Each event's call path id by its position (-1: none, or not named by the walk that set it). */
+  private pathAt: number[] = [];
+  private paths: string[][] = [];
   private readonly waitEnds: RefEvent[] = [];
   /** pt_clear events with the pfn of the entry when this Op installed it (else undefined). */
   private readonly clears: (number | undefined)[] = [];
 
   constructor(events: readonly RefEvent[]) {
     this.events = events;
-    // a plain packed array: an Int32Array per OpEvents (two an Op) was a quarter of this constructor's time
-    this.pathAt = new Array<number>(events.length).fill(-1);
-    const pfns = this.pfns;
-    const idxs = this.idxs;
+  }
+
+  /**
+   * One walk of the events, the call stack kept: the paths of the placed events on
+   * [lo, hi) named (every placed event's where `all`), their positions returned in event
+   * order, and the Op's wait_end and pt_clear events listed (on the first walk).
+   */
+  private walk(lo: number, hi: number, all: boolean): number[] {
+    const events = this.events;
+    const first = this.asked === 1;
+    const placed: number[] = [];
+    // a plain packed array: an Int32Array per walk was a quarter of this walk's time
+    const pathAt = (this.pathAt = new Array<number>(events.length).fill(-1));
+    const paths: string[][] = (this.paths = []);
     const stack: string[] = [];
     const bases: { base: number; label: string }[] = [];
     const ids = new Map<string, number>();
@@ -105,13 +122,13 @@ export class OpEvents {
       if (id === undefined) {
         const path = stack.slice(from).filter((fn, i, frames) => i === 0 || frames[i - 1] !== fn);
         if (top) path.unshift(top.label);
-        id = this.paths.length;
-        this.paths.push(path);
+        id = paths.length;
+        paths.push(path);
         ids.set(key, id);
       }
       return (memo[stack.length] = id);
     };
-    // a plain loop (no closure call per event): an Op's events are indexed on nearly every Op a diff explains
+    // a plain loop (no closure call per event)
     for (let idx = 0; idx < events.length; idx++) {
       const e = events[idx]!;
       if (e.type === 'enter') {
@@ -125,16 +142,16 @@ export class OpEvents {
         continue;
       }
       if (e.type === 'wait_end') {
-        this.waitEnds.push(e);
+        if (first) this.waitEnds.push(e);
         bases.push({ base: stack.length, label: `(woken #${e.waiter})` });
         memo[stack.length] = -2;
         continue;
       }
       if (e.type === 'pt_clear') {
-        this.clears.push(ptPfn?.get(e.mm)?.get(e.addr));
+        if (first) this.clears.push(ptPfn?.get(e.mm)?.get(e.addr));
         continue;
       }
-      if (e.type === 'pt_set') {
+      if (e.type === 'pt_set' && first) {
         ptPfn ??= new Map<string, Map<number, number>>();
         let byAddr = ptPfn.get(e.mm);
         if (byAddr === undefined) ptPfn.set(e.mm, (byAddr = new Map<number, number>()));
@@ -143,40 +160,59 @@ export class OpEvents {
       // the pfn read as a field (undefined where an event has none) rather than tested with `in`
       const pfn = (e as { readonly pfn?: unknown }).pfn;
       if (typeof pfn !== 'number' || pfn < 0) continue;
-      const path = CHANGES.has(e.type) ? pathId() : -1;
-      this.pathAt[idx] = path;
-      pfns.push(pfn);
-      idxs.push(idx);
-      if ((e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== pfn && e.page >= 0) {
-        pfns.push(e.page);
-        idxs.push(idx);
+      // an rmap event is placed on its page too (an order-0 page of a larger mapping)
+      const page = (e.type === 'add_rmap' || e.type === 'remove_rmap') && e.page !== pfn && e.page >= 0 ? e.page : -1;
+      if (!all && !(pfn >= lo && pfn < hi) && !(page >= lo && page < hi)) continue;
+      pathAt[idx] = CHANGES.has(e.type) ? pathId() : -1;
+      if (!all) {
+        placed.push(idx);
+        continue;
+      }
+      this.pfns.push(pfn);
+      this.idxs.push(idx);
+      if (page >= 0) {
+        this.pfns.push(page);
+        this.idxs.push(idx);
       }
     }
-    // positions rise as pushed, so the lists are sorted unless a pfn falls (most Ops act on one page)
+    return placed;
+  }
+
+  /** Indexes the placed events by pfn (see the class comment): every path named. */
+  private index(): void {
+    this.walk(0, 0, true);
+    const pfns = this.pfns;
+    const idxs = this.idxs;
+    // positions rise as pushed, so the lists are sorted unless a pfn falls
     let sorted = true;
     for (let i = 1; i < pfns.length && sorted; i++) if (pfns[i]! < pfns[i - 1]! || (pfns[i] === pfns[i - 1] && idxs[i]! <= idxs[i - 1]!)) sorted = false;
-    if (!sorted) {
-      if (pfns.length < POS_SPAN && maxOf(pfns) < PFN_SPAN) {
-        // pfn and position packed into one exact double, sorted as numbers without a comparator call
-        const keys = new Float64Array(pfns.length);
-        for (let i = 0; i < pfns.length; i++) keys[i] = pfns[i]! * POS_SPAN + idxs[i]!;
-        keys.sort();
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i]!;
-          const idx = k % POS_SPAN;
-          pfns[i] = (k - idx) / POS_SPAN;
-          idxs[i] = idx;
-        }
-      } else {
-        const order = pfns.map((_, i) => i).sort((x, y) => pfns[x]! - pfns[y]! || idxs[x]! - idxs[y]!);
-        this.pfns = order.map((i) => pfns[i]!);
-        this.idxs = order.map((i) => idxs[i]!);
+    if (sorted) return;
+    if (pfns.length < POS_SPAN && maxOf(pfns) < PFN_SPAN) {
+      // pfn and position packed into one exact double, sorted as numbers without a comparator call
+      const keys = new Float64Array(pfns.length);
+      for (let i = 0; i < pfns.length; i++) keys[i] = pfns[i]! * POS_SPAN + idxs[i]!;
+      keys.sort();
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const idx = k % POS_SPAN;
+        pfns[i] = (k - idx) / POS_SPAN;
+        idxs[i] = idx;
       }
+    } else {
+      const order = pfns.map((_, i) => i).sort((x, y) => pfns[x]! - pfns[y]! || idxs[x]! - idxs[y]!);
+      this.pfns = order.map((i) => pfns[i]!);
+      this.idxs = order.map((i) => idxs[i]!);
     }
   }
 
-  /** The positions in the Op of the placed events on [lo, hi), in event order, each once. */
+  /**
+   * The positions in the Op of the placed events on [lo, hi), in event order, each once.
+   * Their call paths are what {@link pathsOf} reads until the next call.
+   */
   in(lo: number, hi: number): number[] {
+    this.asked++;
+    if (this.asked === 1) return this.walk(lo, hi, false);
+    if (this.asked === 2) this.index();
     const pfns = this.pfns;
     const idxs = this.idxs;
     let a = 0;
@@ -205,7 +241,7 @@ export class OpEvents {
     return this.pathsOf(this.in(lo, hi));
   }
 
-  /** {@link callPaths} of the placed events `in(lo, hi)` gave (sideActions reads them once for both). */
+  /** {@link callPaths} of the placed events the last `in(lo, hi)` gave (sideActions reads them once for both). */
   pathsOf(placed: readonly number[]): string[][] {
     // the ids seen kept in a list (an Op's range has a few paths: no Set per call)
     const ids: number[] = [];
@@ -220,13 +256,15 @@ export class OpEvents {
     return out.filter((p, i) => !out.some((q, j) => j !== i && q.length > p.length && p.every((fn, k) => q[k] === fn)));
   }
 
-  /** The wait_end events of the Op. */
+  /** The wait_end events of the Op (read after a range question: the walk lists them). */
   ends(): readonly RefEvent[] {
+    if (this.asked === 0) throw new Error('OpEvents.ends: ask in(lo, hi) first');
     return this.waitEnds;
   }
 
-  /** Page-table entries cleared on [lo, hi); one whose pfn is unknown counts only for `soleRange`. */
+  /** Page-table entries cleared on [lo, hi); one whose pfn is unknown counts only for `soleRange` (read after a range question). */
   cleared(lo: number, hi: number, soleRange: boolean): number {
+    if (this.asked === 0) throw new Error('OpEvents.cleared: ask in(lo, hi) first');
     let n = 0;
     for (const p of this.clears) if (p === undefined ? soleRange : p >= lo && p < hi) n++;
     return n;
@@ -274,12 +312,12 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
   let mappings: (string | null)[] | undefined;
   let shares: number[] | undefined;
   let entries: { level: string; refcounted: boolean }[] | undefined;
+  const placed = op.in(lo, hi);
   for (const e of op.ends()) {
     if (e.type !== 'wait_end') continue;
     const p = waiterPfn(e.waiter);
     if (e.how === 'woken' && p !== undefined && p >= lo && p < hi) (released ??= []).push(e.waiter);
   }
-  const placed = op.in(lo, hi);
   for (const idx of placed) {
     const e = op.events[idx]!;
     switch (e.type) {
