@@ -55,6 +55,14 @@ const cfg = {
   pmemEvents: num('BENCH_PMEM_EVENTS', quick ? 500_000 : 1_000_000),
   sparsePfns: num('BENCH_SPARSE_PFNS', 4_194_304),
   rounds: num('BENCH_ROUNDS', quick ? 2 : 3),
+  /**
+   * Runs of the diff of (b), each between two baseline runs. A full run's diff of 1 M
+   * Ops takes over a minute, so it runs once; QUICK's of 100 k Ops takes ~10 s, one
+   * run of it was the one contender measured only once, and the machine's speed moves
+   * by ±25% between runs of that length, so it gets the interleaved rounds the others
+   * get (its best kept).
+   */
+  diffRounds: num('BENCH_DIFF_ROUNDS', quick ? 2 : 1),
   kernel: '7.2.13',
   slots: 256,
   pmdEvery: 8,
@@ -247,13 +255,18 @@ async function main(): Promise<void> {
   const atN = atRun.atN.map((x) => ({ n: x.n, ms: median(x.ms), first: x.ms[0]!, refold: x.refold }));
   const atNMs = Math.max(...atN.map((x) => x.ms));
 
-  // diff of (b) takes minutes: one run, between two baseline runs of the same minutes
-  // (the faster of those two and the interleaved best is its reference)
-  phase('input (b): diff (child process, library path of dax-refsim diff), between two baseline runs');
-  const baseBefore = child<ChildTimed>('baseline', a);
-  const diff = child<ChildDiff>('diff', b);
-  const baseAfter = child<ChildTimed>('baseline', a);
-  const diffBase = fastest([base, baseBefore, baseAfter]);
+  // the diff of (b), each run between two baseline runs of the same minutes (the fastest
+  // of those and of the interleaved rounds is its reference); cfg.diffRounds says why
+  // a full run makes one
+  phase(`input (b): diff (child process, library path of dax-refsim diff), ${cfg.diffRounds} run(s), each between two baseline runs`);
+  const diffBaselines: ChildTimed[] = [child<ChildTimed>('baseline', a)];
+  const diffRuns: ChildDiff[] = [];
+  for (let i = 0; i < cfg.diffRounds; i++) {
+    diffRuns.push(child<ChildDiff>('diff', b));
+    diffBaselines.push(child<ChildTimed>('baseline', a));
+  }
+  const diff = fastest(diffRuns);
+  const diffBase = fastest([base, ...diffBaselines]);
   const diffRate = rate(diff.refEvents, diff.ms);
 
   phase('scaling, 10 M events, check of the large trace');
@@ -406,7 +419,7 @@ async function main(): Promise<void> {
       ioLimitLinesPerSec: Math.round(ioRate), readlineLinesPerSec: Math.round(rlRate), baselineEventsPerSec: Math.round(baseRate),
       replayEventsPerSec: Math.round(repRate), replayCliWallMs: Math.round(cliMs), diffRefEventsPerSec: Math.round(diffRate), diffBaselineEventsPerSec: Math.round(diffBaseRate),
     },
-    replay: rep, replayWithCheckpoints: repCp, replayCli: cliRun, diff, baseline: base, diffBaselines: [baseBefore, baseAfter], ioLimit: io, readline: rl, check: chk, checkLarge: checkRun,
+    replay: rep, replayWithCheckpoints: repCp, replayCli: cliRun, diff, baseline: base, diffBaselines, diffRuns, ioLimit: io, readline: rl, check: chk, checkLarge: checkRun,
     rounds, atN, atNCheckpoints: { count: atRun.checkpoints, every: atRun.every },
     scaling: {
       events: scaleRows.map((s) => ({ events: s.events, eventsPerSec: Math.round(rate(s.r.inputs, s.r.ms)), maxRssMB: s.r.maxRssMB })),
