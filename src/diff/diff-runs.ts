@@ -430,9 +430,7 @@ function finish(e: Open, end: EpisodeStep | null, endText: StepText | null): Fin
  * finish() gives them (test/diff/episode-spill.test.ts compares the two on every episode).
  */
 function headJson(head: EpisodeHead, startJson: string, first: readonly Change[], last: readonly Change[]): string {
-  let changes = '';
-  for (const c of first) changes += changes.length ? `,${c.json!}` : c.json!;
-  for (const c of last) changes += changes.length ? `,${c.json!}` : c.json!;
+  const changes = [...first, ...last].map((c) => c.json!).join(',');
   const end = head.end === null ? 'null' : JSON.stringify(head.end);
   return `{"pfns":[${head.pfns[0]},${head.pfns[1]}],"class":${JSON.stringify(head.class)},"field":${JSON.stringify(head.field)},"a":${JSON.stringify(head.a)},"b":${JSON.stringify(head.b)},"reencoding":${head.reencoding},"headline":${JSON.stringify(head.headline)},"start":${startJson},"end":${end},"changes":[${changes}],"elided":${head.elided}}`;
 }
