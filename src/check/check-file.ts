@@ -51,7 +51,7 @@ export async function* readStage(path: string, opts: PipelineOptions = {}, tail?
       readsAll: (header) => liftModeOf(header, opts) === 'ops',
       record: (record) => void out.push({ type: 'record', record }),
       pageRef: (r, line) => {
-        out.push({ type: 'ref', ref: { line, op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, mapcount: r.mapcount ?? null, head: r.head ?? null } });
+        out.push({ type: 'ref', line, op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, mapcount: r.mapcount ?? null, head: r.head ?? null });
         return true;
       },
       issue: (issue) => void out.push({ type: 'issue', issue }),

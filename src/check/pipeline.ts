@@ -95,11 +95,18 @@ export interface PipelineOptions extends ProfileChoice {
 /** How the lifter reads a trace. */
 export type LiftMode = 'ops' | 'refs';
 
+/**
+ * A page_ref event as it flows through the stages: the comparer's input itself, tagged
+ * (one object per event from the reader to the comparer: a wrapper around it was a
+ * second allocation per event, a tenth of check's garbage collection).
+ */
+export type RefItem = PageRefInput & { readonly type: 'ref' };
+
 /** What the lifter hands to the model run. */
 export type Lifted =
   | { readonly type: 'start'; readonly header: TraceHeader; readonly mode: LiftMode; readonly ranges: readonly DeviceRange[]; readonly rangeSource: 'header' | '--pmem' | 'none'; readonly lifter: Lifter | null }
   | { readonly type: 'item'; readonly item: LiftItem }
-  | { readonly type: 'ref'; readonly ref: PageRefInput }
+  | RefItem
   | { readonly type: 'skipped'; readonly what: string; readonly line: number; readonly count?: number }
   | { readonly type: 'loss'; readonly line: number; readonly cpu: number | null; readonly events: number; readonly how: 'LOST' | 'DROPPED' | 'overwritten' }
   | { readonly type: 'issue'; readonly issue: ParseIssue }
@@ -110,7 +117,7 @@ export type Run =
   | { readonly type: 'start'; readonly header: TraceHeader; readonly mode: LiftMode; readonly model: RefcountModel; readonly ranges: readonly DeviceRange[]; readonly infer: boolean }
   | { readonly type: 'op'; readonly logged: LoggedOp; readonly item: Extract<LiftItem, { kind: 'op' }> }
   | { readonly type: 'record'; readonly record: TraceRecord }
-  | { readonly type: 'ref'; readonly ref: PageRefInput }
+  | RefItem
   | { readonly type: 'end' };
 
 /** What every stage adds to the report as it goes. */
@@ -153,8 +160,8 @@ function headFlag(r: PageRefRecord): boolean | null {
 }
 
 /** A page_ref record as the comparer reads it. */
-export function pageRefInput(r: PageRefRecord): PageRefInput {
-  return { line: r.line, op: r.op, pfn: r.pfn, count: r.count, mapcount: r.mapcount, val: r.val, ret: r.ret, head: headFlag(r) };
+export function pageRefInput(r: PageRefRecord): RefItem {
+  return { type: 'ref', line: r.line, op: r.op, pfn: r.pfn, count: r.count, val: r.val, ret: r.ret, mapcount: r.mapcount, head: headFlag(r) };
 }
 
 /** Records no lifter reads: other tracers, the scheduler, IRQs (their event name, for the count). */
@@ -167,7 +174,7 @@ function unrelated(r: TraceRecord): string | null {
  * page_ref events, see {@link liftModeOf}) page_ref events straight from the byte
  * scanner, and the count of the lines it left unread.
  */
-export type ReadItem = TraceItem | { readonly type: 'ref'; readonly ref: PageRefInput } | { readonly type: 'unread'; readonly lines: number };
+export type ReadItem = TraceItem | RefItem | { readonly type: 'unread'; readonly lines: number };
 
 /** How a trace is lifted: Ops when probe definitions are known (the header's, or --probes), else page_ref events as RefEvents. */
 export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'probes'>): LiftMode {
@@ -234,7 +241,7 @@ function* liftOne(it: ReadItem, at: { lifter: Lifter | null; mode: LiftMode; las
     // which defined probes fired (at most one entry per definition: bounded)
     if (r.kind === 'kprobe' && r.probe !== null) at.probed.add(r.probe.name);
     if (at.mode === 'refs') {
-      if (r.kind === 'page_ref') yield { type: 'ref', ref: pageRefInput(r) };
+      if (r.kind === 'page_ref') yield pageRefInput(r);
       else yield { type: 'skipped', what: r.kind === 'kprobe' ? `kprobe ${r.event} (no probe definition: give --probes)` : r.event, line: r.line };
       return;
     }
@@ -281,7 +288,7 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
   };
   const observe = (l: Lifted): void => {
     // evidence of the recording model, from recorded values alone (no model needed)
-    if (l.type === 'ref') ctx.evidence.pageRef(l.ref.line, l.ref.pfn, priorCount(l.ref), l.ref.mapcount, l.ref.head, certainType(l.ref.pfn), l.ref);
+    if (l.type === 'ref') ctx.evidence.pageRef(l.line, l.pfn, priorCount(l), l.mapcount, l.head, certainType(l.pfn), l);
     else if (l.type === 'item') {
       const recs = l.item.kind === 'op' ? l.item.records : [l.item.record];
       // the pages touched before the first snap: its value of them is no resting count
@@ -476,7 +483,7 @@ function compareOne(r: Run, ctx: CheckContext): void {
     }
   } else if (r.type === 'op') ctx.checker!.onLogged(r.logged, r.item);
   else if (r.type === 'record') ctx.checker!.onItem({ kind: 'record', record: r.record });
-  else if (r.type === 'ref') ctx.refChecker!.push(r.ref);
+  else if (r.type === 'ref') ctx.refChecker!.push(r);
   else {
     ctx.checker?.finish();
     const c = ctx.checker;

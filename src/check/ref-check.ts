@@ -132,6 +132,10 @@ export class RefChecker {
     // a plain page (Txn.plainRefcount; read again: a resync may have written it) takes the shared page of its new count, no copy
     const before2 = prior === null || prior === current ? plain : runner.draft.plainRefcount(r.pfn);
     let after = before2 === before2 ? runner.foldPlainPageRef(r.pfn, before2, r.op, r.val, null, seq) : Number.NaN;
+    // stored as a shared plain page, with the raw `_mapcount` plainRefcount() read (read
+    // now: endInput() may commit the chunk, and the next chunk's draft has read no page yet)
+    const storedPlain = after === after;
+    const plainMap = runner.draft.plainMapcount;
     if (after !== after && !runner.foldPageRef(runner.draft.mut(r.pfn)!, r.op, r.val, null, seq)) {
       runner.foldOnly({ seq, type: r.op, pfn: r.pfn, val: r.val });
     }
@@ -141,8 +145,11 @@ export class RefChecker {
     if (after !== after) after = runner.refcountOf(r.pfn)!;
     this.compare(r.line, r.pfn, 'count', r.count, after, fn, lost);
     if (r.ret !== null && ret !== null) this.compare(r.line, r.pfn, 'ret', r.ret, ret, fn, lost);
+    // a page the fold stored plain, at the count recorded, has that mapcount still:
+    // mapcount() need not look the page up again
+    const keptPlain = storedPlain && r.count === after;
     if (r.count !== after) runner.foldOnly({ seq, type: 'set', pfn: r.pfn, val: r.count });
-    if (r.mapcount !== null) this.mapcount(r, fn, lost);
+    if (r.mapcount !== null) this.mapcount(r, fn, lost, keptPlain ? after : Number.NaN, plainMap);
     this.lastLine.set(r.pfn, r.line);
     if (this.opts.onFinding !== undefined && runner.findings.length > 0) {
       // this event's line where the event itself raised one (its resyncs fold under its seq);
@@ -158,23 +165,30 @@ export class RefChecker {
     else this.tally.mismatch(line, pfn, field, recorded, simulated, fn);
   }
 
-  /** The recorded mapcount against the model's (see the file comment). */
-  private mapcount(r: PageRefInput, fn: string, lost: string | null): void {
+  /**
+   * The recorded mapcount against the model's (see the file comment). `known`: the
+   * page's count where push() just stored it plain with raw `_mapcount` `knownMap`,
+   * else NaN.
+   */
+  private mapcount(r: PageRefInput, fn: string, lost: string | null, known: number, knownMap: number): void {
     const src = this.runner.draft;
     // a plain page is order-0: page_mapcount() is its _mapcount + 1 (pageRefMapcount)
-    const plain = src.plainRefcount(r.pfn);
-    const sim = plain === plain ? (this.opts.mapcountStyle === 'raw' ? src.plainMapcount : src.plainMapcount + 1) : pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
+    const plain = known === known ? known : src.plainRefcount(r.pfn);
+    const rawMap = known === known ? knownMap : src.plainMapcount;
+    const sim = plain === plain ? (this.opts.mapcountStyle === 'raw' ? rawMap : rawMap + 1) : pageRefMapcount(src, r.pfn, this.opts.mapcountStyle);
     if (sim === null || r.mapcount === null) return;
     if (sim === r.mapcount) {
       this.tally.matchAt(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
       return;
     }
+    // a difference: read the page in this draft after all (storePlain() takes the pgmap plainRefcount() read)
+    if (known === known) src.plainRefcount(r.pfn);
     if (this.model.profile.family === 'unified' || lost !== null) {
       const reason = lost ?? 'an rmap change (folio_add_file_rmap_*() / folio_remove_rmap_*()) is no page_ref event: the trace cannot show when it happened';
       this.tally.unknown({ line: r.line, pfn: r.pfn, field: 'mapcount', recorded: r.mapcount, simulated: sim, function: fn, reason });
     } else this.tally.mismatch(r.line, r.pfn, 'mapcount', r.mapcount, sim, fn);
     const raw = this.opts.mapcountStyle === 'raw' ? r.mapcount : r.mapcount - 1;
-    const simRaw = plain === plain ? src.plainMapcount : (src.page(r.pfn)?.mapcount ?? -1);
+    const simRaw = plain === plain ? rawMap : (src.page(r.pfn)?.mapcount ?? -1);
     const d = raw - simRaw;
     if (Math.abs(d) <= MAX_RESYNC_MAPPINGS && src.readWorld().ptes.size === 0) {
       // what resyncEvents gives where no page table maps a page (a page_ref-only check
