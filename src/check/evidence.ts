@@ -32,7 +32,7 @@
  */
 import type { PgmapType } from '../events/op.ts';
 import { hex, PUD_ORDER } from '../kernel/constants.ts';
-import { PfnTable } from './pfn-table.ts';
+import { PfnSet, PfnTable } from './pfn-table.ts';
 
 /** A model family. */
 export type Family = 'legacy' | 'unified';
@@ -55,7 +55,7 @@ const UNIFIED_ONLY: ReadonlySet<string> = new Set(['vmf_insert_folio_pmd', 'vmf_
 export class EvidenceCollector {
   private readonly items = new Map<string, Evidence>();
   /** pfns seen by a page_ref event (a first event shows the resting count). */
-  private readonly seen = new PfnTable();
+  private readonly seen = new PfnSet();
   /** A raw `_mapcount` was printed (−1 appears): 6.10+, where 0 means mapped once. */
   private rawMapcount = false;
   /**
@@ -106,8 +106,7 @@ export class EvidenceCollector {
     if (put !== undefined && put.op === 'mod_and_return' && put.val < 0 && !this.has('legacy:devmap hook')) {
       this.add({ family: 'legacy', kind: 'devmap hook', line, text: `pfn ${hex(pfn)} dropped ${-put.val} reference(s) by page_ref_mod_and_return (folio_ref_sub_return() of the devmap put hook __put_devmap_managed_*_refs(), legacy only; unified kernels put a DAX folio with folio_put_refs(), page_ref_mod_and_test)` });
     }
-    const first = this.seen.get(pfn) === 0;
-    if (first) this.seen.set(pfn, 1);
+    const first = this.seen.add(pfn);
     if (first && prior === 0 && !this.has('unified:idle value')) {
       this.add({ family: 'unified', kind: 'idle value', line, text: `pfn ${hex(pfn)} is at count 0 before its first event (unified idles an FS DAX folio at 0; a legacy DAX page rests at 1 and never reaches 0 while its pgmap lives)` });
     }
