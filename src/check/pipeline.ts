@@ -185,9 +185,15 @@ export function liftModeOf(header: TraceHeader, opts: Pick<PipelineOptions, 'pro
 export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts: PipelineOptions): AsyncGenerator<readonly Lifted[]> {
   const at = { lifter: null as Lifter | null, mode: 'ops' as LiftMode, lastRead: 0, header: null as TraceHeader | null, probed: new Set<string>() };
   for await (const batch of items) {
+    // the hot path of a page_ref trace: a batch of page_ref events only is already the
+    // Lifted one (no copy of thousands of items a batch)
+    if (onlyRefs(batch)) {
+      yield batch;
+      continue;
+    }
     let out: Lifted[] = [];
     for (const it of batch) {
-      // the hot path of a page_ref trace: its item is already the Lifted one (same shape)
+      // a page_ref event is already the Lifted item (same shape)
       if (it.type === 'ref') {
         out.push(it);
         continue;
@@ -204,6 +210,12 @@ export async function* liftStage(items: AsyncIterable<readonly ReadItem[]>, opts
     }
     if (out.length > 0) yield out;
   }
+}
+
+/** Whether every item of a batch is a page_ref event (a stage may then pass the batch on as it is). */
+function onlyRefs(batch: readonly { readonly type: string }[]): batch is readonly RefItem[] {
+  for (let i = 0; i < batch.length; i++) if (batch[i]!.type !== 'ref') return false;
+  return true;
 }
 
 /** What the lifter stage makes of one read item other than a page_ref event (`at`: its lifter and mode, set at the header). */
@@ -386,6 +398,13 @@ export async function* runStage(lifted: AsyncIterable<readonly Lifted[]>, opts: 
     yield* forward(l);
   }
   for await (const batch of lifted) {
+    // the hot path of a page_ref trace: a batch of page_ref events only, once the model
+    // is chosen, goes on as it came (each event observed; its Run is itself)
+    if (model !== null && onlyRefs(batch)) {
+      for (const l of batch) observe(l);
+      yield batch;
+      continue;
+    }
     let out: Run[] = [];
     for (const l of batch) {
       // the hot path of a page_ref trace: one RefEvent, no generator per item

@@ -55,14 +55,25 @@ export interface RunnerOptions {
    * commit only freezes what the chunk wrote and starts a new draft over it), but a
    * page written again in a later chunk is no longer copied again, nor frozen, nor
    * collected: 25–30% of a diff's CPU time on the bench's input (b). No checkpoints
-   * (they are committed states): `checkpointEvery` must be 0.
+   * (they are committed states): `checkpointEvery` must be 0. (It commits after all at
+   * `maxDraftCopies` page copies, between inputs.)
    */
   readonly draftOnly?: boolean;
+  /** Page copies a draftOnly draft holds before it commits (default {@link MAX_DRAFT_COPIES}). */
+  readonly maxDraftCopies?: number;
   readonly state?: CreateStateOptions;
 }
 
 /** Default RefEvents per chunk. */
 export const DEFAULT_CHUNK = 4096;
+
+/**
+ * Page copies a draftOnly Runner's draft holds before it commits after all (about 30
+ * MiB of pages): bounds its memory where pages go back and forth between shared plain
+ * pages and copies (check's page_ref comparer); a diff of the bench's 100 k Ops makes
+ * 17.6 k copies a side, so it never reaches it there.
+ */
+export const MAX_DRAFT_COPIES = 1 << 18;
 
 /**
  * Default inputs between checkpoints: `stateAt` rebuilds a checkpoint's state and
@@ -99,6 +110,7 @@ export class Runner {
   readonly events: RefEvent[] = [];
   private readonly record: boolean;
   private readonly draftOnly: boolean;
+  private readonly maxDraftCopies: number;
   private readonly model: RefcountModel | undefined;
   /** One sink for every fold (no closure per event). */
   private readonly sink = (f: Finding): void => void this.findings.push(f);
@@ -112,6 +124,7 @@ export class Runner {
     this.checkpointAt = opts.checkpointAt;
     this.record = opts.recordEvents ?? false;
     this.draftOnly = opts.draftOnly ?? false;
+    this.maxDraftCopies = opts.maxDraftCopies ?? MAX_DRAFT_COPIES;
     if (this.draftOnly && this.checkpointEvery > 0) throw new Error('Runner: draftOnly keeps no checkpoints (checkpointEvery must be 0)');
     this.committed = initial ?? createState(opts.state ?? stateOptionsOf(model));
     this.txn = new Txn(this.committed);
@@ -248,7 +261,10 @@ export class Runner {
 
   private afterInput(position?: number): void {
     this.inputs++;
-    if (this.pending >= this.chunkSize && !this.draftOnly) this.commit();
+    // a draftOnly run still commits once its draft holds maxDraftCopies page copies:
+    // a page stored shared and plain (Txn.storePlain) and written again is copied again,
+    // so a long run could otherwise keep one copy per such write
+    if (this.draftOnly ? this.txn.copies >= this.maxDraftCopies : this.pending >= this.chunkSize) this.commit();
     if (this.checkpointEvery > 0 && this.inputs % this.checkpointEvery === 0) {
       if (this.checkpointAt !== undefined) return this.keepOnlyNearest(position);
       this.commit();

@@ -88,6 +88,11 @@ export class Txn {
     this.events = base.events;
   }
 
+  /** Pages copied in this chunk (each frozen at commit). */
+  get copies(): number {
+    return this.freshPages.length;
+  }
+
   /** The pages as they stand in this chunk. */
   private get tree(): PageTree {
     return this.dirs ?? this.base.pages;

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Runner } from '../../src/engine/runner.ts';
 import { modelFor } from '../../src/models/index.ts';
 import { pagesOf } from '../../src/state/sim-state.ts';
+import type { RefEvent } from '../../src/events/ref-event.ts';
 import { generatedOps } from '../fixtures/bench-ops.ts';
 
 describe('Runner draftOnly', () => {
@@ -56,5 +57,34 @@ describe('Runner draftOnly', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('commits after all once its draft holds maxDraftCopies page copies, and still equals a committing Runner', () => {
+    // check's comparer: a page stored shared and plain (storePlain) and then written
+    // through mut() is copied again each time; the bound keeps those copies from piling up
+    const init: RefEvent = { seq: 1, type: 'memmap_init', pfn: 0, nr: 64, pgmap: 'p', pgmapType: 'fsdax', refcount: 0, vmemmapShift: 0 };
+    const a = new Runner(modelFor('unified'), { checkpointEvery: 0, chunkSize: 7 });
+    const b = new Runner(modelFor('unified'), { checkpointEvery: 0, draftOnly: true, maxDraftCopies: 4 });
+    let seq = 1;
+    for (const r of [a, b]) r.pushRef(init);
+    const drafts = new Set([b.draft]);
+    for (let i = 0; i < 100; i++) {
+      const pfn = i % 3;
+      seq++;
+      for (const r of [a, b]) {
+        // a plain store of count i + 1, then a set to i + 2 through mut() (a copy of the shared page)
+        const before = r.draft.plainRefcount(pfn);
+        expect(before).toBe(i < 3 ? 0 : i + 1 - 2);
+        expect(r.foldPlainPageRef(pfn, before, 'mod', i + 1 - before, null, seq)).toBe(i + 1);
+        r.foldOnly({ seq, type: 'set', pfn, val: i + 2 });
+        r.endInput();
+      }
+      expect(b.draft.copies).toBeLessThan(4);
+      drafts.add(b.draft);
+      for (let pfn = 0; pfn < 3; pfn++) expect(b.draft.page(pfn)).toEqual(a.draft.page(pfn));
+    }
+    // it committed: 100 copies, at most 3 a draft
+    expect(drafts.size).toBeGreaterThanOrEqual(25);
+    expect(pagesOf(b.state().pages)).toEqual(pagesOf(a.state().pages));
   });
 });
