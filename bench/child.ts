@@ -31,6 +31,7 @@ import { checkTraceFile } from '../src/check/check-file.ts';
 import { MAX_UNKNOWN_LINES } from '../src/check/report-text.ts';
 import { readChunks } from '../src/io/read-chunks.ts';
 import { PageRefStream } from '../src/trace/page-ref-stream.ts';
+import { fileSize, parseWorkerMode, wantsWorker } from '../src/trace/page-ref-parallel.ts';
 import { ioLimit, mapFold, readlineSplit } from './baselines.ts';
 import { firstEvents, measureAlternatives, type AltResult } from './alternatives.ts';
 
@@ -53,6 +54,11 @@ if (!MODES.includes(mode) || !file) {
   console.error(`usage: child.js ${MODES.join('|')} FILE [N…]`);
   process.exit(2);
 }
+// whether replay, check and the CLI hand the scan to the parse worker: what their `auto`
+// decision (page-ref-parallel.ts: a file past PARALLEL_MIN_BYTES and the 1-minute load
+// below the cores) gives as they start, asked the same way just before; the bench says
+// it beside their times, since one run with it and one without are not alike
+const parseWorker = ['replay', 'replay-cp', 'check', 'cli'].includes(mode) ? wantsWorker(parseWorkerMode('auto'), await fileSize(file)) : undefined;
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 let out: Record<string, unknown>;
@@ -147,4 +153,4 @@ if (mode === 'io' || mode === 'readline' || mode === 'baseline') {
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 // CPU time (user + system, every thread: GC helpers included) beside wall time: on a shared machine wall time measures the neighbours too
-console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, ...out, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, ...out, ...(parseWorker !== undefined ? { parseWorker } : {}), maxRssMB: process.resourceUsage().maxRSS / 1024 }));

@@ -56,13 +56,13 @@ const cfg = {
   sparsePfns: num('BENCH_SPARSE_PFNS', 4_194_304),
   rounds: num('BENCH_ROUNDS', quick ? 2 : 3),
   /**
-   * Runs of the diff of (b), each between two baseline runs. A full run's diff of 1 M
-   * Ops takes over a minute, so it runs once; QUICK's of 100 k Ops takes ~10 s, one
-   * run of it was the one contender measured only once, and the machine's speed moves
-   * by ±25% between runs of that length, so it gets the interleaved rounds the others
-   * get (its best kept).
+   * Runs of the diff of (b), each between two baseline runs, the fastest kept: as many
+   * as the other contenders' rounds (item 6: every contender best of N). A full run's
+   * diff of 1 M Ops takes over a minute and once ran only once, against a baseline that
+   * was the best of five short runs: the same code's diff then took 71.5 to 95.5 s from
+   * run to run (BENCHMARKS.md), so one run measured the host's minute as much as the diff.
    */
-  diffRounds: num('BENCH_DIFF_ROUNDS', quick ? 2 : 1),
+  diffRounds: num('BENCH_DIFF_ROUNDS', quick ? 2 : 3),
   kernel: '7.2.13',
   slots: 256,
   pmdEvery: 8,
@@ -103,6 +103,8 @@ interface ChildRun {
   readonly ms: number;
   readonly cpuMs: number;
   readonly maxRssMB: number;
+  /** replay, check and the CLI: whether their `auto` mode handed the scan to the parse worker (child.ts). */
+  readonly parseWorker?: boolean;
 }
 /** A reference point (I/O limit, readline, baseline) run in a child. */
 interface ChildTimed extends ChildRun, Timed {
@@ -120,6 +122,7 @@ interface ChildCheck extends ChildRun {
 interface ChildReplay {
   readonly ms: number;
   readonly cpuMs: number;
+  readonly parseWorker?: boolean;
   readonly inputs: number;
   readonly refEvents: number;
   readonly findings: number;
@@ -374,6 +377,14 @@ async function main(): Promise<void> {
     ['linear: events/s spread over 0.25×, 0.5×, 1× of (a)', `${round(linearSpread, 2)}×`],
     ['diff RefEvents/s, 1 TiB ÷ 1 GiB fsdax pgmap', round(diffPgmapRatio, 2).toString()],
   ];
+  // the parse worker in the rounds of (a): its `auto` decision reads the 1-minute load,
+  // which this bench's own children raise, so a round may run on one thread
+  const withWorker = (runs: readonly { readonly parseWorker?: boolean }[]): string => `${runs.filter((r) => r.parseWorker === true).length} of ${runs.length}`;
+  const workerOf = (r: { readonly parseWorker?: boolean }): string => (r.parseWorker === true ? 'with it' : 'without');
+  const workerLine =
+    `parse worker (page-ref-parallel.ts \`auto\`: a file past 256 MiB and the 1-minute load below the cores) in the rounds of (a): ` +
+    `replay ${withWorker(rounds.rep)} (the fastest ${workerOf(rep)}), keeping checkpoints ${withWorker(rounds.repCp)}, CLI ${withWorker(rounds.cli)}, check ${withWorker(rounds.chk)} (the fastest ${workerOf(chk)})` +
+    (rep.parseWorker !== chk.parseWorker ? '; checkVsReplay compares a run with the worker and one without' : '');
   const machine = {
     nproc: cpus().length,
     cpu: cpuModel(),
@@ -387,6 +398,7 @@ async function main(): Promise<void> {
     `1-minute load at each phase: ${loadLog.map((x) => `${x.load1} at ${x.atS} s (${x.phase.split(':')[0]})`).join('; ')}`,
     '',
     table(rows),
+    workerLine,
     '',
     table(scaleTable),
     '',
