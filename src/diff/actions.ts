@@ -23,8 +23,10 @@ export interface SideActions {
   /** prep_compound order, if the Op made a compound folio. */
   readonly compound: number | null;
   readonly split: boolean;
-  /** The function that freed the folio (free_zone_device_folio), if any. */
+  /** The function that freed the folio (free_zone_device_folio), if any (the last one, where several were freed). */
   readonly freedBy: string | null;
+  /** Folios freed on the range (one `free` event each: a range of order-0 folios may free several). */
+  readonly freed: number;
   /** wake_up_var() calls on the range (by whom). */
   readonly wakes: readonly string[];
   /** Waiters released (woken) by this Op whose page is in the range, by their Op seq. */
@@ -302,6 +304,7 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
   let compound: number | null = null;
   let split = false;
   let freedBy: string | null = null;
+  let freed = 0;
   let sharedEntry = false;
   let initRefcount: number | null = null;
   // the lists made on their first item (most stay empty: one shared frozen list then)
@@ -351,6 +354,7 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
         break;
       case 'free':
         freedBy = e.fn;
+        freed++;
         break;
       case 'wake':
         (wakes ??= []).push(e.fn);
@@ -378,7 +382,7 @@ export function sideActions(op: OpEvents, lo: number, hi: number, waiterPfn: (wa
     }
   }
   return {
-    paths: op.pathsOf(placed), refDelta, refEvents, rmapDelta, rmapLevels: rmapLevels ?? NONE, pinDelta, compound, split, freedBy,
+    paths: op.pathsOf(placed), refDelta, refEvents, rmapDelta, rmapLevels: rmapLevels ?? NONE, pinDelta, compound, split, freedBy, freed,
     wakes: wakes ?? NONE, released: released ?? NONE, waits: waits ?? NONE, mappings: mappings ?? NONE, shares: shares ?? NONE,
     sharedEntry, entries: entries ?? NONE, cleared: op.cleared(lo, hi, soleRange), initRefcount,
   };

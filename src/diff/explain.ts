@@ -78,7 +78,7 @@ export function effects(x: SideActions): string[] {
   if (x.rmapDelta !== 0) out.push(`mapcount ${signed(x.rmapDelta, '', '').trim()}`);
   if (x.pinDelta !== 0) out.push(`_pincount ${signed(x.pinDelta, '', '').trim()}`);
   if (x.split) out.push('split the folio into order-0 folios');
-  if (x.freedBy !== null) out.push(`freed the folio (${x.freedBy})`);
+  if (x.freedBy !== null) out.push(x.freed === 1 ? `freed the folio (${x.freedBy})` : `freed ${x.freed} folios (${x.freedBy})`);
   if (x.released.length) out.push(`woke the waiter of ${x.released.map((w) => `#${w}`).join(', ')}`);
   else if (x.wakes.length) out.push('called wake_up_var() with no waiter on the range');
   for (const w of x.waits) out.push(`${w.fn} sleeps (${w.interruptible ? 'interruptible' : 'uninterruptible'}) until the refcount is ${w.until}`);

@@ -50,6 +50,19 @@ describe('dax-refsim diff', () => {
     ]);
   });
 
+  it('names how many folios a range freed: the truncate of k72-ext4-daxwork frees 2 and 6 order-0 folios on ranges, one on a page', async () => {
+    const r = await cli('diff', 'events/traces/k72-ext4-daxwork.trace.txt', '--format', 'json');
+    const explanations = (JSON.parse(r.stdout) as { episodes: { explanation: string[] }[] }).episodes.map((e) => e.explanation);
+    // each episode's unified sentence for the truncate at #22 (free_zone_device_folio() once per order-0 folio)
+    const truncate = explanations.flatMap((x) => x.flatMap((l, i) => (l.startsWith('#22 truncate of inode 0xd on 259:0') ? x.slice(i + 1, i + 3).filter((y) => y.startsWith('  unified@7.2')) : [])));
+    const freed = truncate.map((l) => /freed (the folio|\d+ folios) \(free_zone_device_folio\).*; now (page 0x[0-9a-f]+|\d+ order-0 pages):/.exec(l)).filter((m) => m !== null).map((m) => [m[1], m[2]]);
+    expect(freed).toContainEqual(['2 folios', '2 order-0 pages']);
+    expect(freed).toContainEqual(['6 folios', '6 order-0 pages']);
+    expect(freed).toContainEqual(['the folio', 'page 0x48052']);
+    // "the folio" only where the range is one page
+    expect(freed.filter(([what, now]) => (what === 'the folio') !== now!.startsWith('page '))).toEqual([]);
+  });
+
   it('S7 reports a busy divergence and a legacy-only finding', async () => {
     const r = await cli('diff', 'replays/s7-dma-after-munmap', '--format', 'json', '--semantic');
     const ds = (JSON.parse(r.stdout) as { divergences: { class: string; field: string; a: unknown; b: unknown; seq: number }[] }).divergences;
