@@ -98,7 +98,7 @@ export type LiftMode = 'ops' | 'refs';
 /**
  * A page_ref event as it flows through the stages: the comparer's input itself, tagged
  * (one object per event from the reader to the comparer: a wrapper around it was a
- * second allocation per event, a tenth of check's garbage collection).
+ * second allocation per event, about a tenth of what check allocated).
  */
 export type RefItem = PageRefInput & { readonly type: 'ref' };
 
